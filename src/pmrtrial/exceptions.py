@@ -77,9 +77,7 @@ class UnitError(PmrTrialError, ValueError):
         self.quantity = quantity
         self.unit = unit
         self.accepted = tuple(accepted)
-        super().__init__(
-            f"Invalid unit for {quantity}. Expected one of {', '.join(self.accepted)}. Got {unit!r}."
-        )
+        super().__init__(f"Invalid unit for {quantity}. Expected one of {', '.join(self.accepted)}. Got {unit!r}.")
 
 
 class ProtocolError(PmrTrialError):

@@ -1,0 +1,60 @@
+"""The ``pmrtrial`` command line (adapter: parse, call one library function, render).
+
+Every error is printed as one line on stderr with a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+from typer.exceptions import Abort, Exit, TyperException
+
+from pmrtrial.cli import classify as _classify
+from pmrtrial.cli import demo as _demo
+from pmrtrial.cli import eligibility as _eligibility
+from pmrtrial.cli import protocol as _protocol
+from pmrtrial.cli import score as _score
+from pmrtrial.exceptions import PmrTrialError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="pmrtrial",
+    help="Run and analyse clinical trials in polymyalgia rheumatica.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(_score.app, name="score")
+app.add_typer(_protocol.app, name="protocol")
+app.command("classify")(_classify.classify)
+app.command("eligibility")(_eligibility.eligibility)
+app.command("demo")(_demo.demo)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns (and exits with) the process exit code."""
+    code = 0
+    try:
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="pmrtrial")
+        code = result if isinstance(result, int) else 0
+    except Exit as exc:
+        code = exc.exit_code
+    except TyperException as exc:
+        print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        code = exc.exit_code
+    except Abort:
+        print("error: aborted", file=sys.stderr)
+        code = 1
+    except (PmrTrialError, ValueError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"error: {message}", file=sys.stderr)
+        code = 2
+    except (OSError, KeyError) as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 1
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,67 @@
+"""Names a protocol may refer to: visit variables, derived visit variables, eCRF forms.
+
+The visit variables are the columns of the canonical ``visits`` analysis dataset (README,
+"Canonical analysis datasets"); derived variables are computed from them by
+:mod:`pmrtrial.scores`. Endpoints may use either; :func:`pmrtrial.protocol.validate_protocol`
+rejects any other name.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+__all__ = ["DERIVED_VISIT_VARIABLES", "FORMS", "VISIT_VARIABLES"]
+
+#: Canonical ``visits`` columns: name -> (unit or scale, description).
+VISIT_VARIABLES = MappingProxyType(
+    {
+        "crp_mg_l": ("mg/L", "C-reactive protein"),
+        "esr_mm_h": ("mm/h", "erythrocyte sedimentation rate, Westergren, first hour"),
+        "pain_vas": ("0-10", "patient's pain, visual analogue scale"),
+        "patient_global_vas": ("0-10", "patient's assessment of disease activity, VAS"),
+        "fatigue_vas": ("0-10", "patient's fatigue, VAS"),
+        "physician_global_vas": ("0-10", "physician's global assessment of disease activity, VAS"),
+        "morning_stiffness_min": ("min", "morning stiffness"),
+        "upper_limb_elevation": ("0-3", "EUL: 0 above shoulder girdle ... 3 none"),
+        "oral_gc_mg_day": ("mg/day", "oral glucocorticoid, prednisone-equivalent, currently taken (0 = none)"),
+        "haq_di": ("0-3", "HAQ Disability Index"),
+        "eq5d_index": ("index", "EQ-5D index (value set named in the protocol)"),
+        "sf36_pcs": ("T-score", "SF-36 physical component summary"),
+        "sf36_mcs": ("T-score", "SF-36 mental component summary"),
+        "study_drug_mg_day": ("mg/day", "study drug dose taken"),
+    }
+)
+
+#: Variables derived per visit from the canonical columns.
+DERIVED_VISIT_VARIABLES = MappingProxyType(
+    {
+        "crp_mg_dl": ("mg/dL", "CRP in mg/dL (crp_mg_l / 10)"),
+        "crp_pmr_as": ("score", "CRP PMR-AS (Leeb & Bird 2004)"),
+        "esr_pmr_as": ("score", "ESR PMR-AS"),
+        "clin_pmr_as": ("score", "PMR-AS without inflammatory marker"),
+        "on_oral_gc": ("bool", "oral glucocorticoid taken at the visit (oral_gc_mg_day > 0)"),
+        "upper_limb_elevation_above_90": ("bool", "EUL = 0 (elevation above 90 degrees)"),
+        "change_crp_pmr_as": ("score", "CRP PMR-AS change from baseline"),
+        "flare": ("bool", "flare by Dejaco 2011 rules against baseline"),
+    }
+)
+
+#: eCRF forms (instruments) a visit may require.
+FORMS = MappingProxyType(
+    {
+        "eligibility": "Screening and eligibility",
+        "consent": "Informed consent",
+        "demographics": "Demographics and medical history",
+        "pmr_as": "PMR-AS components (VAS, morning stiffness, upper-limb elevation)",
+        "labs": "Laboratory: CRP and ESR",
+        "oral_gc": "Oral glucocorticoid (rescue prednisone) dose",
+        "injections": "Shoulder glucocorticoid injections",
+        "study_drug": "Study drug dispensing and adherence",
+        "haq_di": "HAQ-DI questionnaire",
+        "eq5d": "EQ-5D questionnaire",
+        "sf36": "SF-36 questionnaire",
+        "ultrasound": "Shoulder and hip ultrasound",
+        "adverse_events": "Adverse events",
+        "end_of_study": "End of study / withdrawal",
+    }
+)

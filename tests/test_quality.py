@@ -1,0 +1,39 @@
+"""Static gates that run with the test suite: ruff on everything, mypy --strict on the core."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_lint_is_clean():
+    if shutil.which("ruff") is None and _run("ruff", "--version").returncode != 0:
+        pytest.fail("ruff is not installed: install the [test] extra")
+    proc = _run("ruff", "check", "src", "tests", "benchmarks")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_on_core_is_clean():
+    proc = _run("mypy", "--no-error-summary")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    modules = ["pmrtrial.scores.pmr_as", "pmrtrial.criteria.eular_acr_2012"]
+    for name in modules:
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0, name
+        assert result.failed == 0, name
