@@ -74,7 +74,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pmrtrial._validate import FloatArray
+from pmrtrial._validate import FloatArray, as_float_array, is_scalar_input
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.scores._pro_items import ItemSpec, ItemTable, read_items
 
@@ -84,6 +84,7 @@ __all__ = [
     "Sf36Norms",
     "Sf36Result",
     "compute_sf36",
+    "compute_sf36_norm_based",
     "load_sf36_norms",
     "sf36_item_keys",
 ]
@@ -278,6 +279,48 @@ def _scale_scores(recoded: dict[str, FloatArray]) -> dict[str, FloatArray]:
     return scores
 
 
+def _norm_based(scales: Mapping[str, FloatArray], norm_set: Sf36Norms, n: int) -> dict[str, FloatArray]:
+    z = {s: (scales[s] - norm_set.mean[s]) / norm_set.sd[s] for s in SF36_SCALES}
+    # NaN propagates through the sums, so PCS/MCS are missing whenever any scale is missing.
+    pcs = 50.0 + 10.0 * sum((z[s] * norm_set.pcs_coef[s] for s in SF36_SCALES), start=np.zeros(n))
+    mcs = 50.0 + 10.0 * sum((z[s] * norm_set.mcs_coef[s] for s in SF36_SCALES), start=np.zeros(n))
+    return {**{f"{s}_t": 50.0 + 10.0 * z[s] for s in SF36_SCALES}, "pcs": pcs, "mcs": mcs}
+
+
+def compute_sf36_norm_based(scales: Mapping[str, Any], *, norms: str = "US-1990") -> dict[str, Any]:
+    """T-scores and PCS/MCS from the 8 scale scores (0-100) already computed.
+
+    For data that hold SF-36 v1 standard scale scores rather than item answers.
+
+    Parameters
+    ----------
+    scales : mapping
+        Keys ``"pf", "rp", "bp", "gh", "vt", "sf", "re", "mh"`` (all required), each a number in
+        [0, 100] or an array of them; None/NaN is missing.
+    norms : str
+        ``"US-1990"`` (the only bundled norm set).
+
+    Returns
+    -------
+    dict
+        ``"<scale>_t"`` T-scores, ``"pcs"`` and ``"mcs"``: floats for scalar input, else arrays.
+        PCS and MCS are NaN when any scale is missing.
+    """
+    norm_set = load_sf36_norms(norms)
+    missing = [s for s in SF36_SCALES if s not in scales]
+    if missing:
+        raise ScoreInputError("SF-36 scales", missing[0], "all 8 scales " + ", ".join(SF36_SCALES))
+    unknown = sorted(str(k) for k in scales if k not in SF36_SCALES)
+    if unknown:
+        raise ScoreInputError("SF-36 scale key", unknown[0], "one of " + ", ".join(SF36_SCALES))
+    arrays = [np.atleast_1d(as_float_array(scales[s], field=s, lo=0, hi=100)) for s in SF36_SCALES]
+    broadcast = np.broadcast_arrays(*arrays)
+    values = _norm_based(dict(zip(SF36_SCALES, broadcast, strict=True)), norm_set, broadcast[0].shape[0])
+    if all(is_scalar_input(scales[s]) for s in SF36_SCALES):
+        return {k: float(v[0]) for k, v in values.items()}
+    return values
+
+
 def compute_sf36(answers: Mapping[str, Any] | pd.DataFrame, *, norms: str = "US-1990") -> Sf36Result:
     """Score the SF-36 v1 (standard scoring): 8 scales, T-scores, PCS and MCS.
 
@@ -307,19 +350,10 @@ def compute_sf36(answers: Mapping[str, Any] | pd.DataFrame, *, norms: str = "US-
     >>> compute_sf36(best).pf
     100.0
     """
-    norm_set = load_sf36_norms(norms)
     table = read_items(answers, _SPECS, instrument="SF-36")
     scales = _scale_scores(_recode(table))
-    z = {s: (scales[s] - norm_set.mean[s]) / norm_set.sd[s] for s in SF36_SCALES}
-    pcs = 50.0 + 10.0 * sum((z[s] * norm_set.pcs_coef[s] for s in SF36_SCALES), start=np.zeros(table.n))
-    mcs = 50.0 + 10.0 * sum((z[s] * norm_set.mcs_coef[s] for s in SF36_SCALES), start=np.zeros(table.n))
-    # NaN propagates through the sums, so PCS/MCS are missing whenever any scale is missing.
-    values: dict[str, Any] = {
-        **scales,
-        **{f"{s}_t": 50.0 + 10.0 * z[s] for s in SF36_SCALES},
-        "pcs": pcs,
-        "mcs": mcs,
-    }
+    values: dict[str, Any] = {**scales, **_norm_based(scales, load_sf36_norms(norms), table.n)}
     if table.is_scalar:
-        return Sf36Result(**{k: float(v[0]) for k, v in values.items()}, norms=norm_set.id)
-    return Sf36Result(**values, norms=norm_set.id, index=table.index)
+        firsts: dict[str, Any] = {k: float(v[0]) for k, v in values.items()}
+        return Sf36Result(**firsts, norms=norms)
+    return Sf36Result(**values, norms=norms, index=table.index)
