@@ -149,7 +149,9 @@ def test_compute_haq_di__partially_answered_category_counts() -> None:
     assert compute_haq_di(answers).score == pytest.approx(7 / 6, abs=1e-12)
 
 
-@pytest.mark.parametrize(("item", "value"), [("walking_steps", 4), ("grip_faucets", -1), ("reach_overhead_object", 1.5)])
+@pytest.mark.parametrize(
+    ("item", "value"), [("walking_steps", 4), ("grip_faucets", -1), ("reach_overhead_object", 1.5)]
+)
 def test_compute_haq_di__out_of_range_item_raises_naming_item(item: str, value: object) -> None:
     answers = _answers({c: 1 for c in HAQ_CATEGORIES})
     answers[item] = value
