@@ -249,3 +249,26 @@ def test_check_eq5d_vas() -> None:
     check_eq5d_vas([100, None])
     with pytest.raises(ScoreInputError, match="eq5d_vas"):
         check_eq5d_vas(101)
+
+
+def _all_states(levels: int) -> list[str]:
+    digits = [str(i) for i in range(1, levels + 1)]
+    return [a + b + c + d + e for a in digits for b in digits for c in digits for d in digits for e in digits]
+
+
+def test_compute_eq5d_index__published_ranges() -> None:
+    # Tier A, the papers' abstracts:
+    # Devlin 2018 (Health Econ 27:7-22): "Values range from -0.285 (extreme problems on all
+    # dimensions) to 0.950". (The abstract names the 0.950 states "11211 and 21111"; with the
+    # paper's coefficients MO2 = -0.058 and SC2 = UA2 = -0.050 they are 11211 and 12111, and 21111
+    # is 0.942, as in the eq5d package's tests: the abstract's "21111" looks like a typo.)
+    uk5 = compute_eq5d_index(_all_states(5), value_set="5L-UK-2018")
+    assert uk5.min() == pytest.approx(-0.285, abs=PRINTED_3DP)
+    assert uk5[uk5 < 1].max() == pytest.approx(0.950, abs=PRINTED_3DP)
+    # Andrade 2020 (PharmacoEconomics 38:413-25): "Values ranged from -0.525 to 1."
+    fr5 = compute_eq5d_index(_all_states(5), value_set="5L-FR-2020")
+    assert fr5.min() == pytest.approx(-0.525, abs=PRINTED_3DP)
+    assert fr5.max() == 1.0
+    # Dolan 1997: 33333 = -0.594 is the lowest of the 243 states.
+    uk3 = compute_eq5d_index(_all_states(3), value_set="3L-UK-1997")
+    assert uk3.min() == pytest.approx(-0.594, abs=PRINTED_3DP)
