@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from pmrtrial.cli._render import console, print_json
+from pmrtrial.cli.score_pro import register as register_pro_commands
 from pmrtrial.scores import (
     classify_pmr_as_activity,
     classify_response_state,
@@ -18,6 +19,7 @@ from pmrtrial.scores import (
 )
 
 app = typer.Typer(help="Score clinical instruments (PMR-AS, and patient-reported outcomes).", no_args_is_help=True)
+register_pro_commands(app)
 
 
 @app.command("pmr-as")

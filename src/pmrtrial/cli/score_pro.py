@@ -139,7 +139,5 @@ def register(score_app: typer.Typer) -> None:
             typer.echo(json.dumps(result.to_dict()))
             return
         d = result.to_dict()
-        scales = "  ".join(
-            f"{s.upper()} {_fmt(d[s])}" for s in ("pf", "rp", "bp", "gh", "vt", "sf", "re", "mh")
-        )
+        scales = "  ".join(f"{s.upper()} {_fmt(d[s])}" for s in ("pf", "rp", "bp", "gh", "vt", "sf", "re", "mh"))
         typer.echo(f"{result.scoring}\n{scales}\nPCS {_fmt(d['pcs'])}  MCS {_fmt(d['mcs'])}")

@@ -21,6 +21,7 @@ PROTO-E012     the randomisation ratio names an unknown arm, or misses one
 PROTO-E013     a derived field names an unknown function, or one whose inputs are not fields
 PROTO-E014     a rescue rule names an unknown visit variable
 PROTO-E015     a permitted-injection week lies outside the treatment period
+PROTO-E016     the EQ-5D value set named in the parameters is unknown
 PROTO-W001     a gap of more than 28 days between consecutive visit windows
 PROTO-W002     no control arm
 =============  ==============================================================================
@@ -35,6 +36,7 @@ from pmrtrial.protocol.derived import DERIVATIONS
 from pmrtrial.protocol.model import Criterion, FieldSpec, Protocol
 from pmrtrial.protocol.predicates import Comparison, iter_comparisons
 from pmrtrial.protocol.variables import DERIVED_VISIT_VARIABLES, FORMS, VISIT_VARIABLES
+from pmrtrial.scores import list_eq5d_value_sets
 
 __all__ = ["ProtocolIssue", "validate_protocol"]
 
@@ -247,6 +249,16 @@ def validate_protocol(protocol: Protocol) -> list[ProtocolIssue]:
                         f"week {week:g} outside 0-{treatment_end:g}",
                     )
                 )
+    value_set = p.parameters.eq5d_value_set
+    if value_set is not None and value_set not in list_eq5d_value_sets():
+        issues.append(
+            ProtocolIssue(
+                "PROTO-E016",
+                "error",
+                "parameters.eq5d_value_set",
+                f"unknown EQ-5D value set {value_set!r}; known: {list_eq5d_value_sets()}",
+            )
+        )
     return issues
 
 

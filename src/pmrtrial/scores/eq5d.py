@@ -200,8 +200,7 @@ def compute_eq5d_state(*, mo: Any, sc: Any, ua: Any, pd: Any, ad: Any, levels: i
         raise ScoreInputError("levels", levels, "3 (EQ-5D-3L) or 5 (EQ-5D-5L)")
     named = {"mo": mo, "sc": sc, "ua": ua, "pd": pd, "ad": ad}
     arrays = [
-        np.atleast_1d(as_float_array(v, field=f"eq5d_{k}", lo=1, hi=levels, integer=True))
-        for k, v in named.items()
+        np.atleast_1d(as_float_array(v, field=f"eq5d_{k}", lo=1, hi=levels, integer=True)) for k, v in named.items()
     ]
     stacked = np.vstack(np.broadcast_arrays(*arrays))
     out = np.empty(stacked.shape[1], dtype=object)

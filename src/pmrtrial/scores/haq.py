@@ -208,9 +208,7 @@ def _summarise(table: ItemTable, categories: dict[str, FloatArray], variant: str
     enough = n_answered >= HAQ_MIN_CATEGORIES
     score = np.where(enough, total / np.maximum(n_answered, 1), np.nan)
     reasons = tuple(
-        None
-        if ok
-        else f"only {int(k)} of 8 HAQ-DI categories answered (at least {HAQ_MIN_CATEGORIES} needed)"
+        None if ok else f"only {int(k)} of 8 HAQ-DI categories answered (at least {HAQ_MIN_CATEGORIES} needed)"
         for ok, k in zip(enough, n_answered, strict=True)
     )
     if table.is_scalar:

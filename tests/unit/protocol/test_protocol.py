@@ -263,3 +263,15 @@ def test_parse_predicate__rejects_ambiguous_nodes():
         parse_predicate({"all": [], "any": []})
     with pytest.raises(ValueError):
         parse_predicate({"var": "x", "op": "approx", "value": 1})
+
+
+def test_validate_protocol__unknown_eq5d_value_set(raw):
+    raw["parameters"]["eq5d_value_set"] = "3L-XX-2000"
+    assert "PROTO-E016" in _ids(raw)
+
+
+def test_bachelor__visits_name_the_pro_instruments(bachelor):
+    # Issue 3: HAQ-DI, EQ-5D and SF-36 are collected at baseline and weeks 12, 24, 36 (pub secondary table weeks).
+    for code in ("W0", "W12", "W24", "W36"):
+        assert {"haq_di", "eq5d", "sf36"} <= set(bachelor.get_visit(code).forms)
+    assert bachelor.parameters.eq5d_value_set == "3L-FR-2013"  # BACHELOR was French (Chevalier 2013)

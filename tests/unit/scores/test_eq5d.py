@@ -67,9 +67,7 @@ PUBLISHED = [
 
 
 @pytest.mark.parametrize(("value_set", "state", "expected", "source"), PUBLISHED)
-def test_compute_eq5d_index__matches_published(
-    value_set: str, state: str, expected: float, source: str
-) -> None:
+def test_compute_eq5d_index__matches_published(value_set: str, state: str, expected: float, source: str) -> None:
     assert compute_eq5d_index(state, value_set=value_set) == pytest.approx(expected, abs=PRINTED_3DP), source
 
 
