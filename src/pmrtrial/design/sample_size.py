@@ -40,6 +40,7 @@ __all__ = [
     "EXACT_METHODS",
     "METHODS",
     "compute_power",
+    "compute_power_curve",
     "explain_published_sample_size",
     "find_sample_size",
     "find_sample_size_all",
@@ -91,6 +92,30 @@ def compute_power(
 def _n_treated(n_control: int, ratio: float) -> int:
     # The small tolerance keeps e.g. 1.1 * 10 = 11.000000000000002 at 11.
     return max(1, math.ceil(ratio * n_control - 1e-9))
+
+
+def compute_power_curve(
+    p_control: float,
+    p_treated: float,
+    n_values: Sequence[int],
+    *,
+    alpha: float = 0.05,
+    method: str = "fisher-exact",
+    ratio: float = 1.0,
+) -> tuple[PowerCurvePoint, ...]:
+    """Power of one method at every control-group size in ``n_values``.
+
+    ``n_treated = ceil(ratio * n_control)`` at each point.
+    """
+    name = _check_method(method)
+    r = check_ratio(ratio)
+    fn = _POWER_FUNCTIONS[name]
+    points = []
+    for n in n_values:
+        n0 = check_n(n, "n_control")
+        result = fn(p_control, p_treated, n0, _n_treated(n0, r), alpha=alpha)
+        points.append(PowerCurvePoint(result.n_control, result.n_treated, result.power))
+    return tuple(points)
 
 
 def find_sample_size(

@@ -1,0 +1,1 @@
+"""Command-line interface (stub for the design branch; the lead owns this file)."""
