@@ -131,7 +131,9 @@ def _max_over_nuisance(w: FloatArray, n_grid: int, refine_iterations: int) -> Fl
 @lru_cache(maxsize=128)
 def _boschloo_pvalue_matrix(n0: int, n1: int, n_grid: int, refine_iterations: int) -> FloatArray:
     one_sided = [
-        _max_over_nuisance(_weights(_statistic(n0, n1, alt)), n_grid, refine_iterations).reshape(n0 + 1, n1 + 1)
+        _max_over_nuisance(_weights(_statistic(n0, n1, alt)), n_grid, refine_iterations).reshape(
+            n0 + 1, n1 + 1
+        )
         for alt in ("less", "greater")
     ]
     pvals = np.minimum(2.0 * np.minimum(one_sided[0], one_sided[1]), 1.0)

@@ -153,9 +153,13 @@ def _fisher_region(n0: int, n1: int, alpha: float) -> FisherRejectionRegion:
     return FisherRejectionRegion(n0, n1, alpha, pvals, reject)
 
 
-def compute_fisher_rejection_region(n_control: int, n_treated: int, alpha: float = 0.05) -> FisherRejectionRegion:
+def compute_fisher_rejection_region(
+    n_control: int, n_treated: int, alpha: float = 0.05
+) -> FisherRejectionRegion:
     """Cached rejection region of the two-sided Fisher exact test (see :class:`FisherRejectionRegion`)."""
-    return _fisher_region(check_n(n_control, "n_control"), check_n(n_treated, "n_treated"), check_alpha(alpha))
+    return _fisher_region(
+        check_n(n_control, "n_control"), check_n(n_treated, "n_treated"), check_alpha(alpha)
+    )
 
 
 def compute_power_fisher_exact(

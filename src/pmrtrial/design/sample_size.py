@@ -236,9 +236,7 @@ def find_sample_size_all(
 ) -> tuple[SampleSizeResult, ...]:
     """:func:`find_sample_size` for every method in ``methods`` (default: all), in that order."""
     return tuple(
-        find_sample_size(
-            p_control, p_treated, alpha=alpha, power=power, method=m, ratio=ratio, n_max=n_max
-        )
+        find_sample_size(p_control, p_treated, alpha=alpha, power=power, method=m, ratio=ratio, n_max=n_max)
         for m in methods
     )
 
