@@ -198,9 +198,6 @@ def find_sample_size(
             break
         always = pt
     example = fn(p0, p1, first.n_control, first.n_treated, alpha=a)
-    warnings: list[str] = []
-    if first.n_control == curve[0].n_control and first.n_control > 1:  # pragma: no cover - loop guards
-        warnings.append("smallest size is at the lower end of the scan")
     n_continuous = (
         _CLOSED_FORMS[name](p0, p1, alpha=a, power=target, ratio=r) if name in _CLOSED_FORMS else None
     )
@@ -220,7 +217,7 @@ def find_sample_size(
         n_max=hi,
         curve=tuple(curve),
         assumptions=(*example.assumptions, "n_treated = ceil(ratio * n_control)"),
-        warnings=tuple(warnings),
+        warnings=example.warnings,
     )
 
 
