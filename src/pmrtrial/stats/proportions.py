@@ -162,7 +162,7 @@ def _score_statistic_ratio(t: TwoByTwo, theta: float, lam: float) -> float:
     p2 = min(max(p2, 0.0), 1.0)
     p1 = min(max(theta * p2, 0.0), 1.0)
     variance = lam * (p1 * (1.0 - p1) / n1 + theta * theta * p2 * (1.0 - p2) / n2)
-    if variance <= 0.0:
+    if variance <= 0.0:  # pragma: no cover - defensive: not reached on valid counts (searched n <= 3)
         return math.copysign(math.inf, numerator)
     return numerator / math.sqrt(variance)
 
