@@ -214,11 +214,7 @@ def test_mean_difference_from_data_matches_r_t_test(case: dict[str, Any], method
 @pytest.mark.parametrize("method", ["welch", "pooled"])
 @pytest.mark.parametrize("case", SUMMARY_CASES, ids=[c["name"] for c in SUMMARY_CASES])
 def test_mean_difference_from_summary_matches_r(case: dict[str, Any], method: str, field: str) -> None:
-    fn = (
-        estimate_mean_difference_from_summary
-        if method == "welch"
-        else estimate_mean_difference_pooled_from_summary
-    )
+    fn = estimate_mean_difference_from_summary if method == "welch" else estimate_mean_difference_pooled_from_summary
     res = fn(
         case["mean_treated"],
         sd_treated=case["sd_treated"],

@@ -43,12 +43,8 @@ def check_two_by_two(events_treated: Any, n_treated: Any, events_control: Any, n
     """
     nt = _as_count(n_treated, "n_treated", lo=1, hi=None, expected="an integer >= 1")
     nc = _as_count(n_control, "n_control", lo=1, hi=None, expected="an integer >= 1")
-    et = _as_count(
-        events_treated, "events_treated", lo=0, hi=nt, expected=f"an integer in [0, n_treated={nt}]"
-    )
-    ec = _as_count(
-        events_control, "events_control", lo=0, hi=nc, expected=f"an integer in [0, n_control={nc}]"
-    )
+    et = _as_count(events_treated, "events_treated", lo=0, hi=nt, expected=f"an integer in [0, n_treated={nt}]")
+    ec = _as_count(events_control, "events_control", lo=0, hi=nc, expected=f"an integer in [0, n_control={nc}]")
     return TwoByTwo(et, nt, ec, nc)
 
 

@@ -59,18 +59,14 @@ class _RatioPosterior:
         if math.isinf(r):
             return 1.0
         if r < 1.0:
-            return self._weighted_integral(
-                lambda p: float(special.betainc(self.at, self.bt, r * p)), self.ac, self.bc
-            )
+            return self._weighted_integral(lambda p: float(special.betainc(self.at, self.bt, r * p)), self.ac, self.bc)
         return 1.0 - self._weighted_integral(
             lambda p: float(special.betainc(self.ac, self.bc, p / r)), self.at, self.bt
         )
 
     def prob_treated_greater(self) -> float:
         # P(p_t > p_c) integrated directly (not 1 - G(1)) so that tiny probabilities keep their digits.
-        return self._weighted_integral(
-            lambda p: float(special.betaincc(self.at, self.bt, p)), self.ac, self.bc
-        )
+        return self._weighted_integral(lambda p: float(special.betaincc(self.at, self.bt, p)), self.ac, self.bc)
 
     def quantile(self, q: float) -> tuple[float, bool]:
         def f(u: float) -> float:

@@ -53,9 +53,7 @@ def _check_values(values: Any, field_name: str) -> tuple[np.ndarray[Any, np.dtyp
     missing = np.isnan(array)
     kept = array[~missing]
     if kept.size < 2:
-        raise ScoreInputError(
-            field_name, f"{kept.size} non-missing value(s)", "at least 2 non-missing numbers"
-        )
+        raise ScoreInputError(field_name, f"{kept.size} non-missing value(s)", "at least 2 non-missing numbers")
     return kept, int(missing.sum())
 
 
@@ -128,9 +126,7 @@ def _from_summary(
     )
 
 
-def _from_data(
-    values_treated: Any, values_control: Any, conf_level: float, equal_var: bool
-) -> EstimateResult:
+def _from_data(values_treated: Any, values_control: Any, conf_level: float, equal_var: bool) -> EstimateResult:
     xt, dropped_t = _check_values(values_treated, "values_treated")
     xc, dropped_c = _check_values(values_control, "values_control")
     level = check_conf_level(conf_level)
@@ -139,9 +135,7 @@ def _from_data(
     return _from_summary(summary_t, summary_c, level, equal_var, (dropped_t, dropped_c))
 
 
-def estimate_mean_difference(
-    values_treated: Any, values_control: Any, *, conf_level: float = 0.95
-) -> EstimateResult:
+def estimate_mean_difference(values_treated: Any, values_control: Any, *, conf_level: float = 0.95) -> EstimateResult:
     """Difference in means (treated - control) with Welch's t confidence interval and p-value.
 
     Parameters
@@ -267,9 +261,7 @@ class MethodComparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict."""
-        out: dict[str, Any] = jsonable(
-            {f.name: getattr(self, f.name) for f in fields(self) if f.name != "result"}
-        )
+        out: dict[str, Any] = jsonable({f.name: getattr(self, f.name) for f in fields(self) if f.name != "result"})
         out["result"] = self.result.to_dict()
         return out
 
@@ -397,11 +389,7 @@ def compare_with_published(
             )
         )
     welch, pooled = comparisons
-    closest = (
-        welch.method
-        if max(welch.dev_lo, welch.dev_hi) <= max(pooled.dev_lo, pooled.dev_hi)
-        else (pooled.method)
-    )
+    closest = welch.method if max(welch.dev_lo, welch.dev_hi) <= max(pooled.dev_lo, pooled.dev_hi) else (pooled.method)
     return PublishedComparison(
         welch=welch,
         pooled=pooled,

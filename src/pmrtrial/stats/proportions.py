@@ -275,9 +275,7 @@ def estimate_risk_ratio_score_ci(
                 warn.append("score interval root not bracketed within exp(+-700); limit reported as 0 or inf")
     pooled = (x1 + x2) / n
     if 0.0 < pooled < 1.0:
-        z_stat = (p1_hat - p2_hat) / math.sqrt(
-            lam * pooled * (1 - pooled) * (1 / t.n_treated + 1 / t.n_control)
-        )
+        z_stat = (p1_hat - p2_hat) / math.sqrt(lam * pooled * (1 - pooled) * (1 / t.n_treated + 1 / t.n_control))
         p = _two_sided_normal_p(z_stat)
     else:
         z_stat, p = math.nan, math.nan

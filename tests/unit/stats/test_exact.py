@@ -41,9 +41,7 @@ def test_boschloo_two_sided_is_twice_the_smaller_one_sided() -> None:
     for et, nt, ec, nc in [(14, 18, 2, 15), (15, 18, 10, 15), (3, 7, 6, 9)]:
         two = boschloo_exact_test(et, n_treated=nt, events_control=ec, n_control=nc).p
         less = boschloo_exact_test(et, n_treated=nt, events_control=ec, n_control=nc, alternative="less").p
-        greater = boschloo_exact_test(
-            et, n_treated=nt, events_control=ec, n_control=nc, alternative="greater"
-        ).p
+        greater = boschloo_exact_test(et, n_treated=nt, events_control=ec, n_control=nc, alternative="greater").p
         assert two == pytest.approx(min(1.0, 2 * min(less, greater)), rel=1e-9)
 
 

@@ -78,9 +78,7 @@ def test_score_ci_agrees_with_statsmodels_on_bachelor() -> None:
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     for correction in (True, False):
-        lo, hi = confint_proportions_2indep(
-            14, 18, 2, 15, compare="ratio", method="score", correction=correction
-        )
+        lo, hi = confint_proportions_2indep(14, 18, 2, 15, compare="ratio", method="score", correction=correction)
         res = estimate_risk_ratio_score_ci(14, variance_correction=correction, **BACHELOR)
         assert res.lo == pytest.approx(lo, rel=1e-8)
         assert res.hi == pytest.approx(hi, rel=1e-8)
