@@ -31,7 +31,6 @@ def test_mypy_strict_on_core_is_clean():
 def test_docstring_examples_run():
     import doctest
     import importlib
-
     import pathlib
 
     src = pathlib.Path(__file__).resolve().parents[1] / "src"
