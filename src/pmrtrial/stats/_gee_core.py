@@ -44,7 +44,7 @@ p x p solves, which vectorise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -149,7 +149,11 @@ def _cluster_terms(
     s = np.stack([clusters.sum(q[:, :, a]) for a in range(p)], axis=-1)  # (R,K,p)
     t = clusters.sum(e)  # (R,K)
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = alpha[:, None] / (1.0 + (clusters.size - 1.0) * alpha[:, None])  # (R,K)
+        den = 1.0 + (clusters.size - 1.0) * alpha[:, None]
+        # alpha = -1/(m - 1) exactly makes R_i singular. geepack's LU solve then works with a
+        # pivot of rounding size and takes the (finite) limiting step; do the same explicitly.
+        den = np.where(den == 0.0, _EPS, den)
+        c = alpha[:, None] / den  # (R,K)
         f = 1.0 / (1.0 - alpha)  # (R,)
     if per_cluster:
         qq = np.empty((n_reps, clusters.k, p, p))
@@ -187,18 +191,32 @@ def _moments(
     return phi, alpha
 
 
-def _solve(a: FloatArray, b: FloatArray) -> tuple[FloatArray, BoolArray]:
-    """Batched solve a x = b for (..., p, p) and (..., p); flags (near-)singular systems."""
-    det = np.linalg.det(a)
-    diag_prod = np.abs(np.prod(np.diagonal(a, axis1=-2, axis2=-1), axis=-1))
-    ok = np.isfinite(det) & (np.abs(det) > _SINGULAR_RTOL * diag_prod) & (diag_prod > 0)
-    safe = np.where(ok[..., None, None], a, np.eye(a.shape[-1]))
-    x = np.linalg.solve(safe, b[..., None])[..., 0]
+def _solve(a: FloatArray, b: FloatArray, rtol: float = 0.0) -> tuple[FloatArray, BoolArray]:
+    """Batched solve a x = b for (..., p, p) and (..., p).
+
+    A system is flagged singular when it is not finite or ``|det| <= rtol * prod|diag|`` (``rtol=0``:
+    only exact singularity, as an LU solve would see it). Flagged systems give NaN.
+    """
+    finite = np.all(np.isfinite(a), axis=(-2, -1)) & np.all(np.isfinite(b), axis=-1)
+    safe = np.where(finite[..., None, None], a, np.eye(a.shape[-1]))
+    det = np.linalg.det(safe)
+    diag_prod = np.abs(np.prod(np.diagonal(safe, axis1=-2, axis2=-1), axis=-1))
+    ok = finite & np.isfinite(det) & (np.abs(det) > rtol * diag_prod) & (det != 0.0)
+    safe = np.where(ok[..., None, None], safe, np.eye(a.shape[-1]))
+    x = np.linalg.solve(safe, np.where(ok[..., None], b, 0.0)[..., None])[..., 0]
     x[~ok] = np.nan
-    return x, ok
+    x[ok & ~np.all(np.isfinite(x), axis=-1)] = np.nan
+    return x, ok & np.all(np.isfinite(x), axis=-1)
 
 
-def solve_gee_batch(
+def solve_gee_batch(*args: Any, **kwargs: Any) -> CoreFit:
+    """See :func:`_solve_gee_batch`; floating-point warnings are silenced because every
+    replicate's failure is reported through its status code instead."""
+    with np.errstate(all="ignore"):
+        return _solve_gee_batch(*args, **kwargs)
+
+
+def _solve_gee_batch(
     y: FloatArray,
     x: FloatArray,
     codes: IntArray,
@@ -349,7 +367,7 @@ def _sandwich(
     meat = np.einsum("rkp,rkq->rpq", g_i, g_i)
     vb[have] = b_inv @ meat @ np.swapaxes(b_inv, 1, 2)
     num_bad[have] = ~ok | ~np.all(np.isfinite(vb[have]), axis=(1, 2))
-    u, ok_i = _solve(big_b[:, None, :, :] - h_i, g_i)
+    u, ok_i = _solve(big_b[:, None, :, :] - h_i, g_i, rtol=_SINGULAR_RTOL)
     # a cluster without members contributes H_i = 0, g_i = 0: harmless
     sing = ~np.all(ok_i, axis=1)
     u = np.where(np.isfinite(u), u, 0.0)

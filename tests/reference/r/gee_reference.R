@@ -8,7 +8,8 @@
 #
 # For each dataset it records
 #   * geeglm(response ~ arm, family = binomial("log"), id = site, corstr = "exchangeable")
-#   * when that call fails: geese(..., b = coefficients of the Poisson GEE), the alternative
+#   * when that call fails or does not converge (geese error code != 0):
+#     geese(..., b = coefficients of the Poisson GEE), the alternative
 #     starting values of the fallback rule
 #   * geeglm(response ~ arm, family = poisson("log"), id = site, corstr = "exchangeable")
 # and, for each successful fit, a Mancl-DeRouen (2001) bias-corrected sandwich computed below
@@ -116,7 +117,10 @@ for (f in files) {
     n = c(placebo = sum(d$arm == 0), active = sum(d$arm == 1)),
     log_binomial = lb, modified_poisson = po
   )
-  if (!lb$ok && po$ok) {
+  # (as in the pmrtrial rule: only from a converged Poisson fit with fitted values < 1; geese
+  # would otherwise loop forever halving its step from an invalid start)
+  if ((!lb$ok || lb$geese_error_code != 0) && po$ok && po$geese_error_code == 0 &&
+      po$fitted_values_range[2] < 1) {
     st_call <- paste0('geese(response ~ arm, family = binomial("log"), data = d, id = site, ',
                       'corstr = "exchangeable", b = <coefficients of the modified Poisson fit>)')
     entry$log_binomial_poisson_start <- fit_one(st_call, d, binomial("log"), start = po$coef)

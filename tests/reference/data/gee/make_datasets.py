@@ -6,6 +6,13 @@ placebo among 33 analysed participants in 6 centres. These datasets spread those
 struggles (responders at or near 100% in one arm) and a few random replicates with other counts.
 
 Usage: python make_datasets.py   (writes *.csv next to this file)
+
+fallback_poisson_start.csv and fallback_poisson.csv are not written here: they are replicates
+as named in their file names, of a simulation (numpy seed 7; 20,000 trials for rep1486, 100,000 for the other of 18 active / 15 placebo with
+response probabilities 0.75 / 0.15, centres of sizes 9, 7, 6, 5, 3, 3, arm permuted by
+argsort(rng.random((20000, 33)))), picked because pmrtrial's fallback rule reached step 2
+(log-binomial from Poisson estimates) and step 3 (modified Poisson) on them. Their reference
+values come from geepack like every other dataset.
 """
 
 from __future__ import annotations
