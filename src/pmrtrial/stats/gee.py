@@ -573,9 +573,7 @@ def _row_to_result(batch: GeeBatchResult, i: int, conf_level: float) -> GeeResul
         if status in core.DEGENERATE:
             raise EstimationError(f"Risk ratio GEE {message}.")
         lb = STATUS_MESSAGES[int(batch.log_binomial_status[i])]
-        raise ConvergenceError(
-            f"Risk ratio GEE failed: log-binomial: {lb}; modified Poisson: {message}."
-        )
+        raise ConvergenceError(f"Risk ratio GEE failed: log-binomial: {lb}; modified Poisson: {message}.")
     log_rr = float(batch.log_rr[i])
     se = float(batch.se_robust[i])
     se_md = float(batch.se_md[i])
@@ -768,4 +766,3 @@ def fit_risk_ratio_gee(
     yv, tv, cl = _validate_single(y, treatment, cluster)
     batch = fit_risk_ratio_gee_batch(yv, tv, cl, moments=moments, tol=tol, maxiter=maxiter)
     return _row_to_result(batch, 0, conf)
-

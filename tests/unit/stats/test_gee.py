@@ -60,9 +60,7 @@ def test_statsmodels_moments_match_statsmodels_gee_on_1000_replicates(family_nam
     # Reference: statsmodels 0.15 GEE(y, X, groups, family=Binomial(link=Log()) or Poisson(Log()),
     # cov_struct=Exchangeable()).fit(), run here replicate by replicate (independent code).
     y, trt, site = _replicates(1000, seed=2024)
-    fit = (
-        G.fit_log_binomial_gee if family_name == "binomial" else G.fit_modified_poisson_gee
-    )
+    fit = G.fit_log_binomial_gee if family_name == "binomial" else G.fit_modified_poisson_gee
     compared = skipped_sm = ours_failed = 0
     for i in range(y.shape[0]):
         ref = _statsmodels_fit(y[i], trt[i], site, family_name)

@@ -7,10 +7,11 @@ struggles (responders at or near 100% in one arm) and a few random replicates wi
 
 Usage: python make_datasets.py   (writes *.csv next to this file)
 
-fallback_poisson_start.csv and fallback_poisson.csv are not written here: they are replicates
-as named in their file names, of a simulation (numpy seed 7; 20,000 trials for rep1486, 100,000 for the other of 18 active / 15 placebo with
-response probabilities 0.75 / 0.15, centres of sizes 9, 7, 6, 5, 3, 3, arm permuted by
-argsort(rng.random((20000, 33)))), picked because pmrtrial's fallback rule reached step 2
+fallback_poisson_start_rep14658.csv and fallback_poisson_rep1486.csv are not written here: they
+are replicates (numbered in the file names) of simulations with numpy seed 7 (20,000 trials
+for rep1486, 100,000 for rep14658) of 18 active / 15 placebo with response probabilities
+0.75 / 0.15, centres of sizes 9, 7, 6, 5, 3, 3 and the arm permuted by
+argsort(rng.random((n_trials, 33))), picked because pmrtrial's fallback rule reached step 2
 (log-binomial from Poisson estimates) and step 3 (modified Poisson) on them. Their reference
 values come from geepack like every other dataset.
 """
