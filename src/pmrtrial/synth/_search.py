@@ -70,6 +70,26 @@ def _positions(n: int, p: float) -> tuple[int, ...]:
     return (k,)
 
 
+def _pin(n: int, g: np.ndarray, quantiles: Mapping[str, tuple[float, float]], spread: int) -> dict[int, float]:
+    """Order statistic (0-based) -> pinned grid value, for each published quantile."""
+    pinned: dict[int, float] = {}
+    for stat, (value, hw) in quantiles.items():
+        pos = _positions(n, _PROB[stat])
+        j = int(np.abs(g - value).argmin())
+        if len(pos) == 1:
+            pinned[pos[0]] = float(g[j])
+            continue
+        best = (float(g[j]), float(g[j]))
+        for d in range(spread, -1, -1):
+            a = float(g[max(j - d, 0)])
+            b = float(g[int(np.abs(g - (2 * value - a)).argmin())])
+            if a <= b and abs((a + b) / 2 - value) <= 0.5 * hw:
+                best = (a, b)
+                break
+        pinned[pos[0]], pinned[pos[1]] = best
+    return pinned
+
+
 def anchor_quantiles(
     initial: np.ndarray,
     grid: np.ndarray,
@@ -88,27 +108,13 @@ def anchor_quantiles(
     """
     n = len(initial)
     g = np.asarray(grid, dtype=float)
-    pinned: dict[int, float] = {}
-    for stat, (value, hw) in sorted(quantiles.items(), key=lambda kv: kv[1][0]):
-        pos = _positions(n, _PROB[stat])
-        j = int(np.abs(g - value).argmin())
-        if len(pos) == 1:
-            pinned[pos[0]] = float(g[j])
-            continue
-        best = (float(g[j]), float(g[j]))
-        spread = int(rng.integers(0, 3))
-        for d in range(spread, -1, -1):
-            a = float(g[max(j - d, 0)])
-            b_j = int(np.abs(g - (2 * value - a)).argmin())
-            b = float(g[b_j])
-            if a <= b and abs((a + b) / 2 - value) <= 0.5 * hw:
-                best = (a, b)
-                break
-        pinned[pos[0]], pinned[pos[1]] = best
+    pinned = _pin(n, g, quantiles, int(rng.integers(0, 3)))
+    keys = sorted(pinned)
+    if any(pinned[a] > pinned[b] for a, b in zip(keys, keys[1:])):
+        pinned = _pin(n, g, quantiles, 0)  # a spread pair overlapped its neighbour: pin pairs at the value itself
     order = np.argsort(initial, kind="stable")
     lo_pos = np.empty(n)
     hi_pos = np.empty(n)
-    keys = sorted(pinned)
     for j in range(n):
         below = [pinned[k] for k in keys if k <= j]
         above = [pinned[k] for k in keys if k >= j]
@@ -282,7 +288,7 @@ class GroupSearch:
                 break
         return self.values()
 
-    def _phase(self, scale: float, *, max_iter: int, patience: int) -> None:
+    def _phase(self, scale: float, *, max_iter: int, patience: int, polish: int = 300) -> None:
         n = self.n
         mutable = list(self._grids)
         bounded = [
@@ -311,11 +317,12 @@ class GroupSearch:
             by_series[t.series].append(k)
         has_q = {s: any(self._targets[k].stat not in ("mean", "sd") for k in by_series[s]) for s in series_names}
 
-        def stats_pen(s: str, a: float, b: float, vals: list[float] | None) -> float:
+        def stats_pen(s: str, a: float, b: float, vals: list[float] | None) -> tuple[float, int]:
             mean = a / n
             sd = math.sqrt(max(0.0, (b - a * a / n) / (n - 1)))
             srt = sorted(vals) if vals is not None else None
             total = 0.0
+            unmet = 0
             for k in by_series[s]:
                 t = self._targets[k]
                 if t.stat == "mean":
@@ -326,17 +333,21 @@ class GroupSearch:
                     assert srt is not None
                     got = quantile_type2(srt, _PROB[t.stat])
                 total += self._penalty(t, got, scale)
-            return total
+                unmet += abs(got - t.value) > 0.9 * t.halfwidth * scale
+            return total, unmet
 
-        pen = {s: stats_pen(s, s1[s], s2[s], cur[s] if has_q[s] else None) for s in series_names}
+        pen_un = {s: stats_pen(s, s1[s], s2[s], cur[s] if has_q[s] else None) for s in series_names}
+        pen = {s: v[0] for s, v in pen_un.items()}
+        unmet = {s: v[1] for s, v in pen_un.items()}
         loss = sum(pen.values())
+        n_unmet = sum(unmet.values())
         since = 0
         rng = self.rng
         block = 4096
         u = rng.random((block, 4))
         b_i = 0
         for _ in range(max_iter):
-            if loss <= 1e-15 or since >= patience:
+            if loss <= 1e-15 or since >= patience or (n_unmet == 0 and since >= polish):
                 break
             if b_i == block:
                 u = rng.random((block, 4))
@@ -387,6 +398,7 @@ class GroupSearch:
             if not ok:
                 continue
             new_pen: dict[str, float] = {}
+            new_un: dict[str, int] = {}
             new_s: dict[str, tuple[float, float, list[float] | None]] = {}
             for s, w in feeds[var]:
                 a, b = s1[s], s2[s]
@@ -400,7 +412,7 @@ class GroupSearch:
                     if new_vals is not None:
                         new_vals[p] = nv
                 new_s[s] = (a, b, new_vals)
-                new_pen[s] = stats_pen(s, a, b, new_vals)
+                new_pen[s], new_un[s] = stats_pen(s, a, b, new_vals)
             new_loss = loss + sum(new_pen[s] - pen[s] for s in new_pen)
             if new_loss > loss + 1e-12:
                 continue
@@ -410,6 +422,8 @@ class GroupSearch:
             for s, (a, b, _nv) in new_s.items():
                 s1[s], s2[s] = a, b
                 pen[s] = new_pen[s]
+                n_unmet += new_un[s] - unmet[s]
+                unmet[s] = new_un[s]
             touched = {s for s, _ in feeds[var]} | {c for c, _ in feeds_bounded[var]}
             for s in touched:
                 w = 1.0 if s == var else self._comp_w[s][var]

@@ -100,21 +100,37 @@ class TwinResult:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
-def _targets(summary: Mapping[str, Any], *, scale: float = 1.0, stats: tuple[str, ...]) -> list[tuple[str, Any, float]]:
-    return [(s, summary[s], scale) for s in stats if s in summary]
+_Targets = list[tuple[str, float, float]]  # (statistic, value, half-width)
 
 
-def _add_targets(search: GroupSearch, series: str, targets: list[tuple[str, Any, float]], weight: float = 1.0) -> None:
-    for stat, printed, scale in targets:
+def _targets(
+    summary: Mapping[str, Any], *, stats: tuple[str, ...], scale: float = 1.0, tighten: Mapping[str, float] | None = None
+) -> _Targets:
+    """(stat, value, half-width) of the printed figures; ``tighten`` narrows some windows (see the callers)."""
+    out = []
+    for st in stats:
+        if st in summary:
+            printed = summary[st]
+            out.append((st, float(printed) * scale, printed.halfwidth * scale * (tighten or {}).get(st, 1.0)))
+    return out
+
+
+def _pair(printed_mean: Any, printed_sd: Any, scale: float = 1.0) -> _Targets:
+    return [
+        ("mean", float(printed_mean) * scale, printed_mean.halfwidth * scale),
+        ("sd", float(printed_sd) * scale, printed_sd.halfwidth * scale),
+    ]
+
+
+def _add_targets(search: GroupSearch, series: str, targets: _Targets, weight: float = 1.0) -> None:
+    for stat, value, halfwidth in targets:
         w = weight if stat in ("mean", "sd") else 0.3 * weight
-        search.add_target(series, stat, float(printed) * scale, printed.halfwidth * scale, weight=w)
+        search.add_target(series, stat, value, halfwidth, weight=w)
 
 
-def _split_targets(
-    targets: list[tuple[str, Any, float]],
-) -> tuple[list[tuple[str, Any, float]], dict[str, tuple[float, float]]]:
+def _split_targets(targets: _Targets) -> tuple[_Targets, dict[str, tuple[float, float]]]:
     moments = [t for t in targets if t[0] in ("mean", "sd")]
-    quantiles = {st: (float(p) * sc, p.halfwidth * sc) for st, p, sc in targets if st not in ("mean", "sd")}
+    quantiles = {st: (v, hw) for st, v, hw in targets if st not in ("mean", "sd")}
     return moments, quantiles
 
 
@@ -122,7 +138,7 @@ def _fit_univariate(
     rng: np.random.Generator,
     raw: np.ndarray,
     grid: np.ndarray,
-    targets: list[tuple[str, Any, float]],
+    targets: _Targets,
     *,
     lo: float | None = None,
     hi: float | None = None,
@@ -132,7 +148,7 @@ def _fit_univariate(
     lo_v = float(grid[0]) if lo is None else lo
     hi_v = float(grid[-1]) if hi is None else hi
     moments, quantiles = _split_targets(targets)
-    t = {st: float(p) * sc for st, p, sc in moments}
+    t = {st: v for st, v, _hw in moments}
     for attempt in range(4):
         x = raw + (rng.normal(0, 0.5, n) * (raw.std() + 1e-9) if attempt else 0.0)
         init = affine_fit(x, mean=t["mean"], sd=t["sd"], lo=lo_v, hi=hi_v) if len(t) == 2 else x
@@ -282,8 +298,11 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
         uu = np.array([u[r] for r in arm_rows])
         q = ("mean", "sd", "median", "q1", "q3")
 
-        def fit(key: str, raw: np.ndarray, grid: np.ndarray, arm: str = arm, **kw: float) -> np.ndarray:
-            return _fit_univariate(rng_search, raw, grid, _targets(base[key][arm], stats=q), **kw)
+        def fit(key: str, raw: np.ndarray, grid: np.ndarray, arm: str = arm) -> np.ndarray:
+            # Age and disease duration also have whole-cohort means (69.1, 60.7): half-width windows per arm
+            # keep the pooled mean on the printed side of its rounding boundary.
+            tighten = {"mean": 0.5} if key in ("age_years", "disease_duration_days") else None
+            return _fit_univariate(rng_search, raw, grid, _targets(base[key][arm], stats=q, tighten=tighten))
 
         ages = fit("age_years", rng_base.normal(0, 1, n), _AGE)
         duration = fit("disease_duration_days", rng_base.gamma(2.0, 1.0, n), _DURATION)
@@ -301,47 +320,7 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
         haq = fit("haq_di", 0.6 * uu + rng_base.normal(0, 0.8, n), _HAQ)
         eq5d = fit("eq5d_index", -0.6 * uu + rng_base.normal(0, 0.8, n), _eq5d_grid())
 
-        # PMR-AS group: CRP (printed "mg/dL" but in mg/L, yaml note), physician VAS, stiffness, EUL, pain
-        k_eul = int(base["upper_limb_elevation_below_90"][arm]["n"])
-        nonzero = _choose_nonzero(rng_base, k_eul, uu)
-        eul0 = np.where(nonzero, rng_base.choice([1.0, 2.0], size=n, p=[0.7, 0.3]), 0.0)
-        crp_t = {s: float(base["crp"][arm][s]) for s in ("mean", "sd")}
-        crp0 = affine_fit(
-            np.exp(rng_base.normal(0, 1.0, n) + 0.3 * uu), mean=crp_t["mean"], sd=crp_t["sd"], lo=2.0, hi=400.0
-        )
-        phys0 = affine_fit(
-            uu + rng_base.normal(0, 0.7, n),
-            mean=float(base["physician_global_vas"][arm]["mean"]),
-            sd=float(base["physician_global_vas"][arm]["sd"]),
-            lo=2.0,
-            hi=10.0,
-        )
-        mst0 = affine_fit(
-            rng_base.gamma(3.0, 1.0, n) + 0.5 * uu,
-            mean=float(base["morning_stiffness_min"][arm]["mean"]),
-            sd=float(base["morning_stiffness_min"][arm]["sd"]),
-            lo=15.0,
-            hi=720.0,
-        )
-        pmr_mean = float(base["crp_pmr_as"][arm]["mean"])
-        pain_mean = pmr_mean - crp_t["mean"] / 10 - float(phys0.mean()) - float(mst0.mean()) / 10 - float(eul0.mean())
-        pain0 = np.clip(pain_mean + 1.3 * (0.6 * uu + 0.8 * rng_base.normal(0, 1, n)), 2.0, 10.0)
-        search = GroupSearch(n, rng_search)
-        search.add_variable("crp_mg_l", _CRP, crp0, lo=np.full(n, 2.0), hi=np.full(n, 400.0))
-        search.add_variable("pain_vas", _VAS, pain0, lo=np.full(n, 2.0), hi=np.full(n, 10.0))
-        search.add_variable("physician_global_vas", _VAS, phys0, lo=np.full(n, 2.0), hi=np.full(n, 10.0))
-        search.add_variable("morning_stiffness_min", _MINUTES, mst0, lo=np.full(n, 15.0), hi=np.full(n, 720.0))
-        lo_e, hi_e = _eul_bounds(nonzero)
-        search.add_variable("upper_limb_elevation", _EUL, eul0, lo=lo_e, hi=hi_e)
-        search.add_composite("crp_pmr_as", _PMR_WEIGHTS, lo=np.full(n, _INCLUSION_LO))
-        for var, key in (
-            ("crp_mg_l", "crp"),
-            ("physician_global_vas", "physician_global_vas"),
-            ("morning_stiffness_min", "morning_stiffness_min"),
-            ("crp_pmr_as", "crp_pmr_as"),
-        ):
-            _add_targets(search, var, _targets(base[key][arm], stats=q))
-        vals = search.run(max_iter=30_000, patience=4000)
+        vals = _baseline_pmr_group(rng_base, rng_search, base, arm, uu)
 
         for i, r in enumerate(arm_rows):
             miller = (ages[i] + 10) / 2 if female[i] else ages[i] / 2
@@ -375,25 +354,9 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
             arm_rows = [r for r in rows if arm_of[r] == arm and design.STATE_TABLE[r][k] != "."]
             n = len(arm_rows)
             states = [design.STATE_CODES[design.STATE_TABLE[r][k]] for r in arm_rows]
-            on_gc = np.array([s.endswith("_gc") and not s.endswith("no_gc") for s in states])
-            gt10 = np.array([s.startswith("gt10") for s in states])
             uu = np.array([u[r] for r in arm_rows])
-            level = _levels(rng_visit, states, uu, week, arm)
-            if arm == "baricitinib":
-                crp_med = np.full(n, 2.0)
-            else:
-                crp_med = np.where(on_gc, 3.0, np.where(gt10, 15.0, 6.0))
             block = secondary.get(week)
-            if block is not None:
-                k_eul = n - int(block["rows"]["upper_limb_elevation_above_90"][arm][0])
-                nonzero = _choose_nonzero(rng_visit, k_eul, 3.0 * gt10 + 0.5 * uu)
-            else:
-                nonzero = rng_visit.random(n) < np.where(gt10, 0.5, 0.04)
-            eul = np.where(nonzero, 1.0, 0.0)
-            comp = _components(rng_visit, level, crp_med, eul)
-            comp["upper_limb_elevation"] = eul
-            esr_med = np.where(on_gc, 9.0, 18.0 if arm == "baricitinib" else 14.0)
-            comp["esr_mm_h"] = np.exp(np.log(esr_med) + 0.25 * uu + rng_visit.normal(0, 0.5, n))
+            out, level = _visit_pmr_group(rng_visit, rng_search, states, uu, week, arm, block, feas)
             pglobal_raw = 0.7 * level + rng_visit.normal(0, 1.0, n)
             fatigue_raw = 0.4 * level + 0.5 * uu + rng_visit.normal(0, 1.2, n)
             qol_raw = {
@@ -402,51 +365,6 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
                 "haq_di": 0.5 * level + 0.5 * uu + rng_visit.normal(0, 1, n),
                 "eq5d_index": -0.5 * level - 0.5 * uu + rng_visit.normal(0, 1, n),
             }
-            pmr_lo = np.where(gt10, _GT10_LO, -np.inf)
-            pmr_hi = np.where(gt10, np.inf, _LE10_HI)
-            search = GroupSearch(n, rng_search)
-            lo_e, hi_e = _eul_bounds(nonzero)
-            bounds = {
-                "crp_mg_l": (0.0, 300.0),
-                "pain_vas": (0.0, 10.0),
-                "physician_global_vas": (0.0, 10.0),
-                "morning_stiffness_min": (0.0, 600.0),
-                "esr_mm_h": (1.0, 120.0),
-            }
-            out: dict[str, np.ndarray] = {}
-            if block is not None:
-                rws = block["rows"]
-                spec = {
-                    "crp_mg_l": ("crp_mg_dl", 10.0),
-                    "pain_vas": ("pain_vas", 1.0),
-                    "physician_global_vas": ("physician_vas", 1.0),
-                    "morning_stiffness_min": ("morning_stiffness_min", 1.0),
-                    "esr_mm_h": ("esr_mm_h", 1.0),
-                }
-                for var, (row, scale) in spec.items():
-                    mean, sd = rws[row][arm]
-                    lo_b, hi_b = bounds[var]
-                    comp[var] = affine_fit(comp[var], mean=float(mean) * scale, sd=float(sd) * scale, lo=lo_b, hi=hi_b)
-            for var, (lo_b, hi_b) in bounds.items():
-                search.add_variable(var, _GRIDS[var], comp[var], lo=np.full(n, lo_b), hi=np.full(n, hi_b))
-            search.add_variable("upper_limb_elevation", _EUL, comp["upper_limb_elevation"], lo=lo_e, hi=hi_e)
-            search.add_composite("crp_pmr_as", _PMR_WEIGHTS, lo=pmr_lo, hi=pmr_hi)
-            esr_weights = {**{k2: v for k2, v in _PMR_WEIGHTS.items() if k2 != "crp_mg_l"}, "esr_mm_h": 0.1}
-            search.add_composite("esr_pmr_as", esr_weights)
-            if block is not None:
-                rws = block["rows"]
-                for var, (row, scale) in spec.items():
-                    mean, sd = rws[row][arm]
-                    _add_targets(search, var, [("mean", mean, scale), ("sd", sd, scale)])
-                for row in ("crp_pmr_as", "esr_pmr_as"):
-                    mean, sd = rws[row][arm]
-                    chosen = []
-                    if row == "crp_pmr_as" or feas[(week, arm, row, "mean")].feasible:
-                        chosen.append(("mean", mean, 1.0))
-                    if row == "crp_pmr_as" or feas[(week, arm, row, "sd")].feasible:
-                        chosen.append(("sd", sd, 1.0))
-                    _add_targets(search, row, chosen)
-            out.update(search.run(max_iter=40_000, patience=5000))
             if block is not None:
                 rws = block["rows"]
                 pairs = (
@@ -459,7 +377,7 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
                 )
                 for col, row, raw, grid in pairs:
                     mean, sd = rws[row][arm]
-                    out[col] = _fit_univariate(rng_search, raw, grid, [("mean", mean, 1.0), ("sd", sd, 1.0)])
+                    out[col] = _fit_univariate(rng_search, raw, grid, _pair(mean, sd))
             else:
                 out["patient_global_vas"] = np.round(np.clip(pglobal_raw, 0, 10), 1)
                 out["fatigue_vas"] = np.round(np.clip(fatigue_raw, 0, 10), 1)
@@ -548,6 +466,141 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
             "CRP at baseline is published as mg/dL but is in mg/L (yaml note); crp_mg_l holds mg/L throughout.",
         ),
     )
+
+
+_BOUNDS_VISIT = {
+    "crp_mg_l": (0.0, 300.0),
+    "pain_vas": (0.0, 10.0),
+    "physician_global_vas": (0.0, 10.0),
+    "morning_stiffness_min": (0.0, 600.0),
+    "esr_mm_h": (1.0, 120.0),
+}
+_SECONDARY_SPEC = {
+    "crp_mg_l": ("crp_mg_dl", 10.0),
+    "pain_vas": ("pain_vas", 1.0),
+    "physician_global_vas": ("physician_vas", 1.0),
+    "morning_stiffness_min": ("morning_stiffness_min", 1.0),
+    "esr_mm_h": ("esr_mm_h", 1.0),
+}
+_ATTEMPTS = 5
+
+
+def _baseline_pmr_group(
+    rng_draw: np.random.Generator, rng_search: np.random.Generator, base: Mapping[str, Any], arm: str, uu: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Baseline CRP, pain, physician VAS, stiffness and EUL of one arm, every CRP PMR-AS > 17.
+
+    CRP is printed as mg/dL but is in mg/L (yaml note). Median and quartiles of CRP, physician VAS and
+    stiffness are pinned; those of the CRP PMR-AS are soft targets. Pain at baseline is unpublished; its level
+    makes the CRP PMR-AS mean. The CRP PMR-AS SD is aimed at the upper half of its rounding window so that the
+    whole-cohort SD (10.5) holds too.
+    """
+    n = len(uu)
+    q = ("mean", "sd", "median", "q1", "q3")
+    k_eul = int(base["upper_limb_elevation_below_90"][arm]["n"])
+    lo_v = {"crp_mg_l": 2.0, "pain_vas": 2.0, "physician_global_vas": 2.0, "morning_stiffness_min": 15.0}
+    hi_v = {"crp_mg_l": 400.0, "pain_vas": 10.0, "physician_global_vas": 10.0, "morning_stiffness_min": 720.0}
+    keys = {"crp_mg_l": "crp", "physician_global_vas": "physician_global_vas", "morning_stiffness_min": "morning_stiffness_min"}
+    pmr = base["crp_pmr_as"][arm]
+    sd_hw = pmr["sd"].halfwidth
+    pmr_targets = [t for t in _targets(pmr, stats=q) if t[0] != "sd"] + [("sd", float(pmr["sd"]) + 0.6 * sd_hw, 0.4 * sd_hw)]
+    search = GroupSearch(n, rng_search)
+    for _attempt in range(_ATTEMPTS):
+        nonzero = _choose_nonzero(rng_draw, k_eul, uu)
+        eul0 = np.where(nonzero, rng_draw.choice([1.0, 2.0], size=n, p=[0.7, 0.3]), 0.0)
+        raw = {
+            "crp_mg_l": np.exp(rng_draw.normal(0, 1.0, n) + 0.3 * uu),
+            "physician_global_vas": uu + rng_draw.normal(0, 0.7, n),
+            "morning_stiffness_min": rng_draw.gamma(3.0, 1.0, n) + 0.5 * uu,
+        }
+        search = GroupSearch(n, rng_search)
+        means = {}
+        for var, key in keys.items():
+            tg = _targets(base[key][arm], stats=q)
+            moments, quantiles = _split_targets(tg)
+            t = {st: v for st, v, _ in moments}
+            init = affine_fit(raw[var], mean=t["mean"], sd=t["sd"], lo=lo_v[var], hi=hi_v[var])
+            init, lo_a, hi_a = anchor_quantiles(init, _GRIDS[var], quantiles, lo=lo_v[var], hi=hi_v[var], rng=rng_draw)
+            search.add_variable(var, _GRIDS[var], init, lo=lo_a, hi=hi_a)
+            _add_targets(search, var, moments)
+            means[var] = t["mean"]
+        pain_mean = float(pmr["mean"]) - means["crp_mg_l"] / 10 - means["physician_global_vas"]
+        pain_mean -= means["morning_stiffness_min"] / 10 + float(eul0.mean())
+        pain0 = np.clip(pain_mean + 1.3 * (0.6 * uu + 0.8 * rng_draw.normal(0, 1, n)), 2.0, 10.0)
+        search.add_variable("pain_vas", _VAS, pain0, lo=np.full(n, 2.0), hi=np.full(n, 10.0))
+        lo_e, hi_e = _eul_bounds(nonzero)
+        search.add_variable("upper_limb_elevation", _EUL, eul0, lo=lo_e, hi=hi_e)
+        search.add_composite("crp_pmr_as", _PMR_WEIGHTS, lo=np.full(n, _INCLUSION_LO))
+        _add_targets(search, "crp_pmr_as", pmr_targets)
+        values = search.run(max_iter=30_000, patience=4000)
+        if search.met():
+            return values
+    return search.values()  # pragma: no cover - every attempt failed; the report will show the miss
+
+
+def _visit_pmr_group(
+    rng_draw: np.random.Generator,
+    rng_search: np.random.Generator,
+    states: list[str],
+    uu: np.ndarray,
+    week: int,
+    arm: str,
+    block: Mapping[str, Any] | None,
+    feas: Mapping[tuple[int, str, str, str], Any],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """CRP, ESR, pain, physician VAS, stiffness and EUL of one arm at one visit, each CRP PMR-AS in its state.
+
+    At weeks 12, 24 and 36 the published means and SDs are targets (ESR PMR-AS ones only where they can hold,
+    see :mod:`pmrtrial.synth._feasibility`). Returns the values and the drawn activity levels.
+    """
+    n = len(states)
+    on_gc = np.array([s.endswith("_gc") and not s.endswith("no_gc") for s in states])
+    gt10 = np.array([s.startswith("gt10") for s in states])
+    pmr_lo = np.where(gt10, _GT10_LO, -np.inf)
+    pmr_hi = np.where(gt10, np.inf, _LE10_HI)
+    crp_med = np.full(n, 2.0) if arm == "baricitinib" else np.where(on_gc, 3.0, np.where(gt10, 15.0, 6.0))
+    esr_med = np.where(on_gc, 9.0, 18.0 if arm == "baricitinib" else 14.0)
+    search = GroupSearch(n, rng_search)
+    level = np.zeros(n)
+    for _attempt in range(_ATTEMPTS):
+        level = _levels(rng_draw, states, uu, week, arm)
+        if block is not None:
+            k_eul = n - int(block["rows"]["upper_limb_elevation_above_90"][arm][0])
+            nonzero = _choose_nonzero(rng_draw, k_eul, 3.0 * gt10 + 0.5 * uu)
+        else:
+            nonzero = rng_draw.random(n) < np.where(gt10, 0.5, 0.04)
+        eul = np.where(nonzero, 1.0, 0.0)
+        comp = _components(rng_draw, level, crp_med, eul)
+        comp["esr_mm_h"] = np.exp(np.log(esr_med) + 0.25 * uu + rng_draw.normal(0, 0.5, n))
+        search = GroupSearch(n, rng_search)
+        if block is not None:
+            for var, (row, scale) in _SECONDARY_SPEC.items():
+                mean, sd = block["rows"][row][arm]
+                lo_b, hi_b = _BOUNDS_VISIT[var]
+                comp[var] = affine_fit(comp[var], mean=float(mean) * scale, sd=float(sd) * scale, lo=lo_b, hi=hi_b)
+        for var, (lo_b, hi_b) in _BOUNDS_VISIT.items():
+            search.add_variable(var, _GRIDS[var], comp[var], lo=np.full(n, lo_b), hi=np.full(n, hi_b))
+        lo_e, hi_e = _eul_bounds(nonzero)
+        search.add_variable("upper_limb_elevation", _EUL, eul, lo=lo_e, hi=hi_e)
+        search.add_composite("crp_pmr_as", _PMR_WEIGHTS, lo=pmr_lo, hi=pmr_hi)
+        esr_weights = {**{k: v for k, v in _PMR_WEIGHTS.items() if k != "crp_mg_l"}, "esr_mm_h": 0.1}
+        search.add_composite("esr_pmr_as", esr_weights)
+        if block is None:
+            return search.run(), level
+        rows = block["rows"]
+        for var, (row, scale) in _SECONDARY_SPEC.items():
+            _add_targets(search, var, _pair(*rows[row][arm], scale=scale))
+        for row in ("crp_pmr_as", "esr_pmr_as"):
+            pair = _pair(*rows[row][arm])
+            keep = [
+                t for t in pair if row == "crp_pmr_as" or feas[(week, arm, row, t[0])].feasible
+            ]
+            _add_targets(search, row, keep)
+        values = search.run(max_iter=40_000, patience=5000)
+        if search.met():
+            return values, level
+    return search.values(), level  # pragma: no cover - every attempt failed; the report will show the miss
+
 
 
 def _gc_doses(rng: np.random.Generator, rows: list[str], pub: Mapping[str, Any]) -> dict[tuple[str, int], float]:
