@@ -203,8 +203,8 @@ def build_twin_report(
 
     # baseline ---------------------------------------------------------------------------------------------------
     base = published["baseline"]
-    b0 = v[v["week"] == 0].set_index("subject_id")
-    s = subjects.set_index("subject_id").join(b0, rsuffix="_v")
+    b0 = v[v["week"] == 0]
+    s = subjects.merge(b0, on="subject_id", how="left", suffixes=("", "_v")).set_index("subject_id")
     for arm in ARMS:
         sa = s[s["arm"] == arm]
         n = len(sa)
