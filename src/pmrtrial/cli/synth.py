@@ -32,6 +32,11 @@ app = typer.Typer(
 _FRAMES = ("subjects", "visits", "adverse_events")
 
 
+@app.callback()
+def _group() -> None:
+    """Synthetic twins of published trials (SYNTHETIC — not trial data)."""
+
+
 def _readme(twin: TwinResult, fmt: str) -> str:
     counts = twin.report.counts()
     lines = [
