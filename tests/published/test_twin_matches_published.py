@@ -21,7 +21,7 @@ from pmrtrial.scores import classify_response_state, compute_crp_pmr_as, compute
 from pmrtrial.synth import generate_bachelor_twin
 
 _TEXT = resources.files("pmrtrial.synth.data").joinpath("bachelor_published.yaml").read_text(encoding="utf-8")
-PUB: dict[str, Any] = yaml.load(_TEXT, Loader=yaml.BaseLoader)["bachelor"]  # noqa: S506 - BaseLoader: strings only
+PUB: dict[str, Any] = yaml.load(_TEXT, Loader=yaml.BaseLoader)["bachelor"]
 ARMS = ("baricitinib", "placebo")
 N_ARM = {"baricitinib": 18, "placebo": 16}  # yaml design.arms.*.n_randomised
 
@@ -75,7 +75,7 @@ def scored(twin: Any) -> pd.DataFrame:
     v["crp_pmr_as"] = compute_crp_pmr_as(crp_mg_l=v["crp_mg_l"].to_numpy(float), **comps)
     v["esr_pmr_as"] = compute_esr_pmr_as(esr_mm_h=v["esr_mm_h"].to_numpy(float), **comps)
     v["state"] = classify_response_state(v["crp_pmr_as"].to_numpy(float), on_oral_gc=v["oral_gc_mg_day"].to_numpy() > 0)
-    v["arm"] = v["subject_id"].map(dict(zip(twin.subjects["subject_id"], twin.subjects["arm"])))
+    v["arm"] = v["subject_id"].map(dict(zip(twin.subjects["subject_id"], twin.subjects["arm"], strict=False)))
     return v
 
 
@@ -123,7 +123,9 @@ def test_secondary_counts(scored: pd.DataFrame, week: int, row: str, arm: str, e
     # yaml secondary[*].rows.<row>.<arm>[0] with yaml secondary[*].n.<arm> as denominator
     va = scored[(scored["week"] == week) & (scored["arm"] == arm)]
     assert len(va) == n
-    got = (va["crp_pmr_as"].round(6) <= 10).sum() if row == "crp_pmr_as_le10" else (va["upper_limb_elevation"] == 0).sum()
+    got = (
+        (va["crp_pmr_as"].round(6) <= 10).sum() if row == "crp_pmr_as_le10" else (va["upper_limb_elevation"] == 0).sum()
+    )
     assert int(got) == expected
 
 
@@ -137,9 +139,13 @@ def test_baseline_counts(twin: Any, scored: pd.DataFrame, arm: str) -> None:
     assert int((s["sex"] == "male").sum()) == int(base["male"][arm]["n"])  # yaml baseline.male
     # yaml baseline.upper_limb_elevation_below_90: EUL >= 1
     assert int((b0["upper_limb_elevation"] >= 1).sum()) == int(base["upper_limb_elevation_below_90"][arm]["n"])
-    assert int(s["us_synovitis"].sum()) == int(base["synovitis_on_ultrasound"][arm]["n"])  # yaml synovitis_on_ultrasound
+    assert int(s["us_synovitis"].sum()) == int(
+        base["synovitis_on_ultrasound"][arm]["n"]
+    )  # yaml synovitis_on_ultrasound
     # yaml baseline.whole_cohort_summary.oral_glucocorticoid_at_inclusion: 0
-    assert int((b0["oral_gc_mg_day"] > 0).sum()) == int(base["whole_cohort_summary"]["oral_glucocorticoid_at_inclusion"])
+    assert int((b0["oral_gc_mg_day"] > 0).sum()) == int(
+        base["whole_cohort_summary"]["oral_glucocorticoid_at_inclusion"]
+    )
 
 
 def test_centres(twin: Any) -> None:
@@ -148,7 +154,7 @@ def test_centres(twin: Any) -> None:
 
 def _ae(twin: Any) -> pd.DataFrame:
     ae = twin.adverse_events.copy()
-    ae["arm"] = ae["subject_id"].map(dict(zip(twin.subjects["subject_id"], twin.subjects["arm"])))
+    ae["arm"] = ae["subject_id"].map(dict(zip(twin.subjects["subject_id"], twin.subjects["arm"], strict=False)))
     return ae
 
 
@@ -260,7 +266,9 @@ def test_whole_cohort_summary(twin: Any, scored: pd.DataFrame) -> None:
     assert agrees(b0["crp_pmr_as"].mean(), whole["crp_pmr_as"]["mean"])  # 31.7
     assert agrees(b0["crp_pmr_as"].std(ddof=1), whole["crp_pmr_as"]["sd"])  # 10.5
     # 33/34 = 97.06% -> 97
-    assert round(100 * twin.subjects["us_synovitis"].sum() / 34) == int(whole["ultrasound_synovitis_or_tenosynovitis_pct"])
+    assert round(100 * twin.subjects["us_synovitis"].sum() / 34) == int(
+        whole["ultrasound_synovitis_or_tenosynovitis_pct"]
+    )
 
 
 _SECONDARY_COLUMNS = {
@@ -336,7 +344,7 @@ def test_esr_pmr_as_mean_conflict_arithmetic() -> None:
 def test_esr_pmr_as_sd_conflict_arithmetic() -> None:
     """Hand arithmetic (week 24 placebo; yaml secondary[week=24]): SD(ESR PMR-AS) >= SD(CRP PMR-AS) - SD(CRP mg/dL)
     - SD(ESR)/10 = 5.2 - 1.0 - 0.87 = 3.33 > 2.5 printed (triangle inequality for SDs of sums)."""
-    assert 5.2 - 1.0 - 8.7 / 10 == pytest.approx(3.33)
+    assert pytest.approx(3.33) == 5.2 - 1.0 - 8.7 / 10
     assert 5.2 - 1.0 - 8.7 / 10 > 2.5 + 0.05
     # week 36 placebo: 5.9 - 0.4 - 1.22 = 4.28 > 3.3
     assert 5.9 - 0.4 - 12.2 / 10 > 3.3 + 0.05

@@ -41,7 +41,7 @@ def _states(t: Any) -> pd.DataFrame:
     out = v[["subject_id", "week"]].copy()
     out["crp_pmr_as"] = score
     out["state"] = classify_response_state(score, on_oral_gc=v["oral_gc_mg_day"].to_numpy() > 0)
-    out["arm"] = out["subject_id"].map(dict(zip(t.subjects["subject_id"], t.subjects["arm"])))
+    out["arm"] = out["subject_id"].map(dict(zip(t.subjects["subject_id"], t.subjects["arm"], strict=False)))
     return out
 
 

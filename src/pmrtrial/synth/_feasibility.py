@@ -50,7 +50,7 @@ def check_secondary_composites(published: Mapping[str, Any]) -> list[CompositeCh
             n = int(block["n"][arm])
             k = n - int(rows["upper_limb_elevation_above_90"][arm][0])
 
-            def m(row: str, arm: str = arm) -> tuple[float, float]:
+            def m(row: str, arm: str = arm, rows: Any = rows) -> tuple[float, float]:
                 return _window(rows[row][arm][0])
 
             pain, phys, mst = m("pain_vas"), m("physician_vas"), m("morning_stiffness_min")

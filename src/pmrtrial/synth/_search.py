@@ -19,6 +19,7 @@ the average of the two order statistics when ``n p`` is an integer, else the nex
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ def affine_fit(values: np.ndarray, *, mean: float, sd: float, lo: float, hi: flo
     """
     x = np.asarray(values, dtype=float).copy()
     if x.size < 2:
-        return np.clip(np.full_like(x, mean), lo, hi)
+        return np.asarray(np.clip(np.full_like(x, mean), lo, hi), dtype=float)
     for _ in range(rounds):
         s = x.std(ddof=1)
         x = mean + (x - x.mean()) * (sd / s) if s > 0 else np.full_like(x, mean)
@@ -110,7 +111,7 @@ def anchor_quantiles(
     g = np.asarray(grid, dtype=float)
     pinned = _pin(n, g, quantiles, int(rng.integers(0, 3)))
     keys = sorted(pinned)
-    if any(pinned[a] > pinned[b] for a, b in zip(keys, keys[1:])):
+    if any(pinned[a] > pinned[b] for a, b in itertools.pairwise(keys)):
         pinned = _pin(n, g, quantiles, 0)  # a spread pair overlapped its neighbour: pin pairs at the value itself
     order = np.argsort(initial, kind="stable")
     lo_pos = np.empty(n)
@@ -303,12 +304,12 @@ class GroupSearch:
             if s in self._grids:
                 feeds[s].append((s, 1.0))
             else:
-                for v, c in self._comp_w[s].items():
-                    feeds[v].append((s, c))
+                for v, wt in self._comp_w[s].items():
+                    feeds[v].append((s, wt))
         feeds_bounded: dict[str, list[tuple[str, float]]] = {v: [] for v in self._grids}
-        for c in bounded:
-            for v, w in self._comp_w[c].items():
-                feeds_bounded[v].append((c, w))
+        for comp in bounded:
+            for v, wt in self._comp_w[comp].items():
+                feeds_bounded[v].append((comp, wt))
         cur = {s: self._series_values(s) for s in set(series_names) | set(bounded)}
         s1 = {s: sum(cur[s]) for s in series_names}
         s2 = {s: sum(x * x for x in cur[s]) for s in series_names}
@@ -386,8 +387,8 @@ class GroupSearch:
             g = self._grids[var]
             deltas = [(p, g[q] - g[idx[p]]) for p, q in changes]
             ok = True
-            for c, w in feeds_bounded[var]:
-                lo_c, hi_c, vals_c = self._comp_lo[c], self._comp_hi[c], cur[c]
+            for comp, w in feeds_bounded[var]:
+                lo_c, hi_c, vals_c = self._comp_lo[comp], self._comp_hi[comp], cur[comp]
                 for p, d in deltas:
                     x = round(vals_c[p] + w * d, 6)
                     if x < lo_c[p] or x > hi_c[p]:
@@ -424,7 +425,7 @@ class GroupSearch:
                 pen[s] = new_pen[s]
                 n_unmet += new_un[s] - unmet[s]
                 unmet[s] = new_un[s]
-            touched = {s for s, _ in feeds[var]} | {c for c, _ in feeds_bounded[var]}
+            touched = {s for s, _ in feeds[var]} | {comp for comp, _ in feeds_bounded[var]}
             for s in touched:
                 w = 1.0 if s == var else self._comp_w[s][var]
                 vals = cur[s]

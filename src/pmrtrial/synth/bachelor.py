@@ -104,7 +104,11 @@ _Targets = list[tuple[str, float, float]]  # (statistic, value, half-width)
 
 
 def _targets(
-    summary: Mapping[str, Any], *, stats: tuple[str, ...], scale: float = 1.0, tighten: Mapping[str, float] | None = None
+    summary: Mapping[str, Any],
+    *,
+    stats: tuple[str, ...],
+    scale: float = 1.0,
+    tighten: Mapping[str, float] | None = None,
 ) -> _Targets:
     """(stat, value, half-width) of the printed figures; ``tighten`` narrows some windows (see the callers)."""
     out = []
@@ -261,7 +265,7 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
     pub = load_bachelor_published()
     protocol = load_protocol("bachelor")
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(8)]
-    rng_alloc, rng_base, rng_visit, rng_gc, rng_search, rng_misc = streams[:6]
+    rng_alloc, rng_base, rng_visit, rng_gc, rng_search, _rng_misc = streams[:6]
     feas = {(c.week, c.arm, c.row, c.stat): c for c in check_secondary_composites(pub)}
 
     rows = list(design.STATE_TABLE)
@@ -279,14 +283,15 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
             site_of[arm_rows[k]] = labels[pos]
     span = int((_RECRUIT_END - _RECRUIT_START).astype(int))
     days = np.sort(rng_alloc.choice(span + 1, size=n_all, replace=False))
-    date_of = {r: _RECRUIT_START + np.timedelta64(int(d), "D") for r, d in zip(rng_alloc.permutation(rows), days)}
+    shuffled = rng_alloc.permutation(rows)
+    date_of = {r: _RECRUIT_START + np.timedelta64(int(d), "D") for r, d in zip(shuffled, days, strict=True)}
     sid_of: dict[str, str] = {}
     for site in sorted(set(site_of.values())):
         members = sorted((r for r in rows if site_of[r] == site), key=lambda r: date_of[r])
         for seq, r in enumerate(members, start=1):
             sid_of[r] = f"{SUBJECT_ID_PREFIX}-{site}-{seq:03d}"
 
-    u = dict(zip(rows, rng_base.normal(0, 1, n_all)))  # participant severity
+    u = dict(zip(rows, rng_base.normal(0, 1, n_all), strict=False))  # participant severity
 
     # baseline ----------------------------------------------------------------------------------------------------
     base = pub["baseline"]
@@ -296,13 +301,12 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
         arm_rows = [r for r in rows if arm_of[r] == arm]
         n = len(arm_rows)
         uu = np.array([u[r] for r in arm_rows])
-        q = ("mean", "sd", "median", "q1", "q3")
 
         def fit(key: str, raw: np.ndarray, grid: np.ndarray, arm: str = arm) -> np.ndarray:
             # Age and disease duration also have whole-cohort means (69.1, 60.7): half-width windows per arm
             # keep the pooled mean on the printed side of its rounding boundary.
             tighten = {"mean": 0.5} if key in ("age_years", "disease_duration_days") else None
-            return _fit_univariate(rng_search, raw, grid, _targets(base[key][arm], stats=q, tighten=tighten))
+            return _fit_univariate(rng_search, raw, grid, _targets(base[key][arm], stats=_QSTATS, tighten=tighten))
 
         ages = fit("age_years", rng_base.normal(0, 1, n), _AGE)
         duration = fit("disease_duration_days", rng_base.gamma(2.0, 1.0, n), _DURATION)
@@ -420,8 +424,8 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
                     "patient_global_vas": round(v["patient_global_vas"], 1),
                     "fatigue_vas": round(v["fatigue_vas"], 1),
                     "physician_global_vas": round(v["physician_global_vas"], 1),
-                    "morning_stiffness_min": int(round(v["morning_stiffness_min"])),
-                    "upper_limb_elevation": int(round(v["upper_limb_elevation"])),
+                    "morning_stiffness_min": round(v["morning_stiffness_min"]),
+                    "upper_limb_elevation": round(v["upper_limb_elevation"]),
                     "oral_gc_mg_day": gc_dose.get((r, week), 0.0),
                     "haq_di": v.get("haq_di", np.nan),
                     "eq5d_index": v.get("eq5d_index", np.nan),
@@ -483,6 +487,7 @@ _SECONDARY_SPEC = {
     "esr_mm_h": ("esr_mm_h", 1.0),
 }
 _ATTEMPTS = 5
+_QSTATS = ("mean", "sd", "median", "q1", "q3")
 
 
 def _baseline_pmr_group(
@@ -496,14 +501,19 @@ def _baseline_pmr_group(
     whole-cohort SD (10.5) holds too.
     """
     n = len(uu)
-    q = ("mean", "sd", "median", "q1", "q3")
     k_eul = int(base["upper_limb_elevation_below_90"][arm]["n"])
     lo_v = {"crp_mg_l": 2.0, "pain_vas": 2.0, "physician_global_vas": 2.0, "morning_stiffness_min": 15.0}
     hi_v = {"crp_mg_l": 400.0, "pain_vas": 10.0, "physician_global_vas": 10.0, "morning_stiffness_min": 720.0}
-    keys = {"crp_mg_l": "crp", "physician_global_vas": "physician_global_vas", "morning_stiffness_min": "morning_stiffness_min"}
+    keys = {
+        "crp_mg_l": "crp",
+        "physician_global_vas": "physician_global_vas",
+        "morning_stiffness_min": "morning_stiffness_min",
+    }
     pmr = base["crp_pmr_as"][arm]
     sd_hw = pmr["sd"].halfwidth
-    pmr_targets = [t for t in _targets(pmr, stats=q) if t[0] != "sd"] + [("sd", float(pmr["sd"]) + 0.6 * sd_hw, 0.4 * sd_hw)]
+    pmr_targets = [t for t in _targets(pmr, stats=_QSTATS) if t[0] != "sd"] + [
+        ("sd", float(pmr["sd"]) + 0.6 * sd_hw, 0.4 * sd_hw)
+    ]
     search = GroupSearch(n, rng_search)
     for _attempt in range(_ATTEMPTS):
         nonzero = _choose_nonzero(rng_draw, k_eul, uu)
@@ -516,7 +526,7 @@ def _baseline_pmr_group(
         search = GroupSearch(n, rng_search)
         means = {}
         for var, key in keys.items():
-            tg = _targets(base[key][arm], stats=q)
+            tg = _targets(base[key][arm], stats=_QSTATS)
             moments, quantiles = _split_targets(tg)
             t = {st: v for st, v, _ in moments}
             init = affine_fit(raw[var], mean=t["mean"], sd=t["sd"], lo=lo_v[var], hi=hi_v[var])
@@ -589,18 +599,16 @@ def _visit_pmr_group(
             return search.run(), level
         rows = block["rows"]
         for var, (row, scale) in _SECONDARY_SPEC.items():
-            _add_targets(search, var, _pair(*rows[row][arm], scale=scale))
+            mean_sd = rows[row][arm]
+            _add_targets(search, var, _pair(mean_sd[0], mean_sd[1], scale))
         for row in ("crp_pmr_as", "esr_pmr_as"):
-            pair = _pair(*rows[row][arm])
-            keep = [
-                t for t in pair if row == "crp_pmr_as" or feas[(week, arm, row, t[0])].feasible
-            ]
+            pair = _pair(rows[row][arm][0], rows[row][arm][1])
+            keep = [t for t in pair if row == "crp_pmr_as" or feas[(week, arm, row, t[0])].feasible]
             _add_targets(search, row, keep)
         values = search.run(max_iter=40_000, patience=5000)
         if search.met():
             return values, level
     return search.values(), level  # pragma: no cover - every attempt failed; the report will show the miss
-
 
 
 def _gc_doses(rng: np.random.Generator, rows: list[str], pub: Mapping[str, Any]) -> dict[tuple[str, int], float]:

@@ -69,7 +69,7 @@ def published_text() -> str:
 
 @cache
 def _load() -> Mapping[str, Any]:
-    data = yaml.load(published_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    data = yaml.load(published_text(), Loader=_Loader)
     return data  # type: ignore[no-any-return]
 
 

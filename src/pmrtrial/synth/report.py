@@ -186,7 +186,7 @@ def build_twin_report(
     """Compare the three datasets with every published figure in ``published`` (the yaml's bachelor section)."""
     checks: list[TwinCheck] = []
     v = derive_visit_scores(visits)
-    arm_of = dict(zip(subjects["subject_id"], subjects["arm"]))
+    arm_of = dict(zip(subjects["subject_id"], subjects["arm"], strict=False))
     v["arm"] = v["subject_id"].map(arm_of)
     design = published["design"]
 
@@ -358,7 +358,7 @@ def _adverse_event_checks(
 ) -> list[TwinCheck]:
     checks: list[TwinCheck] = []
     ae = adverse_events.copy()
-    ae["arm"] = ae["subject_id"].map(dict(zip(subjects["subject_id"], subjects["arm"])))
+    ae["arm"] = ae["subject_id"].map(dict(zip(subjects["subject_id"], subjects["arm"], strict=False)))
     n_arm = {arm: int((subjects["arm"] == arm).sum()) for arm in ARMS}
     for arm in ARMS:
         checks.append(_count(f"adverse_events.safety_population.{arm}", pub["safety_population"][arm], n_arm[arm]))
@@ -376,7 +376,9 @@ def _adverse_event_checks(
     for arm in ARMS:
         got = int((serious["arm"] == arm).sum())
         checks.append(_count(f"adverse_events.serious_total_events.{arm}", pub["serious_total_events"][arm], got))
-    checks.append(_count("adverse_events.serious_total_events.total", pub["serious_total_events"]["total"], len(serious)))
+    checks.append(
+        _count("adverse_events.serious_total_events.total", pub["serious_total_events"]["total"], len(serious))
+    )
     fatal = ae[ae["outcome"] == "fatal"]
     for arm in ARMS:
         checks.append(_count(f"adverse_events.deaths.{arm}", pub["deaths"][arm], int((fatal["arm"] == arm).sum())))

@@ -34,7 +34,12 @@ def test_anchor_quantiles__pins_order_statistics() -> None:
     rng = np.random.default_rng(0)
     grid = np.arange(0, 101, dtype=float)
     init, lo, hi = anchor_quantiles(
-        rng.normal(50, 10, 16), grid, {"median": (50.0, 0.05), "q1": (40.0, 0.05), "q3": (61.5, 0.05)}, lo=0, hi=100, rng=rng
+        rng.normal(50, 10, 16),
+        grid,
+        {"median": (50.0, 0.05), "q1": (40.0, 0.05), "q3": (61.5, 0.05)},
+        lo=0,
+        hi=100,
+        rng=rng,
     )
     # any vector within the bounds has the pinned quantiles: check the two extremes
     for values in (lo, hi, np.clip(init, lo, hi)):
