@@ -39,8 +39,13 @@ def screen_participant(
         raise FormInvalid(errors)
     result = screen_candidate(protocol, values)
     if result.status == "incomplete":
-        missing = {var: "Required to decide criterion " + o.id
-                   for o in result.unanswered for var, v in o.values.items() if v is None}
+        raw_missing = [name for name, v in values.items() if v is None]
+        missing: dict[str, str] = {}
+        for o in result.unanswered:
+            for var, v in o.values.items():
+                if v is None:
+                    for name in [var] if var in values else raw_missing:
+                        missing[name] = "Required to decide criterion " + o.id
         raise FormInvalid(missing or {"__all__": "Eligibility cannot be decided: answer every criterion."})
     with transaction.atomic():
         site = Site.objects.select_for_update().filter(code=site_code).first()
