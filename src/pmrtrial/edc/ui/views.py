@@ -219,6 +219,7 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
     return render(request, "edc/form.html", {
         "p": p, "key": key, "spec": spec, "rows": _fields_for(spec.name, data, errors, warnings),
         "record": record, "version": version, "errors": errors, "warnings": warnings, "conflict": conflict,
+        "form_error": errors.get("__all__"), "form_warning": warnings.get("__all__"),
         "needs_reason": record is not None, "derived": record.derived if record else {},
         "live": spec.name in ("pmr_as", "labs"),
         "can_edit": can(user, "enter_data", p.site.code) and not p.locked and not (record and record.locked),
