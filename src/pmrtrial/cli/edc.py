@@ -204,3 +204,8 @@ def serve(
     cmd = [sys.executable, "-m", "gunicorn", "pmrtrial.edc.wsgi:application", "--bind", f"{host}:{port}",
            "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "5"]
     raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+if __name__ == "__main__":  # `python -m pmrtrial.cli.edc ...` (tests, benchmarks): edc commands plus serve
+    app.command("serve")(serve)
+    app()
