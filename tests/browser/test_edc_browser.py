@@ -24,8 +24,16 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "browser-test-password"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _unavailable(reason: str) -> None:
@@ -41,8 +49,12 @@ def _free_port() -> int:
 
 
 def _env(tmp: Path, backend: str) -> dict[str, str]:
-    env = {**os.environ, "PMRTRIAL_HOME": str(tmp), "PMRTRIAL_EDC_DB": str(tmp / "edc.sqlite3"),
-           "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "PMRTRIAL_HOME": str(tmp),
+        "PMRTRIAL_EDC_DB": str(tmp / "edc.sqlite3"),
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     env.pop("DATABASE_URL", None)
     if backend == "postgresql":
         url = os.environ.get("PMRTRIAL_TEST_POSTGRES_URL")
@@ -54,7 +66,7 @@ def _env(tmp: Path, backend: str) -> dict[str, str]:
             name = f"pmrtrial_browser_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _unavailable(f"PostgreSQL not reachable: {exc}")
         base, _, _ = str(url).rpartition("/")
         env["DATABASE_URL"] = f"{base}/{name}"
@@ -62,8 +74,15 @@ def _env(tmp: Path, backend: str) -> dict[str, str]:
 
 
 def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    subprocess.run([sys.executable, "-m", "pmrtrial.cli.edc", *args], env=env, input=stdin, text=True, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "pmrtrial.cli.edc", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -73,9 +92,23 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _cli(env, "createuser", "inv1", "--role", "investigator", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
     _cli(env, "createuser", "mon1", "--role", "monitor", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pmrtrial.cli.edc", "serve", "--port", str(port), "--workers", "2",
-                             "--insecure-cookies"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pmrtrial.cli.edc",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--insecure-cookies",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -117,13 +150,29 @@ def test_investigator_and_monitor_in_chromium(server: str) -> None:
     except ImportError:
         _unavailable("the playwright Python package is not installed")
     url = server
-    candidate = {"age_years": "72", "symptom_duration_days": "45", "crp_mg_l": "35", "esr_mm_h": "48",
-                 "pain_vas": "6.6", "physician_global_vas": "6.8", "morning_stiffness_min": "120",
-                 "upper_limb_elevation": "1"}
+    candidate = {
+        "age_years": "72",
+        "symptom_duration_days": "45",
+        "crp_mg_l": "35",
+        "esr_mm_h": "48",
+        "pain_vas": "6.6",
+        "physician_global_vas": "6.8",
+        "morning_stiffness_min": "120",
+        "upper_limb_elevation": "1",
+    }
     yes = {"bilateral_shoulder_aching", "hip_pain_or_limited_rom", "us_shoulder_and_hip", "us_both_shoulders"}
-    no = {"gc_in_last_2_weeks", "rf_or_acpa_positive", "other_joint_involvement", "gca_signs",
-          "unstable_cardiovascular_disease", "serious_illness", "active_infection", "malignancy_within_5_years",
-          "immunosuppressant_within_1_year", "pregnant_or_breastfeeding"}
+    no = {
+        "gc_in_last_2_weeks",
+        "rf_or_acpa_positive",
+        "other_joint_involvement",
+        "gca_signs",
+        "unstable_cardiovascular_disease",
+        "serious_illness",
+        "active_infection",
+        "malignancy_within_5_years",
+        "immunosuppressant_within_1_year",
+        "pregnant_or_breastfeeding",
+    }
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()

@@ -7,6 +7,7 @@ server the PostgreSQL variants skip, except under ``PMRTRIAL_CI=1`` where they f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -28,6 +29,7 @@ django = pytest.importorskip("django", reason="the [edc] extra (Django) is not i
 from pmrtrial.edc import setup  # noqa: E402
 
 setup()
+
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -51,10 +53,8 @@ def _use(cfg: dict[str, Any]) -> None:
         conn.close()
     settings.DATABASES["default"] = cfg
     connections._settings = connections.configure_settings({"default": cfg})
-    try:
+    with contextlib.suppress(AttributeError):
         del connections._connections.default
-    except AttributeError:
-        pass
 
 
 def _postgres_config() -> dict[str, Any]:
@@ -74,7 +74,7 @@ def _postgres_config() -> dict[str, Any]:
                 conn.execute(f'CREATE DATABASE "{name}"')
             cfg = {**base, "NAME": name}
             _STATE["pg_admin"] = (url, name)
-        except Exception as exc:  # noqa: BLE001 (reported in the skip reason)
+        except Exception as exc:
             reason = f"PostgreSQL not reachable at {url}: {exc}"
     if reason is not None:
         _STATE["postgresql"] = {"skip": reason}
@@ -112,11 +112,14 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
 
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        except Exception:  # noqa: BLE001, S110 (best-effort cleanup)
+        except Exception:
             pass
 
 
-BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -201,7 +204,8 @@ def randomised(users: dict[str, Any], site: str = "01", *, days_ago: int = 100) 
     shift = dt.timedelta(days=days_ago)
     Participant.objects.filter(pk=p.pk).update(randomised_on=p.randomised_on - shift)
     for v in Visit.objects.filter(participant=p):
-        Visit.objects.filter(pk=v.pk).update(target_date=v.target_date - shift, window_start=v.window_start - shift,
-                                             window_end=v.window_end - shift)
+        Visit.objects.filter(pk=v.pk).update(
+            target_date=v.target_date - shift, window_start=v.window_start - shift, window_end=v.window_end - shift
+        )
     p.refresh_from_db()
     return p

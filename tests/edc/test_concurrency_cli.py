@@ -36,7 +36,7 @@ def test_parallel_randomisations_never_share_a_slot(tx_db: str) -> None:
         try:
             barrier.wait(timeout=20)
             results.append(svc.randomise_participant(inv, p))
-        except BaseException as exc:  # noqa: BLE001 (collected and asserted below)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
@@ -61,10 +61,13 @@ def test_cli_createuser_token_verify_export(tx_db: str, tmp_path: Any) -> None:
 
     init_study(bachelor_text(), 2, seed=5, n_per_site=4)
     runner = CliRunner()
-    r = runner.invoke(app, ["createuser", "dm1", "--role", "data_manager", "--password-stdin"],
-                      input="a-long-password-1\n")
+    r = runner.invoke(
+        app, ["createuser", "dm1", "--role", "data_manager", "--password-stdin"], input="a-long-password-1\n"
+    )
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["createuser", "x", "--role", "investigator", "--password-stdin"], input="pw-long-enough-1\n")
+    r = runner.invoke(
+        app, ["createuser", "x", "--role", "investigator", "--password-stdin"], input="pw-long-enough-1\n"
+    )
     assert r.exit_code != 0  # a site role needs --site
     r = runner.invoke(app, ["token", "dm1"])
     assert r.exit_code == 0 and r.output.strip().startswith("pmr_")

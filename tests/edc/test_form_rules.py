@@ -18,9 +18,11 @@ PROTOCOL = load_protocol(bachelor_text())
 def test_pmr_as_scores_from_components_and_labs() -> None:
     # Candidate P1 of domain.md: pain 6.6, physician 6.8, stiffness 120 min, EUL 1, CRP 35 mg/L
     # CRP PMR-AS = 6.6 + 6.8 + 12 + 1 + 3.5 = 29.9; ESR 48: 6.6 + 6.8 + 12 + 1 + 4.8 = 31.2
-    out = validate_form("pmr_as", {"pain_vas": "6.6", "physician_global_vas": "6.8", "morning_stiffness_min": "120",
-                                   "upper_limb_elevation": "1"},
-                        FormContext(same_visit={"labs": {"crp_value": 3.5, "crp_unit": "mg/dL", "esr_mm_h": 48}}))
+    out = validate_form(
+        "pmr_as",
+        {"pain_vas": "6.6", "physician_global_vas": "6.8", "morning_stiffness_min": "120", "upper_limb_elevation": "1"},
+        FormContext(same_visit={"labs": {"crp_value": 3.5, "crp_unit": "mg/dL", "esr_mm_h": 48}}),
+    )
     assert out.ok
     assert out.derived["crp_pmr_as"] == pytest.approx(29.9)
     assert out.derived["esr_pmr_as"] == pytest.approx(31.2)
@@ -28,8 +30,9 @@ def test_pmr_as_scores_from_components_and_labs() -> None:
 
 
 def test_field_level_errors_for_types_ranges_and_unknown_fields() -> None:
-    out = validate_form("pmr_as", {"pain_vas": "11", "physician_global_vas": "abc", "upper_limb_elevation": "4",
-                                   "colour": "red"})
+    out = validate_form(
+        "pmr_as", {"pain_vas": "11", "physician_global_vas": "abc", "upper_limb_elevation": "4", "colour": "red"}
+    )
     assert out.errors == {
         "colour": "Unknown field for form pmr_as.",
         "pain_vas": "Enter a value between 0 and 10.",
@@ -46,8 +49,11 @@ def test_oral_gc_cross_field_and_cross_visit() -> None:
     assert "prednisone_mg_day" in validate_form("oral_gc", {"on_oral_gc": "no", "prednisone_mg_day": 5}, ctx).errors
     out = validate_form("oral_gc", {"on_oral_gc": True, "prednisone_mg_day": 15, "rescue_start": "2024-01-01"}, ctx)
     assert out.errors == {"rescue_start": "Rescue cannot start before randomisation."}
-    out = validate_form("oral_gc", {"on_oral_gc": True, "prednisone_mg_day": 60, "rescue_start": "2024-02-01",
-                                    "rescue_stop": "2024-01-20"}, ctx)
+    out = validate_form(
+        "oral_gc",
+        {"on_oral_gc": True, "prednisone_mg_day": 60, "rescue_start": "2024-02-01", "rescue_stop": "2024-01-20"},
+        ctx,
+    )
     assert set(out.errors) == {"rescue_stop"} and set(out.warnings) == {"prednisone_mg_day"}
 
 
@@ -55,15 +61,16 @@ def test_injection_weeks_from_protocol() -> None:
     ctx = FormContext(protocol=PROTOCOL, week=4)
     ok = validate_form("injections", {"injection_given": True, "injection_week": 1, "agent": "betamethasone 7 mg"}, ctx)
     assert ok.ok and not ok.warnings and ok.derived["deviation"] is False
-    dev = validate_form("injections", {"injection_given": True, "injection_week": 8, "agent": "betamethasone 7 mg"}, ctx)
+    dev = validate_form(
+        "injections", {"injection_given": True, "injection_week": 8, "agent": "betamethasone 7 mg"}, ctx
+    )
     assert dev.derived["deviation"] is True and "weeks 1 and 4" in dev.warnings["injection_week"]
 
 
 def test_bmi_visit_window_and_kit() -> None:
     # 70 kg / 1.75 m^2 = 22.857 -> 22.86
     assert validate_form("demographics", {"height_cm": 175, "weight_kg": 70}).derived["bmi"] == 22.86
-    ctx = FormContext(week=12, randomised_on=dt.date(2024, 1, 1),
-                      window=(dt.date(2024, 3, 18), dt.date(2024, 4, 1)))
+    ctx = FormContext(week=12, randomised_on=dt.date(2024, 1, 1), window=(dt.date(2024, 3, 18), dt.date(2024, 4, 1)))
     assert "visit_date" in validate_form("visit_info", {"visit_date": "2024-04-05"}, ctx).warnings
     assert validate_form("visit_info", {"visit_date": "2024-03-25"}, ctx).derived["out_of_window"] is False
     assert "kit_code" in validate_form("study_drug", {"kit_code": "KAAAA"}, FormContext(kit_code="KBBBB")).errors
@@ -79,10 +86,12 @@ def test_screening_form_types_from_protocol() -> None:
 
 
 def test_permuted_blocks_are_balanced_and_reproducible() -> None:
-    rows = generate_permuted_block_list(ratio={"a": 1, "b": 1}, strata=["01", "02"], n_per_stratum=30,
-                                        block_sizes=(2, 4), seed=7)
-    assert rows == generate_permuted_block_list(ratio={"a": 1, "b": 1}, strata=["01", "02"], n_per_stratum=30,
-                                                block_sizes=(2, 4), seed=7)
+    rows = generate_permuted_block_list(
+        ratio={"a": 1, "b": 1}, strata=["01", "02"], n_per_stratum=30, block_sizes=(2, 4), seed=7
+    )
+    assert rows == generate_permuted_block_list(
+        ratio={"a": 1, "b": 1}, strata=["01", "02"], n_per_stratum=30, block_sizes=(2, 4), seed=7
+    )
     for stratum in ("01", "02"):
         mine = [r for r in rows if r.stratum == stratum]
         assert [r.sequence for r in mine] == list(range(1, len(mine) + 1))

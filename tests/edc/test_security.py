@@ -37,10 +37,12 @@ ENDPOINTS = {
     "read": ("GET", "/api/participants/{sid}", None),
     "visits": ("GET", "/api/participants/{sid}/visits", None),
     "form_read": ("GET", "/api/participants/{sid}/forms/W2/labs", None),
-    "form_write": ("PUT", "/api/participants/{sid}/forms/W4/labs",
-                   {"data": {"crp_value": 3, "crp_unit": "mg/L"}}),
-    "query_raise": ("POST", "/api/queries", {"subject_id": "{sid}", "key": "W2", "form": "labs",
-                                            "field": "esr_mm_h", "text": "?"}),
+    "form_write": ("PUT", "/api/participants/{sid}/forms/W4/labs", {"data": {"crp_value": 3, "crp_unit": "mg/L"}}),
+    "query_raise": (
+        "POST",
+        "/api/queries",
+        {"subject_id": "{sid}", "key": "W2", "form": "labs", "field": "esr_mm_h", "text": "?"},
+    ),
     "audit": ("GET", "/api/participants/{sid}/audit", None),
     "export": ("GET", "/api/export", None),
     "allocations": ("GET", "/api/allocations", None),
@@ -131,8 +133,16 @@ def test_ui_permission_matrix(world: dict[str, Any]) -> None:
 
 def _walk(client: Client, sid: str, headers: dict[str, str] | None = None) -> list[str]:
     texts = []
-    for path in ["/", "/queries/", "/unblinding/", f"/p/{sid}/", f"/p/{sid}/audit/", f"/p/{sid}/audit/?format=csv",
-                 "/screen/", "/database/"]:
+    for path in [
+        "/",
+        "/queries/",
+        "/unblinding/",
+        f"/p/{sid}/",
+        f"/p/{sid}/audit/",
+        f"/p/{sid}/audit/?format=csv",
+        "/screen/",
+        "/database/",
+    ]:
         texts.append(client.get(path).content.decode())
     from pmrtrial.edc.crfs.services import forms_for_visit
 
@@ -152,10 +162,17 @@ def test_no_allocation_leaks_to_blinded_roles(world: dict[str, Any]) -> None:
         assert client.login(username=user, password=PASSWORD)
         texts = _walk(client, p1.subject_id)
         token = world["tokens"][user]
-        for path in ("/api/participants", f"/api/participants/{p1.subject_id}",
-                     f"/api/participants/{p1.subject_id}/visits", f"/api/participants/{p1.subject_id}/audit",
-                     f"/api/participants/{p1.subject_id}/forms/W0/study_drug", "/api/queries", "/api/export",
-                     "/api/allocations", "/api/openapi.json"):
+        for path in (
+            "/api/participants",
+            f"/api/participants/{p1.subject_id}",
+            f"/api/participants/{p1.subject_id}/visits",
+            f"/api/participants/{p1.subject_id}/audit",
+            f"/api/participants/{p1.subject_id}/forms/W0/study_drug",
+            "/api/queries",
+            "/api/export",
+            "/api/allocations",
+            "/api/openapi.json",
+        ):
             texts.append(client.get(path, **_api(token)).content.decode())
         joined = "\n".join(texts).lower()
         for word in ARM_WORDS:
@@ -170,9 +187,13 @@ def test_live_score_endpoint_and_language(world: dict[str, Any]) -> None:
     client = Client()
     assert client.login(username="inv1", password=PASSWORD)
     sid = world["p1"].subject_id
-    r = client.post(f"/p/{sid}/f/W2/pmr_as/preview/", json.dumps(
-        {"pain_vas": "2", "physician_global_vas": "1", "morning_stiffness_min": "10", "upper_limb_elevation": "0"}),
-        content_type="application/json")
+    r = client.post(
+        f"/p/{sid}/f/W2/pmr_as/preview/",
+        json.dumps(
+            {"pain_vas": "2", "physician_global_vas": "1", "morning_stiffness_min": "10", "upper_limb_elevation": "0"}
+        ),
+        content_type="application/json",
+    )
     # W2 labs CRP 4 mg/L: 2 + 1 + 1 + 0 + 0.4 = 4.4
     assert r.json()["derived"]["crp_pmr_as"] == pytest.approx(4.4)
     client.post("/language/", {"language": "fr"})

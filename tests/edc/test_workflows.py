@@ -13,8 +13,14 @@ from pmrtrial.edc.audit.models import AuditEntry
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, PermissionDenied, WorkflowError
 from tests.edc.conftest import PASSWORD, candidate, randomised
 
-PMR_W12 = {"pain_vas": 2, "patient_global_vas": 2, "fatigue_vas": 1, "physician_global_vas": 1,
-           "morning_stiffness_min": 10, "upper_limb_elevation": 0}
+PMR_W12 = {
+    "pain_vas": 2,
+    "patient_global_vas": 2,
+    "fatigue_vas": 1,
+    "physician_global_vas": 1,
+    "morning_stiffness_min": 10,
+    "upper_limb_elevation": 0,
+}
 LABS_W12 = {"crp_value": 4, "crp_unit": "mg/L", "esr_mm_h": 10}
 
 
@@ -60,8 +66,10 @@ def test_consent_before_randomisation_and_schedule(users: dict[str, Any]) -> Non
     w12 = visits["W12"]
     # W12: day 84, window -7/+7 (bachelor-v1.0.yaml)
     assert w12.target_date == p.randomised_on + dt.timedelta(days=84)
-    assert (w12.window_start, w12.window_end) == (w12.target_date - dt.timedelta(days=7),
-                                                  w12.target_date + dt.timedelta(days=7))
+    assert (w12.window_start, w12.window_end) == (
+        w12.target_date - dt.timedelta(days=7),
+        w12.target_date + dt.timedelta(days=7),
+    )
     with pytest.raises(WorkflowError):
         svc.randomise_participant(inv, p)
 
@@ -89,8 +97,9 @@ def test_demo_override_in_demo_study(users: dict[str, Any]) -> None:
 
     Study.objects.update(demo=True)
     day = dt.date(2022, 3, 1)
-    p = svc.enrol_participant(users["inv1"], "01", candidate(), screened_on=day, consented_on=day,
-                              randomised_on=day, demo_arm="placebo")
+    p = svc.enrol_participant(
+        users["inv1"], "01", candidate(), screened_on=day, consented_on=day, randomised_on=day, demo_arm="placebo"
+    )
     assert p.randomised_on == day
     assert svc.get_allocation(users["ustat"], p) == "placebo"
 
@@ -155,8 +164,15 @@ def test_injection_outside_weeks_1_and_4_is_a_deviation(users: dict[str, Any]) -
 def test_adverse_event_and_end_of_study(users: dict[str, Any]) -> None:
     p = randomised(users, days_ago=70)
     onset = (p.randomised_on + dt.timedelta(days=21)).isoformat()
-    ae = {"soc": "Infections and infestations", "term": "Herpes zoster", "serious": False, "severity": "moderate",
-          "relatedness": "possible", "onset_date": onset, "outcome": "recovering"}
+    ae = {
+        "soc": "Infections and infestations",
+        "term": "Herpes zoster",
+        "serious": False,
+        "severity": "moderate",
+        "relatedness": "possible",
+        "onset_date": onset,
+        "outcome": "recovering",
+    }
     with pytest.raises(FormInvalid) as exc:
         svc.add_adverse_event(users["inv1"], p, {**ae, "outcome": "fatal"})
     assert "serious" in exc.value.errors
@@ -165,8 +181,9 @@ def test_adverse_event_and_end_of_study(users: dict[str, Any]) -> None:
     with pytest.raises(FormInvalid) as exc:
         svc.save_form(users["inv1"], p, "EOS", "end_of_study", {"status": "withdrawn", "end_date": onset})
     assert "reason" in exc.value.errors
-    svc.save_form(users["inv1"], p, "EOS", "end_of_study",
-                  {"status": "withdrawn", "end_date": onset, "reason": "moved abroad"})
+    svc.save_form(
+        users["inv1"], p, "EOS", "end_of_study", {"status": "withdrawn", "end_date": onset, "reason": "moved abroad"}
+    )
     p.refresh_from_db()
     assert p.status == "withdrawn"
 

@@ -20,15 +20,23 @@ from pmrtrial.exceptions import PmrTrialError
 
 __all__ = ["app", "serve"]
 
-app = typer.Typer(name="edc", help="The electronic data capture application (Django).", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    name="edc",
+    help="The electronic data capture application (Django).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="SQLite database file (default: $PMRTRIAL_EDC_DB or ~/.local/share/pmrtrial/edc.sqlite3). "
-                 "DATABASE_URL=postgresql://... selects PostgreSQL instead."),
+    typer.Option(
+        "--db",
+        help="SQLite database file (default: $PMRTRIAL_EDC_DB or ~/.local/share/pmrtrial/edc.sqlite3). "
+        "DATABASE_URL=postgresql://... selects PostgreSQL instead.",
+    ),
 ]
 
 
@@ -70,11 +78,15 @@ def migrate(db: DbOption = None) -> None:
 
 @app.command("init")
 def init(
-    protocol: Annotated[str, typer.Option(help="Bundled protocol name (bachelor) or a protocol YAML file.")] = "bachelor",
+    protocol: Annotated[
+        str, typer.Option(help="Bundled protocol name (bachelor) or a protocol YAML file.")
+    ] = "bachelor",
     sites: Annotated[int, typer.Option(help="Number of sites (centres).")] = 6,
     per_site: Annotated[int, typer.Option(help="Randomisation slots per site.")] = 40,
     seed: Annotated[int | None, typer.Option(help="List seed (default: random; kept in the secret table).")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Demo study: accepts the demo-only allocation override.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Demo study: accepts the demo-only allocation override.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Create the study: sites, schedule and forms from the protocol, and a sealed randomisation list."""
@@ -85,16 +97,22 @@ def init(
 
     study = init_study(read_protocol_text(protocol), sites, demo=demo, seed=seed, n_per_site=per_site)
     rlist = study.randomisation_lists.get(active=True)
-    typer.echo(f"study {study.protocol_id} {study.protocol_version}: {sites} sites, randomisation list "
-               f"v{rlist.version} sealed ({rlist.slots.count()} slots, seal {rlist.seal_hash[:16]}...)"
-               + (" [DEMO]" if demo else ""))
+    typer.echo(
+        f"study {study.protocol_id} {study.protocol_version}: {sites} sites, randomisation list "
+        f"v{rlist.version} sealed ({rlist.slots.count()} slots, seal {rlist.seal_hash[:16]}...)"
+        + (" [DEMO]" if demo else "")
+    )
 
 
 @app.command("createuser")
 def createuser(
     username: str,
-    role: Annotated[str, typer.Option(help="investigator, nurse, monitor, data_manager, blinded_statistician, "
-                                      "unblinded_statistician or admin")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="investigator, nurse, monitor, data_manager, blinded_statistician, unblinded_statistician or admin"
+        ),
+    ],
     site: Annotated[list[str] | None, typer.Option(help="Site code (repeat for several).")] = None,
     language: Annotated[str, typer.Option(help="en or fr")] = "en",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
@@ -146,12 +164,45 @@ def audit_export(out: Annotated[Path, typer.Option(help="CSV file to write.")], 
 
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["seq", "at", "actor", "action", "object_type", "object_id", "site", "participant", "field", "old",
-                "new", "reason", "restricted", "prev_hash", "hash"])
+    w.writerow(
+        [
+            "seq",
+            "at",
+            "actor",
+            "action",
+            "object_type",
+            "object_id",
+            "site",
+            "participant",
+            "field",
+            "old",
+            "new",
+            "reason",
+            "restricted",
+            "prev_hash",
+            "hash",
+        ]
+    )
     for e in AuditEntry.objects.order_by("seq").iterator():
-        w.writerow([e.seq, e.at.isoformat(), e.actor, e.action, e.object_type, e.object_id, e.site_code,
-                    e.participant, e.field, e.old_value, e.new_value, e.reason, e.restricted, e.prev_hash,
-                    e.entry_hash])
+        w.writerow(
+            [
+                e.seq,
+                e.at.isoformat(),
+                e.actor,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.site_code,
+                e.participant,
+                e.field,
+                e.old_value,
+                e.new_value,
+                e.reason,
+                e.restricted,
+                e.prev_hash,
+                e.entry_hash,
+            ]
+        )
     write_text_atomic(out, buf.getvalue())
     audit_event(None, "export", "audit_trail", "all", detail={"file": str(out)})
     typer.echo(f"audit trail written to {out}")
@@ -160,8 +211,13 @@ def audit_export(out: Annotated[Path, typer.Option(help="CSV file to write.")], 
 @app.command("export")
 def export(
     out: Annotated[Path, typer.Option(help="Output folder for subjects/visits/adverse_events.")],
-    user: Annotated[str | None, typer.Option(help="Export with this user's rights (an unblinded role gets "
-                                             "arms); default: blinded export, arms masked A/B.")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Export with this user's rights (an unblinded role gets "
+            "arms); default: blinded export, arms masked A/B."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Write the canonical analysis datasets (marked "NOT LOCKED" unless the database is locked)."""
@@ -169,9 +225,18 @@ def export(
     from pmrtrial.edc.exports.services import export_datasets
 
     data = export_datasets(_user(user) if user else None, out)
-    typer.echo(json.dumps({"out": str(out), "subjects": len(data.subjects), "visits": len(data.visits),
-                           "adverse_events": len(data.adverse_events), "lock_status": data.manifest["lock_status"],
-                           "arms_masked": data.manifest["arms_masked"]}))
+    typer.echo(
+        json.dumps(
+            {
+                "out": str(out),
+                "subjects": len(data.subjects),
+                "visits": len(data.visits),
+                "adverse_events": len(data.adverse_events),
+                "lock_status": data.manifest["lock_status"],
+                "arms_masked": data.manifest["arms_masked"],
+            }
+        )
+    )
 
 
 @app.command("lock")
@@ -188,8 +253,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.")] = 2,
-    insecure_cookies: Annotated[bool, typer.Option(
-        "--insecure-cookies", help="Allow cookies over plain HTTP (loopback demos; put TLS in front otherwise).")] = False,
+    threads: Annotated[int, typer.Option(help="Threads per worker (gthread).")] = 4,
+    insecure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-cookies", help="Allow cookies over plain HTTP (loopback demos; put TLS in front otherwise)."
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Run the EDC on gunicorn (migrations are applied first)."""
@@ -201,8 +271,22 @@ def serve(
 
     where = database_settings()["NAME"]
     typer.echo(f"pmrtrial EDC on http://{host}:{port}/ (database: {where})", err=True)
-    cmd = [sys.executable, "-m", "gunicorn", "pmrtrial.edc.wsgi:application", "--bind", f"{host}:{port}",
-           "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "5"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "pmrtrial.edc.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

@@ -51,12 +51,17 @@ def _core_error(request: HttpRequest, exc: PmrTrialError) -> HttpResponse:
 
 def _participant_out(p: Any) -> dict[str, Any]:
     return {
-        "subject_id": p.subject_id, "site": p.site.code, "status": p.status,
-        "screened_on": p.screened_on.isoformat(), "eligibility_status": p.eligibility_status,
+        "subject_id": p.subject_id,
+        "site": p.site.code,
+        "status": p.status,
+        "screened_on": p.screened_on.isoformat(),
+        "eligibility_status": p.eligibility_status,
         "failed_criteria": [{"id": c["id"], "source_text": c["source_text"]} for c in p.eligibility.get("failed", [])],
-        "randomisation_number": p.randomisation_number or None, "kit_code": p.kit_code or None,
+        "randomisation_number": p.randomisation_number or None,
+        "kit_code": p.kit_code or None,
         "randomised_on": p.randomised_on.isoformat() if p.randomised_on else None,
-        "locked": p.locked, "signed_by": p.signed_by or None,
+        "locked": p.locked,
+        "signed_by": p.signed_by or None,
     }
 
 
@@ -128,17 +133,30 @@ def randomise(request: HttpRequest, subject_id: str) -> dict[str, Any]:
 def visits(request: HttpRequest, subject_id: str) -> list[dict[str, Any]]:
     p = svc.get_participant(request.user, subject_id)
     return [
-        {"code": v.code, "week": v.week, "target_date": v.target_date.isoformat(),
-         "window": [v.window_start.isoformat(), v.window_end.isoformat()],
-         "visit_date": v.visit_date.isoformat() if v.visit_date else None, "out_of_window": v.out_of_window,
-         "status": svc.visit_status(v), "forms": svc.forms_for_visit(v.code)}
+        {
+            "code": v.code,
+            "week": v.week,
+            "target_date": v.target_date.isoformat(),
+            "window": [v.window_start.isoformat(), v.window_end.isoformat()],
+            "visit_date": v.visit_date.isoformat() if v.visit_date else None,
+            "out_of_window": v.out_of_window,
+            "status": svc.visit_status(v),
+            "forms": svc.forms_for_visit(v.code),
+        }
         for v in Visit.objects.filter(participant=p).order_by("week")
     ]
 
 
 def _record_out(rec: Any) -> dict[str, Any]:
-    return {"key": rec.key, "form": rec.form, "data": rec.data, "derived": rec.derived, "version": rec.version,
-            "locked": rec.locked, "updated_at": rec.updated_at.isoformat()}
+    return {
+        "key": rec.key,
+        "form": rec.form,
+        "data": rec.data,
+        "derived": rec.derived,
+        "version": rec.version,
+        "locked": rec.locked,
+        "updated_at": rec.updated_at.isoformat(),
+    }
 
 
 @api.get("/participants/{subject_id}/forms/{key}/{form}")
@@ -153,8 +171,16 @@ def get_form(request: HttpRequest, subject_id: str, key: str, form: str) -> dict
 @api.put("/participants/{subject_id}/forms/{key}/{form}")
 def put_form(request: HttpRequest, subject_id: str, key: str, form: str, body: FormIn) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
-    rec = svc.save_form(request.user, p, key, form, body.data, expected_version=body.version, reason=body.reason,
-                        confirm_warnings=body.confirm_warnings)
+    rec = svc.save_form(
+        request.user,
+        p,
+        key,
+        form,
+        body.data,
+        expected_version=body.version,
+        reason=body.reason,
+        confirm_warnings=body.confirm_warnings,
+    )
     return _record_out(rec)
 
 
@@ -175,14 +201,33 @@ def audit(request: HttpRequest, subject_id: str) -> list[dict[str, Any]]:
     p = svc.get_participant(request.user, subject_id)
     check_participant(request.user, "view_audit", p)
     rows = AuditEntry.objects.filter(participant=p.subject_id, restricted=False)
-    return [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-             "object": f"{e.object_type} {e.object_id}", "field": e.field, "old": e.old_value, "new": e.new_value,
-             "reason": e.reason} for e in rows]
+    return [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "object": f"{e.object_type} {e.object_id}",
+            "field": e.field,
+            "old": e.old_value,
+            "new": e.new_value,
+            "reason": e.reason,
+        }
+        for e in rows
+    ]
 
 
 def _query_out(q: Any) -> dict[str, Any]:
-    return {"id": q.id, "subject_id": q.participant.subject_id, "key": q.key, "form": q.form, "field": q.field,
-            "text": q.text, "state": q.state, "answer": q.answer or None}
+    return {
+        "id": q.id,
+        "subject_id": q.participant.subject_id,
+        "key": q.key,
+        "form": q.form,
+        "field": q.field,
+        "text": q.text,
+        "state": q.state,
+        "answer": q.answer or None,
+    }
 
 
 @api.get("/queries")
@@ -219,6 +264,13 @@ def allocations(request: HttpRequest) -> list[dict[str, Any]]:
 @api.get("/dashboard/missed-visits")
 def missed(request: HttpRequest) -> list[dict[str, Any]]:
     today = dt.date.today()
-    return [{"subject_id": v.participant.subject_id, "site": v.participant.site.code, "visit": v.code,
-             "window_end": v.window_end.isoformat(), "days_overdue": (today - v.window_end).days}
-            for v in svc.missed_visits(request.user, today)]
+    return [
+        {
+            "subject_id": v.participant.subject_id,
+            "site": v.participant.site.code,
+            "visit": v.code,
+            "window_end": v.window_end.isoformat(),
+            "days_overdue": (today - v.window_end).days,
+        }
+        for v in svc.missed_visits(request.user, today)
+    ]

@@ -42,7 +42,8 @@ def database_settings(url: str | None = None) -> dict[str, Any]:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "OPTIONS": options,
-            "CONN_MAX_AGE": 0,
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             "ATOMIC_REQUESTS": False,
         }
     path = default_db_path()

@@ -23,7 +23,9 @@ BASE_DIR = Path(__file__).resolve().parent
 
 DEBUG = os.environ.get("PMRTRIAL_EDC_DEBUG") == "1"
 SECRET_KEY = secret_key()
-ALLOWED_HOSTS = [h for h in os.environ.get("PMRTRIAL_EDC_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("PMRTRIAL_EDC_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -47,8 +47,17 @@ ACTIONS = (
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "investigator": frozenset(
-        {"view", "screen", "consent", "randomise", "enter_data", "answer_query", "sign", "view_audit",
-         "request_unblinding"}
+        {
+            "view",
+            "screen",
+            "consent",
+            "randomise",
+            "enter_data",
+            "answer_query",
+            "sign",
+            "view_audit",
+            "request_unblinding",
+        }
     ),
     "nurse": frozenset({"view", "screen", "consent", "enter_data", "answer_query"}),
     "monitor": frozenset({"view", "raise_query", "close_query", "view_audit"}),
@@ -103,7 +112,9 @@ def can(user: Any, action: str, site_code: str | None = None) -> bool:
 def check(user: Any, action: str, site_code: str | None = None) -> None:
     """Raise :class:`PermissionDenied` unless ``user`` may do ``action`` (at ``site_code``)."""
     if not can(user, action, site_code):
-        raise PermissionDenied(f"Your role does not allow '{action}'" + (f" at site {site_code}." if site_code else "."))
+        raise PermissionDenied(
+            f"Your role does not allow '{action}'" + (f" at site {site_code}." if site_code else ".")
+        )
 
 
 def check_participant(user: Any, action: str, participant: Any) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django Meta/Migration class attributes are lists by convention)
 """The audit trail: append-only entries chained by SHA-256 hashes."""
 
 from __future__ import annotations

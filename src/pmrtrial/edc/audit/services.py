@@ -151,23 +151,49 @@ def verify_audit_chain() -> AuditVerification:
     n = 0
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         n += 1
-        fields = {f: getattr(entry, f) for f in (
-            "seq", "at", "actor", "action", "object_type", "object_id", "site_code", "participant",
-            "field", "old_value", "new_value", "reason", "restricted")}
+        fields = {
+            f: getattr(entry, f)
+            for f in (
+                "seq",
+                "at",
+                "actor",
+                "action",
+                "object_type",
+                "object_id",
+                "site_code",
+                "participant",
+                "field",
+                "old_value",
+                "new_value",
+                "reason",
+                "restricted",
+            )
+        }
         if entry.seq != expected_seq:
-            return AuditVerification(False, n, entry.seq, f"audit entry {expected_seq} is missing (next is {entry.seq})")
+            return AuditVerification(
+                False, n, entry.seq, f"audit entry {expected_seq} is missing (next is {entry.seq})"
+            )
         if entry.prev_hash != prev:
-            return AuditVerification(False, n, entry.seq, f"audit entry {entry.seq}: link to entry {entry.seq - 1} broken")
+            return AuditVerification(
+                False, n, entry.seq, f"audit entry {entry.seq}: link to entry {entry.seq - 1} broken"
+            )
         if entry_hash(fields, prev) != entry.entry_hash:
             return AuditVerification(
-                False, n, entry.seq, f"audit entry {entry.seq} ({entry.object_type} {entry.object_id} "
-                f"{entry.field or entry.action}): content does not match its hash (tampered)"
+                False,
+                n,
+                entry.seq,
+                f"audit entry {entry.seq} ({entry.object_type} {entry.object_id} "
+                f"{entry.field or entry.action}): content does not match its hash (tampered)",
             )
         prev = entry.entry_hash
         expected_seq += 1
     head = AuditHead.objects.filter(id=1).first()
     last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
     if last_seq != n or last_hash != prev:
-        return AuditVerification(False, n, n + 1 if last_seq > n else None,
-                                 f"audit chain head expects {last_seq} entries, found {n} (entries removed at the end)")
+        return AuditVerification(
+            False,
+            n,
+            n + 1 if last_seq > n else None,
+            f"audit chain head expects {last_seq} entries, found {n} (entries removed at the end)",
+        )
     return AuditVerification(True, n, None, f"audit chain intact: {n} entries")

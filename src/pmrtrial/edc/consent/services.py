@@ -35,12 +35,22 @@ def record_consent(actor: Any, participant: Participant, version: str, consented
     if errors:
         raise FormInvalid(errors)
     with transaction.atomic():
-        consent = Consent.objects.create(participant=participant, version=str(version).strip(), consented_on=day,
-                                         recorded_by=actor)
+        consent = Consent.objects.create(
+            participant=participant, version=str(version).strip(), consented_on=day, recorded_by=actor
+        )
         Participant.objects.filter(pk=participant.pk).update(status="consented")
         participant.status = "consented"
-        audit_changes(actor, "create", "consent", consent.pk,
-                      {"version": (None, consent.version), "consented_on": (None, day.isoformat()),
-                       "status": ("eligible", "consented")},
-                      site_code=participant.site.code, participant=participant.subject_id)
+        audit_changes(
+            actor,
+            "create",
+            "consent",
+            consent.pk,
+            {
+                "version": (None, consent.version),
+                "consented_on": (None, day.isoformat()),
+                "status": ("eligible", "consented"),
+            },
+            site_code=participant.site.code,
+            participant=participant.subject_id,
+        )
     return consent

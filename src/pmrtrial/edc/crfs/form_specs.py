@@ -55,7 +55,12 @@ def _codes(lo: int, hi: int) -> tuple[tuple[Any, str], ...]:
 
 _YES_NO = "bool"
 _SF36_CODES = {
-    "q1": 5, "q2": 5, "q6": 5, "q7": 6, "q8": 5, "q10": 5,
+    "q1": 5,
+    "q2": 5,
+    "q6": 5,
+    "q7": 6,
+    "q8": 5,
+    "q10": 5,
     **{f"q3{c}": 3 for c in "abcdefghij"},
     **{f"q4{c}": 2 for c in "abcd"},
     **{f"q5{c}": 2 for c in "abc"},
@@ -87,8 +92,13 @@ FORMS: dict[str, FormSpec] = {
                 _n("fatigue_vas", "Fatigue VAS", 0, 10, "0-10"),
                 _n("physician_global_vas", "Physician's global VAS", 0, 10, "0-10", True),
                 _i("morning_stiffness_min", "Morning stiffness", 0, 1440, "min", True),
-                FieldDef("upper_limb_elevation", "choice", "Upper-limb elevation (EUL)", True, choices=(
-                    (0, "0: above 90°"), (1, "1: up to 90°"), (2, "2: below 90°"), (3, "3: none"))),
+                FieldDef(
+                    "upper_limb_elevation",
+                    "choice",
+                    "Upper-limb elevation (EUL)",
+                    True,
+                    choices=((0, "0: above 90°"), (1, "1: up to 90°"), (2, "2: below 90°"), (3, "3: none")),
+                ),
             ),
             scored=("clin_pmr_as", "crp_pmr_as", "esr_pmr_as", "crp_pmr_as_activity"),
         ),
@@ -119,8 +129,15 @@ FORMS: dict[str, FormSpec] = {
                 FieldDef("injection_given", "bool", "Shoulder injection given", True),
                 _n("injection_week", "Week of the injection", 0, 60),
                 FieldDef("injection_date", "date", "Injection date"),
-                FieldDef("agent", "choice", "Agent", choices=(
-                    ("betamethasone 7 mg", "betamethasone 7 mg"), ("cortivazol 3.75 mg", "cortivazol 3.75 mg"))),
+                FieldDef(
+                    "agent",
+                    "choice",
+                    "Agent",
+                    choices=(
+                        ("betamethasone 7 mg", "betamethasone 7 mg"),
+                        ("cortivazol 3.75 mg", "cortivazol 3.75 mg"),
+                    ),
+                ),
                 FieldDef("side", "choice", "Side", choices=(("left", "left"), ("right", "right"), ("both", "both"))),
             ),
         ),
@@ -152,8 +169,10 @@ FORMS: dict[str, FormSpec] = {
         FormSpec(
             "eq5d",
             "EQ-5D",
-            tuple(FieldDef(d.lower(), "choice", d, True, choices=_codes(1, 3)) for d in ("MO", "SC", "UA", "PD", "AD"))
-            + (_i("vas", "EQ VAS", 0, 100),),
+            (
+                *(FieldDef(d.lower(), "choice", d, True, choices=_codes(1, 3)) for d in ("MO", "SC", "UA", "PD", "AD")),
+                _i("vas", "EQ VAS", 0, 100),
+            ),
             scored=("eq5d_index",),
         ),
         FormSpec(
@@ -166,25 +185,60 @@ FORMS: dict[str, FormSpec] = {
             "adverse_event",
             "Adverse event",
             (
-                FieldDef("soc", "choice", "System organ class (MedDRA)", True, choices=tuple((s, s) for s in MEDDRA_SOCS)),
+                FieldDef(
+                    "soc", "choice", "System organ class (MedDRA)", True, choices=tuple((s, s) for s in MEDDRA_SOCS)
+                ),
                 FieldDef("term", "text", "Term", True),
                 FieldDef("serious", "bool", "Serious", True),
-                FieldDef("serious_criterion", "choice", "Seriousness criterion", choices=(
-                    ("death", "results in death"), ("life_threatening", "life-threatening"),
-                    ("hospitalisation", "hospitalisation or prolongation"),
-                    ("disability", "persistent disability"), ("congenital_anomaly", "congenital anomaly"),
-                    ("important_medical_event", "important medical event"))),
-                FieldDef("severity", "choice", "Severity", True, choices=(
-                    ("mild", "mild"), ("moderate", "moderate"), ("severe", "severe"))),
-                FieldDef("relatedness", "choice", "Relationship to study drug", True, choices=(
-                    ("not_related", "not related"), ("unlikely", "unlikely"), ("possible", "possible"),
-                    ("probable", "probable"), ("definite", "definite"))),
+                FieldDef(
+                    "serious_criterion",
+                    "choice",
+                    "Seriousness criterion",
+                    choices=(
+                        ("death", "results in death"),
+                        ("life_threatening", "life-threatening"),
+                        ("hospitalisation", "hospitalisation or prolongation"),
+                        ("disability", "persistent disability"),
+                        ("congenital_anomaly", "congenital anomaly"),
+                        ("important_medical_event", "important medical event"),
+                    ),
+                ),
+                FieldDef(
+                    "severity",
+                    "choice",
+                    "Severity",
+                    True,
+                    choices=(("mild", "mild"), ("moderate", "moderate"), ("severe", "severe")),
+                ),
+                FieldDef(
+                    "relatedness",
+                    "choice",
+                    "Relationship to study drug",
+                    True,
+                    choices=(
+                        ("not_related", "not related"),
+                        ("unlikely", "unlikely"),
+                        ("possible", "possible"),
+                        ("probable", "probable"),
+                        ("definite", "definite"),
+                    ),
+                ),
                 FieldDef("onset_date", "date", "Onset date", True),
                 FieldDef("resolution_date", "date", "Resolution date"),
-                FieldDef("outcome", "choice", "Outcome", True, choices=(
-                    ("recovered", "recovered"), ("recovering", "recovering"), ("not_recovered", "not recovered"),
-                    ("recovered_with_sequelae", "recovered with sequelae"), ("fatal", "fatal"),
-                    ("unknown", "unknown"))),
+                FieldDef(
+                    "outcome",
+                    "choice",
+                    "Outcome",
+                    True,
+                    choices=(
+                        ("recovered", "recovered"),
+                        ("recovering", "recovering"),
+                        ("not_recovered", "not recovered"),
+                        ("recovered_with_sequelae", "recovered with sequelae"),
+                        ("fatal", "fatal"),
+                        ("unknown", "unknown"),
+                    ),
+                ),
             ),
             participant_level=True,
             scored=("onset_week",),
@@ -193,8 +247,13 @@ FORMS: dict[str, FormSpec] = {
             "end_of_study",
             "End of study",
             (
-                FieldDef("status", "choice", "Status", True, choices=(
-                    ("completed", "completed"), ("withdrawn", "withdrawn"), ("lost", "lost to follow-up"))),
+                FieldDef(
+                    "status",
+                    "choice",
+                    "Status",
+                    True,
+                    choices=(("completed", "completed"), ("withdrawn", "withdrawn"), ("lost", "lost to follow-up")),
+                ),
                 FieldDef("end_date", "date", "Date", True),
                 FieldDef("reason", "text", "Reason (withdrawal or loss)"),
             ),

@@ -66,8 +66,10 @@ class ValidationOutcome:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "") or (
-        isinstance(value, float) and math.isnan(value)
+    return (
+        value is None
+        or (isinstance(value, str) and value.strip() == "")
+        or (isinstance(value, float) and math.isnan(value))
     )
 
 
@@ -130,8 +132,9 @@ def _num(value: Any) -> float | None:
 Rule = Callable[[dict[str, Any], FormContext, dict[str, str], dict[str, str], dict[str, Any]], None]
 
 
-def _rules_visit_info(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                      der: dict[str, Any]) -> None:
+def _rules_visit_info(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     visit_date = _date(c.get("visit_date"))
     if visit_date is None:
         return
@@ -169,24 +172,24 @@ def compute_visit_scores(pmr: Mapping[str, Any], labs: Mapping[str, Any] | None)
     out["crp_pmr_as"] = _num(compute_crp_pmr_as(**comps, crp_mg_l=crp_mg_l))
     out["esr_pmr_as"] = _num(compute_esr_pmr_as(**comps, esr_mm_h=esr))
     for key, marker in (("crp_pmr_as", "crp"), ("esr_pmr_as", "esr"), ("clin_pmr_as", "clin")):
-        out[f"{key}_activity"] = (
-            classify_pmr_as_activity(out[key], marker=marker) if out[key] is not None else None
-        )
+        out[f"{key}_activity"] = classify_pmr_as_activity(out[key], marker=marker) if out[key] is not None else None
     for key in ("clin_pmr_as", "crp_pmr_as", "esr_pmr_as"):
         if out[key] is not None:
             out[key] = round(out[key], 2)
     return out
 
 
-def _rules_pmr_as(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                  der: dict[str, Any]) -> None:
+def _rules_pmr_as(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     if (c.get("morning_stiffness_min") or 0) > 720:
         warn["morning_stiffness_min"] = "Morning stiffness over 12 hours is unusual: please confirm."
     der.update(compute_visit_scores(c, ctx.same_visit.get("labs")))
 
 
-def _rules_labs(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                der: dict[str, Any]) -> None:
+def _rules_labs(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     if c.get("crp_value") is not None and c.get("crp_unit"):
         crp_mg_l = float(convert_crp(c["crp_value"], from_unit=c["crp_unit"], to_unit="mg/L"))
         der["crp_mg_l"] = crp_mg_l
@@ -199,8 +202,9 @@ def _rules_labs(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: 
         der.update({k: v for k, v in compute_visit_scores(pmr, c).items() if k != "crp_mg_l"})
 
 
-def _rules_oral_gc(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                   der: dict[str, Any]) -> None:
+def _rules_oral_gc(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     on = c.get("on_oral_gc")
     dose = c.get("prednisone_mg_day")
     if on is True and (dose is None or dose <= 0):
@@ -220,8 +224,9 @@ def _rules_oral_gc(c: dict[str, Any], ctx: FormContext, err: dict[str, str], war
     der["oral_gc_mg_day"] = (dose or 0.0) if on else 0.0
 
 
-def _rules_injections(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                      der: dict[str, Any]) -> None:
+def _rules_injections(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     given = c.get("injection_given")
     der["deviation"] = False
     if not given:
@@ -239,13 +244,15 @@ def _rules_injections(c: dict[str, Any], ctx: FormContext, err: dict[str, str], 
     if week is not None and float(week) not in {float(w) for w in allowed}:
         der["deviation"] = True
         warn["injection_week"] = (
-            "Shoulder injections are permitted at weeks " + " and ".join(f"{w:g}" for w in allowed)
+            "Shoulder injections are permitted at weeks "
+            + " and ".join(f"{w:g}" for w in allowed)
             + " only: this one will be recorded as a protocol deviation."
         )
 
 
-def _rules_study_drug(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                      der: dict[str, Any]) -> None:
+def _rules_study_drug(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     if ctx.kit_code and c.get("kit_code") and c["kit_code"] != ctx.kit_code:
         err["kit_code"] = "This kit code is not the participant's allocated kit."
     d, r = c.get("tablets_dispensed"), c.get("tablets_returned")
@@ -255,8 +262,9 @@ def _rules_study_drug(c: dict[str, Any], ctx: FormContext, err: dict[str, str], 
         warn["adherence_pct"] = "Adherence below 80%: please confirm."
 
 
-def _rules_demographics(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                        der: dict[str, Any]) -> None:
+def _rules_demographics(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     if c.get("height_cm") and c.get("weight_kg"):
         bmi = c["weight_kg"] / (c["height_cm"] / 100.0) ** 2
         der["bmi"] = round(bmi, 2)
@@ -264,27 +272,28 @@ def _rules_demographics(c: dict[str, Any], ctx: FormContext, err: dict[str, str]
             warn["weight_kg"] = f"BMI {bmi:.1f} kg/m² is unusual: check height and weight."
 
 
-def _rules_haq(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-               der: dict[str, Any]) -> None:
+def _rules_haq(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     result = compute_haq_di({k: v for k, v in c.items() if v is not None})
     der["haq_di"] = _num(result.score)
     if der["haq_di"] is None:
         warn["__all__"] = f"HAQ-DI not scored: {result.reason}."
 
 
-def _rules_eq5d(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                der: dict[str, Any]) -> None:
+def _rules_eq5d(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     dims = [c.get(k) for k in ("mo", "sc", "ua", "pd", "ad")]
     value_set = (ctx.protocol.parameters.eq5d_value_set if ctx.protocol else None) or "3L-FR-2013"
     der["eq5d_state"] = "".join(str(d) for d in dims) if all(d is not None for d in dims) else None
     der["eq5d_value_set"] = value_set
-    der["eq5d_index"] = (
-        _num(compute_eq5d_index(der["eq5d_state"], value_set=value_set)) if der["eq5d_state"] else None
-    )
+    der["eq5d_index"] = _num(compute_eq5d_index(der["eq5d_state"], value_set=value_set)) if der["eq5d_state"] else None
 
 
-def _rules_sf36(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                der: dict[str, Any]) -> None:
+def _rules_sf36(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     result = compute_sf36({k: v for k, v in c.items() if v is not None})
     der["sf36_pcs"] = _num(result.pcs)
     der["sf36_mcs"] = _num(result.mcs)
@@ -292,8 +301,9 @@ def _rules_sf36(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: 
         warn["__all__"] = "SF-36 summary scores not computed: too many items missing."
 
 
-def _rules_adverse_event(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                         der: dict[str, Any]) -> None:
+def _rules_adverse_event(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     if c.get("serious") is True and not c.get("serious_criterion"):
         err["serious_criterion"] = "Select the seriousness criterion of a serious adverse event."
     if c.get("serious") is False and c.get("serious_criterion"):
@@ -310,8 +320,9 @@ def _rules_adverse_event(c: dict[str, Any], ctx: FormContext, err: dict[str, str
     der["onset_week"] = round((onset - ctx.randomised_on).days / 7.0, 2) if onset and ctx.randomised_on else None
 
 
-def _rules_end_of_study(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-                        der: dict[str, Any]) -> None:
+def _rules_end_of_study(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     if c.get("status") in ("withdrawn", "lost") and not c.get("reason"):
         err["reason"] = "Give the reason for withdrawal or loss to follow-up."
     end = _date(c.get("end_date"))
@@ -319,8 +330,9 @@ def _rules_end_of_study(c: dict[str, Any], ctx: FormContext, err: dict[str, str]
         err["end_date"] = "The end date is before randomisation."
 
 
-def _no_rules(c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str],
-              der: dict[str, Any]) -> None:
+def _no_rules(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
     return None
 
 

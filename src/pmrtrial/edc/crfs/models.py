@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django Meta/Migration class attributes are lists by convention)
 """Entered eCRF data: one record per participant, visit (or participant-level key) and form."""
 
 from __future__ import annotations

@@ -66,12 +66,20 @@ def _context(participant: Participant, key: str, form: str) -> FormContext:
         window = (visit.window_start, visit.window_end)
         for rec in FormRecord.objects.filter(participant=participant, key=key).exclude(form=form):
             same[rec.form] = rec.data
-        prev = (Visit.objects.filter(participant=participant, week__lt=visit.week, visit_date__isnull=False)
-                .order_by("-week").first())
+        prev = (
+            Visit.objects.filter(participant=participant, week__lt=visit.week, visit_date__isnull=False)
+            .order_by("-week")
+            .first()
+        )
         prev_date = prev.visit_date if prev else None
     return FormContext(
-        protocol=protocol, week=week, randomised_on=participant.randomised_on, kit_code=participant.kit_code,
-        same_visit=same, previous_visit_date=prev_date, window=window,
+        protocol=protocol,
+        week=week,
+        randomised_on=participant.randomised_on,
+        kit_code=participant.kit_code,
+        same_visit=same,
+        previous_visit_date=prev_date,
+        window=window,
     )
 
 
@@ -96,7 +104,9 @@ def _check_unlocked(study: Study, participant: Participant, record: FormRecord |
         raise LockedError("This form is locked: no data can be changed.")
 
 
-def preview_form(actor: Any, participant: Participant, key: str, form: str, data: Mapping[str, Any]) -> ValidationOutcome:
+def preview_form(
+    actor: Any, participant: Participant, key: str, form: str, data: Mapping[str, Any]
+) -> ValidationOutcome:
     """Validate and score without saving (the live PMR-AS endpoint)."""
     check_participant(actor, "view", participant)
     return validate_form(form, data, _context(participant, key, form))
@@ -135,8 +145,7 @@ def save_form(
         raise FormInvalid({}, outcome.warnings)
     study = get_study()
     with transaction.atomic():
-        record = (FormRecord.objects.select_for_update()
-                  .filter(participant=participant, key=key, form=form).first())
+        record = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
         p = Participant.objects.select_for_update().get(pk=participant.pk)
         _check_unlocked(study, p, record)
         site, subj = participant.site.code, participant.subject_id
@@ -144,22 +153,40 @@ def save_form(
             if expected_version not in (None, 0):
                 raise ConflictError("This form was deleted or never saved; reload it.", current={}, version=0)
             record = FormRecord.objects.create(
-                participant=participant, visit=_visit_for(participant, key), key=key, form=form,
-                data=outcome.cleaned, derived=outcome.derived, confirmed_warnings=outcome.warnings,
-                created_by=actor, updated_by=actor,
+                participant=participant,
+                visit=_visit_for(participant, key),
+                key=key,
+                form=form,
+                data=outcome.cleaned,
+                derived=outcome.derived,
+                confirmed_warnings=outcome.warnings,
+                created_by=actor,
+                updated_by=actor,
             )
             changes = {name: (None, value) for name, value in outcome.cleaned.items() if value is not None}
-            audit_changes(actor, "create", f"form:{form}", f"{subj}/{key}", changes, reason=reason,
-                          site_code=site, participant=subj)
+            audit_changes(
+                actor,
+                "create",
+                f"form:{form}",
+                f"{subj}/{key}",
+                changes,
+                reason=reason,
+                site_code=site,
+                participant=subj,
+            )
         else:
             if expected_version is None or int(expected_version) != record.version:
                 raise ConflictError(
                     f"Someone else saved this form (version {record.version}) after you opened it "
                     f"(version {expected_version}). Your changes were not saved; review the current values.",
-                    current=record.data, version=record.version,
+                    current=record.data,
+                    version=record.version,
                 )
-            changes = {name: (record.data.get(name), value) for name, value in outcome.cleaned.items()
-                       if record.data.get(name) != value}
+            changes = {
+                name: (record.data.get(name), value)
+                for name, value in outcome.cleaned.items()
+                if record.data.get(name) != value
+            }
             if not changes:
                 return record
             if not reason or not reason.strip():
@@ -170,8 +197,16 @@ def save_form(
             record.version += 1
             record.updated_by = actor
             record.save()
-            audit_changes(actor, "update", f"form:{form}", f"{subj}/{key}", changes, reason=reason.strip(),
-                          site_code=site, participant=subj)
+            audit_changes(
+                actor,
+                "update",
+                f"form:{form}",
+                f"{subj}/{key}",
+                changes,
+                reason=reason.strip(),
+                site_code=site,
+                participant=subj,
+            )
         _after_save(actor, p, key, form, record)
     return record
 
@@ -198,12 +233,20 @@ def _after_save(actor: Any, participant: Participant, key: str, form: str, recor
         if participant.status != new:
             old = participant.status
             Participant.objects.filter(pk=participant.pk).update(status=new)
-            audit_changes(actor, "update", "participant", participant.subject_id, {"status": (old, new)},
-                          reason="end of study form", site_code=participant.site.code,
-                          participant=participant.subject_id)
+            audit_changes(
+                actor,
+                "update",
+                "participant",
+                participant.subject_id,
+                {"status": (old, new)},
+                reason="end of study form",
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
 
 
 # -- locking -------------------------------------------------------------------------------------
+
 
 def _require_reason(reason: str) -> str:
     if not reason or not reason.strip():
@@ -220,9 +263,15 @@ def lock_form(actor: Any, participant: Participant, key: str, form: str) -> Form
         if not rec.locked:
             FormRecord.objects.filter(pk=rec.pk).update(locked=True)
             rec.locked = True
-            audit_changes(actor, "update", f"form:{form}", f"{participant.subject_id}/{key}",
-                          {"locked": (False, True)}, site_code=participant.site.code,
-                          participant=participant.subject_id)
+            audit_changes(
+                actor,
+                "update",
+                f"form:{form}",
+                f"{participant.subject_id}/{key}",
+                {"locked": (False, True)},
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
     return rec
 
 
@@ -236,9 +285,16 @@ def unlock_form(actor: Any, participant: Participant, key: str, form: str, reaso
         if rec.locked:
             FormRecord.objects.filter(pk=rec.pk).update(locked=False)
             rec.locked = False
-            audit_changes(actor, "update", f"form:{form}", f"{participant.subject_id}/{key}",
-                          {"locked": (True, False)}, reason=why, site_code=participant.site.code,
-                          participant=participant.subject_id)
+            audit_changes(
+                actor,
+                "update",
+                f"form:{form}",
+                f"{participant.subject_id}/{key}",
+                {"locked": (True, False)},
+                reason=why,
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
     return rec
 
 
@@ -249,10 +305,16 @@ def sign_casebook(actor: Any, participant: Participant, password: str) -> Partic
     with transaction.atomic():
         now = timezone.now()
         Participant.objects.filter(pk=participant.pk).update(signed_by=actor.username, signed_at=now)
-        audit_changes(actor, "update", "participant", participant.subject_id,
-                      {"signed_by": (participant.signed_by or None, actor.username)},
-                      reason="e-signature: I confirm the casebook is complete and accurate",
-                      site_code=participant.site.code, participant=participant.subject_id)
+        audit_changes(
+            actor,
+            "update",
+            "participant",
+            participant.subject_id,
+            {"signed_by": (participant.signed_by or None, actor.username)},
+            reason="e-signature: I confirm the casebook is complete and accurate",
+            site_code=participant.site.code,
+            participant=participant.subject_id,
+        )
     participant.refresh_from_db()
     return participant
 
@@ -262,8 +324,15 @@ def lock_participant(actor: Any, participant: Participant) -> Participant:
     with transaction.atomic():
         if not participant.locked:
             Participant.objects.filter(pk=participant.pk).update(locked=True)
-            audit_changes(actor, "update", "participant", participant.subject_id, {"locked": (False, True)},
-                          site_code=participant.site.code, participant=participant.subject_id)
+            audit_changes(
+                actor,
+                "update",
+                "participant",
+                participant.subject_id,
+                {"locked": (False, True)},
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
     participant.refresh_from_db()
     return participant
 
@@ -274,8 +343,16 @@ def unlock_participant(actor: Any, participant: Participant, reason: str) -> Par
     with transaction.atomic():
         if participant.locked:
             Participant.objects.filter(pk=participant.pk).update(locked=False)
-            audit_changes(actor, "update", "participant", participant.subject_id, {"locked": (True, False)},
-                          reason=why, site_code=participant.site.code, participant=participant.subject_id)
+            audit_changes(
+                actor,
+                "update",
+                "participant",
+                participant.subject_id,
+                {"locked": (True, False)},
+                reason=why,
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
     participant.refresh_from_db()
     return participant
 
@@ -308,5 +385,11 @@ def unlock_database(actor: Any, reason: str) -> Study:
 def view_casebook(actor: Any, participant: Participant) -> None:
     """Audit a read of a participant's casebook (record views are audited)."""
     check_participant(actor, "view", participant)
-    audit_event(actor, "view", "participant", participant.subject_id, site_code=participant.site.code,
-                participant=participant.subject_id)
+    audit_event(
+        actor,
+        "view",
+        "participant",
+        participant.subject_id,
+        site_code=participant.site.code,
+        participant=participant.subject_id,
+    )

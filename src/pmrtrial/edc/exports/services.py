@@ -26,18 +26,44 @@ from pmrtrial.edc.sites.services import get_protocol, get_study
 
 __all__ = ["ExportedDatasets", "build_datasets", "export_datasets"]
 
-SUBJECT_COLUMNS = ["subject_id", "site_id", "arm", "randomised_on", "age_years", "sex", "disease_duration_days",
-                   "bmi", "us_synovitis", "status"]
-VISIT_COLUMNS = ["subject_id", "week", "crp_mg_l", "esr_mm_h", "pain_vas", "patient_global_vas", "fatigue_vas",
-                 "physician_global_vas", "morning_stiffness_min", "upper_limb_elevation", "oral_gc_mg_day", "haq_di",
-                 "eq5d_index", "sf36_pcs", "sf36_mcs", "study_drug_mg_day"]
+SUBJECT_COLUMNS = [
+    "subject_id",
+    "site_id",
+    "arm",
+    "randomised_on",
+    "age_years",
+    "sex",
+    "disease_duration_days",
+    "bmi",
+    "us_synovitis",
+    "status",
+]
+VISIT_COLUMNS = [
+    "subject_id",
+    "week",
+    "crp_mg_l",
+    "esr_mm_h",
+    "pain_vas",
+    "patient_global_vas",
+    "fatigue_vas",
+    "physician_global_vas",
+    "morning_stiffness_min",
+    "upper_limb_elevation",
+    "oral_gc_mg_day",
+    "haq_di",
+    "eq5d_index",
+    "sf36_pcs",
+    "sf36_mcs",
+    "study_drug_mg_day",
+]
 AE_COLUMNS = ["subject_id", "soc", "term", "serious", "severity", "onset_week", "outcome"]
 _STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost", "randomised": "ongoing"}
 
 
 class ExportedDatasets:
-    def __init__(self, subjects: pd.DataFrame, visits: pd.DataFrame, adverse_events: pd.DataFrame,
-                 manifest: dict[str, Any]) -> None:
+    def __init__(
+        self, subjects: pd.DataFrame, visits: pd.DataFrame, adverse_events: pd.DataFrame, manifest: dict[str, Any]
+    ) -> None:
         self.subjects = subjects
         self.visits = visits
         self.adverse_events = adverse_events
@@ -53,10 +79,13 @@ def build_datasets(actor: Any) -> ExportedDatasets:
     protocol = get_protocol(study)
     from pmrtrial.edc.screening.models import Participant
 
-    participants = (visible_participants(actor) if actor is not None else Participant.objects.select_related("site"))
+    participants = visible_participants(actor) if actor is not None else Participant.objects.select_related("site")
     participants = participants.filter(randomised_on__isnull=False).order_by("subject_id")
-    arms = dict(AllocationSecret.objects.filter(slot__participant__in=participants)
-                .values_list("slot__participant__subject_id", "arm"))
+    arms = dict(
+        AllocationSecret.objects.filter(slot__participant__in=participants).values_list(
+            "slot__participant__subject_id", "arm"
+        )
+    )
     mask = arm_mask_for_service()
     records: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
     for rec in FormRecord.objects.filter(participant__in=participants):
@@ -67,16 +96,20 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         demo = forms.get(("W0", "demographics"), {})
         us = forms.get(("W0", "ultrasound"), {})
         arm = arms.get(p.subject_id)
-        subj_rows.append({
-            "subject_id": p.subject_id, "site_id": p.site.code,
-            "arm": arm if unblinded else mask.get(arm or "", None),
-            "randomised_on": p.randomised_on.isoformat() if p.randomised_on else None,
-            "age_years": p.screening_data.get("age_years"), "sex": p.screening_data.get("sex"),
-            "disease_duration_days": p.screening_data.get("symptom_duration_days"),
-            "bmi": demo.get("bmi"),
-            "us_synovitis": (bool(us.get("synovitis")) or bool(us.get("tenosynovitis"))) if us else None,
-            "status": _STATUS.get(p.status, p.status),
-        })
+        subj_rows.append(
+            {
+                "subject_id": p.subject_id,
+                "site_id": p.site.code,
+                "arm": arm if unblinded else mask.get(arm or "", None),
+                "randomised_on": p.randomised_on.isoformat() if p.randomised_on else None,
+                "age_years": p.screening_data.get("age_years"),
+                "sex": p.screening_data.get("sex"),
+                "disease_duration_days": p.screening_data.get("symptom_duration_days"),
+                "bmi": demo.get("bmi"),
+                "us_synovitis": (bool(us.get("synovitis")) or bool(us.get("tenosynovitis"))) if us else None,
+                "status": _STATUS.get(p.status, p.status),
+            }
+        )
         for v in protocol.visits:
             keyed = {form: data for (key, form), data in forms.items() if key == v.code}
             if not keyed or "visit_info" not in keyed:
@@ -86,25 +119,40 @@ def build_datasets(actor: Any) -> ExportedDatasets:
             if unblinded and arm is not None:
                 drug = protocol.dose_at_week(arm, v.week)
                 dose = drug[1] if drug else 0.0
-            visit_rows.append({
-                "subject_id": p.subject_id, "week": v.week,
-                "crp_mg_l": labs.get("crp_mg_l"), "esr_mm_h": labs.get("esr_mm_h"),
-                "pain_vas": pmr.get("pain_vas"), "patient_global_vas": pmr.get("patient_global_vas"),
-                "fatigue_vas": pmr.get("fatigue_vas"), "physician_global_vas": pmr.get("physician_global_vas"),
-                "morning_stiffness_min": pmr.get("morning_stiffness_min"),
-                "upper_limb_elevation": pmr.get("upper_limb_elevation"),
-                "oral_gc_mg_day": gc.get("oral_gc_mg_day") if gc else None,
-                "haq_di": keyed.get("haq_di", {}).get("haq_di"),
-                "eq5d_index": keyed.get("eq5d", {}).get("eq5d_index"),
-                "sf36_pcs": keyed.get("sf36", {}).get("sf36_pcs"), "sf36_mcs": keyed.get("sf36", {}).get("sf36_mcs"),
-                "study_drug_mg_day": dose,
-            })
-        for (key, form), ae in sorted(forms.items(), key=lambda kv: int(kv[0][0][3:]) if kv[0][0][:3] == "AE-" else 0):
+            visit_rows.append(
+                {
+                    "subject_id": p.subject_id,
+                    "week": v.week,
+                    "crp_mg_l": labs.get("crp_mg_l"),
+                    "esr_mm_h": labs.get("esr_mm_h"),
+                    "pain_vas": pmr.get("pain_vas"),
+                    "patient_global_vas": pmr.get("patient_global_vas"),
+                    "fatigue_vas": pmr.get("fatigue_vas"),
+                    "physician_global_vas": pmr.get("physician_global_vas"),
+                    "morning_stiffness_min": pmr.get("morning_stiffness_min"),
+                    "upper_limb_elevation": pmr.get("upper_limb_elevation"),
+                    "oral_gc_mg_day": gc.get("oral_gc_mg_day") if gc else None,
+                    "haq_di": keyed.get("haq_di", {}).get("haq_di"),
+                    "eq5d_index": keyed.get("eq5d", {}).get("eq5d_index"),
+                    "sf36_pcs": keyed.get("sf36", {}).get("sf36_pcs"),
+                    "sf36_mcs": keyed.get("sf36", {}).get("sf36_mcs"),
+                    "study_drug_mg_day": dose,
+                }
+            )
+        for (_key, form), ae in sorted(forms.items(), key=lambda kv: int(kv[0][0][3:]) if kv[0][0][:3] == "AE-" else 0):
             if form != "adverse_event":
                 continue
-            ae_rows.append({"subject_id": p.subject_id, "soc": ae.get("soc"), "term": ae.get("term"),
-                            "serious": ae.get("serious"), "severity": ae.get("severity"),
-                            "onset_week": ae.get("onset_week"), "outcome": ae.get("outcome")})
+            ae_rows.append(
+                {
+                    "subject_id": p.subject_id,
+                    "soc": ae.get("soc"),
+                    "term": ae.get("term"),
+                    "serious": ae.get("serious"),
+                    "severity": ae.get("severity"),
+                    "onset_week": ae.get("onset_week"),
+                    "outcome": ae.get("outcome"),
+                }
+            )
     manifest = {
         "synthetic": False,
         "source": "pmrtrial EDC",
@@ -139,24 +187,40 @@ def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedData
         from pmrtrial.io import write_json_atomic, write_text_atomic
 
         root.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("subjects", data.subjects), ("visits", data.visits),
-                            ("adverse_events", data.adverse_events)):
+        for name, frame in (
+            ("subjects", data.subjects),
+            ("visits", data.visits),
+            ("adverse_events", data.adverse_events),
+        ):
             write_text_atomic(root / f"{name}.csv", frame.to_csv(index=False))
         write_json_atomic(root / "dataset.json", data.manifest)
-    audit_event(actor, "export", "datasets", dt.date.today().isoformat(),
-                detail={"dir": str(root), "arms_masked": data.manifest["arms_masked"],
-                        "n_subjects": len(data.subjects)})
+    audit_event(
+        actor,
+        "export",
+        "datasets",
+        dt.date.today().isoformat(),
+        detail={"dir": str(root), "arms_masked": data.manifest["arms_masked"], "n_subjects": len(data.subjects)},
+    )
     return data
 
 
 def export_json(actor: Any) -> dict[str, Any]:
     """The datasets as JSON-ready records (API export)."""
     data = build_datasets(actor)
-    audit_event(actor, "export", "datasets", "api", detail={"arms_masked": data.manifest["arms_masked"],
-                                                            "n_subjects": len(data.subjects)})
+    audit_event(
+        actor,
+        "export",
+        "datasets",
+        "api",
+        detail={"arms_masked": data.manifest["arms_masked"], "n_subjects": len(data.subjects)},
+    )
 
     def recs(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return json.loads(frame.to_json(orient="records"))
 
-    return {"manifest": data.manifest, "subjects": recs(data.subjects), "visits": recs(data.visits),
-            "adverse_events": recs(data.adverse_events)}
+    return {
+        "manifest": data.manifest,
+        "subjects": recs(data.subjects),
+        "visits": recs(data.visits),
+        "adverse_events": recs(data.adverse_events),
+    }

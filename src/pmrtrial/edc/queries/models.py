@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django Meta/Migration class attributes are lists by convention)
 """Data queries on a field: raised by a monitor or data manager, answered by the site, closed. Never deleted."""
 
 from __future__ import annotations

@@ -29,11 +29,18 @@ def raise_query(actor: Any, participant: Participant, key: str, form: str, field
     if not text or not text.strip():
         raise FormInvalid({"text": "Write the query."})
     with transaction.atomic():
-        q = Query.objects.create(participant=participant, key=key, form=spec.name, field=field, text=text.strip(),
-                                 raised_by=actor)
-        audit_changes(actor, "create", "query", q.pk, {"state": (None, "open"), "text": (None, q.text),
-                                                       "target": (None, f"{key}/{spec.name}/{field}")},
-                      site_code=participant.site.code, participant=participant.subject_id)
+        q = Query.objects.create(
+            participant=participant, key=key, form=spec.name, field=field, text=text.strip(), raised_by=actor
+        )
+        audit_changes(
+            actor,
+            "create",
+            "query",
+            q.pk,
+            {"state": (None, "open"), "text": (None, q.text), "target": (None, f"{key}/{spec.name}/{field}")},
+            site_code=participant.site.code,
+            participant=participant.subject_id,
+        )
     return q
 
 
@@ -57,9 +64,15 @@ def answer_query(actor: Any, query_id: int, answer: str) -> Query:
         old_state, old_answer = q.state, q.answer
         q.state, q.answer, q.answered_by, q.answered_at = "answered", answer.strip(), actor, timezone.now()
         q.save()
-        audit_changes(actor, "update", "query", q.pk, {"state": (old_state, "answered"),
-                                                       "answer": (old_answer or None, q.answer)},
-                      site_code=q.participant.site.code, participant=q.participant.subject_id)
+        audit_changes(
+            actor,
+            "update",
+            "query",
+            q.pk,
+            {"state": (old_state, "answered"), "answer": (old_answer or None, q.answer)},
+            site_code=q.participant.site.code,
+            participant=q.participant.subject_id,
+        )
     return q
 
 
@@ -73,12 +86,20 @@ def close_query(actor: Any, query_id: int) -> Query:
         old = q.state
         q.state, q.closed_by, q.closed_at = "closed", actor, timezone.now()
         q.save()
-        audit_changes(actor, "update", "query", q.pk, {"state": (old, "closed")},
-                      site_code=q.participant.site.code, participant=q.participant.subject_id)
+        audit_changes(
+            actor,
+            "update",
+            "query",
+            q.pk,
+            {"state": (old, "closed")},
+            site_code=q.participant.site.code,
+            participant=q.participant.subject_id,
+        )
     return q
 
 
 def list_queries(actor: Any, *, state: str | None = None) -> QuerySet[Query]:
     qs = Query.objects.select_related("participant", "participant__site").filter(
-        participant__in=visible_participants(actor))
+        participant__in=visible_participants(actor)
+    )
     return qs.filter(state=state) if state else qs

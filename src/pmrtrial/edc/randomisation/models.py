@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django Meta/Migration class attributes are lists by convention)
 """Sealed, versioned randomisation lists. Arms live only in the secret tables.
 
 ``RandomisationSlot`` is what blinded users may see (randomisation number, kit code).

@@ -80,23 +80,35 @@ def create_randomisation_list(study: Study, *, n_per_site: int = 40, seed: int |
         version = (prev.version + 1) if prev else 1
         RandomisationList.objects.filter(study=study).update(active=False)
         rlist = RandomisationList.objects.create(
-            study=study, version=version, active=True,
+            study=study,
+            version=version,
+            active=True,
             method=f"permuted blocks stratified by {', '.join(protocol.randomisation.stratify_by) or 'none'}",
-            block_sizes=list(protocol.randomisation.block_sizes), sealed_at=timezone.now(), seal_hash="",
+            block_sizes=list(protocol.randomisation.block_sizes),
+            sealed_at=timezone.now(),
+            seal_hash="",
         )
         RandomisationListSecret.objects.create(rlist=rlist, seed=str(seed_value), mask=mask)
         sealed = []
         for row in rows:
             slot = RandomisationSlot.objects.create(
-                rlist=rlist, site=by_code[row.stratum], sequence=row.sequence,
-                randomisation_number=f"R{version}-{row.stratum}-{row.sequence:03d}", kit_code=_kit_code(used),
+                rlist=rlist,
+                site=by_code[row.stratum],
+                sequence=row.sequence,
+                randomisation_number=f"R{version}-{row.stratum}-{row.sequence:03d}",
+                kit_code=_kit_code(used),
             )
             AllocationSecret.objects.create(slot=slot, arm=row.arm, block=row.block, block_size=row.block_size)
             sealed.append((row.stratum, row.sequence, slot.randomisation_number, slot.kit_code, row.arm))
         rlist.seal_hash = _seal(sealed, str(seed_value))
         rlist.save(update_fields=["seal_hash"])
-        audit_changes(None, "create", "randomisation_list", version,
-                      {"method": (None, rlist.method), "slots": (None, len(rows)), "seal_hash": (None, rlist.seal_hash)})
+        audit_changes(
+            None,
+            "create",
+            "randomisation_list",
+            version,
+            {"method": (None, rlist.method), "slots": (None, len(rows)), "seal_hash": (None, rlist.seal_hash)},
+        )
     return rlist
 
 
@@ -104,8 +116,10 @@ def verify_list_seal(actor: Any) -> bool:
     """Unblinded roles: recompute the active list's seal from its secret content."""
     check(actor, "view_allocation")
     rlist = RandomisationList.objects.get(active=True)
-    rows = [(s.slot.site.code, s.slot.sequence, s.slot.randomisation_number, s.slot.kit_code, s.arm)
-            for s in AllocationSecret.objects.select_related("slot", "slot__site").filter(slot__rlist=rlist)]
+    rows = [
+        (s.slot.site.code, s.slot.sequence, s.slot.randomisation_number, s.slot.kit_code, s.arm)
+        for s in AllocationSecret.objects.select_related("slot", "slot__site").filter(slot__rlist=rlist)
+    ]
     return _seal(rows, rlist.secret.seed) == rlist.seal_hash
 
 
@@ -147,7 +161,8 @@ def randomise_participant(
             raise WorkflowError(f"The randomisation list of site {p.site.code} is exhausted.")
         now = timezone.now()
         taken = RandomisationSlot.objects.filter(pk=slot.pk, participant__isnull=True).update(
-            participant=p, allocated_at=now)
+            participant=p, allocated_at=now
+        )
         if taken != 1:  # cannot happen under the site lock; kept as a guard
             raise WorkflowError("Randomisation slot already taken; retry.")
         p.status = "randomised"
@@ -156,13 +171,31 @@ def randomise_participant(
         p.randomised_on = randomised_on or timezone.localdate()
         p.save(update_fields=["status", "randomisation_number", "kit_code", "randomised_on"])
         create_schedule(p, protocol)
-        audit_changes(actor, "create", "allocation", p.subject_id,
-                      {"randomisation_number": (None, p.randomisation_number), "kit_code": (None, p.kit_code),
-                       "randomised_on": (None, p.randomised_on.isoformat()), "status": ("consented", "randomised")},
-                      site_code=p.site.code, participant=p.subject_id,
-                      reason="demo allocation override" if demo_arm else "")
-        audit_event(actor, "allocate", "allocation_secret", slot.pk, detail=allocation_arm_for_service(p),
-                    site_code=p.site.code, participant=p.subject_id, restricted=True)
+        audit_changes(
+            actor,
+            "create",
+            "allocation",
+            p.subject_id,
+            {
+                "randomisation_number": (None, p.randomisation_number),
+                "kit_code": (None, p.kit_code),
+                "randomised_on": (None, p.randomised_on.isoformat()),
+                "status": ("consented", "randomised"),
+            },
+            site_code=p.site.code,
+            participant=p.subject_id,
+            reason="demo allocation override" if demo_arm else "",
+        )
+        audit_event(
+            actor,
+            "allocate",
+            "allocation_secret",
+            slot.pk,
+            detail=allocation_arm_for_service(p),
+            site_code=p.site.code,
+            participant=p.subject_id,
+            restricted=True,
+        )
     participant.refresh_from_db()
     return participant
 
@@ -175,16 +208,28 @@ def request_unblinding(actor: Any, participant: Participant, reason: str) -> Unb
         raise WorkflowError("Only a randomised participant can be unblinded.")
     with transaction.atomic():
         req = UnblindingRequest.objects.create(participant=participant, requested_by=actor, reason=reason.strip())
-        audit_changes(actor, "create", "unblinding_request", req.pk, {"state": (None, "requested")},
-                      reason=req.reason, site_code=participant.site.code, participant=participant.subject_id)
+        audit_changes(
+            actor,
+            "create",
+            "unblinding_request",
+            req.pk,
+            {"state": (None, "requested")},
+            reason=req.reason,
+            site_code=participant.site.code,
+            participant=participant.subject_id,
+        )
     return req
 
 
 def approve_unblinding(actor: Any, request_id: int, *, approve: bool = True, reason: str = "") -> UnblindingRequest:
     check(actor, "approve_unblinding")
     with transaction.atomic():
-        req = UnblindingRequest.objects.select_for_update().select_related("participant__site").filter(
-            pk=request_id).first()
+        req = (
+            UnblindingRequest.objects.select_for_update()
+            .select_related("participant__site")
+            .filter(pk=request_id)
+            .first()
+        )
         if req is None:
             raise NotFound("No such unblinding request.")
         if req.state != "requested":
@@ -195,16 +240,28 @@ def approve_unblinding(actor: Any, request_id: int, *, approve: bool = True, rea
         req.decided_by = actor
         req.decided_at = timezone.now()
         req.save()
-        audit_changes(actor, "update", "unblinding_request", req.pk, {"state": ("requested", req.state)},
-                      reason=reason, site_code=req.participant.site.code, participant=req.participant.subject_id)
+        audit_changes(
+            actor,
+            "update",
+            "unblinding_request",
+            req.pk,
+            {"state": ("requested", req.state)},
+            reason=reason,
+            site_code=req.participant.site.code,
+            participant=req.participant.subject_id,
+        )
     return req
 
 
 def reveal_allocation(actor: Any, request_id: int) -> str:
     """Reveal the arm to the named requester only, once approved (audited, restricted entry)."""
     with transaction.atomic():
-        req = UnblindingRequest.objects.select_for_update().select_related("participant__site").filter(
-            pk=request_id).first()
+        req = (
+            UnblindingRequest.objects.select_for_update()
+            .select_related("participant__site")
+            .filter(pk=request_id)
+            .first()
+        )
         if req is None or req.requested_by_id != getattr(actor, "pk", None):
             raise NotFound("No such unblinding request.")
         if req.state not in ("approved", "revealed"):
@@ -216,10 +273,25 @@ def reveal_allocation(actor: Any, request_id: int) -> str:
             req.state = "revealed"
             req.revealed_at = timezone.now()
             req.save()
-            audit_changes(actor, "update", "unblinding_request", req.pk, {"state": ("approved", "revealed")},
-                          reason=req.reason, site_code=req.participant.site.code,
-                          participant=req.participant.subject_id)
-        audit_event(actor, "reveal", "allocation_secret", req.participant.subject_id, detail=arm,
-                    reason=req.reason, site_code=req.participant.site.code,
-                    participant=req.participant.subject_id, restricted=True)
+            audit_changes(
+                actor,
+                "update",
+                "unblinding_request",
+                req.pk,
+                {"state": ("approved", "revealed")},
+                reason=req.reason,
+                site_code=req.participant.site.code,
+                participant=req.participant.subject_id,
+            )
+        audit_event(
+            actor,
+            "reveal",
+            "allocation_secret",
+            req.participant.subject_id,
+            detail=arm,
+            reason=req.reason,
+            site_code=req.participant.site.code,
+            participant=req.participant.subject_id,
+            restricted=True,
+        )
     return get_protocol().get_arm(arm).label

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django Meta/Migration class attributes are lists by convention)
 """Participants, from screening (eligible or not: screen failures are kept) to end of study."""
 
 from __future__ import annotations

@@ -65,6 +65,13 @@ def screen_participant(
         changes: dict[str, tuple[Any, Any]] = {k: (None, v) for k, v in values.items()}
         changes["eligibility_status"] = (None, result.status)
         changes["failed_criteria"] = (None, [o.id for o in result.failed])
-        audit_changes(actor, "create", "screening", participant.subject_id, changes,
-                      site_code=site.code, participant=participant.subject_id)
+        audit_changes(
+            actor,
+            "create",
+            "screening",
+            participant.subject_id,
+            changes,
+            site_code=site.code,
+            participant=participant.subject_id,
+        )
     return participant

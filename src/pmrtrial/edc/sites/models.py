@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django Meta/Migration class attributes are lists by convention)
 """The study (one per database, built from a protocol) and its sites (centres)."""
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ def get_protocol(study: Study | None = None) -> Protocol:
     return _parse((study or get_study()).protocol_yaml)
 
 
-def init_study(protocol_text: str, n_sites: int, *, demo: bool = False, seed: int | None = None,
-               n_per_site: int = 40) -> Study:
+def init_study(
+    protocol_text: str, n_sites: int, *, demo: bool = False, seed: int | None = None, n_per_site: int = 40
+) -> Study:
     """Create the study, its sites (01..N) and a sealed randomisation list. One study per database."""
     from django.db import transaction
 
@@ -44,12 +45,21 @@ def init_study(protocol_text: str, n_sites: int, *, demo: bool = False, seed: in
         raise WorkflowError("--sites must be between 1 and 99.")
     protocol = load_protocol(protocol_text)
     with transaction.atomic():
-        study = Study.objects.create(protocol_id=protocol.id, protocol_version=protocol.version,
-                                     protocol_yaml=protocol_text, title=protocol.short_title, demo=demo)
+        study = Study.objects.create(
+            protocol_id=protocol.id,
+            protocol_version=protocol.version,
+            protocol_yaml=protocol_text,
+            title=protocol.short_title,
+            demo=demo,
+        )
         for i in range(1, n_sites + 1):
             Site.objects.create(study=study, code=f"{i:02d}", name=f"Centre {i:02d}")
-        audit_changes(None, "create", "study", study.pk,
-                      {"protocol": (None, f"{protocol.id} {protocol.version}"), "sites": (None, n_sites),
-                       "demo": (None, demo)})
+        audit_changes(
+            None,
+            "create",
+            "study",
+            study.pk,
+            {"protocol": (None, f"{protocol.id} {protocol.version}"), "sites": (None, n_sites), "demo": (None, demo)},
+        )
         create_randomisation_list(study, n_per_site=n_per_site, seed=seed)
     return study

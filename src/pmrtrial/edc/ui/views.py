@@ -73,8 +73,11 @@ def edc_view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                 messages.error(request, str(exc))
             if exc.status == 403:
                 return render(request, "edc/error.html", {"message": str(exc)}, status=403)
-            return redirect(request.META.get("HTTP_REFERER") or "home") if request.method == "POST" else render(
-                request, "edc/error.html", {"message": str(exc)}, status=exc.status)
+            return (
+                redirect(request.META.get("HTTP_REFERER") or "home")
+                if request.method == "POST"
+                else render(request, "edc/error.html", {"message": str(exc)}, status=exc.status)
+            )
 
     return wrapper
 
@@ -83,13 +86,17 @@ def edc_view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     participants = list(visible_participants(user))
-    return render(request, "edc/home.html", {
-        "participants": participants,
-        "missed": svc.missed_visits(user),
-        "open_queries": svc.list_queries(user, state="open").count(),
-        "can_screen": can(user, "screen"),
-        "study": svc.get_study(),
-    })
+    return render(
+        request,
+        "edc/home.html",
+        {
+            "participants": participants,
+            "missed": svc.missed_visits(user),
+            "open_queries": svc.list_queries(user, state="open").count(),
+            "can_screen": can(user, "screen"),
+            "study": svc.get_study(),
+        },
+    )
 
 
 @require_POST
@@ -114,8 +121,11 @@ def screen(request: HttpRequest) -> HttpResponse:
             errors = exc.errors
         else:
             return redirect("participant", subject_id=p.subject_id)
-    return render(request, "edc/screen.html", {"fields": protocol.eligibility.fields, "sites": sites,
-                                               "values": values, "errors": errors})
+    return render(
+        request,
+        "edc/screen.html",
+        {"fields": protocol.eligibility.fields, "sites": sites, "values": values, "errors": errors},
+    )
 
 
 @edc_view
@@ -125,20 +135,38 @@ def participant(request: HttpRequest, subject_id: str) -> HttpResponse:
     svc.view_casebook(user, p)
     visits = [(v, svc.visit_status(v), svc.forms_for_visit(v.code)) for v in Visit.objects.filter(participant=p)]
     saved = {(r.key, r.form): r for r in FormRecord.objects.filter(participant=p)}
-    visit_rows = [{"visit": v, "status": st, "forms": [(f, saved.get((v.code, f))) for f in fs]}
-                  for v, st, fs in visits]
-    return render(request, "edc/participant.html", {
-        "p": p,
-        "failed": p.eligibility.get("failed", []),
-        "visit_rows": visit_rows,
-        "aes": [r for (k, f), r in saved.items() if f == "adverse_event"],
-        "eos": saved.get(("EOS", "end_of_study")),
-        "queries": svc.list_queries(user).filter(participant=p),
-        "can": {a: can(user, a, p.site.code) for a in (
-            "consent", "randomise", "enter_data", "raise_query", "answer_query", "close_query", "lock", "unlock",
-            "sign", "request_unblinding", "view_audit")},
-        "consents": p.consents.all(),
-    })
+    visit_rows = [
+        {"visit": v, "status": st, "forms": [(f, saved.get((v.code, f))) for f in fs]} for v, st, fs in visits
+    ]
+    return render(
+        request,
+        "edc/participant.html",
+        {
+            "p": p,
+            "failed": p.eligibility.get("failed", []),
+            "visit_rows": visit_rows,
+            "aes": [r for (k, f), r in saved.items() if f == "adverse_event"],
+            "eos": saved.get(("EOS", "end_of_study")),
+            "queries": svc.list_queries(user).filter(participant=p),
+            "can": {
+                a: can(user, a, p.site.code)
+                for a in (
+                    "consent",
+                    "randomise",
+                    "enter_data",
+                    "raise_query",
+                    "answer_query",
+                    "close_query",
+                    "lock",
+                    "unlock",
+                    "sign",
+                    "request_unblinding",
+                    "view_audit",
+                )
+            },
+            "consents": p.consents.all(),
+        },
+    )
 
 
 @require_POST
@@ -152,8 +180,9 @@ def participant_action(request: HttpRequest, subject_id: str) -> HttpResponse:
         messages.success(request, _("Consent recorded."))
     elif action == "randomise":
         p = svc.randomise_participant(user, p)
-        messages.success(request, _("Randomised: number %(n)s, kit %(k)s.") % {"n": p.randomisation_number,
-                                                                              "k": p.kit_code})
+        messages.success(
+            request, _("Randomised: number %(n)s, kit %(k)s.") % {"n": p.randomisation_number, "k": p.kit_code}
+        )
     elif action == "sign":
         svc.sign_casebook(user, p, request.POST.get("password", ""))
         messages.success(request, _("Casebook signed."))
@@ -178,9 +207,15 @@ def _fields_for(form: str, data: dict[str, Any], errors: dict[str, str], warning
     rows = []
     for f in spec.fields:
         value = data.get(f.name)
-        rows.append({"f": f, "value": "" if value is None else value, "error": errors.get(f.name),
-                     "warning": warnings.get(f.name),
-                     "choices": [(str(c), lbl) for c, lbl in f.choices]})
+        rows.append(
+            {
+                "f": f,
+                "value": "" if value is None else value,
+                "error": errors.get(f.name),
+                "warning": warnings.get(f.name),
+                "choices": [(str(c), lbl) for c, lbl in f.choices],
+            }
+        )
     return rows
 
 
@@ -206,8 +241,16 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
             if key == "AE-new":
                 rec = svc.add_adverse_event(user, p, data, confirm_warnings=confirm)
             else:
-                rec = svc.save_form(user, p, key, spec.name, data, expected_version=int(request.POST.get("version", 0)),
-                                    reason=request.POST.get("reason", ""), confirm_warnings=confirm)
+                rec = svc.save_form(
+                    user,
+                    p,
+                    key,
+                    spec.name,
+                    data,
+                    expected_version=int(request.POST.get("version", 0)),
+                    reason=request.POST.get("reason", ""),
+                    confirm_warnings=confirm,
+                )
         except FormInvalid as exc:
             errors, warnings = exc.errors, exc.warnings
         except ConflictError as exc:
@@ -216,15 +259,28 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
         else:
             messages.success(request, _("Saved."))
             return redirect("form", subject_id=p.subject_id, key=rec.key, form=spec.name)
-    return render(request, "edc/form.html", {
-        "p": p, "key": key, "spec": spec, "rows": _fields_for(spec.name, data, errors, warnings),
-        "record": record, "version": version, "errors": errors, "warnings": warnings, "conflict": conflict,
-        "form_error": errors.get("__all__"), "form_warning": warnings.get("__all__"),
-        "needs_reason": record is not None, "derived": record.derived if record else {},
-        "live": spec.name in ("pmr_as", "labs"),
-        "can_edit": can(user, "enter_data", p.site.code) and not p.locked and not (record and record.locked),
-        "can_query": can(user, "raise_query", p.site.code),
-    })
+    return render(
+        request,
+        "edc/form.html",
+        {
+            "p": p,
+            "key": key,
+            "spec": spec,
+            "rows": _fields_for(spec.name, data, errors, warnings),
+            "record": record,
+            "version": version,
+            "errors": errors,
+            "warnings": warnings,
+            "conflict": conflict,
+            "form_error": errors.get("__all__"),
+            "form_warning": warnings.get("__all__"),
+            "needs_reason": record is not None,
+            "derived": record.derived if record else {},
+            "live": spec.name in ("pmr_as", "labs"),
+            "can_edit": can(user, "enter_data", p.site.code) and not p.locked and not (record and record.locked),
+            "can_query": can(user, "raise_query", p.site.code),
+        },
+    )
 
 
 @require_POST
@@ -270,8 +326,11 @@ def unblinding(request: HttpRequest) -> HttpResponse:
         elif action == "reveal":
             revealed = svc.reveal_allocation(user, rid)
     mine = UnblindingRequest.objects.filter(requested_by=user).select_related("participant")
-    pending = (UnblindingRequest.objects.filter(state="requested").select_related("participant")
-               if can(user, "approve_unblinding") else UnblindingRequest.objects.none())
+    pending = (
+        UnblindingRequest.objects.filter(state="requested").select_related("participant")
+        if can(user, "approve_unblinding")
+        else UnblindingRequest.objects.none()
+    )
     return render(request, "edc/unblinding.html", {"mine": mine, "pending": pending, "revealed": revealed})
 
 
@@ -302,10 +361,23 @@ def audit(request: HttpRequest, subject_id: str) -> HttpResponse:
         w = csv.writer(buf)
         w.writerow(["seq", "at", "actor", "action", "object", "field", "old", "new", "reason", "hash"])
         for e in rows:
-            w.writerow([e.seq, e.at.isoformat(), e.actor, e.action, f"{e.object_type} {e.object_id}", e.field,
-                        e.old_value, e.new_value, e.reason, e.entry_hash])
-        audit_event(request.user, "export", "audit_trail", p.subject_id, site_code=p.site.code,
-                    participant=p.subject_id)
+            w.writerow(
+                [
+                    e.seq,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.action,
+                    f"{e.object_type} {e.object_id}",
+                    e.field,
+                    e.old_value,
+                    e.new_value,
+                    e.reason,
+                    e.entry_hash,
+                ]
+            )
+        audit_event(
+            request.user, "export", "audit_trail", p.subject_id, site_code=p.site.code, participant=p.subject_id
+        )
         resp = HttpResponse(buf.getvalue(), content_type="text/csv")
         resp["Content-Disposition"] = f'attachment; filename="audit-{p.subject_id}.csv"'
         return resp

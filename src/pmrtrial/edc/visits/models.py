@@ -1,3 +1,4 @@
+# ruff: noqa: RUF012  (Django Meta/Migration class attributes are lists by convention)
 """Scheduled visits: target dates and windows computed from the randomisation date."""
 
 from __future__ import annotations

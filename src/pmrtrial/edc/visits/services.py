@@ -18,20 +18,24 @@ def compute_schedule(protocol: Protocol, randomised_on: dt.date) -> list[dict[st
     rows = []
     for v in protocol.visits:
         target = randomised_on + dt.timedelta(days=v.day)
-        rows.append({
-            "code": v.code,
-            "week": v.week,
-            "target_date": target,
-            "window_start": target - dt.timedelta(days=v.window_before_days),
-            "window_end": target + dt.timedelta(days=v.window_after_days),
-        })
+        rows.append(
+            {
+                "code": v.code,
+                "week": v.week,
+                "target_date": target,
+                "window_start": target - dt.timedelta(days=v.window_before_days),
+                "window_end": target + dt.timedelta(days=v.window_after_days),
+            }
+        )
     return rows
 
 
 def create_schedule(participant: Participant, protocol: Protocol) -> list[Visit]:
     assert participant.randomised_on is not None
-    return [Visit.objects.create(participant=participant, **row)
-            for row in compute_schedule(protocol, participant.randomised_on)]
+    return [
+        Visit.objects.create(participant=participant, **row)
+        for row in compute_schedule(protocol, participant.randomised_on)
+    ]
 
 
 def visit_status(visit: Visit, today: dt.date | None = None) -> str:
@@ -52,7 +56,11 @@ def missed_visits(actor: Any, today: dt.date | None = None) -> list[Visit]:
     today = today or dt.date.today()
     return list(
         Visit.objects.select_related("participant", "participant__site")
-        .filter(participant__in=visible_participants(actor), participant__status="randomised",
-                visit_date__isnull=True, window_end__lt=today)
+        .filter(
+            participant__in=visible_participants(actor),
+            participant__status="randomised",
+            visit_date__isnull=True,
+            window_end__lt=today,
+        )
         .order_by("participant__site__code", "window_end")
     )
