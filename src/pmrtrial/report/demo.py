@@ -9,7 +9,6 @@ caller's choosing (never into the package).
 from __future__ import annotations
 
 import importlib
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
