@@ -13,6 +13,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from pmrtrial.cli import classify as _classify
 from pmrtrial.cli import demo as _demo
+from pmrtrial.cli import design as _design
 from pmrtrial.cli import eligibility as _eligibility
 from pmrtrial.cli import protocol as _protocol
 from pmrtrial.cli import score as _score
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(_score.app, name="score")
 app.add_typer(_protocol.app, name="protocol")
+app.add_typer(_design.app, name="design")
 app.command("classify")(_classify.classify)
 app.command("eligibility")(_eligibility.eligibility)
 app.command("demo")(_demo.demo)

@@ -1,0 +1,82 @@
+"""Trial design: power and sample size for two independent proportions.
+
+Pure core (numpy/scipy only). One algorithm per function:
+
+* approximations: :func:`compute_power_normal`, :func:`compute_power_normal_cc` (Fleiss),
+  :func:`compute_power_arcsine` (Cohen's h) and their closed-form sizes ``compute_n_*``;
+* exact enumeration: :func:`compute_power_fisher_exact` (R ``fisher.test`` p-value),
+  :func:`compute_power_boschloo` (``scipy.stats.boschloo_exact`` p-value), with reusable rejection
+  regions (:func:`compute_fisher_rejection_region`, :func:`compute_boschloo_rejection_region`);
+* search: :func:`find_sample_size`, :func:`find_sample_size_all`,
+  :func:`explain_published_sample_size`.
+"""
+
+from __future__ import annotations
+
+from pmrtrial.design._results import (
+    PowerCurvePoint,
+    PowerResult,
+    SampleSizeCandidate,
+    SampleSizeExplanation,
+    SampleSizeResult,
+)
+from pmrtrial.design.approximate import (
+    compute_n_arcsine,
+    compute_n_normal,
+    compute_n_normal_cc,
+    compute_power_arcsine,
+    compute_power_normal,
+    compute_power_normal_cc,
+)
+from pmrtrial.design.boschloo import (
+    BoschlooRejectionRegion,
+    compute_boschloo_pvalues,
+    compute_boschloo_rejection_region,
+    compute_power_boschloo,
+)
+from pmrtrial.design.fisher import (
+    FisherRejectionRegion,
+    compute_fisher_pvalues,
+    compute_fisher_rejection_region,
+    compute_power_fisher_exact,
+)
+from pmrtrial.design.sample_size import (
+    APPROXIMATE_METHODS,
+    EXACT_METHODS,
+    METHODS,
+    compute_power,
+    compute_power_curve,
+    explain_published_sample_size,
+    find_sample_size,
+    find_sample_size_all,
+)
+
+__all__ = [
+    "APPROXIMATE_METHODS",
+    "EXACT_METHODS",
+    "METHODS",
+    "BoschlooRejectionRegion",
+    "FisherRejectionRegion",
+    "PowerCurvePoint",
+    "PowerResult",
+    "SampleSizeCandidate",
+    "SampleSizeExplanation",
+    "SampleSizeResult",
+    "compute_boschloo_pvalues",
+    "compute_boschloo_rejection_region",
+    "compute_fisher_pvalues",
+    "compute_fisher_rejection_region",
+    "compute_n_arcsine",
+    "compute_n_normal",
+    "compute_n_normal_cc",
+    "compute_power",
+    "compute_power_arcsine",
+    "compute_power_boschloo",
+    "compute_power_curve",
+    "compute_power_fisher_exact",
+    "compute_power_normal",
+    "compute_power_normal_cc",
+    "explain_published_sample_size",
+    "find_sample_size",
+    "find_sample_size_all",
+]

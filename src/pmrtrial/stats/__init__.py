@@ -1,0 +1,48 @@
+"""Statistics of the BACHELOR SAP other than the GEE: exact tests, risk ratios and differences,
+Bayesian risk ratio, mean differences. Pure functions returning frozen result objects.
+
+The GEE estimator lives in :mod:`pmrtrial.stats.gee` (separate module, own ``GeeResult`` with the same
+field names ``estimate``, ``lo``, ``hi``, ``p``, ``method``, ``converged``, ``warnings``).
+"""
+
+from __future__ import annotations
+
+from pmrtrial.stats.bayes import estimate_risk_ratio_bayes
+from pmrtrial.stats.continuous import (
+    MethodComparison,
+    PublishedComparison,
+    compare_with_published,
+    estimate_mean_difference,
+    estimate_mean_difference_from_summary,
+    estimate_mean_difference_pooled,
+    estimate_mean_difference_pooled_from_summary,
+)
+from pmrtrial.stats.exact import barnard_exact_test, boschloo_exact_test, fisher_exact_test
+from pmrtrial.stats.proportions import (
+    estimate_risk_difference,
+    estimate_risk_difference_wald,
+    estimate_risk_ratio,
+    estimate_risk_ratio_score_ci,
+)
+from pmrtrial.stats.results import EstimateResult, TestResult, software_versions
+
+__all__ = [
+    "EstimateResult",
+    "MethodComparison",
+    "PublishedComparison",
+    "TestResult",
+    "barnard_exact_test",
+    "boschloo_exact_test",
+    "compare_with_published",
+    "estimate_mean_difference",
+    "estimate_mean_difference_from_summary",
+    "estimate_mean_difference_pooled",
+    "estimate_mean_difference_pooled_from_summary",
+    "estimate_risk_difference",
+    "estimate_risk_difference_wald",
+    "estimate_risk_ratio",
+    "estimate_risk_ratio_bayes",
+    "estimate_risk_ratio_score_ci",
+    "fisher_exact_test",
+    "software_versions",
+]

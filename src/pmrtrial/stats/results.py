@@ -1,0 +1,182 @@
+"""Frozen result objects returned by every function of :mod:`pmrtrial.stats`.
+
+Results are data: the analysis engine puts them in ``results.json`` through :meth:`to_dict`, and tables
+and reports are built from them. Field names are shared with the GEE result (``estimate``, ``lo``,
+``hi``, ``p``, ``method``, ``converged``, ``warnings``) so that a report can treat them alike.
+
+JSON encoding of non-finite numbers: ``NaN`` becomes ``None``; ``+inf``/``-inf`` become the strings
+``"inf"``/``"-inf"`` (an infinite upper confidence limit is meaningful, e.g. a risk ratio with no event
+in the control arm).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["EstimateResult", "TestResult", "jsonable", "software_versions"]
+
+
+@lru_cache(maxsize=1)
+def _software_versions() -> tuple[tuple[str, str], ...]:
+    import numpy
+    import scipy
+    import statsmodels
+
+    import pmrtrial
+
+    return (
+        ("python", platform.python_version()),
+        ("numpy", numpy.__version__),
+        ("scipy", scipy.__version__),
+        ("statsmodels", statsmodels.__version__),
+        ("pmrtrial", pmrtrial.__version__),
+    )
+
+
+def software_versions() -> Mapping[str, str]:
+    """Versions of Python, numpy, scipy, statsmodels and pmrtrial, as recorded in every result."""
+    return MappingProxyType(dict(_software_versions()))
+
+
+def jsonable(value: Any) -> Any:
+    """Convert ``value`` (numbers, numpy scalars, mappings, sequences) to JSON-serialisable Python objects.
+
+    NaN becomes ``None``; infinities become ``"inf"``/``"-inf"``.
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return jsonable(value.item())
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    raise TypeError(f"Cannot convert {type(value).__name__} to JSON.")
+
+
+def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class EstimateResult:
+    """An effect estimate with its interval (confidence or credible) and, where defined, a p-value.
+
+    Attributes
+    ----------
+    estimand : str
+        What is estimated: ``"risk_ratio"``, ``"risk_difference"``, ``"mean_difference"``.
+        Contrasts are always treated minus (or over) control.
+    estimate : float
+        Point estimate (for a Bayesian result, the posterior median). NaN when not estimable.
+    lo, hi : float
+        Interval limits at ``conf_level``; may be 0 or ``inf`` for ratios with empty cells.
+    conf_level : float
+        Confidence level (credible level for a Bayesian result), e.g. 0.95.
+    p : float or None
+        Two-sided p-value of the null of no difference when the method defines one, else None.
+    method : str
+        Human-readable name of the algorithm, precise enough to reproduce it.
+    n_treated, n_control : int
+        Number of observations used in each arm (after dropping missing values).
+    events_treated, events_control : int or None
+        Number of events (binary outcomes only).
+    converged : bool
+        False when an iterative step (root finding, integration) did not meet its tolerance.
+    warnings : tuple of str
+        Caveats: corrections applied, degenerate data, numerical fall-backs.
+    details : Mapping
+        Method-specific extras (standard error, degrees of freedom, statistic, posterior probability...).
+    software : Mapping
+        Versions of the numerical stack that produced the result.
+    """
+
+    estimand: str
+    estimate: float
+    lo: float
+    hi: float
+    conf_level: float
+    p: float | None
+    method: str
+    n_treated: int
+    n_control: int
+    events_treated: int | None = None
+    events_control: int | None = None
+    converged: bool = True
+    warnings: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    software: Mapping[str, str] = field(default_factory=software_versions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", _freeze(self.details))
+        object.__setattr__(self, "software", _freeze(self.software))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict of every field (see the module docstring for NaN/inf)."""
+        out: dict[str, Any] = {"kind": "estimate"}
+        for f in fields(self):
+            out[f.name] = jsonable(getattr(self, f.name))
+        return out
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """A hypothesis test.
+
+    Attributes
+    ----------
+    statistic : float
+        The test statistic (method-specific, see ``method``; NaN when the method defines none).
+    p : float
+        The p-value for ``alternative``.
+    method : str
+        Name of the test and the settings that change its value.
+    alternative : str
+        ``"two-sided"``, ``"less"`` or ``"greater"``.
+    n_treated, n_control, events_treated, events_control : int or None
+        The data summarised.
+    converged, warnings, details, software
+        As in :class:`EstimateResult`.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    statistic: float
+    p: float
+    method: str
+    alternative: str
+    n_treated: int
+    n_control: int
+    events_treated: int | None = None
+    events_control: int | None = None
+    converged: bool = True
+    warnings: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    software: Mapping[str, str] = field(default_factory=software_versions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", _freeze(self.details))
+        object.__setattr__(self, "software", _freeze(self.software))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict of every field (see the module docstring for NaN/inf)."""
+        out: dict[str, Any] = {"kind": "test"}
+        for f in fields(self):
+            out[f.name] = jsonable(getattr(self, f.name))
+        return out
