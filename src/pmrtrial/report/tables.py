@@ -56,9 +56,9 @@ def fmt_p(p: Any) -> str:
         return "<0.0001"
     if p >= 0.1:
         return f"{p:.2f}"
-    if p >= 0.001:
-        return f"{p:.2g}" if p >= 0.01 else f"{p:.4f}".rstrip("0")
-    return f"{p:.4f}"
+    # two significant digits, at most four decimals (0.087, 0.020, 0.0020, 0.0003)
+    decimals = min(4, 1 - math.floor(math.log10(p)))
+    return f"{p:.{decimals}f}"
 
 
 def _est(s: StatSummary | Mapping[str, Any] | None, decimals: int = 1) -> str:
