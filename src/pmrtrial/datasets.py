@@ -236,6 +236,8 @@ def _normalise_column(series: pd.Series, spec: ColumnSpec, source: str) -> pd.Se
     if spec.kind in ("string", "category"):
         text = series.astype("string").str.strip()
         if spec.kind == "category" and spec.allowed is not None:
+            # Case-insensitive; spaces and hyphens read as underscores ("Not recovered" -> "not_recovered").
+            text = text.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
             bad = ~missing & ~text.isin(list(spec.allowed)).fillna(False).to_numpy()
             if bad.any():
                 i = _first_bad(bad)

@@ -107,7 +107,7 @@ _METHODS = (
     "risk ratio with Katz log CI; Fisher's exact p.",
     "Four-state table: CRP PMR-AS <= 10 or > 10 crossed with oral glucocorticoid at the visit; records "
     "without a score or GC status are counted as 'missing', never as non-responders.",
-    "Baseline table: mean (SD) and median (IQR; quantiles by linear interpolation, R type 7) for continuous "
+    "Baseline table: mean (SD) and median (IQR; quartiles by SAS's default definition 5 = R type 2) for continuous "
     "variables, n (%) of participants with a value for binary ones; randomised population.",
     "Adverse events: participants with at least one event (and at least one serious event) by MedDRA SOC "
     "and arm; deaths are events with outcome 'fatal'; safety population taken as all randomised.",
@@ -154,7 +154,9 @@ def _describe(values: np.ndarray[Any, Any]) -> dict[str, Any]:
     v = values[~np.isnan(values)]
     if v.size == 0:
         return {"n": 0, "mean": None, "sd": None, "median": None, "q1": None, "q3": None}
-    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    # SAS PROC UNIVARIATE default (PCTLDEF=5) = R quantile(type = 2): the SAS convention of the trial
+    # (and of the synthetic twin, pmrtrial.synth._search).
+    q1, med, q3 = np.percentile(v, [25, 50, 75], method="averaged_inverted_cdf")
     return {
         "n": int(v.size),
         "mean": float(v.mean()),

@@ -175,7 +175,7 @@ def _baseline_table(
             else:
                 cells.append(Cell(text))
         rows.append(tuple(cells))
-    notes = ["Continuous: mean (SD); median [IQR, R type-7 quantiles]. Binary: n/N with a value (%)."]
+    notes = ["Continuous: mean (SD); median [IQR, SAS definition 5 = R type 2]. Binary: n/N with a value (%)."]
     if pub:
         notes.append("Published CRP is printed as mg/dL but is in mg/L (bachelor_published.yaml notes).")
     return Table(

@@ -135,8 +135,9 @@ def test_baseline__hand_descriptives():
     s["age_years"] = [60.0, 70.0, 80.0, 50.0, 55.0]
     r = _analyse(s, v, a)
     age = next(b for b in r.baseline if b.key == "age_years")
-    # 60, 70, 80: mean 70, SD 10, median 70, type-7 quartiles 65 and 75
-    assert age.arms["baricitinib"] == {"n": 3, "mean": 70.0, "sd": 10.0, "median": 70.0, "q1": 65.0, "q3": 75.0}
+    # 60, 70, 80: mean 70, SD 10. SAS definition 5 / R type 2 quartiles: n p = 3 x 0.25 = 0.75 is not an
+    # integer -> next order statistic, the 1st (60); 3 x 0.75 = 2.25 -> 3rd (80); median 3 x 0.5 = 1.5 -> 2nd (70)
+    assert age.arms["baricitinib"] == {"n": 3, "mean": 70.0, "sd": 10.0, "median": 70.0, "q1": 60.0, "q3": 80.0}
     female = next(b for b in r.baseline if b.key == "female")
     # sex alternates female/male by index within arm: baricitinib 0, 2 female -> 2/3
     assert female.arms["baricitinib"] == {"n": 3, "events": 2, "pct": pytest.approx(200 / 3)}
