@@ -85,6 +85,9 @@ def _call(
         return convert(function(*args, **kw))
     except PmrTrialError as exc:
         return _unavailable(name, f"{type(exc).__name__}: {exc}")
+    except ArithmeticError as exc:
+        # A numerical failure inside a statistic must not abort the whole analysis; it is recorded and surfaced.
+        return _unavailable(name, f"numerical failure in {module}.{attr}: {type(exc).__name__}: {exc}")
 
 
 def _two_by_two(et: int, nt: int, ec: int, nc: int) -> dict[str, int]:

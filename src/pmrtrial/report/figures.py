@@ -32,10 +32,10 @@ _STATE_COLOURS = {
 
 def _png(fig: Figure, synthetic: bool) -> bytes:
     if synthetic:
-        fig.text(0.99, 0.99, SYNTHETIC_BANNER, ha="right", va="top", color="#b00020", fontsize=10, fontweight="bold")
+        fig.text(0.99, 0.995, SYNTHETIC_BANNER, ha="right", va="top", color="#b00020", fontsize=10, fontweight="bold")
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100)
     return buf.getvalue()
 
 
@@ -46,6 +46,7 @@ def _labels(result: AnalysisResult) -> dict[str, str]:
 def plot_trajectory(result: AnalysisResult) -> bytes:
     """Mean CRP PMR-AS over time by arm with 95% CIs (t-based)."""
     fig = Figure(figsize=(7, 4))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13)
     ax = fig.add_subplot()
     labels = _labels(result)
     arms = (result.primary.treated_arm, result.primary.control_arm)
@@ -69,25 +70,23 @@ def plot_trajectory(result: AnalysisResult) -> bytes:
 def plot_state_bars(result: AnalysisResult) -> bytes:
     """Stacked bars of the four states (and missing) per visit, one bar per arm."""
     fig = Figure(figsize=(8, 4))
+    fig.subplots_adjust(left=0.08, right=0.83, bottom=0.16)
     ax = fig.add_subplot()
     labels = _labels(result)
     arms = (result.primary.treated_arm, result.primary.control_arm)
     states = list(_STATE_COLOURS)
     rows = result.visit_states
-    centres: list[float] = []
-    for j, row in enumerate(rows):
-        for i, arm in enumerate(arms):
-            x = j * 3 + i
-            c = row.counts[arm]
-            n = c["n"] or 1
-            bottom = 0.0
-            for s in states:
-                share = 100.0 * c[s] / n
-                ax.bar(x, share, bottom=bottom, color=_STATE_COLOURS[s], width=0.9, hatch="//" if i else None)
-                bottom += share
-        centres.append(j * 3 + 0.5)
+    centres = [j * 3 + 0.5 for j in range(len(rows))]
+    for i, arm in enumerate(arms):
+        x = np.arange(len(rows)) * 3 + i
+        n = np.array([max(row.counts[arm]["n"], 1) for row in rows], dtype=float)
+        bottom = np.zeros(len(rows))
+        for s in states:
+            share = 100.0 * np.array([row.counts[arm][s] for row in rows]) / n
+            ax.bar(x, share, bottom=bottom, color=_STATE_COLOURS[s], width=0.9, alpha=1.0 if i == 0 else 0.6)
+            bottom += share
     ax.set_xticks(centres, [f"W{row.week:g}" for row in rows], fontsize=8)
-    ax.set_xlabel(f"Visit (left bar: {labels[arms[0]]}; right, hatched: {labels[arms[1]]})", fontsize=8)
+    ax.set_xlabel(f"Visit (left bar: {labels[arms[0]]}; right, lighter: {labels[arms[1]]})", fontsize=8)
     ax.set_ylabel("% of participants seen")
     ax.set_title("Four states per visit: CRP PMR-AS ≤10/>10 × oral GC")
     ax.legend(
@@ -114,36 +113,46 @@ def plot_forest(result: AnalysisResult) -> bytes:
     fig = Figure(figsize=(10, height))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     t, c = result.primary.treated_arm, result.primary.control_arm
+    ys, est, lo, hi = [], [], [], []
     for k, r in enumerate(cont):
         dt, dc = r.arms[t], r.arms[c]
         nt, nc = dt["n"], dc["n"]
         sd = math.sqrt(((nt - 1) * (dt["sd"] or 0) ** 2 + (nc - 1) * (dc["sd"] or 0) ** 2) / max(nt + nc - 2, 1))
         if not sd:
             continue
-        e = r.effect
-        y = len(cont) - k
-        ax1.plot([(e.lo or 0) / sd, (e.hi or 0) / sd], [y, y], color=_COLOURS[0])
-        ax1.plot((e.estimate or 0) / sd, y, "s", color=_COLOURS[0])
+        ys.append(len(cont) - k)
+        est.append((r.effect.estimate or 0) / sd)
+        lo.append((r.effect.lo or 0) / sd)
+        hi.append((r.effect.hi or 0) / sd)
+    if ys:
+        ax1.hlines(ys, lo, hi, color=_COLOURS[0])
+        ax1.scatter(est, ys, marker="s", color=_COLOURS[0], zorder=3)
     ax1.set_yticks(range(len(cont), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in cont], fontsize=7)
     ax1.axvline(0, color="grey", linewidth=1)
     ax1.set_xlabel(f"Standardised difference ({t} − {c}) / pooled SD")
     ax1.set_title("Continuous endpoints", fontsize=10)
+    ys, est, lo, hi = [], [], [], []
     for k, r in enumerate(binr):
         e = r.effect
-        y = len(binr) - k
-        lo = e.lo if e.lo and e.lo > 0 and math.isfinite(e.lo) else None
-        hi = e.hi if e.hi and math.isfinite(e.hi) else None
-        if lo and hi:
-            ax2.plot([lo, hi], [y, y], color=_COLOURS[1])
-        if e.estimate and e.estimate > 0 and math.isfinite(e.estimate):
-            ax2.plot(e.estimate, y, "s", color=_COLOURS[1])
+        ok = all(v is not None and v > 0 and math.isfinite(v) for v in (e.estimate, e.lo, e.hi))
+        if ok:
+            ys.append(len(binr) - k)
+            est.append(e.estimate)
+            lo.append(e.lo)
+            hi.append(e.hi)
+    if ys:
+        ax2.hlines(ys, lo, hi, color=_COLOURS[1])
+        ax2.scatter(est, ys, marker="s", color=_COLOURS[1], zorder=3)
     ax2.set_xscale("log")
+    ax2.minorticks_off()
+    ticks = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
+    ax2.set_xticks(ticks, [f"{v:g}" for v in ticks])
     ax2.set_yticks(range(len(binr), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in binr], fontsize=7)
     ax2.axvline(1, color="grey", linewidth=1)
     ax2.set_xlabel(f"Risk ratio ({t} / {c}), log scale")
     ax2.set_title("Binary endpoints", fontsize=10)
     fig.suptitle("Secondary endpoints: effects with 95% CIs", fontsize=11)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.17, right=0.98, wspace=0.75, bottom=0.12)
     return _png(fig, result.synthetic)
 
 
