@@ -134,12 +134,13 @@ def plot_forest(result: AnalysisResult) -> bytes:
     ys, est, lo, hi = [], [], [], []
     for k, r in enumerate(binr):
         e = r.effect
-        ok = all(v is not None and v > 0 and math.isfinite(v) for v in (e.estimate, e.lo, e.hi))
-        if ok:
+        if e.estimate is None or e.lo is None or e.hi is None:
+            continue
+        if all(v > 0 and math.isfinite(v) for v in (e.estimate, e.lo, e.hi)):
             ys.append(len(binr) - k)
-            est.append(e.estimate)
-            lo.append(e.lo)
-            hi.append(e.hi)
+            est.append(float(e.estimate))
+            lo.append(float(e.lo))
+            hi.append(float(e.hi))
     if ys:
         ax2.hlines(ys, lo, hi, color=_COLOURS[1])
         ax2.scatter(est, ys, marker="s", color=_COLOURS[1], zorder=3)
