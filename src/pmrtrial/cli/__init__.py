@@ -17,6 +17,7 @@ from pmrtrial.cli import design as _design
 from pmrtrial.cli import eligibility as _eligibility
 from pmrtrial.cli import protocol as _protocol
 from pmrtrial.cli import score as _score
+from pmrtrial.cli import synth as _synth
 from pmrtrial.exceptions import PmrTrialError
 
 __all__ = ["app", "main"]
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(_score.app, name="score")
 app.add_typer(_protocol.app, name="protocol")
 app.add_typer(_design.app, name="design")
+app.add_typer(_synth.app, name="synth")
 app.command("classify")(_classify.classify)
 app.command("eligibility")(_eligibility.eligibility)
 app.command("demo")(_demo.demo)

@@ -322,9 +322,7 @@ def _solve_gee_batch(
         status[idx_done] = OK
         fail_idx = active[failed]
         invalid_mean = ok[failed] & ~valid[failed]
-        status[fail_idx] = np.where(
-            invalid_mean, INVALID_MEAN if family == "binomial" else NUMERICAL, NUMERICAL
-        )
+        status[fail_idx] = np.where(invalid_mean, INVALID_MEAN if family == "binomial" else NUMERICAL, NUMERICAL)
 
         beta, alpha, phi = beta_new, alpha_next, phi_next
         if finished.any():
@@ -335,9 +333,7 @@ def _solve_gee_batch(
         alpha_out[active] = alpha
         phi_out[active] = phi
 
-    vbeta, vbeta_md, md_singular, num_bad = _sandwich(
-        y, x, codes, n_clusters, beta_out, alpha_out, family, moments
-    )
+    vbeta, vbeta_md, md_singular, num_bad = _sandwich(y, x, codes, n_clusters, beta_out, alpha_out, family, moments)
     status[(status == OK) & num_bad] = NUMERICAL
     m_max = all_clusters.size.max(axis=1)
     with np.errstate(invalid="ignore"):

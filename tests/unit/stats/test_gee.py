@@ -38,9 +38,7 @@ def _statsmodels_fit(y, trt, site, family_name: str):
         warnings.simplefilter("always")
         try:
             res = sm.GEE(y, x, groups=site, family=family, cov_struct=Exchangeable()).fit()
-            res_bc = sm.GEE(y, x, groups=site, family=family, cov_struct=Exchangeable()).fit(
-                cov_type="bias_reduced"
-            )
+            res_bc = sm.GEE(y, x, groups=site, family=family, cov_struct=Exchangeable()).fit(cov_type="bias_reduced")
         except Exception:
             return None
     # DomainWarning (log link with binomial) is expected on every fit; anything else = failure
