@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
+from pmrtrial.cli import analyse as _analyse
 from pmrtrial.cli import classify as _classify
 from pmrtrial.cli import demo as _demo
 from pmrtrial.cli import design as _design
@@ -39,6 +40,7 @@ app.command("serve")(_edc.serve)
 app.command("classify")(_classify.classify)
 app.command("eligibility")(_eligibility.eligibility)
 app.command("demo")(_demo.demo)
+app.command("analyse")(_analyse.analyse)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

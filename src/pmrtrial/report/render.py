@@ -212,7 +212,7 @@ def _write_pdf(
 ) -> str:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        import weasyprint  # type: ignore[import-untyped]
+        import weasyprint
 
         weasyprint.HTML(string=html_text).write_pdf(str(tmp))
         os.replace(tmp, path)
