@@ -9,9 +9,11 @@ distribution function of ``RR = p_t / p_c`` is
     G(r) = P(p_t \\le r p_c) = \\int_0^1 F_t(r p) f_c(p)\\,dp \\quad (r < 1), \\qquad
     G(r) = 1 - \\int_0^1 F_c(p / r) f_t(p)\\,dp \\quad (r \\ge 1),
 
-two forms whose CDF argument never leaves [0, 1]. The integrals use QUADPACK's QAWS rule
-(``scipy.integrate.quad(weight="alg")``), which integrates the Beta density's endpoint powers
-exactly. Quantiles solve ``G(r) = q`` for ``log r`` with ``scipy.optimize.brentq``. No Monte Carlo.
+two forms whose CDF argument never leaves [0, 1]. For small posteriors the integrals use QUADPACK's
+QAWS rule (``scipy.integrate.quad(weight="alg")``), which integrates the Beta density's endpoint
+powers exactly; for large ones (a + b > 60, both >= 1) the density is evaluated in log space and
+integrated over its central 1 - 2e-15 of mass, because B(a, b) underflows and the density is a
+narrow spike there. Quantiles solve ``G(r) = q`` for ``log r`` with ``scipy.optimize.brentq``. No Monte Carlo.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from pmrtrial.stats.results import EstimateResult
 __all__ = ["estimate_risk_ratio_bayes"]
 
 _EPSREL = 1e-11
+#: Above this a + b (with both shape parameters >= 1) a posterior is integrated on its central mass.
+_CONCENTRATED = 60.0
 
 
 class _RatioPosterior:
@@ -39,19 +43,39 @@ class _RatioPosterior:
         self.messages: list[str] = []
 
     def _weighted_integral(self, g: Callable[[float], float], a: float, b: float) -> float:
-        # QAWS: integral of g(p) * p^(a-1) * (1-p)^(b-1) over [0, 1]; divide by B(a, b) for the density.
+        """Integral of g(p) times the Beta(a, b) density over [0, 1]."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            value, abserr = integrate.quad(
-                g, 0.0, 1.0, weight="alg", wvar=(a - 1.0, b - 1.0), epsabs=0.0, epsrel=_EPSREL, limit=200
-            )
+            if min(a, b) >= 1.0 and a + b > _CONCENTRATED:
+                value, abserr = self._concentrated_integral(g, a, b)
+            else:
+                # QAWS: integral of g(p) * p^(a-1) * (1-p)^(b-1); divide by B(a, b) for the density.
+                raw, raw_err = integrate.quad(
+                    g, 0.0, 1.0, weight="alg", wvar=(a - 1.0, b - 1.0), epsabs=0.0, epsrel=_EPSREL, limit=200
+                )
+                scale = math.exp(special.betaln(a, b))
+                value, abserr = raw / scale, raw_err / scale
         for w in caught:
             message = " ".join(str(w.message).split())
             if message not in self.messages:
                 self.messages.append(message)
-        scale = math.exp(special.betaln(a, b))
-        self.max_abserr = max(self.max_abserr, abserr / scale)
-        return float(value) / scale
+        self.max_abserr = max(self.max_abserr, abserr)
+        return float(value)
+
+    @staticmethod
+    def _concentrated_integral(g: Callable[[float], float], a: float, b: float) -> tuple[float, float]:
+        # Large posteriors: B(a, b) underflows and QAWS's weight is a narrow spike it can miss, so integrate
+        # g times the density (evaluated in log space) over the central 1 - 2e-15 of the Beta mass.
+        lo = float(special.betaincinv(a, b, 1e-15))
+        hi = float(special.betainccinv(a, b, 1e-15))
+        log_norm = special.betaln(a, b)
+
+        def integrand(p: float) -> float:
+            return g(p) * math.exp((a - 1.0) * math.log(p) + (b - 1.0) * math.log1p(-p) - log_norm)
+
+        mean = a / (a + b)
+        value, abserr = integrate.quad(integrand, lo, hi, points=[mean], epsabs=0.0, epsrel=_EPSREL, limit=200)
+        return float(value), float(abserr)
 
     def cdf(self, r: float) -> float:
         if r <= 0.0:

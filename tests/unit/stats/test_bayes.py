@@ -73,3 +73,28 @@ def test_invalid_cred_level_names_the_field() -> None:
     with pytest.raises(ScoreInputError) as info:
         estimate_risk_ratio_bayes(14, n_treated=18, events_control=2, n_control=15, cred_level=1.0)
     assert info.value.field == "cred_level"
+
+
+def _large_cases():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "reference" / "values" / "bayes_large.json"
+    return json.loads(path.read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", _large_cases(), ids=lambda c: f"{c['events_treated']}of{c['n_treated']}")
+def test_estimate_risk_ratio_bayes__large_trials_match_r(case):
+    """Large posteriors (B(a, b) underflows): values from tests/reference/r/bayes_large_reference.R,
+    R integrate(pbeta(r p) * dbeta(p)) + uniroot. Regression for a silent wrong value (11.6 instead of 2.66
+    at 400/500 vs 150/500) and a ZeroDivisionError from n = 2000."""
+    r = estimate_risk_ratio_bayes(
+        case["events_treated"],
+        n_treated=case["n_treated"],
+        events_control=case["events_control"],
+        n_control=case["n_control"],
+    )
+    assert r.converged
+    assert r.estimate == pytest.approx(case["median"], rel=1e-6)
+    assert r.lo == pytest.approx(case["lo"], rel=1e-6)
+    assert r.hi == pytest.approx(case["hi"], rel=1e-6)
