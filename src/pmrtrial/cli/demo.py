@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pmrtrial.cli._render import console
 from pmrtrial.report.demo import run_demo
+
+_STAGES = {
+    "init": "EDC: demo study (6 sites), users",
+    "enrol": "EDC: screen, consent, randomise, eCRFs, AEs",
+    "sign": "EDC: e-sign and lock casebooks",
+    "audit": "EDC: lock database, verify audit chain",
+    "export": "EDC: export datasets (unblinded statistician)",
+    "analyse": "Analyse the export and render the report",
+}
 
 
 def demo(
@@ -17,9 +28,25 @@ def demo(
         "pmrtrial-demo"
     ),
 ) -> None:
-    """Load the BACHELOR protocol, screen and score the example candidates, and write the outputs."""
-    with console.status("Running the demo (screening, synthetic twin, analysis, report)..."):
-        result = run_demo(out)
+    """Screen the example candidates; route the synthetic twin through a demo EDC; analyse its export."""
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = run_demo(out, progress=progress)
+    elapsed = time.perf_counter() - started
     console.print(f"[bold]{result.protocol_id}[/bold] protocol v{result.protocol_version}: loaded and validated")
     for w in result.protocol_warnings:
         console.print(f"  [yellow]warning[/] {w}")
@@ -34,6 +61,21 @@ def demo(
     console.print(f"Outputs written to [bold]{result.out_dir.resolve()}[/bold]:")
     for f in result.files:
         console.print(f"  {f.relative_to(result.out_dir) if f.is_relative_to(result.out_dir) else f.name}")
+    if result.edc is not None:
+        s = result.edc.summary
+        loaded, audit = s["loaded"], s["audit"]
+        console.print(
+            f"[bold]Demo EDC[/bold] [bold red](SYNTHETIC)[/]: {loaded['participants']} participants, "
+            f"{loaded['visits']} visits, {loaded['forms'] + loaded['score_forms']} eCRFs, "
+            f"{loaded['adverse_events']} adverse events; casebooks e-signed and locked, database "
+            f"{'locked' if s['locked'] else 'NOT locked'}; {audit['message']}"
+        )
+        console.print(f"  database: [bold]{result.edc.db}[/bold]")
+        console.print(f"  open it:  pmrtrial serve --db {result.edc.db}")
+        console.print(
+            f"  log in:   pmrtrial edc createuser YOUR_NAME --role data_manager --db {result.edc.db}  "
+            "(the demo users' passwords are random and were never shown or stored)"
+        )
     if result.report is not None:
         console.print("[bold red]SYNTHETIC — not trial data[/]: analysis of the synthetic twin")
         if result.report.html is not None:
@@ -41,5 +83,7 @@ def demo(
         for path in (result.report.pdf, result.report.docx, result.report.json):
             if path is not None:
                 console.print(f"  {path.resolve()}")
-    elif result.analysis_note:
+    if result.analysis_note:
         console.print(f"[yellow]{result.analysis_note}[/]")
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    console.print(f"Done in {elapsed:.1f} s" + (f" ({timing})" if timing else ""))

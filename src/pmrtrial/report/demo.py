@@ -1,14 +1,19 @@
 """``pmrtrial demo``: the end-to-end job on embedded defaults.
 
-Load and validate the BACHELOR protocol, screen and score the example candidates, then build the
-synthetic twin, write its canonical datasets into ``OUT/data``, read them back and validate them,
-run the SAP and write the report into ``OUT/report``. Everything goes into a folder of the
-caller's choosing (never into the package).
+Load and validate the BACHELOR protocol, screen and score the example candidates, then route the
+synthetic twin through a fresh demo EDC database ``OUT/edc.sqlite3`` (screening, consent,
+randomisation with the demo-only override, every eCRF, adverse events, end of study, e-signatures,
+lock, audit-chain check; see :mod:`pmrtrial.report.demo_edc` and :mod:`pmrtrial.edc.demo`), export
+its canonical datasets into ``OUT/data`` as the unblinded statistician, read them back and validate
+them, run the SAP and write the report into ``OUT/report``. Without the EDC's dependencies (the
+``[edc]`` extra) the twin is written to ``OUT/data`` directly. Everything goes into a folder of the
+caller's choosing (never into the package, never the user's EDC database).
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +22,8 @@ from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.io.datasets import write_datasets
 from pmrtrial.protocol import EligibilityResult, load_example_candidates, load_protocol, screen_candidate
 from pmrtrial.protocol.validate import validate_protocol
-from pmrtrial.report.pipeline import analyse_directory
+from pmrtrial.report.demo_edc import EdcDemoResult, Progress, edc_available, run_edc_demo
+from pmrtrial.report.pipeline import STEPS, analyse_directory
 from pmrtrial.report.render import ReportFiles
 from pmrtrial.scores import classify_pmr_as_activity
 
@@ -34,6 +40,8 @@ class DemoResult:
     files: tuple[Path, ...] = field(default_factory=tuple)
     report: ReportFiles | None = None
     analysis_note: str | None = None
+    edc: EdcDemoResult | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         """One summary row per candidate."""
@@ -59,15 +67,22 @@ def run_demo(
     *,
     seed: int = 20250101,
     formats: tuple[str, ...] = ("html", "pdf", "docx"),
+    edc: bool = True,
+    progress: Progress | None = None,
 ) -> DemoResult:
     """Run the demo into ``out_dir``.
 
     Writes ``protocol.json``, ``screening.json`` and ``summary.md``; then, when
-    :func:`pmrtrial.synth.generate_bachelor_twin` is available, ``data/`` (the synthetic twin's
-    canonical datasets, CSV) and ``report/`` (``report.html``, ``.pdf``, ``.docx``, ``results.json``),
-    produced by reading ``data/`` back through the same validation and analysis as real data.
+    :func:`pmrtrial.synth.generate_bachelor_twin` is available, ``edc.sqlite3`` (the demo EDC
+    database the twin went through, when ``edc`` and the EDC is installed), ``data/`` (the canonical
+    datasets exported from it, CSV) and ``report/`` (``report.html``, ``.pdf``, ``.docx``,
+    ``results.json``), produced by reading ``data/`` back through the same validation and analysis as
+    real data. ``progress(stage, done, total)`` is called as the EDC works and once per analysis step
+    (stage ``analyse``).
     """
     out = Path(out_dir)
+    report_progress = progress or (lambda _stage, _done, _total: None)
+    seconds: dict[str, float] = {}
     protocol = load_protocol("bachelor")
     warnings = tuple(str(i) for i in validate_protocol(protocol) if i.severity == "warning")
     results = tuple(screen_candidate(protocol, c) for c in load_example_candidates())
@@ -79,26 +94,53 @@ def run_demo(
     ]
     report: ReportFiles | None = None
     note: str | None = None
+    edc_result: EdcDemoResult | None = None
     try:
         generate_bachelor_twin = importlib.import_module("pmrtrial.synth").generate_bachelor_twin
     except (ImportError, AttributeError):
         note = "synthetic twin not available in this installation (pmrtrial.synth); analysis skipped"
     else:
-        twin = generate_bachelor_twin(seed=seed)
-        subjects = twin.subjects.copy()
-        subjects.attrs["synthetic"] = True
-        data_files = write_datasets(
+        t0 = time.perf_counter()
+        if edc and edc_available():
+            edc_result = run_edc_demo(out, seed=seed, progress=report_progress)
+            files.append(edc_result.db)
+            files.extend(sorted((out / "data").iterdir()))
+        else:
+            note = None if not edc else "EDC not installed (the [edc] extra): the twin was written to data/ directly"
+            twin = generate_bachelor_twin(seed=seed)
+            subjects = twin.subjects.copy()
+            subjects.attrs["synthetic"] = True
+            data_files = write_datasets(
+                out / "data",
+                subjects,
+                twin.visits,
+                twin.adverse_events,
+                protocol=protocol,
+                manifest={"synthetic": True, "description": f"BACHELOR synthetic twin, seed {seed}"},
+            )
+            files.extend(data_files)
+        seconds["edc" if edc_result else "data"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report = analyse_directory(
             out / "data",
-            subjects,
-            twin.visits,
-            twin.adverse_events,
-            protocol=protocol,
-            manifest={"synthetic": True, "description": f"BACHELOR synthetic twin, seed {seed}"},
-        )
-        files.extend(data_files)
-        report = analyse_directory(out / "data", protocol="bachelor", out_dir=out / "report", formats=formats).files
+            protocol="bachelor",
+            out_dir=out / "report",
+            formats=formats,
+            on_step=lambda name: report_progress("analyse", STEPS.index(name), len(STEPS)),
+        ).files
+        report_progress("analyse", len(STEPS), len(STEPS))
+        seconds["analyse"] = time.perf_counter() - t0
     return DemoResult(
-        out, protocol.id, protocol.version, warnings, results, tuple(files), report=report, analysis_note=note
+        out,
+        protocol.id,
+        protocol.version,
+        warnings,
+        results,
+        tuple(files),
+        report=report,
+        analysis_note=note,
+        edc=edc_result,
+        seconds=seconds,
     )
 
 

@@ -154,7 +154,7 @@ def build_datasets(actor: Any) -> ExportedDatasets:
                 }
             )
     manifest = {
-        "synthetic": False,
+        "synthetic": bool(study.demo),  # a demo study holds synthetic data, never trial data
         "source": "pmrtrial EDC",
         "protocol": {"id": protocol.id, "version": protocol.version},
         "exported_at": timezone.now().isoformat(),

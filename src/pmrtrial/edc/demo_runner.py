@@ -1,0 +1,138 @@
+"""``python -m pmrtrial.edc.demo_runner --db FILE --data DIR --seed N``: the EDC part of ``pmrtrial demo``.
+
+Runs in its own process so that Django is configured for the demo's SQLite file only (never the
+user's default EDC database nor ``DATABASE_URL``), whatever the calling process has configured.
+It creates a demo BACHELOR study with 6 sites, the demo users, enters the synthetic twin through the
+service layer (:mod:`pmrtrial.edc.demo`), has every casebook e-signed and locked, locks the database,
+verifies the audit chain and exports the canonical datasets as the unblinded statistician into DIR.
+
+Standard output carries one JSON object per line: ``{"event": "progress", "stage", "done", "total"}``
+while working, then ``{"event": "done", ...summary}`` or ``{"event": "error", "message"}`` (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+N_SITES = 6
+
+
+def _emit(**event: Any) -> None:
+    sys.stdout.write(json.dumps(event, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    _emit(event="progress", stage=stage, done=done, total=total)
+
+
+def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
+    """Build the demo EDC database ``db`` and export it into ``data_dir``; return a summary."""
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["PMRTRIAL_EDC_DB"] = str(db)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "pmrtrial.edc.settings"
+    from pmrtrial.edc import setup
+
+    setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    # The demo users' passwords are 256-bit random secrets that nobody ever sees: a memory-hard,
+    # slow hash adds nothing against guessing them, and the default Argon2 cost (about 0.3 s per
+    # hash on a small machine) would make the 34 e-signatures dominate the demo. Same algorithm
+    # (argon2id, verifiable by the standard hasher), lighter parameters; upgraded on any login.
+    settings.PASSWORD_HASHERS = ["pmrtrial.edc.demo.DemoArgon2PasswordHasher"]
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or Path(
+        settings.DATABASES["default"]["NAME"]
+    ).resolve() != db.resolve():
+        raise RuntimeError(f"Django is not configured for the demo database {db}.")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    _progress("init", 0, 1)
+    call_command("migrate", interactive=False, verbosity=0)
+    from pmrtrial.edc import demo
+    from pmrtrial.edc import services as svc
+    from pmrtrial.io.files import read_protocol_text
+    from pmrtrial.synth import generate_bachelor_twin
+
+    study = svc.init_study(read_protocol_text("bachelor"), N_SITES, demo=True)
+    sites = [s.code for s in study.sites.order_by("code")]
+    users = demo.create_demo_users(sites)
+    _progress("init", 1, 1)
+    timings["init"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    twin = generate_bachelor_twin(seed=seed)
+    loaded = demo.load_twin(users, twin.subjects, twin.visits, twin.adverse_events, progress=_progress)
+    timings["enrol"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    demo.sign_and_lock(users, progress=_progress)
+    timings["sign_and_lock"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _progress("audit", 0, 1)
+    audit = svc.verify_audit_chain()
+    _progress("audit", 1, 1)
+    if not audit.ok:
+        raise RuntimeError(f"The demo's audit chain does not verify: {audit.message}")
+    timings["audit_verify"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _progress("export", 0, 1)
+    exported = svc.export_datasets(users.unblinded_statistician, data_dir)
+    _progress("export", 1, 1)
+    timings["export"] = time.perf_counter() - t0
+    study.refresh_from_db()
+    return {
+        "db": str(db),
+        "data_dir": str(data_dir),
+        "seed": seed,
+        "study": f"{study.protocol_id} {study.protocol_version}",
+        "sites": len(sites),
+        "demo": study.demo,
+        "locked": study.locked,
+        "users": list(users.usernames),
+        "loaded": loaded.to_dict(),
+        "audit": audit.to_dict(),
+        "export": {
+            "subjects": len(exported.subjects),
+            "visits": len(exported.visits),
+            "adverse_events": len(exported.adverse_events),
+            "lock_status": exported.manifest["lock_status"],
+            "arms_masked": exported.manifest["arms_masked"],
+            "exported_by": exported.manifest["exported_by"],
+        },
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pmrtrial.edc.demo_runner", description=__doc__)
+    parser.add_argument("--db", type=Path, required=True, help="New SQLite file for the demo EDC.")
+    parser.add_argument("--data", type=Path, required=True, help="Folder for the exported canonical datasets.")
+    parser.add_argument("--seed", type=int, required=True, help="Seed of the synthetic twin.")
+    args = parser.parse_args(argv)
+    try:
+        summary = run(args.db, args.data, args.seed)
+    except Exception as exc:  # reported to the parent as one line; the traceback goes to stderr
+        import traceback
+
+        traceback.print_exc()
+        _emit(event="error", message=f"{type(exc).__name__}: {exc}")
+        return 1
+    _emit(event="done", **summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
