@@ -185,9 +185,8 @@ def save_demo_scores(
     derived: dict[str, float] = {}
     for name, (lo, hi) in ranges.items():
         value = _plain(scores.get(name))
-        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-            errors[name] = f"Expected a number between {lo:g} and {hi:g}. Got {value!r}."
-        elif not lo <= float(value) <= hi:
+        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number_ok or not lo <= float(value) <= hi:
             errors[name] = f"Expected a number between {lo:g} and {hi:g}. Got {value!r}."
         else:
             derived[name] = float(value)
@@ -464,7 +463,8 @@ def load_twin(
 
 
 def sign_and_lock(users: DemoUsers, *, progress: Progress | None = None) -> None:
-    """Each site investigator e-signs each casebook (password re-entered); the data manager locks it, then the database."""
+    """Each site's investigator e-signs each casebook (password re-entered); the data manager locks
+    every casebook, then the database."""
     report = progress or (lambda _stage, _done, _total: None)
     participants = list(Participant.objects.select_related("site").filter(randomised_on__isnull=False))
     for i, p in enumerate(participants):

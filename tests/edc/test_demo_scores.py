@@ -1,0 +1,61 @@
+"""The demo-only path for derived questionnaire scores (pmrtrial.edc.demo.save_demo_scores)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pmrtrial.edc.errors import ConflictError, FormInvalid, NotFound, PermissionDenied
+from tests.edc.conftest import bachelor_text, make_users, randomised
+
+
+def _demo_study() -> dict[str, Any]:
+    from pmrtrial.edc.sites.services import init_study
+
+    init_study(bachelor_text(), 3, seed=20250101, n_per_site=8, demo=True)
+    return make_users()
+
+
+def test_refused_unless_the_study_is_a_demo(users: dict[str, Any]) -> None:
+    from pmrtrial.edc.demo import save_demo_scores
+
+    p = randomised(users)
+    with pytest.raises(PermissionDenied, match="demo studies only"):
+        save_demo_scores(users["inv1"], p, "W0", "haq_di", {"haq_di": 1.25})
+
+
+def test_scores_saved_and_audited_with_the_demo_reason(db: str) -> None:
+    from pmrtrial.edc.audit.models import AuditEntry
+    from pmrtrial.edc.demo import DEMO_SCORE_REASON, save_demo_scores
+
+    users = _demo_study()
+    p = randomised(users)
+    rec = save_demo_scores(users["inv1"], p, "W12", "sf36", {"sf36_pcs": 46.5, "sf36_mcs": 49.4})
+    assert (rec.derived["sf36_pcs"], rec.derived["sf36_mcs"]) == (46.5, 49.4)
+    assert all(v is None for v in rec.data.values())  # no item answers were invented
+    entries = AuditEntry.objects.filter(object_type="form:sf36", object_id=f"{p.subject_id}/W12")
+    assert sorted((e.field, e.new_value, e.reason, e.actor) for e in entries) == [
+        ("sf36_mcs", "49.4", DEMO_SCORE_REASON, "inv1"),
+        ("sf36_pcs", "46.5", DEMO_SCORE_REASON, "inv1"),
+    ]
+    with pytest.raises(ConflictError):
+        save_demo_scores(users["inv1"], p, "W12", "sf36", {"sf36_pcs": 40.0, "sf36_mcs": 40.0})
+
+
+def test_same_rules_as_data_entry(db: str) -> None:
+    from pmrtrial.edc.demo import save_demo_scores
+
+    users = _demo_study()
+    p = randomised(users)
+    with pytest.raises(FormInvalid) as exc:  # HAQ-DI is 0-3
+        save_demo_scores(users["inv1"], p, "W0", "haq_di", {"haq_di": 3.5})
+    assert "haq_di" in exc.value.errors
+    with pytest.raises(FormInvalid):  # both SF-36 summaries are required
+        save_demo_scores(users["inv1"], p, "W0", "sf36", {"sf36_pcs": 40.0})
+    with pytest.raises(NotFound):  # the protocol lists no HAQ-DI at week 2
+        save_demo_scores(users["inv1"], p, "W2", "haq_di", {"haq_di": 1.0})
+    with pytest.raises(NotFound):  # site isolation: site 02's investigator does not see site 01
+        save_demo_scores(users["inv2"], p, "W0", "haq_di", {"haq_di": 1.0})
+    with pytest.raises(PermissionDenied):  # a statistician may not enter data
+        save_demo_scores(users["ustat"], p, "W0", "haq_di", {"haq_di": 1.0})
