@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from pmrtrial.cli._render import console
-from pmrtrial.report.demo import run_demo
 
 
 def demo(
@@ -18,6 +17,8 @@ def demo(
     ),
 ) -> None:
     """Load the BACHELOR protocol, screen and score the example candidates, and write the outputs."""
+    from pmrtrial.report.demo import run_demo  # lazy: keeps the other commands' start-up fast
+
     with console.status("Running the demo (screening, synthetic twin, analysis, report)..."):
         result = run_demo(out)
     console.print(f"[bold]{result.protocol_id}[/bold] protocol v{result.protocol_version}: loaded and validated")
