@@ -32,7 +32,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pmrtrial.exceptions import PmrTrialError
+from pmrtrial.exceptions import PmrTrialError, ProtocolError
 from pmrtrial.protocol import Protocol, load_protocol
 from pmrtrial.protocol.predicates import iter_comparisons
 from pmrtrial.scores import FLARE_ABSOLUTE_THRESHOLD
@@ -284,7 +284,10 @@ class Scenario(_Frozen):
 
     def check(self) -> Scenario:
         """Check the scenario against its protocol; raises :class:`ScenarioError`."""
-        proto = self.protocol_obj
+        try:
+            proto = self.protocol_obj
+        except ProtocolError as exc:
+            raise ScenarioError(f"Scenario {self.name!r}: {exc}") from None
         codes = self.visit_codes()
         for arm in self.arms:
             missing = [c for c in codes if c not in arm.pmr_as_ratio]
