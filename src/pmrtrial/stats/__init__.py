@@ -18,6 +18,14 @@ from pmrtrial.stats.continuous import (
     estimate_mean_difference_pooled_from_summary,
 )
 from pmrtrial.stats.exact import barnard_exact_test, boschloo_exact_test, fisher_exact_test
+from pmrtrial.stats.gee import (
+    GeeBatchResult,
+    GeeResult,
+    fit_log_binomial_gee,
+    fit_modified_poisson_gee,
+    fit_risk_ratio_gee,
+    fit_risk_ratio_gee_batch,
+)
 from pmrtrial.stats.proportions import (
     estimate_risk_difference,
     estimate_risk_difference_wald,
@@ -28,6 +36,8 @@ from pmrtrial.stats.results import EstimateResult, TestResult, software_versions
 
 __all__ = [
     "EstimateResult",
+    "GeeBatchResult",
+    "GeeResult",
     "MethodComparison",
     "PublishedComparison",
     "TestResult",
@@ -44,5 +54,9 @@ __all__ = [
     "estimate_risk_ratio_bayes",
     "estimate_risk_ratio_score_ci",
     "fisher_exact_test",
+    "fit_log_binomial_gee",
+    "fit_modified_poisson_gee",
+    "fit_risk_ratio_gee",
+    "fit_risk_ratio_gee_batch",
     "software_versions",
 ]
