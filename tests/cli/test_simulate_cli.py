@@ -29,8 +29,9 @@ def test_simulate_writes_results_and_table(tmp_path: Path) -> None:
     assert point["n_total"] == 34  # BACHELOR randomised 18 + 16 (bachelor_published.yaml)
     for key in ("power_fisher", "power_gee", "power_gee_md", "bias_log_rr", "coverage_robust", "coverage_md", "gee_fallback_rate", "gee_non_convergence_rate"):
         assert set(point["metrics"][key]) == {"value", "mcse", "n"}
-    rows = list(csv.DictReader((tmp_path / "operating_characteristics.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "operating_characteristics.csv").read_text().splitlines()))
     assert {r["metric"] for r in rows} >= {"power_fisher", "power_gee"}
+    assert set(rows[0]) == {"scenario", "n_total", "n_axis", "n_axis_value", "metric", "estimate", "mcse", "n_replicates"}
     assert "power_fisher" in result.output
     assert not (tmp_path / "power_vs_n.png").exists()  # no sweep, no plot
 
@@ -57,7 +58,7 @@ def test_sweep_writes_power_plot_and_grid(tmp_path: Path) -> None:
     assert (out / "small-sweep" / "power_vs_n.png").stat().st_size > 0
     assert (out / "small-sweep" / "power_vs_n.svg").stat().st_size > 0
     assert (out / "bachelor-null" / "results.json").exists()
-    rows = list(csv.DictReader((out / "operating_characteristics.csv").open()))
+    rows = list(csv.DictReader((out / "operating_characteristics.csv").read_text().splitlines()))
     assert {r["scenario"] for r in rows} == {"small-sweep", "bachelor-null"}
 
 

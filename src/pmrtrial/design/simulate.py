@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,7 +149,9 @@ def fisher_pvalues_lookup(x_control: IntArray, n_control: IntArray, x_treated: I
     return out
 
 
-def analyse_gee(y: FloatArray, treated: BoolArray, centre: IntArray, *, moments: str) -> dict[str, npt.NDArray[Any]]:
+def analyse_gee(
+    y: FloatArray, treated: BoolArray, centre: IntArray, *, moments: str, warned: dict[str, int] | None = None
+) -> dict[str, npt.NDArray[Any]]:
     """The SAP's adjusted risk ratio for many trials at once: the one call to the GEE estimator.
 
     Parameters
@@ -158,6 +161,8 @@ def analyse_gee(y: FloatArray, treated: BoolArray, centre: IntArray, *, moments:
     treated, centre : (R, N)
         Allocation and centre per replicate.
     moments : {"geepack", "statsmodels"}
+    warned : dict, optional
+        Warnings raised inside the estimator are recorded here (message -> count), never dropped.
 
     Returns
     -------
@@ -171,6 +176,8 @@ def analyse_gee(y: FloatArray, treated: BoolArray, centre: IntArray, *, moments:
     """
     from pmrtrial.stats.gee import fit_risk_ratio_gee_batch
 
+    if warned is None:
+        warned = {}
     n_reps = y.shape[0]
     out: dict[str, npt.NDArray[Any]] = {
         "log_rr": np.full(n_reps, np.nan),
@@ -192,7 +199,12 @@ def analyse_gee(y: FloatArray, treated: BoolArray, centre: IntArray, *, moments:
         yy = np.take_along_axis(y[rows], order, axis=1)
         tt = np.take_along_axis(treated[rows], order, axis=1).astype(np.float64)
         cc = np.take_along_axis(centre[rows], order, axis=1)
-        fit = fit_risk_ratio_gee_batch(yy, tt, cc, moments=moments)  # type: ignore[arg-type]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = fit_risk_ratio_gee_batch(yy, tt, cc, moments=moments)  # type: ignore[arg-type]
+        for w in caught:
+            key = f"{type(w.message).__name__} in the GEE: {w.message}"
+            warned[key] = warned.get(key, 0) + 1
         out["log_rr"][rows] = fit.log_rr
         out["se_robust"][rows] = fit.se_robust
         out["se_md"][rows] = fit.se_md
@@ -204,8 +216,13 @@ def analyse_gee(y: FloatArray, treated: BoolArray, centre: IntArray, *, moments:
     return out
 
 
-def analyse_trials(trials: SimulatedTrials, model: SimulationModel, *, with_gee: bool = True) -> dict[str, npt.NDArray[Any]]:
-    """Per-replicate primary analysis (see the module docstring) of simulated trials."""
+def analyse_trials(
+    trials: SimulatedTrials, model: SimulationModel, *, with_gee: bool = True, warned: dict[str, int] | None = None
+) -> dict[str, npt.NDArray[Any]]:
+    """Per-replicate primary analysis (see the module docstring) of simulated trials.
+
+    Warnings raised by the estimator are counted in ``warned`` (message -> count).
+    """
     y = trials.response
     analysed = ~np.isnan(y)
     resp = analysed & (y == 1.0)
@@ -216,11 +233,11 @@ def analyse_trials(trials: SimulatedTrials, model: SimulationModel, *, with_gee:
         "x_control": (resp & ~t).sum(axis=1),
         "x_treated": (resp & t).sum(axis=1),
         "n_randomised_treated": t.sum(axis=1),
-        "n_rescued": trials.on_oral_gc[..., model.primary_index].sum(axis=1),
+        "n_rescued": (trials.on_oral_gc & trials.observed)[..., model.primary_index].sum(axis=1),
     }
     res["p_fisher"] = fisher_pvalues_lookup(res["x_control"], res["n_control"], res["x_treated"], res["n_treated"])
     if with_gee:
-        res.update(analyse_gee(y, t, trials.centre, moments=model.moments))
+        res.update(analyse_gee(y, t, trials.centre, moments=model.moments, warned=warned))
     else:
         n = y.shape[0]
         res.update(
@@ -246,12 +263,19 @@ def run_task(
     n_reps: int,
     batch_size: int,
     with_gee: bool = True,
-) -> dict[str, npt.NDArray[Any]]:
+) -> tuple[dict[str, npt.NDArray[Any]], dict[str, int]]:
     """Simulate and analyse replicates ``first_block * BLOCK_SIZE`` onwards (``n_reps`` of them).
 
     The unit of work sent to a Dask worker. Blocks are generated whole from their own generators;
     the analysis runs in batches of ``batch_size`` replicates.
+
+    Returns
+    -------
+    (arrays, warnings)
+        Per-replicate arrays of :data:`REPLICATE_FIELDS`, and the warnings raised by the estimator
+        (message -> number of batches in which it was raised).
     """
+    warned: dict[str, int] = {}
     n_blocks = -(-n_reps // BLOCK_SIZE)
     blocks = [
         simulate_block(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE) for k in range(n_blocks)
@@ -260,8 +284,8 @@ def run_task(
     for lo in range(0, n_reps, batch_size):
         hi = min(lo + batch_size, n_reps)
         trials = _slice_blocks(blocks, lo, hi, model)
-        parts.append(analyse_trials(trials, model, with_gee=with_gee))
-    return {k: np.concatenate([p[k] for p in parts]) for k in REPLICATE_FIELDS}
+        parts.append(analyse_trials(trials, model, with_gee=with_gee, warned=warned))
+    return {k: np.concatenate([p[k] for p in parts]) for k in REPLICATE_FIELDS}, warned
 
 
 def _slice_blocks(blocks: Sequence[SimulatedTrials], lo: int, hi: int, model: SimulationModel) -> SimulatedTrials:
@@ -399,6 +423,7 @@ class OperatingCharacteristics:
     metrics: dict[str, Estimate]
     counts: dict[str, int]
     gee_status_counts: dict[str, int]
+    warnings: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -411,13 +436,26 @@ class OperatingCharacteristics:
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
             "counts": dict(self.counts),
             "gee_status_counts": dict(self.gee_status_counts),
+            "warnings": dict(self.warnings),
         }
 
 
 def summarise_replicates(
-    reps: dict[str, npt.NDArray[Any]], truth: TrueEffect, *, alpha: float, conf_level: float, n_total: int, n_axis_value: int, with_gee: bool = True
+    reps: dict[str, npt.NDArray[Any]],
+    truth: TrueEffect,
+    *,
+    alpha: float,
+    conf_level: float,
+    n_total: int,
+    n_axis_value: int,
+    with_gee: bool = True,
+    warned: dict[str, int] | None = None,
 ) -> OperatingCharacteristics:
-    """Operating characteristics with Monte Carlo SEs from per-replicate results."""
+    """Operating characteristics with Monte Carlo SEs from per-replicate results.
+
+    A GEE replicate counts as estimable for tests, bias and coverage when the estimator reports it
+    estimable and its robust SE is finite; other replicates count as not rejected.
+    """
     n = int(reps["p_fisher"].size)
     is_null = truth.log_rr == 0.0
     z = float(ndtri(0.5 + conf_level / 2))
@@ -429,10 +467,12 @@ def summarise_replicates(
         metrics["response_control"] = _mean((reps["x_control"] / n0)[n0 > 0])
         metrics["response_treated"] = _mean((reps["x_treated"] / n1)[n1 > 0])
     metrics["n_analysed"] = _mean((n0 + n1).astype(np.float64))
-    metrics["rescued_at_primary_visit"] = _mean(reps["n_rescued"].astype(np.float64))
+    n_obs = n0 + n1
+    metrics["rescue_gc_at_primary_visit"] = _mean((reps["n_rescued"] / np.maximum(n_obs, 1)).astype(np.float64))
     if with_gee:
-        est = reps["gee_estimable"]
-        log_rr, se, se_md = reps["log_rr"], reps["se_robust"], reps["se_md"]
+        se = reps["se_robust"]
+        est = reps["gee_estimable"] & np.isfinite(se)
+        log_rr, se_md = reps["log_rr"], reps["se_md"]
         with np.errstate(invalid="ignore", divide="ignore"):
             p_gee = np.where(est, 2.0 * norm.sf(np.abs(log_rr / se)), np.nan)
             p_md = np.where(est & np.isfinite(se_md), 2.0 * norm.sf(np.abs(log_rr / se_md)), np.nan)
@@ -460,10 +500,13 @@ def summarise_replicates(
                 "gee_log_binomial": int((reps["gee_method"] == 0).sum()),
                 "gee_log_binomial_poisson_start": int((reps["gee_method"] == 1).sum()),
                 "gee_modified_poisson": int((reps["gee_method"] == 2).sum()),
+                "gee_estimable_without_finite_se": int((reps["gee_estimable"] & ~np.isfinite(reps["se_robust"])).sum()),
             }
         )
         status_counts = _status_counts(reps["gee_status"], reps["gee_estimable"])
-    return OperatingCharacteristics(n_total, n_axis_value, n, alpha, is_null, truth, metrics, counts, status_counts)
+    return OperatingCharacteristics(
+        n_total, n_axis_value, n, alpha, is_null, truth, metrics, counts, status_counts, dict(warned or {})
+    )
 
 
 def _failed(status: IntArray, estimable: BoolArray) -> BoolArray:
@@ -551,7 +594,8 @@ class SimulationResult:
                     {
                         "scenario": self.scenario,
                         "n_total": p.n_total,
-                        self.n_axis_label.replace(" ", "_"): p.n_axis_value,
+                        "n_axis": self.n_axis_label,
+                        "n_axis_value": p.n_axis_value,
                         "metric": label,
                         "estimate": est.value,
                         "mcse": est.mcse,
@@ -652,7 +696,11 @@ def simulate_operating_characteristics(
     points = []
     kept = []
     for n_total, axis_value, parts in zip(sizes, axis_values, results, strict=True):
-        reps = {k: np.concatenate([p[k] for p in parts]) for k in REPLICATE_FIELDS}
+        reps = {k: np.concatenate([p[0][k] for p in parts]) for k in REPLICATE_FIELDS}
+        warned: dict[str, int] = {}
+        for _, w in parts:
+            for key, count in w.items():
+                warned[key] = warned.get(key, 0) + count
         points.append(
             summarise_replicates(
                 reps,
@@ -662,6 +710,7 @@ def simulate_operating_characteristics(
                 n_total=n_total,
                 n_axis_value=axis_value,
                 with_gee=with_gee,
+                warned=warned,
             )
         )
         if keep_replicates:
