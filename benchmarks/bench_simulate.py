@@ -44,11 +44,16 @@ def _loop(trials, idx):  # type: ignore[no-untyped-def]
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
             try:
-                fit = sm.GEE(y, np.column_stack([np.ones_like(t), t]), groups=c, family=Binomial(link=Log()),
-                             cov_struct=Exchangeable()).fit()
+                fit = sm.GEE(
+                    y,
+                    np.column_stack([np.ones_like(t), t]),
+                    groups=c,
+                    family=Binomial(link=Log()),
+                    cov_struct=Exchangeable(),
+                ).fit()
                 if not np.all(np.isfinite(fit.params)):
                     failures += 1
-            except Exception:  # noqa: BLE001 - the loop a user would write: a failure is counted, not fatal
+            except Exception:
                 failures += 1
     return time.perf_counter() - t0, failures
 
@@ -72,7 +77,9 @@ def main() -> None:
     print(f"truth simulation (2,000,000 per arm, once per scenario): {time.perf_counter() - t0:.1f} s")
 
     t0 = time.perf_counter()
-    res1 = simulate_operating_characteristics(scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, keep_replicates=False)
+    res1 = simulate_operating_characteristics(
+        scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, keep_replicates=False
+    )
     t_inproc = time.perf_counter() - t0
     print(f"in-process: {args.n_sims:,} trials in {t_inproc:.1f} s ({args.n_sims / t_inproc:,.0f} trials/s)")
 
@@ -80,7 +87,9 @@ def main() -> None:
     try:
         client.run(lambda: __import__("pmrtrial.design.simulate"))  # warm the workers' imports
         t0 = time.perf_counter()
-        res2 = simulate_operating_characteristics(scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, client=client, keep_replicates=False)
+        res2 = simulate_operating_characteristics(
+            scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, client=client, keep_replicates=False
+        )
         t_dask2 = time.perf_counter() - t0
     finally:
         client.close()
@@ -93,9 +102,15 @@ def main() -> None:
     t_loop, failures = _loop(trials, range(args.loop_sample))
     per = t_loop / args.loop_sample
     t_loop_full = per * args.n_sims
-    print(f"plain loop (scipy fisher_exact + statsmodels GEE.fit): {per * 1e3:.2f} ms/trial on {args.loop_sample} trials "
-          f"({failures} statsmodels failures) -> {t_loop_full:.0f} s extrapolated to {args.n_sims:,}")
-    print(f"speed-up vs loop: in-process (1 core) {t_loop_full / t_inproc:.0f}x; dask 2 workers {t_loop_full / t_dask2:.0f}x")
+    print(
+        "plain loop (scipy fisher_exact + statsmodels GEE.fit): "
+        f"{per * 1e3:.2f} ms/trial on {args.loop_sample} trials "
+        f"({failures} statsmodels failures) -> {t_loop_full:.0f} s extrapolated to {args.n_sims:,}"
+    )
+    print(
+        f"speed-up vs loop: in-process (1 core) {t_loop_full / t_inproc:.0f}x; "
+        f"dask 2 workers {t_loop_full / t_dask2:.0f}x"
+    )
 
     thr = {}
     for n_workers in (1, 2):
@@ -103,7 +118,14 @@ def main() -> None:
         try:
             client.run(lambda: __import__("pmrtrial.design.simulate"))
             t0 = time.perf_counter()
-            simulate_operating_characteristics(scenario, n_sims=args.dask_sims, seed=2, batch_size=args.batch_size, client=client, keep_replicates=False)
+            simulate_operating_characteristics(
+                scenario,
+                n_sims=args.dask_sims,
+                seed=2,
+                batch_size=args.batch_size,
+                client=client,
+                keep_replicates=False,
+            )
             thr[n_workers] = args.dask_sims / (time.perf_counter() - t0)
         finally:
             client.close()

@@ -27,18 +27,38 @@ def test_simulate_writes_results_and_table(tmp_path: Path) -> None:
     assert data["seed"] == 1
     point = data["points"][0]
     assert point["n_total"] == 34  # BACHELOR randomised 18 + 16 (bachelor_published.yaml)
-    for key in ("power_fisher", "power_gee", "power_gee_md", "bias_log_rr", "coverage_robust", "coverage_md", "gee_fallback_rate", "gee_non_convergence_rate"):
+    for key in (
+        "power_fisher",
+        "power_gee",
+        "power_gee_md",
+        "bias_log_rr",
+        "coverage_robust",
+        "coverage_md",
+        "gee_fallback_rate",
+        "gee_non_convergence_rate",
+    ):
         assert set(point["metrics"][key]) == {"value", "mcse", "n"}
     rows = list(csv.DictReader((tmp_path / "operating_characteristics.csv").read_text().splitlines()))
     assert {r["metric"] for r in rows} >= {"power_fisher", "power_gee"}
-    assert set(rows[0]) == {"scenario", "n_total", "n_axis", "n_axis_value", "metric", "estimate", "mcse", "n_replicates"}
+    assert set(rows[0]) == {
+        "scenario",
+        "n_total",
+        "n_axis",
+        "n_axis_value",
+        "metric",
+        "estimate",
+        "mcse",
+        "n_replicates",
+    }
     assert "power_fisher" in result.output
     assert not (tmp_path / "power_vs_n.png").exists()  # no sweep, no plot
 
 
 def test_same_seed_same_results(tmp_path: Path) -> None:
     for sub in ("a", "b"):
-        assert runner.invoke(app, ["bachelor-null", *FAST, "--fisher-only", "--out", str(tmp_path / sub)]).exit_code == 0
+        assert (
+            runner.invoke(app, ["bachelor-null", *FAST, "--fisher-only", "--out", str(tmp_path / sub)]).exit_code == 0
+        )
     a = json.loads((tmp_path / "a" / "results.json").read_text())["points"]
     b = json.loads((tmp_path / "b" / "results.json").read_text())["points"]
     assert a == b

@@ -14,7 +14,16 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -79,7 +88,9 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
 
 def _print_table(console: Console, result: SimulationResult) -> None:
     points = result.points
-    table = Table(title=f"{result.scenario}: {result.n_sims:,} trials per point, seed {result.seed} ({result.executor})")
+    table = Table(
+        title=f"{result.scenario}: {result.n_sims:,} trials per point, seed {result.seed} ({result.executor})"
+    )
     table.add_column("metric")
     for p in points:
         table.add_column(f"{result.n_axis_label} {p.n_axis_value}", justify="right")
@@ -151,7 +162,7 @@ def simulate(
         elif scheduler is not None:
             from distributed import Client
 
-            client = Client(scheduler)
+            client = Client(scheduler)  # type: ignore[no-untyped-call]
         summary_rows: list[dict[str, Any]] = []
         for scenario in loaded:
             total = n_sims * len(scenario.sample_sizes())
@@ -165,13 +176,17 @@ def simulate(
                 disable=quiet,
             ) as bar:
                 task = bar.add_task("simulate", total=total)
+
+                def advance(k: int, _bar: Progress = bar, _task: TaskID = task) -> None:
+                    _bar.advance(_task, k)
+
                 result = simulate_operating_characteristics(
                     scenario,
                     n_sims=n_sims,
                     seed=seed,
                     batch_size=batch_size,
                     client=client,
-                    progress=lambda k: bar.advance(task, k),
+                    progress=advance,
                     with_gee=not fisher_only,
                     keep_replicates=False,
                     truth_n_per_arm=truth_n,

@@ -153,11 +153,11 @@ class DesignSpec(_Frozen):
             raise ValueError("give exactly one of 'n_total' and 'n_per_arm'")
         sizes = self.n_total if self.n_total is not None else self.n_per_arm
         values = sizes if isinstance(sizes, list) else [sizes]
-        if not values or any(int(v) < 1 for v in values):
+        if not values or any(v is None or int(v) < 1 for v in values):
             raise ValueError(f"sample sizes must be positive integers, got {sizes!r}")
-        if self.centre_weights is not None:
-            if len(self.centre_weights) != self.centres or any(w <= 0 for w in self.centre_weights):
-                raise ValueError(f"centre_weights needs {self.centres} positive numbers, got {self.centre_weights!r}")
+        weights = self.centre_weights
+        if weights is not None and (len(weights) != self.centres or any(w <= 0 for w in weights)):
+            raise ValueError(f"centre_weights needs {self.centres} positive numbers, got {self.centre_weights!r}")
         return self
 
     @property
@@ -233,10 +233,7 @@ class Scenario(_Frozen):
 
     def ratio(self) -> tuple[int, int]:
         """Allocation ratio (control, treated)."""
-        if self.allocation_ratio is not None:
-            r = self.allocation_ratio
-        else:
-            r = self.protocol_obj.randomisation.ratio
+        r = self.allocation_ratio if self.allocation_ratio is not None else self.protocol_obj.randomisation.ratio
         return int(r[self.control_arm.id]), int(r[self.treated_arm.id])
 
     def block_sizes(self) -> tuple[int, ...]:

@@ -111,7 +111,9 @@ def _block_generator(seed: int, n_total: int, block: int) -> np.random.Generator
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n_total, block)))
 
 
-def simulate_trials(scenario: Scenario | SimulationModel, n_sims: int, seed: int, *, n_total: int | None = None) -> SimulatedTrials:
+def simulate_trials(
+    scenario: Scenario | SimulationModel, n_sims: int, seed: int, *, n_total: int | None = None
+) -> SimulatedTrials:
     """Patient-level data of the first ``n_sims`` replicates of a design point (for inspection).
 
     The replicates are exactly those analysed by :func:`simulate_operating_characteristics` with
@@ -122,9 +124,21 @@ def simulate_trials(scenario: Scenario | SimulationModel, n_sims: int, seed: int
         if isinstance(scenario, SimulationModel):
             raise ScoreInputError("n_total", None, "the total sample size when passing a compiled model")
         n_total = scenario.sample_sizes()[0]
-    blocks = [simulate_block(model, n_total, _block_generator(seed, n_total, k), BLOCK_SIZE) for k in range(-(-n_sims // BLOCK_SIZE))]
+    blocks = [
+        simulate_block(model, n_total, _block_generator(seed, n_total, k), BLOCK_SIZE)
+        for k in range(-(-n_sims // BLOCK_SIZE))
+    ]
     fields = {}
-    for name in ("treated", "centre", "baseline_pmr_as", "pmr_as", "on_oral_gc", "observed", "latent_deviation", "response"):
+    for name in (
+        "treated",
+        "centre",
+        "baseline_pmr_as",
+        "pmr_as",
+        "on_oral_gc",
+        "observed",
+        "latent_deviation",
+        "response",
+    ):
         fields[name] = np.concatenate([getattr(b, name) for b in blocks])[:n_sims]
     return SimulatedTrials(**fields, visit_codes=model.visit_codes)
 
@@ -133,7 +147,9 @@ def simulate_trials(scenario: Scenario | SimulationModel, n_sims: int, seed: int
 # analysis
 
 
-def fisher_pvalues_lookup(x_control: IntArray, n_control: IntArray, x_treated: IntArray, n_treated: IntArray) -> FloatArray:
+def fisher_pvalues_lookup(
+    x_control: IntArray, n_control: IntArray, x_treated: IntArray, n_treated: IntArray
+) -> FloatArray:
     """Two-sided Fisher exact p-values of many 2x2 tables, by lookup per ``(n_control, n_treated)``.
 
     Tables with an empty arm get NaN (no test).
@@ -278,7 +294,8 @@ def run_task(
     warned: dict[str, int] = {}
     n_blocks = -(-n_reps // BLOCK_SIZE)
     blocks = [
-        simulate_block(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE) for k in range(n_blocks)
+        simulate_block(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE)
+        for k in range(n_blocks)
     ]
     parts = []
     for lo in range(0, n_reps, batch_size):
@@ -293,7 +310,11 @@ def _slice_blocks(blocks: Sequence[SimulatedTrials], lo: int, hi: int, model: Si
     first, last = lo // BLOCK_SIZE, (hi - 1) // BLOCK_SIZE
     fields = {}
     for name in names:
-        arr = np.concatenate([getattr(blocks[k], name) for k in range(first, last + 1)]) if last > first else getattr(blocks[first], name)
+        arr = (
+            np.concatenate([getattr(blocks[k], name) for k in range(first, last + 1)])
+            if last > first
+            else getattr(blocks[first], name)
+        )
         off = first * BLOCK_SIZE
         fields[name] = arr[lo - off : hi - off]
     return SimulatedTrials(**fields, visit_codes=model.visit_codes)

@@ -26,7 +26,7 @@ def run_tasks_dask(
     batch_size: int,
     with_gee: bool,
     progress: Callable[[int], None] | None,
-) -> list[list[dict[str, npt.NDArray[Any]]]]:
+) -> list[list[tuple[dict[str, npt.NDArray[Any]], dict[str, int]]]]:
     """Submit every (design point, task) to ``client``; gather results in task order."""
     from distributed import as_completed
 
@@ -43,7 +43,7 @@ def run_tasks_dask(
             futures.append(fut)
             where[fut.key] = (i, j, n_reps)
     out: list[list[Any]] = [[None] * len(plan) for _ in sizes]
-    for fut in as_completed(futures):
+    for fut in as_completed(futures):  # type: ignore[no-untyped-call]
         i, j, n_reps = where[fut.key]
         out[i][j] = fut.result()
         fut.release()
@@ -61,12 +61,12 @@ def start_local_cluster(n_workers: int, *, processes: bool = True) -> tuple[Any,
 
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=n_workers,
         threads_per_worker=1,
         processes=processes,
         dashboard_address=None,
         silence_logs=logging.ERROR,
     )
-    client = Client(cluster)
+    client = Client(cluster)  # type: ignore[no-untyped-call]
     return client, cluster

@@ -145,7 +145,11 @@ class SimulatedTrials:
     def visit_values(self, code: str) -> dict[str, Any]:
         """The endpoint variables at one visit, with ``None``-style missingness as masks."""
         v = self.visit_codes.index(code)
-        return {"crp_pmr_as": self.pmr_as[..., v], "on_oral_gc": self.on_oral_gc[..., v], "observed": self.observed[..., v]}
+        return {
+            "crp_pmr_as": self.pmr_as[..., v],
+            "on_oral_gc": self.on_oral_gc[..., v],
+            "observed": self.observed[..., v],
+        }
 
 
 # ------------------------------------------------------------------------------------------------

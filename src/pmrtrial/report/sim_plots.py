@@ -50,7 +50,9 @@ def render_power_vs_n(
     ax.set_ylim(0.0, 1.02)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
-    ax.set_title(f"{result.scenario}: {result.n_sims:,} simulated trials per point (seed {result.seed})", fontsize="medium")
+    ax.set_title(
+        f"{result.scenario}: {result.n_sims:,} simulated trials per point (seed {result.seed})", fontsize="medium"
+    )
     fig.tight_layout()
     png = out / f"{stem}.png"
     svg = out / f"{stem}.svg"

@@ -126,7 +126,17 @@ PREDICATES = [
     {"all": [{"var": "crp_pmr_as", "op": "le", "value": 10}, {"var": "on_oral_gc", "op": "eq", "value": False}]},
     {"any": [{"var": "crp_pmr_as", "op": "gt", "value": 9.35}, {"var": "on_oral_gc", "op": "ne", "value": False}]},
     {"not": {"var": "crp_pmr_as", "op": "lt", "value": 7}},
-    {"all": [{"var": "crp_pmr_as", "op": "ge", "value": 1.5}, {"any": [{"var": "on_oral_gc", "op": "in", "value": [True]}, {"var": "crp_pmr_as", "op": "not_in", "value": [3.0, 4.0]}]}]},
+    {
+        "all": [
+            {"var": "crp_pmr_as", "op": "ge", "value": 1.5},
+            {
+                "any": [
+                    {"var": "on_oral_gc", "op": "in", "value": [True]},
+                    {"var": "crp_pmr_as", "op": "not_in", "value": [3.0, 4.0]},
+                ]
+            },
+        ]
+    },
 ]
 
 
