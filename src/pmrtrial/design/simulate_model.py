@@ -8,6 +8,7 @@ own :class:`numpy.random.Generator`, so a block is the same whatever else is bei
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +157,26 @@ class SimulatedTrials:
 # allocation
 
 
+def _block_patterns(ratio: tuple[int, int], block_sizes: tuple[int, ...]) -> tuple[BoolArray, IntArray]:
+    """Every distinct arrangement of each block size: (n_sizes, max_patterns, max_size) and counts.
+
+    A uniformly random permutation of a block's allocations is a uniformly random distinct
+    arrangement (every arrangement of a multiset has the same number of underlying permutations).
+    """
+    unit = ratio[0] + ratio[1]
+    smax = max(block_sizes)
+    tables = []
+    for size in block_sizes:
+        n_treated = size * ratio[1] // unit
+        rows = [[j in chosen for j in range(smax)] for chosen in itertools.combinations(range(size), n_treated)]
+        tables.append(rows)
+    n_max = max(len(t) for t in tables)
+    patterns = np.zeros((len(block_sizes), n_max, smax), dtype=bool)
+    for i, rows in enumerate(tables):
+        patterns[i, : len(rows)] = rows
+    return patterns, np.array([len(t) for t in tables], dtype=np.int64)
+
+
 def simulate_allocation(
     rng: np.random.Generator,
     n_reps: int,
@@ -173,30 +194,36 @@ def simulate_allocation(
     of each arm in random order (as the EDC's randomisation). Participant *k* of a centre takes
     the *k*-th entry of that centre's list.
 
+    Draw order: centres ``(R, N)``; block-size indices ``(R, C, K)``; arrangement uniforms
+    ``(R, C, K)``, with ``K = ceil(largest centre size among the R trials / min(block_sizes))``.
+
     Returns
     -------
     centre : int (n_reps, n_subjects)
     treated : bool (n_reps, n_subjects)
     """
-    c_ratio, t_ratio = ratio
-    unit = c_ratio + t_ratio
     sizes = np.asarray(block_sizes, dtype=np.int64)
+    patterns, n_patterns = _block_patterns(ratio, tuple(int(b) for b in block_sizes))
     smax = int(sizes.max())
-    n_blocks = -(-n_subjects // int(sizes.min()))  # enough blocks even if every participant is at one centre
     centre = rng.choice(n_centres, size=(n_reps, n_subjects), p=centre_p).astype(np.int64)
-    size = sizes[rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))]
-    u = rng.random((n_reps, n_centres, n_blocks, smax))
-    pos = np.arange(smax)
-    valid = pos < size[..., None]
-    u = np.where(valid, u, 2.0)
-    rank = np.argsort(np.argsort(u, axis=-1, kind="stable"), axis=-1, kind="stable")
-    is_treated = rank < (size * t_ratio // unit)[..., None]
-    flat_valid = valid.reshape(n_reps, n_centres, n_blocks * smax)
-    flat_treated = is_treated.reshape(n_reps, n_centres, n_blocks * smax)
-    order = np.argsort(~flat_valid, axis=-1, kind="stable")[..., :n_subjects]
-    sequence = np.take_along_axis(flat_treated, order, axis=-1)  # (R, C, n_subjects)
     onehot = centre[..., None] == np.arange(n_centres)
-    position = np.take_along_axis(np.cumsum(onehot, axis=1), centre[..., None], axis=2)[..., 0] - 1
+    counts = np.cumsum(onehot, axis=1)  # (R, N, C): running count per centre
+    # enough blocks for the largest centre of this block of replicates (a function of the draws)
+    n_blocks = max(1, -(-int(counts[:, -1, :].max()) // int(sizes.min())))
+    size_index = rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))
+    u = rng.random((n_reps, n_centres, n_blocks))
+    pattern_index = (u * n_patterns[size_index]).astype(np.int64)
+    blocks = patterns[size_index, pattern_index]  # (R, C, K, smax)
+    size = sizes[size_index]
+    valid = np.arange(smax) < size[..., None]
+    # position of every valid entry in its centre's list: blocks are consecutive
+    offset = np.cumsum(size, axis=-1) - size  # (R, C, K)
+    target = offset[..., None] + np.arange(smax)  # (R, C, K, smax)
+    keep = valid & (target < n_subjects)
+    r_idx, c_idx, k_idx, j_idx = np.nonzero(keep)
+    sequence = np.zeros((n_reps, n_centres, n_blocks * smax), dtype=bool)
+    sequence[r_idx, c_idx, target[r_idx, c_idx, k_idx, j_idx]] = blocks[r_idx, c_idx, k_idx, j_idx]
+    position = np.take_along_axis(counts, centre[..., None], axis=2)[..., 0] - 1
     treated = sequence[np.arange(n_reps)[:, None], centre, position]
     return centre, treated
 
@@ -213,8 +240,8 @@ def simulate_subjects(
 ) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray]:
     """Baseline, post-baseline PMR-AS and rescue for participants of any array shape ``S``.
 
-    Draw order: baseline uniforms ``S``; subject effects ``S``; residual innovations ``S + (V,)``;
-    rescue uniforms ``S + (V,)``.
+    Draw order: baseline uniforms ``S``; subject effects ``S``; residual innovations ``(V,) + S``;
+    rescue uniforms ``(V,) + S``.
 
     Returns
     -------
@@ -231,28 +258,32 @@ def simulate_subjects(
     u0 = rng.random(shape)
     baseline = model.baseline_mean + model.baseline_sd * ndtri(lo + (1.0 - lo) * u0)
     subject = model.sd_subject * rng.standard_normal(shape)
-    z = rng.standard_normal((*shape, n_visits))
+    # visit-major work arrays (V, *S): each visit is one contiguous slice
+    z = rng.standard_normal((n_visits, *shape))
+    u_rescue = rng.random((n_visits, *shape))
     phi = model.autocorrelation
-    resid = np.empty_like(z)
-    resid[..., 0] = model.sd_residual * z[..., 0]
     innovation_sd = model.sd_residual * math.sqrt(1.0 - phi * phi)
-    for v in range(1, n_visits):
-        resid[..., v] = phi * resid[..., v - 1] + innovation_sd * z[..., v]
-    deviation = (subject + centre_effect)[..., None] + resid
-    arm_shift = np.where(treated[..., None], model.log_ratio[1], model.log_ratio[0])
-    log_latent = np.log(baseline)[..., None] + arm_shift + deviation
-    u_rescue = rng.random((*shape, n_visits))
-    pmr_as = np.empty_like(log_latent)
-    on_gc = np.empty(log_latent.shape, dtype=bool)
+    deviation = np.empty_like(z)
+    level = subject + centre_effect
+    log_base = np.log(baseline)
+    resid = model.sd_residual * z[0]
+    pmr_as = np.empty_like(z)
+    on_gc = np.empty(z.shape, dtype=bool)
     on_before = np.zeros(shape, dtype=bool)
     for v in range(n_visits):
-        value = np.exp(log_latent[..., v] + np.where(on_before, model.log_gc_effect, 0.0))
-        start = ~on_before & (value > model.rescue_threshold) & (u_rescue[..., v] < model.rescue_p[v])
-        pmr_as[..., v] = value
-        on_now = on_before | start
-        on_gc[..., v] = on_now
-        on_before = on_now
-    return baseline, pmr_as, on_gc, deviation
+        if v:
+            resid = phi * resid + innovation_sd * z[v]
+        deviation[v] = level + resid
+        shift = np.where(treated, model.log_ratio[1, v], model.log_ratio[0, v])
+        log_value = log_base + shift + deviation[v]
+        if model.log_gc_effect != 0.0:
+            log_value = log_value + on_before * model.log_gc_effect
+        value = np.exp(log_value)
+        start = (value > model.rescue_threshold) & (u_rescue[v] < model.rescue_p[v])
+        pmr_as[v] = value
+        on_before = on_before | start
+        on_gc[v] = on_before
+    return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(deviation, 0, -1)
 
 
 def evaluate_predicate_arrays(
