@@ -91,12 +91,12 @@ def _print_table(console: Console, result: SimulationResult) -> None:
     table = Table(
         title=f"{result.scenario}: {result.n_sims:,} trials per point, seed {result.seed} ({result.executor})"
     )
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     for p in points:
         table.add_column(f"{result.n_axis_label} {p.n_axis_value}", justify="right")
     for name in points[0].metrics:
         label = name.replace("power_", "type_I_error_") if points[0].is_null and name.startswith("power_") else name
-        cells = [f"{_fmt(p.metrics[name].value)} ± {_fmt(p.metrics[name].mcse)}" for p in points]
+        cells = [f"{_fmt(p.metrics[name].value)}±{_fmt(p.metrics[name].mcse)}" for p in points]
         table.add_row(label, *cells)
     truth = points[0].truth
     table.caption = (
