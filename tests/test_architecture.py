@@ -18,6 +18,8 @@ OPTIONAL_CORE = [
     "pmrtrial.design",
     "pmrtrial.synth",
     "pmrtrial.derive",
+    "pmrtrial.datasets",
+    "pmrtrial.analysis",
     "pmrtrial.tables",
     "pmrtrial.randomisation",
 ]

@@ -84,19 +84,28 @@ def as_float_array(
     else:
         expected = _describe_range(lo, hi, lo_open, hi_open, integer)
 
-    raw = np.asarray(value, dtype=object)
-    flat = raw.reshape(-1)
-    out = np.empty(flat.shape, dtype=np.float64)
-    for i, element in enumerate(flat):
-        if is_missing(element):
-            out[i] = np.nan
-            continue
-        if isinstance(element, bool | np.bool_) or not isinstance(element, numbers.Real):
-            raise ScoreInputError(field, element, expected + " or None for missing")
-        number = float(element)
-        if math.isinf(number):
-            raise ScoreInputError(field, element, expected)
-        out[i] = number
+    numeric = _numeric_array(value)
+    if numeric is not None:
+        # Fast path (vectorised) for arrays that are already numeric: same rules, no per-element loop.
+        raw = numeric
+        out = numeric.astype(np.float64).reshape(-1)
+        infinite = np.isinf(out)
+        if infinite.any():
+            raise ScoreInputError(field, float(out[infinite][0]), expected)
+    else:
+        raw = np.asarray(value, dtype=object)
+        flat = raw.reshape(-1)
+        out = np.empty(flat.shape, dtype=np.float64)
+        for i, element in enumerate(flat):
+            if is_missing(element):
+                out[i] = np.nan
+                continue
+            if isinstance(element, bool | np.bool_) or not isinstance(element, numbers.Real):
+                raise ScoreInputError(field, element, expected + " or None for missing")
+            number = float(element)
+            if math.isinf(number):
+                raise ScoreInputError(field, element, expected)
+            out[i] = number
     finite = out[~np.isnan(out)]
     if finite.size:
         bad = np.zeros(finite.shape, dtype=bool)
@@ -115,8 +124,34 @@ def as_float_array(
     return out.reshape(raw.shape)
 
 
+def _numeric_array(value: Any) -> npt.NDArray[Any] | None:
+    """``value`` as a NumPy array when it already is a float or (non-boolean) integer array, else None."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    elif hasattr(value, "dtype") and hasattr(value, "to_numpy"):  # pandas Series / Index
+        if not isinstance(value.dtype, np.dtype):
+            return None  # nullable extension dtypes take the element-wise path
+        arr = value.to_numpy()
+    else:
+        return None
+    return arr if arr.dtype.kind in "fiu" else None
+
+
 def as_bool_array(value: Any, *, field: str) -> FloatArray:
     """Validate booleans (True/False/1/0, None or NaN for missing) and return 1.0/0.0/NaN floats."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "b":
+        return value.astype(np.float64)
+    numeric = _numeric_array(value)
+    if numeric is not None:
+        floats = numeric.astype(np.float64)
+        known = floats[~np.isnan(floats)]
+        bad = (known != 0.0) & (known != 1.0)
+        if not bad.any():
+            return floats
+        first = known[bad][0]
+        raise ScoreInputError(
+            field, int(first) if first == round(first) else float(first), "true or false (or None for missing)"
+        )
     raw = np.asarray(value, dtype=object)
     flat = raw.reshape(-1)
     out = np.empty(flat.shape, dtype=np.float64)

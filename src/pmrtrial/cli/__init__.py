@@ -14,9 +14,11 @@ from typer.exceptions import Abort, Exit, TyperException
 from pmrtrial.cli import classify as _classify
 from pmrtrial.cli import demo as _demo
 from pmrtrial.cli import design as _design
+from pmrtrial.cli import edc as _edc
 from pmrtrial.cli import eligibility as _eligibility
 from pmrtrial.cli import protocol as _protocol
 from pmrtrial.cli import score as _score
+from pmrtrial.cli import synth as _synth
 from pmrtrial.exceptions import PmrTrialError
 
 __all__ = ["app", "main"]
@@ -31,6 +33,9 @@ app = typer.Typer(
 app.add_typer(_score.app, name="score")
 app.add_typer(_protocol.app, name="protocol")
 app.add_typer(_design.app, name="design")
+app.add_typer(_synth.app, name="synth")
+app.add_typer(_edc.app, name="edc")
+app.command("serve")(_edc.serve)
 app.command("classify")(_classify.classify)
 app.command("eligibility")(_eligibility.eligibility)
 app.command("demo")(_demo.demo)

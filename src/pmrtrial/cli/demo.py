@@ -18,7 +18,7 @@ def demo(
     ),
 ) -> None:
     """Load the BACHELOR protocol, screen and score the example candidates, and write the outputs."""
-    with console.status("Running the demo..."):
+    with console.status("Running the demo (screening, synthetic twin, analysis, report)..."):
         result = run_demo(out)
     console.print(f"[bold]{result.protocol_id}[/bold] protocol v{result.protocol_version}: loaded and validated")
     for w in result.protocol_warnings:
@@ -33,4 +33,13 @@ def demo(
     console.print(table)
     console.print(f"Outputs written to [bold]{result.out_dir.resolve()}[/bold]:")
     for f in result.files:
-        console.print(f"  {f.name}")
+        console.print(f"  {f.relative_to(result.out_dir) if f.is_relative_to(result.out_dir) else f.name}")
+    if result.report is not None:
+        console.print("[bold red]SYNTHETIC — not trial data[/]: analysis of the synthetic twin")
+        if result.report.html is not None:
+            console.print(f"Report: [bold]{result.report.html.resolve()}[/bold]")
+        for path in (result.report.pdf, result.report.docx, result.report.json):
+            if path is not None:
+                console.print(f"  {path.resolve()}")
+    elif result.analysis_note:
+        console.print(f"[yellow]{result.analysis_note}[/]")

@@ -30,15 +30,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaln, xlog1py, xlogy
-from scipy.stats import binom, hypergeom
+from scipy.stats import hypergeom
 
 from pmrtrial._validate import FloatArray
 from pmrtrial.design._inputs import check_alpha, check_n, check_probability
+from pmrtrial.design._region import RejectionRegion
 from pmrtrial.design._results import PowerResult
 
 __all__ = [
@@ -172,30 +173,8 @@ def compute_boschloo_pvalues(
 
 
 @dataclass(frozen=True, eq=False)
-class BoschlooRejectionRegion:
+class BoschlooRejectionRegion(RejectionRegion):
     """Two-sided Boschloo test for fixed group sizes: p-values and rejection region (read-only)."""
-
-    n_control: int
-    n_treated: int
-    alpha: float
-    pvalues: FloatArray
-    reject: BoolArray
-
-    def rejection_probability(self, p_control: float, p_treated: float) -> float:
-        """Probability of landing in the rejection region: power under H1, size under H0."""
-        b0 = binom.pmf(np.arange(self.n_control + 1), self.n_control, p_control)
-        b1 = binom.pmf(np.arange(self.n_treated + 1), self.n_treated, p_treated)
-        return float(b0 @ (self.reject.astype(np.float64) @ b1))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-Python representation (nested lists)."""
-        return {
-            "n_control": self.n_control,
-            "n_treated": self.n_treated,
-            "alpha": self.alpha,
-            "pvalues": self.pvalues.tolist(),
-            "reject": self.reject.tolist(),
-        }
 
 
 def compute_boschloo_rejection_region(n_control: int, n_treated: int, alpha: float = 0.05) -> BoschlooRejectionRegion:

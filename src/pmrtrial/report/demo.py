@@ -1,18 +1,24 @@
 """``pmrtrial demo``: the end-to-end job on embedded defaults.
 
-Today: load and validate the BACHELOR protocol, screen the example candidates, score them, and
-write the outputs into a folder of the caller's choosing (never into the package).
+Load and validate the BACHELOR protocol, screen and score the example candidates, then build the
+synthetic twin, write its canonical datasets into ``OUT/data``, read them back and validate them,
+run the SAP and write the report into ``OUT/report``. Everything goes into a folder of the
+caller's choosing (never into the package).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pmrtrial.io import write_json_atomic, write_text_atomic
+from pmrtrial.io.datasets import write_datasets
 from pmrtrial.protocol import EligibilityResult, load_example_candidates, load_protocol, screen_candidate
 from pmrtrial.protocol.validate import validate_protocol
+from pmrtrial.report.pipeline import analyse_directory
+from pmrtrial.report.render import ReportFiles
 from pmrtrial.scores import classify_pmr_as_activity
 
 __all__ = ["DemoResult", "run_demo"]
@@ -26,6 +32,8 @@ class DemoResult:
     protocol_warnings: tuple[str, ...]
     screening: tuple[EligibilityResult, ...]
     files: tuple[Path, ...] = field(default_factory=tuple)
+    report: ReportFiles | None = None
+    analysis_note: str | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         """One summary row per candidate."""
@@ -46,8 +54,19 @@ class DemoResult:
         return out
 
 
-def run_demo(out_dir: str | Path = "pmrtrial-demo") -> DemoResult:
-    """Run the demo and write ``protocol.json``, ``screening.json`` and ``summary.md`` into ``out_dir``."""
+def run_demo(
+    out_dir: str | Path = "pmrtrial-demo",
+    *,
+    seed: int = 20250101,
+    formats: tuple[str, ...] = ("html", "pdf", "docx"),
+) -> DemoResult:
+    """Run the demo into ``out_dir``.
+
+    Writes ``protocol.json``, ``screening.json`` and ``summary.md``; then, when
+    :func:`pmrtrial.synth.generate_bachelor_twin` is available, ``data/`` (the synthetic twin's
+    canonical datasets, CSV) and ``report/`` (``report.html``, ``.pdf``, ``.docx``, ``results.json``),
+    produced by reading ``data/`` back through the same validation and analysis as real data.
+    """
     out = Path(out_dir)
     protocol = load_protocol("bachelor")
     warnings = tuple(str(i) for i in validate_protocol(protocol) if i.severity == "warning")
@@ -58,7 +77,29 @@ def run_demo(out_dir: str | Path = "pmrtrial-demo") -> DemoResult:
         write_json_atomic(out / "screening.json", [r.to_dict() for r in results]),
         write_text_atomic(out / "summary.md", _markdown(result)),
     ]
-    return DemoResult(out, protocol.id, protocol.version, warnings, results, tuple(files))
+    report: ReportFiles | None = None
+    note: str | None = None
+    try:
+        generate_bachelor_twin = importlib.import_module("pmrtrial.synth").generate_bachelor_twin
+    except (ImportError, AttributeError):
+        note = "synthetic twin not available in this installation (pmrtrial.synth); analysis skipped"
+    else:
+        twin = generate_bachelor_twin(seed=seed)
+        subjects = twin.subjects.copy()
+        subjects.attrs["synthetic"] = True
+        data_files = write_datasets(
+            out / "data",
+            subjects,
+            twin.visits,
+            twin.adverse_events,
+            protocol=protocol,
+            manifest={"synthetic": True, "description": f"BACHELOR synthetic twin, seed {seed}"},
+        )
+        files.extend(data_files)
+        report = analyse_directory(out / "data", protocol="bachelor", out_dir=out / "report", formats=formats).files
+    return DemoResult(
+        out, protocol.id, protocol.version, warnings, results, tuple(files), report=report, analysis_note=note
+    )
 
 
 def _markdown(result: DemoResult) -> str:

@@ -1,0 +1,281 @@
+"""Thin calls into :mod:`pmrtrial.stats` and :mod:`pmrtrial.design`, in one place.
+
+Each function returns a :class:`StatSummary`. When a library part is not installed, or the method
+cannot run on these data, the summary says "not available" and why; nothing is skipped silently.
+Exceptions of the stats layer (:class:`~pmrtrial.exceptions.PmrTrialError`) become unavailable
+summaries with the message as the reason; programming errors propagate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from pmrtrial.analysis.results import StatSummary
+from pmrtrial.exceptions import PmrTrialError
+
+__all__ = [
+    "BOSCHLOO_MAX_TABLES",
+    "boschloo",
+    "compare_published_mean_difference",
+    "fisher",
+    "gee",
+    "mean_difference_welch",
+    "rd_newcombe",
+    "rr_bayes",
+    "rr_katz",
+    "rr_score",
+    "sample_size",
+    "software_versions",
+]
+
+#: Boschloo's test enumerates every table with the observed margins' arm sizes; above this many
+#: tables ((n_t + 1) x (n_c + 1)) it is reported as not computed.
+BOSCHLOO_MAX_TABLES = 250_000
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number
+
+
+def _from_result(name: str, result: Any) -> StatSummary:
+    """Normalise an ``EstimateResult``/``TestResult`` of :mod:`pmrtrial.stats`."""
+    estimate = _num(getattr(result, "estimate", None))
+    details = dict(getattr(result, "details", {}) or {})
+    if hasattr(result, "statistic"):
+        details["statistic"] = _num(result.statistic)
+    available = not (estimate is not None and math.isnan(estimate))
+    return StatSummary(
+        name=name,
+        available=available,
+        estimate=estimate,
+        lo=_num(getattr(result, "lo", None)),
+        hi=_num(getattr(result, "hi", None)),
+        p=_num(getattr(result, "p", None)),
+        method=str(getattr(result, "method", "")),
+        converged=bool(getattr(result, "converged", True)),
+        warnings=tuple(getattr(result, "warnings", ())),
+        reason=None if available else "not estimable on these data",
+        details=details,
+    )
+
+
+def _unavailable(name: str, reason: str) -> StatSummary:
+    return StatSummary(name=name, available=False, reason=reason)
+
+
+def _call(
+    name: str, module: str, attr: str, convert: Callable[[Any], StatSummary], *args: Any, **kw: Any
+) -> StatSummary:
+    try:
+        mod = __import__(module, fromlist=[attr])
+        function = getattr(mod, attr)
+    except (ImportError, AttributeError):
+        return _unavailable(name, f"{module}.{attr} is not available in this installation")
+    try:
+        return convert(function(*args, **kw))
+    except PmrTrialError as exc:
+        return _unavailable(name, f"{type(exc).__name__}: {exc}")
+    except ArithmeticError as exc:
+        # A numerical failure inside a statistic must not abort the whole analysis; it is recorded and surfaced.
+        return _unavailable(name, f"numerical failure in {module}.{attr}: {type(exc).__name__}: {exc}")
+
+
+def _two_by_two(et: int, nt: int, ec: int, nc: int) -> dict[str, int]:
+    return {"n_treated": nt, "events_control": ec, "n_control": nc}
+
+
+def fisher(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Fisher's exact test, two-sided."""
+    return _call(
+        "fisher",
+        "pmrtrial.stats",
+        "fisher_exact_test",
+        lambda r: _from_result("fisher", r),
+        et,
+        **_two_by_two(et, nt, ec, nc),
+    )
+
+
+def boschloo(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Boschloo's exact unconditional test, two-sided (skipped above :data:`BOSCHLOO_MAX_TABLES`)."""
+    if (nt + 1) * (nc + 1) > BOSCHLOO_MAX_TABLES:
+        return _unavailable(
+            "boschloo",
+            f"not computed: {(nt + 1) * (nc + 1):,} tables exceed the enumeration limit of {BOSCHLOO_MAX_TABLES:,}",
+        )
+    return _call(
+        "boschloo",
+        "pmrtrial.stats",
+        "boschloo_exact_test",
+        lambda r: _from_result("boschloo", r),
+        et,
+        **_two_by_two(et, nt, ec, nc),
+    )
+
+
+def rr_katz(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Crude risk ratio with the Katz log CI."""
+    return _call(
+        "rr_crude",
+        "pmrtrial.stats",
+        "estimate_risk_ratio",
+        lambda r: _from_result("rr_crude", r),
+        et,
+        **_two_by_two(et, nt, ec, nc),
+    )
+
+
+def rr_score(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Crude risk ratio with the score CI."""
+    return _call(
+        "rr_score",
+        "pmrtrial.stats",
+        "estimate_risk_ratio_score_ci",
+        lambda r: _from_result("rr_score", r),
+        et,
+        **_two_by_two(et, nt, ec, nc),
+    )
+
+
+def rd_newcombe(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Risk difference with the Newcombe hybrid-score CI."""
+    return _call(
+        "rd",
+        "pmrtrial.stats",
+        "estimate_risk_difference",
+        lambda r: _from_result("rd", r),
+        et,
+        **_two_by_two(et, nt, ec, nc),
+    )
+
+
+def rr_bayes(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Bayesian risk ratio (independent Jeffreys Beta priors): posterior median and 95% CrI."""
+    return _call(
+        "rr_bayes",
+        "pmrtrial.stats",
+        "estimate_risk_ratio_bayes",
+        lambda r: _from_result("rr_bayes", r),
+        et,
+        **_two_by_two(et, nt, ec, nc),
+    )
+
+
+def mean_difference_welch(values_treated: np.ndarray[Any, Any], values_control: np.ndarray[Any, Any]) -> StatSummary:
+    """Mean difference (treated - control) with the Welch t CI and p."""
+    return _call(
+        "mean_difference",
+        "pmrtrial.stats",
+        "estimate_mean_difference",
+        lambda r: _from_result("mean_difference", r),
+        values_treated,
+        values_control,
+    )
+
+
+def _from_gee(result: Any) -> StatSummary:
+    lo, hi = result.ci
+    md_lo, md_hi = result.ci_md
+    return StatSummary(
+        name="rr_gee",
+        available=math.isfinite(float(result.rr)),
+        estimate=float(result.rr),
+        lo=float(lo),
+        hi=float(hi),
+        p=float(result.p),
+        method=str(result.method),
+        converged=bool(result.converged),
+        warnings=tuple(result.warnings),
+        details={
+            "log_rr": float(result.log_rr),
+            "se_robust": float(result.se_robust),
+            "se_mancl_derouen": float(result.se_mancl_derouen),
+            "ci_mancl_derouen": [float(md_lo), float(md_hi)],
+            "p_mancl_derouen": float(getattr(result, "p_md", math.nan)),
+            "fallback_used": bool(result.fallback_used),
+            "fallback_reason": getattr(result, "fallback_reason", None),
+            "rho": float(getattr(result, "rho", math.nan)),
+            "n_obs": int(getattr(result, "n_obs", 0)),
+            "n_clusters": int(getattr(result, "n_clusters", 0)),
+            "moments": str(getattr(result, "moments", "")),
+        },
+    )
+
+
+def gee(y: np.ndarray[Any, Any], treatment: np.ndarray[Any, Any], cluster: np.ndarray[Any, Any]) -> StatSummary:
+    """Adjusted risk ratio: log-binomial GEE, exchangeable within centre, geepack moments, with the
+    explicit modified-Poisson fallback of :func:`pmrtrial.stats.gee.fit_risk_ratio_gee`."""
+    return _call(
+        "rr_gee", "pmrtrial.stats.gee", "fit_risk_ratio_gee", _from_gee, y, treatment, cluster, moments="geepack"
+    )
+
+
+def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Welch vs pooled t recomputed from one published row; None when the stats layer is missing."""
+    try:
+        from pmrtrial.stats import compare_with_published
+    except ImportError:
+        return None
+    try:
+        result = compare_with_published(**row)
+    except PmrTrialError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    out: Mapping[str, Any] = result.to_dict()
+    return out
+
+
+def sample_size(p_control: float, p_treated: float, alpha: float, power: float) -> Mapping[str, Any]:
+    """Sample size by every method of :mod:`pmrtrial.design`, or a "not available" entry."""
+    try:
+        from pmrtrial.design.sample_size import METHODS, find_sample_size_all
+    except ImportError:
+        return {"available": False, "reason": "pmrtrial.design (find_sample_size_all) is not available"}
+    # Boschloo power needs seconds of enumeration per n; it belongs to `pmrtrial design`, not to every analysis.
+    methods = tuple(m for m in METHODS if m != "boschloo")
+    try:
+        results = find_sample_size_all(p_control, p_treated, alpha=alpha, power=power, methods=methods)
+    except PmrTrialError as exc:
+        return {"available": False, "reason": f"{type(exc).__name__}: {exc}"}
+    rows = []
+    for r in results:
+        d = r.to_dict()
+        d.pop("curve", None)
+        rows.append(d)
+    return {
+        "available": True,
+        "methods": rows,
+        "note": "Boschloo power is omitted here (slow enumeration); run `pmrtrial design` for it.",
+    }
+
+
+def software_versions() -> Mapping[str, str]:
+    """Versions of the numerical stack (from :mod:`pmrtrial.stats` when present)."""
+    try:
+        from pmrtrial.stats import software_versions as versions
+
+        return dict(versions())
+    except ImportError:
+        import platform
+
+        import pandas
+        import scipy
+
+        import pmrtrial
+
+        return {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "pandas": pandas.__version__,
+            "pmrtrial": pmrtrial.__version__,
+        }

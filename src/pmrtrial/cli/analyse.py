@@ -1,0 +1,60 @@
+"""``pmrtrial analyse DATA_DIR --protocol bachelor --out OUT_DIR``: SAP and report from canonical datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from pmrtrial.cli._render import console
+from pmrtrial.report.pipeline import STEPS, analyse_directory
+
+__all__ = ["analyse", "app"]
+
+
+def analyse(
+    data_dir: Annotated[
+        Path, typer.Argument(help="Folder with subjects, visits and adverse_events (.csv or .parquet).")
+    ],
+    protocol: Annotated[
+        str, typer.Option("--protocol", help="Bundled protocol name or protocol YAML file.")
+    ] = "bachelor",
+    out: Annotated[Path, typer.Option("--out", help="Folder for results.json and the reports.")] = Path(
+        "pmrtrial-report"
+    ),
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip report.pdf (the slowest format).")] = False,
+) -> None:
+    """Validate the datasets, run the protocol's analysis plan and write report.html/.pdf/.docx and results.json."""
+    formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("starting", total=len(STEPS))
+
+        def on_step(name: str) -> None:
+            progress.update(task, description=name, advance=0 if name == STEPS[0] else 1)
+
+        run = analyse_directory(data_dir, protocol=protocol, out_dir=out, formats=formats, on_step=on_step)
+        progress.update(task, description="done", completed=len(STEPS))
+    result, files = run.result, run.files
+    primary = result.primary
+    t, c = primary.treated_arm, primary.control_arm
+    rt, rc = primary.responders[t], primary.responders[c]
+    if result.synthetic:
+        console.print("[bold red]SYNTHETIC — not trial data[/]")
+    console.print(
+        f"Primary ({primary.visit}): {t} {rt['events']}/{rt['n']} vs {c} {rc['events']}/{rc['n']}; "
+        f"Fisher p = {primary.fisher.p if primary.fisher.p is not None else 'n/a'}"
+    )
+    if result.warnings:
+        console.print(f"[yellow]{len(result.warnings)} warning(s)[/] (see 'Methods and warnings' in the report)")
+    if files.flags:
+        console.print(f"[yellow]{len(files.flags)} cell(s) differ from the published values[/]")
+    console.print(f"Report written to [bold]{files.out_dir.resolve()}[/bold]:")
+    for path in (files.html, files.pdf, files.docx, files.json):
+        if path is not None:
+            console.print(f"  {path.name}")
+
+
+app = typer.Typer(help="Analyse canonical datasets with a protocol's SAP.", no_args_is_help=True)
+app.command("analyse")(analyse)

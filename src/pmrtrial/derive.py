@@ -1,0 +1,448 @@
+"""Derivations on the canonical ``visits`` dataset (admiral naming: ``derive_var_*`` adds one column).
+
+Every ``derive_*`` function takes a DataFrame and returns a *new* DataFrame with the column(s)
+added, in the input's row order (inputs are never modified or re-sorted). Arithmetic comes from
+:mod:`pmrtrial.scores` and :mod:`pmrtrial.units`; nothing is computed row by row in Python, so a
+million visit rows take about a second.
+
+Three-valued results (response flags, endpoint flags, flare) use pandas' nullable ``boolean``
+dtype: ``True``, ``False`` or ``<NA>`` when the value cannot be decided from the data.
+
+:func:`derive_visit_variables` runs them all from a :class:`~pmrtrial.protocol.Protocol`: it
+adds every derived variable whose inputs are present, then one flag column ``ep_<endpoint id>``
+per binary endpoint, evaluated with :func:`compute_predicate` (the vectorised form of
+:func:`pmrtrial.protocol.evaluate_predicate`). Nothing is hard-coded to BACHELOR names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pmrtrial._validate import FloatArray
+from pmrtrial.exceptions import MissingColumnError
+from pmrtrial.protocol import Endpoint, Predicate, Protocol
+from pmrtrial.scores import classify_response_state, compute_crp_pmr_as, compute_esr_pmr_as, detect_flare
+from pmrtrial.units import crp_mg_dl_from_mg_l
+
+__all__ = [
+    "DerivedVisits",
+    "compute_predicate",
+    "derive_var_crp_mg_dl",
+    "derive_var_crp_pmr_as",
+    "derive_var_cumulative_gc_step",
+    "derive_var_cumulative_gc_trapezoid",
+    "derive_var_endpoint",
+    "derive_var_esr_pmr_as",
+    "derive_var_flare",
+    "derive_var_on_oral_gc",
+    "derive_var_response_state",
+    "derive_var_upper_limb_elevation_above_90",
+    "derive_vars_change_from_baseline",
+    "derive_visit_variables",
+    "endpoint_column",
+]
+
+#: Numeric comparisons happen after rounding to this many decimals (as in :mod:`pmrtrial.scores`),
+#: so that a score computed as 9.9999999999 or 10.0000000001 compares as 10.
+_ROUND_DECIMALS = 6
+
+
+def _require(visits: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in visits.columns]
+    if missing:
+        raise MissingColumnError(
+            f"Cannot derive {what}: column(s) {', '.join(missing)} absent from the visits dataset."
+        )
+
+
+def _as_float(series: pd.Series) -> FloatArray:
+    if isinstance(series.dtype, pd.BooleanDtype):
+        return np.asarray(series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan))
+    return np.asarray(pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+def _tri_to_boolean(values: FloatArray, index: pd.Index) -> pd.Series:
+    out = pd.array(values == 1.0, dtype="boolean")
+    out[np.isnan(values)] = pd.NA
+    return pd.Series(out, index=index)
+
+
+# -- predicates ----------------------------------------------------------------------------------
+
+
+def _column_values(data: pd.DataFrame | Mapping[str, Any], var: str, n: int) -> tuple[np.ndarray[Any, Any], bool]:
+    """(values, is_numeric) for ``var``; an absent variable is all missing."""
+    if var not in data:
+        return np.full(n, np.nan), True
+    raw = data[var]
+    series = raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw))
+    if isinstance(series.dtype, pd.BooleanDtype) or series.dtype == bool:
+        return _as_float(series.astype("boolean")), True
+    if series.dtype.kind in "fiu":
+        return series.to_numpy(dtype=np.float64), True
+    return series.to_numpy(dtype=object), False
+
+
+def _compare(values: np.ndarray[Any, Any], numeric: bool, op: str, constant: Any) -> FloatArray:
+    if numeric:
+        x = np.round(values.astype(np.float64), _ROUND_DECIMALS)
+        missing = np.isnan(x)
+        if op in ("in", "not_in"):
+            members = [float(c) for c in constant]
+            hit = np.isin(x, members)
+            res = hit if op == "in" else ~hit
+        else:
+            c = float(constant) if not isinstance(constant, bool) else (1.0 if constant else 0.0)
+            c = round(c, _ROUND_DECIMALS)
+            res = {
+                "eq": x == c,
+                "ne": x != c,
+                "lt": x < c,
+                "le": x <= c,
+                "gt": x > c,
+                "ge": x >= c,
+            }[op]
+    else:
+        series = pd.Series(values, dtype=object)
+        missing = series.isna().to_numpy()
+        if op == "in":
+            res = series.isin(list(constant)).to_numpy()
+        elif op == "not_in":
+            res = ~series.isin(list(constant)).to_numpy()
+        elif op == "eq":
+            res = (series == constant).to_numpy()
+        elif op == "ne":
+            res = (series != constant).to_numpy()
+        else:
+            raise ValueError(f"Operator {op!r} needs a numeric variable.")
+    return np.where(missing, np.nan, res.astype(np.float64))
+
+
+def compute_predicate(predicate: Predicate, data: pd.DataFrame | Mapping[str, Any]) -> FloatArray:
+    """Evaluate a protocol predicate on every row at once (Kleene three-valued logic).
+
+    The vectorised equivalent of :func:`pmrtrial.protocol.evaluate_predicate`: it gives the same
+    answer row by row, except that numbers are rounded to 6 decimals before comparison (as the
+    scores do), so floating-point noise never moves a value across a cut-off.
+
+    Parameters
+    ----------
+    predicate : Predicate
+        From the protocol (for example an endpoint's ``definition``).
+    data : DataFrame or mapping of column name to array
+        Variables; a variable absent from ``data`` is missing in every row. Boolean columns
+        compare with ``true``/``false`` constants.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        1.0 (true), 0.0 (false) or NaN (undecided because an input is missing).
+    """
+    n = len(data) if isinstance(data, pd.DataFrame) else len(next(iter(data.values()), []))
+    if predicate.compare is not None:
+        values, numeric = _column_values(data, predicate.compare.var, n)
+        return _compare(values, numeric, predicate.compare.op, predicate.compare.value)
+    if predicate.not_ is not None:
+        inner = compute_predicate(predicate.not_, data)
+        return np.where(np.isnan(inner), np.nan, 1.0 - inner)
+    children = [
+        compute_predicate(p, data) for p in (predicate.all if predicate.all is not None else predicate.any or ())
+    ]
+    if not children:
+        return np.full(n, 1.0 if predicate.all is not None else 0.0)
+    stacked = np.vstack(children)
+    if predicate.all is not None:
+        any_false = (stacked == 0.0).any(axis=0)
+        any_nan = np.isnan(stacked).any(axis=0)
+        return np.where(any_false, 0.0, np.where(any_nan, np.nan, 1.0))
+    any_true = (stacked == 1.0).any(axis=0)
+    any_nan = np.isnan(stacked).any(axis=0)
+    return np.where(any_true, 1.0, np.where(any_nan, np.nan, 0.0))
+
+
+# -- one variable each -----------------------------------------------------------------------------
+
+
+def derive_var_crp_mg_dl(visits: pd.DataFrame) -> pd.DataFrame:
+    """Add ``crp_mg_dl`` = ``crp_mg_l`` / 10 (:func:`pmrtrial.units.crp_mg_dl_from_mg_l`)."""
+    _require(visits, ["crp_mg_l"], "crp_mg_dl")
+    out = visits.copy()
+    out["crp_mg_dl"] = crp_mg_dl_from_mg_l(_as_float(visits["crp_mg_l"]))
+    return out
+
+
+def _clinical_inputs(visits: pd.DataFrame, patient_vas: str) -> dict[str, FloatArray]:
+    return {
+        "pain_vas": _as_float(visits[patient_vas]),
+        "physician_global_vas": _as_float(visits["physician_global_vas"]),
+        "morning_stiffness_min": _as_float(visits["morning_stiffness_min"]),
+        "upper_limb_elevation": _as_float(visits["upper_limb_elevation"]),
+    }
+
+
+_CLINICAL = ["physician_global_vas", "morning_stiffness_min", "upper_limb_elevation"]
+
+
+def derive_var_crp_pmr_as(visits: pd.DataFrame, *, patient_vas: str = "pain_vas") -> pd.DataFrame:
+    """Add ``crp_pmr_as`` (:func:`pmrtrial.scores.compute_crp_pmr_as`) from ``crp_mg_l``.
+
+    ``patient_vas`` names the VAS that enters the score as VASp: the protocol's
+    ``parameters.pmr_as_patient_vas`` (BACHELOR: ``pain_vas``).
+    """
+    _require(visits, ["crp_mg_l", patient_vas, *_CLINICAL], "crp_pmr_as")
+    out = visits.copy()
+    out["crp_pmr_as"] = compute_crp_pmr_as(
+        crp_mg_l=_as_float(visits["crp_mg_l"]), **_clinical_inputs(visits, patient_vas)
+    )
+    return out
+
+
+def derive_var_esr_pmr_as(visits: pd.DataFrame, *, patient_vas: str = "pain_vas") -> pd.DataFrame:
+    """Add ``esr_pmr_as`` (:func:`pmrtrial.scores.compute_esr_pmr_as`) from ``esr_mm_h``."""
+    _require(visits, ["esr_mm_h", patient_vas, *_CLINICAL], "esr_pmr_as")
+    out = visits.copy()
+    out["esr_pmr_as"] = compute_esr_pmr_as(
+        esr_mm_h=_as_float(visits["esr_mm_h"]), **_clinical_inputs(visits, patient_vas)
+    )
+    return out
+
+
+def derive_var_on_oral_gc(visits: pd.DataFrame) -> pd.DataFrame:
+    """Add ``on_oral_gc``: True when ``oral_gc_mg_day`` > 0, False when 0, <NA> when missing.
+
+    Shoulder injections are not oral glucocorticoid and are not recorded in this column.
+    """
+    _require(visits, ["oral_gc_mg_day"], "on_oral_gc")
+    dose = _as_float(visits["oral_gc_mg_day"])
+    out = visits.copy()
+    out["on_oral_gc"] = _tri_to_boolean(np.where(np.isnan(dose), np.nan, (dose > 0).astype(float)), visits.index)
+    return out
+
+
+def derive_var_upper_limb_elevation_above_90(visits: pd.DataFrame) -> pd.DataFrame:
+    """Add ``upper_limb_elevation_above_90``: EUL = 0 (elevation above 90°), <NA> when missing."""
+    _require(visits, ["upper_limb_elevation"], "upper_limb_elevation_above_90")
+    eul = _as_float(visits["upper_limb_elevation"])
+    out = visits.copy()
+    out["upper_limb_elevation_above_90"] = _tri_to_boolean(
+        np.where(np.isnan(eul), np.nan, (eul == 0).astype(float)), visits.index
+    )
+    return out
+
+
+def derive_var_response_state(visits: pd.DataFrame) -> pd.DataFrame:
+    """Add ``response_state``: the four-state class (:func:`pmrtrial.scores.classify_response_state`).
+
+    One of ``le10_no_gc``, ``le10_gc``, ``gt10_no_gc``, ``gt10_gc`` or ``missing``. Needs
+    ``crp_pmr_as`` and ``on_oral_gc`` (derive them first).
+    """
+    _require(visits, ["crp_pmr_as", "on_oral_gc"], "response_state")
+    out = visits.copy()
+    out["response_state"] = classify_response_state(
+        _as_float(visits["crp_pmr_as"]), on_oral_gc=_as_float(visits["on_oral_gc"])
+    )
+    return out
+
+
+def _baseline_values(visits: pd.DataFrame, variable: str, baseline_week: float) -> FloatArray:
+    at_base = visits.loc[visits["week"] == baseline_week, ["subject_id", variable]]
+    lookup = pd.Series(_as_float(at_base[variable]), index=at_base["subject_id"].to_numpy())
+    lookup = lookup[~lookup.index.duplicated()]
+    return np.asarray(visits["subject_id"].map(lookup).to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+def derive_vars_change_from_baseline(
+    visits: pd.DataFrame, variables: Iterable[str], *, baseline_week: float = 0.0
+) -> pd.DataFrame:
+    """Add ``baseline_<var>`` and ``change_<var>`` (= value - baseline) for each variable.
+
+    The baseline is the participant's value at ``baseline_week`` (the protocol's baseline visit);
+    without it both columns are NaN. The baseline row itself gets a change of 0.
+    """
+    variables = list(variables)
+    _require(visits, ["subject_id", "week", *variables], "change from baseline")
+    out = visits.copy()
+    for var in variables:
+        base = _baseline_values(visits, var, baseline_week)
+        out[f"baseline_{var}"] = base
+        out[f"change_{var}"] = _as_float(visits[var]) - base
+    return out
+
+
+def derive_var_flare(visits: pd.DataFrame, *, baseline_week: float = 0.0) -> pd.DataFrame:
+    """Add ``flare`` (three-valued) and ``flare_rule`` against the baseline CRP PMR-AS.
+
+    Dejaco 2011 rules via :func:`pmrtrial.scores.detect_flare`: CRP PMR-AS > 9.35, or an increase
+    > 6.6 over the participant's baseline (visit at ``baseline_week``). ``flare_rule`` is
+    ``"absolute"``, ``"change"``, ``"both"``, ``"none"`` or ``None`` (undecided). Baseline rows
+    themselves are evaluated like any other (the change is 0 there).
+    """
+    _require(visits, ["subject_id", "week", "crp_pmr_as"], "flare")
+    score = _as_float(visits["crp_pmr_as"])
+    base = _baseline_values(visits, "crp_pmr_as", baseline_week)
+    result = detect_flare(score, reference_score=base)
+    is_flare = pd.array(result.is_flare, dtype="boolean")
+    by_abs = np.asarray(pd.array(result.by_absolute, dtype="boolean").fillna(False))
+    by_chg = np.asarray(pd.array(result.by_change, dtype="boolean").fillna(False))
+    rule = np.where(by_abs & by_chg, "both", np.where(by_abs, "absolute", np.where(by_chg, "change", "none")))
+    rule_obj = rule.astype(object)
+    rule_obj[np.asarray(pd.isna(is_flare))] = None
+    out = visits.copy()
+    out["flare"] = pd.Series(is_flare, index=visits.index)
+    out["flare_rule"] = rule_obj
+    return out
+
+
+def _ordered(visits: pd.DataFrame) -> np.ndarray[Any, Any]:
+    return np.lexsort((visits["week"].to_numpy(dtype=np.float64), visits["subject_id"].astype(str).to_numpy()))
+
+
+def _cumulative_gc(visits: pd.DataFrame, trapezoid: bool) -> FloatArray:
+    _require(visits, ["subject_id", "week", "oral_gc_mg_day"], "cumulative oral glucocorticoid")
+    order = _ordered(visits)
+    subj = visits["subject_id"].astype(str).to_numpy()[order]
+    week = visits["week"].to_numpy(dtype=np.float64)[order]
+    dose = _as_float(visits["oral_gc_mg_day"])[order]
+    n = len(order)
+    same_next = np.zeros(n, dtype=bool)
+    same_next[:-1] = subj[:-1] == subj[1:]
+    next_week = np.empty(n)
+    next_week[:-1] = week[1:]
+    next_dose = np.empty(n)
+    next_dose[:-1] = dose[1:]
+    days = np.where(same_next, (np.where(same_next, next_week, week) - week) * 7.0, 0.0)
+    rate = (dose + np.where(same_next, next_dose, dose)) / 2.0 if trapezoid else dose
+    contribution = np.where(same_next, rate * days, 0.0)  # interval from this visit to the next one
+    bad = np.where(same_next, np.isnan(contribution), False)
+    filled = np.where(bad, 0.0, contribution)
+    # cumulative dose at a visit = sum of the contributions of the earlier intervals of that subject
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = subj[1:] != subj[:-1]
+    group = np.cumsum(starts) - 1
+    total = np.cumsum(filled)
+    nbad = np.cumsum(bad.astype(np.int64))
+    first_index = np.flatnonzero(starts)[group]
+    before_total = total - filled  # exclusive prefix sum over the whole array
+    before_bad = nbad - bad
+    base_total = before_total[first_index]
+    base_bad = before_bad[first_index]
+    cum = before_total - base_total
+    cum = np.where(before_bad - base_bad > 0, np.nan, cum)
+    result = np.empty(n)
+    result[order] = cum
+    return result
+
+
+def derive_var_cumulative_gc_step(visits: pd.DataFrame) -> pd.DataFrame:
+    """Add ``cumulative_gc_mg``: oral glucocorticoid taken since the first visit, by the step rule.
+
+    Integration rule (step function): the daily dose recorded at a visit is assumed to be taken
+    every day from that visit until the participant's next recorded visit, i.e. over
+    ``7 x (week_next - week)`` days. The cumulative dose at a visit is the sum over the earlier
+    intervals, so it excludes the dose recorded at that visit. A missed visit extends the previous
+    interval; a missing dose makes the cumulative dose missing from the next visit on.
+    Prednisone-equivalent mg (convert other glucocorticoids with
+    :func:`pmrtrial.units.prednisone_equivalent_mg` before).
+    """
+    out = visits.copy()
+    out["cumulative_gc_mg"] = _cumulative_gc(visits, trapezoid=False)
+    return out
+
+
+def derive_var_cumulative_gc_trapezoid(visits: pd.DataFrame) -> pd.DataFrame:
+    """Add ``cumulative_gc_mg`` by the trapezoid rule (the alternative to the step rule).
+
+    Over each interval between consecutive recorded visits the daily dose is taken to change
+    linearly from the dose recorded at the first visit to that at the second, so the interval
+    contributes ``(dose_k + dose_k+1) / 2 x 7 x (week_k+1 - week_k)`` mg. Otherwise as
+    :func:`derive_var_cumulative_gc_step`.
+    """
+    out = visits.copy()
+    out["cumulative_gc_mg"] = _cumulative_gc(visits, trapezoid=True)
+    return out
+
+
+def endpoint_column(endpoint: Endpoint) -> str:
+    """Name of the flag column of a binary endpoint: ``ep_<endpoint id>``."""
+    return f"ep_{endpoint.id}"
+
+
+def derive_var_endpoint(visits: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
+    """Add ``ep_<id>``: the endpoint's definition evaluated on every row (three-valued ``boolean``).
+
+    The flag is evaluated on all rows; the analysis selects the endpoint's visits.
+    """
+    if endpoint.definition is None:
+        raise ValueError(f"Endpoint {endpoint.id!r} has no definition (type {endpoint.type}).")
+    out = visits.copy()
+    out[endpoint_column(endpoint)] = _tri_to_boolean(compute_predicate(endpoint.definition, visits), visits.index)
+    return out
+
+
+# -- everything from the protocol ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DerivedVisits:
+    """The visits dataset with every derivable column, and what could not be derived.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Visits plus derived columns (input row order).
+    not_derived : Mapping[str, str]
+        Derived variable -> reason (the input columns that were absent).
+    baseline_week : float
+        Week of the protocol's baseline visit (reference for change and flare).
+    cumulative_gc_rule : str
+        Integration rule used for ``cumulative_gc_mg``.
+    """
+
+    data: pd.DataFrame
+    not_derived: Mapping[str, str] = field(default_factory=dict)
+    baseline_week: float = 0.0
+    cumulative_gc_rule: str = "step"
+
+
+def derive_visit_variables(visits: pd.DataFrame, protocol: Protocol) -> DerivedVisits:
+    """Add every derived visit variable the data allow, then a flag per binary endpoint.
+
+    Derived, in order: ``crp_mg_dl``, ``crp_pmr_as``, ``esr_pmr_as`` (VASp is the protocol's
+    ``parameters.pmr_as_patient_vas``), ``on_oral_gc``, ``upper_limb_elevation_above_90``,
+    ``response_state``, ``baseline_crp_pmr_as``/``change_crp_pmr_as``, ``flare``/``flare_rule``,
+    ``cumulative_gc_mg`` (step rule), and ``ep_<id>`` for each binary endpoint. A variable whose
+    inputs are absent is listed in ``not_derived`` with the reason instead.
+    """
+    patient_vas = protocol.parameters.pmr_as_patient_vas
+    base_visits = [v for v in protocol.visits if v.phase == "baseline"]
+    baseline_week = float(base_visits[0].week) if base_visits else 0.0
+    steps: list[tuple[str, Any]] = [
+        ("crp_mg_dl", derive_var_crp_mg_dl),
+        ("crp_pmr_as", lambda d: derive_var_crp_pmr_as(d, patient_vas=patient_vas)),
+        ("esr_pmr_as", lambda d: derive_var_esr_pmr_as(d, patient_vas=patient_vas)),
+        ("on_oral_gc", derive_var_on_oral_gc),
+        ("upper_limb_elevation_above_90", derive_var_upper_limb_elevation_above_90),
+        ("response_state", derive_var_response_state),
+        (
+            "change_crp_pmr_as",
+            lambda d: derive_vars_change_from_baseline(d, ["crp_pmr_as"], baseline_week=baseline_week),
+        ),
+        ("flare", lambda d: derive_var_flare(d, baseline_week=baseline_week)),
+        ("cumulative_gc_mg", derive_var_cumulative_gc_step),
+    ]
+    data = visits
+    not_derived: dict[str, str] = {}
+    for name, step in steps:
+        try:
+            data = step(data)
+        except MissingColumnError as exc:
+            not_derived[name] = str(exc)
+    for endpoint in protocol.endpoints:
+        if endpoint.type == "binary" and endpoint.definition is not None:
+            data = derive_var_endpoint(data, endpoint)
+    return DerivedVisits(data=data, not_derived=not_derived, baseline_week=baseline_week)

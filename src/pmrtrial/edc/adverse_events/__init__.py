@@ -1,0 +1,1 @@
+"""EDC app: adverse_events."""

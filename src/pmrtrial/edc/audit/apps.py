@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "pmrtrial.edc.audit"
+    label = "edc_audit"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,77 @@
+"""Where the EDC keeps its data, and how a database URL becomes Django settings (no Django import)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+__all__ = ["data_dir", "database_settings", "default_db_path", "secret_key"]
+
+
+def data_dir() -> Path:
+    """``$PMRTRIAL_HOME`` or ``$XDG_DATA_HOME/pmrtrial`` (default ``~/.local/share/pmrtrial``)."""
+    if os.environ.get("PMRTRIAL_HOME"):
+        return Path(os.environ["PMRTRIAL_HOME"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "pmrtrial"
+
+
+def default_db_path() -> Path:
+    """The embedded SQLite database: ``PMRTRIAL_EDC_DB`` or ``<data_dir>/edc.sqlite3``."""
+    if os.environ.get("PMRTRIAL_EDC_DB"):
+        return Path(os.environ["PMRTRIAL_EDC_DB"])
+    return data_dir() / "edc.sqlite3"
+
+
+def database_settings(url: str | None = None) -> dict[str, Any]:
+    """Django ``DATABASES["default"]`` for ``url`` (``postgresql://...``) or the SQLite default."""
+    url = url if url is not None else os.environ.get("DATABASE_URL", "")
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+            raise ValueError(f"Invalid DATABASE_URL scheme. Expected postgresql://. Got {parsed.scheme!r}.")
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")),
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "OPTIONS": options,
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "ATOMIC_REQUESTS": False,
+        }
+    path = default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        # BEGIN IMMEDIATE: writers queue instead of failing with "database is locked" on upgrade.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+    }
+
+
+def secret_key() -> str:
+    """``PMRTRIAL_EDC_SECRET_KEY``, else a key kept in ``<data_dir>/secret_key`` (created 0600 once)."""
+    if os.environ.get("PMRTRIAL_EDC_SECRET_KEY"):
+        return os.environ["PMRTRIAL_EDC_SECRET_KEY"]
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker created it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "pmrtrial.edc.consent"
+    label = "edc_consent"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,275 @@
+"""The eCRF field definitions (plain data: no Django), keyed by the protocol's form names.
+
+A visit's forms come from ``Protocol.visits[i].forms``; ``eligibility`` and ``consent`` are
+workflows (screening, consent) rather than CRFs. Labels are English msgids translated by the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pmrtrial.edc.adverse_events.meddra import MEDDRA_SOCS
+from pmrtrial.scores import haq_item_keys, sf36_item_keys
+
+__all__ = ["FORMS", "WORKFLOW_FORMS", "FieldDef", "FormSpec", "get_form_spec"]
+
+FieldType = Literal["number", "integer", "choice", "bool", "date", "text"]
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    type: FieldType
+    label: str
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[tuple[Any, str], ...] = ()
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    name: str
+    title: str
+    fields: tuple[FieldDef, ...]
+    participant_level: bool = False  # not tied to one visit (end of study, adverse events)
+    scored: tuple[str, ...] = field(default=())
+
+    def get_field(self, name: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _n(name: str, label: str, lo: float, hi: float, unit: str = "", required: bool = False) -> FieldDef:
+    return FieldDef(name, "number", label, required, lo, hi, unit=unit)
+
+
+def _i(name: str, label: str, lo: float, hi: float, unit: str = "", required: bool = False) -> FieldDef:
+    return FieldDef(name, "integer", label, required, lo, hi, unit=unit)
+
+
+def _codes(lo: int, hi: int) -> tuple[tuple[Any, str], ...]:
+    return tuple((k, str(k)) for k in range(lo, hi + 1))
+
+
+_YES_NO = "bool"
+_SF36_CODES = {
+    "q1": 5,
+    "q2": 5,
+    "q6": 5,
+    "q7": 6,
+    "q8": 5,
+    "q10": 5,
+    **{f"q3{c}": 3 for c in "abcdefghij"},
+    **{f"q4{c}": 2 for c in "abcd"},
+    **{f"q5{c}": 2 for c in "abc"},
+    **{f"q9{c}": 6 for c in "abcdefghi"},
+    **{f"q11{c}": 5 for c in "abcd"},
+}
+
+
+def _haq_fields() -> tuple[FieldDef, ...]:
+    out = []
+    for key in haq_item_keys():
+        if key.endswith(("_aid", "_help")):
+            out.append(FieldDef(key, "bool", key.replace("_", " ")))
+        else:
+            out.append(FieldDef(key, "choice", key.replace("_", " "), choices=_codes(0, 3)))
+    return tuple(out)
+
+
+FORMS: dict[str, FormSpec] = {
+    spec.name: spec
+    for spec in (
+        FormSpec("visit_info", "Visit", (FieldDef("visit_date", "date", "Visit date", True),)),
+        FormSpec(
+            "pmr_as",
+            "PMR activity score",
+            (
+                _n("pain_vas", "Patient's pain VAS", 0, 10, "0-10", True),
+                _n("patient_global_vas", "Patient's global (disease activity) VAS", 0, 10, "0-10"),
+                _n("fatigue_vas", "Fatigue VAS", 0, 10, "0-10"),
+                _n("physician_global_vas", "Physician's global VAS", 0, 10, "0-10", True),
+                _i("morning_stiffness_min", "Morning stiffness", 0, 1440, "min", True),
+                FieldDef(
+                    "upper_limb_elevation",
+                    "choice",
+                    "Upper-limb elevation (EUL)",
+                    True,
+                    choices=((0, "0: above 90°"), (1, "1: up to 90°"), (2, "2: below 90°"), (3, "3: none")),
+                ),
+            ),
+            scored=("clin_pmr_as", "crp_pmr_as", "esr_pmr_as", "crp_pmr_as_activity"),
+        ),
+        FormSpec(
+            "labs",
+            "Laboratory",
+            (
+                FieldDef("sample_date", "date", "Sample date"),
+                _n("crp_value", "CRP", 0, 1000, required=True),
+                FieldDef("crp_unit", "choice", "CRP unit", True, choices=(("mg/L", "mg/L"), ("mg/dL", "mg/dL"))),
+                _n("esr_mm_h", "ESR", 0, 200, "mm/h"),
+            ),
+        ),
+        FormSpec(
+            "oral_gc",
+            "Oral glucocorticoid",
+            (
+                FieldDef("on_oral_gc", "bool", "On oral glucocorticoid", True),
+                _n("prednisone_mg_day", "Prednisone dose", 0, 100, "mg/day"),
+                FieldDef("rescue_start", "date", "Rescue start date"),
+                FieldDef("rescue_stop", "date", "Rescue stop date"),
+            ),
+        ),
+        FormSpec(
+            "injections",
+            "Shoulder injections",
+            (
+                FieldDef("injection_given", "bool", "Shoulder injection given", True),
+                _n("injection_week", "Week of the injection", 0, 60),
+                FieldDef("injection_date", "date", "Injection date"),
+                FieldDef(
+                    "agent",
+                    "choice",
+                    "Agent",
+                    choices=(
+                        ("betamethasone 7 mg", "betamethasone 7 mg"),
+                        ("cortivazol 3.75 mg", "cortivazol 3.75 mg"),
+                    ),
+                ),
+                FieldDef("side", "choice", "Side", choices=(("left", "left"), ("right", "right"), ("both", "both"))),
+            ),
+        ),
+        FormSpec(
+            "study_drug",
+            "Study drug",
+            (
+                FieldDef("kit_code", "text", "Kit code dispensed", True),
+                _i("tablets_dispensed", "Tablets dispensed", 0, 500),
+                _i("tablets_returned", "Tablets returned", 0, 500),
+                _n("adherence_pct", "Adherence", 0, 100, "%"),
+            ),
+        ),
+        FormSpec(
+            "demographics",
+            "Demographics",
+            (_n("height_cm", "Height", 100, 230, "cm", True), _n("weight_kg", "Weight", 25, 250, "kg", True)),
+            scored=("bmi",),
+        ),
+        FormSpec(
+            "ultrasound",
+            "Ultrasound",
+            (
+                FieldDef("synovitis", "bool", "Shoulder or hip synovitis/bursitis", True),
+                FieldDef("tenosynovitis", "bool", "Biceps tenosynovitis"),
+            ),
+        ),
+        FormSpec("haq_di", "HAQ-DI", _haq_fields(), scored=("haq_di",)),
+        FormSpec(
+            "eq5d",
+            "EQ-5D",
+            (
+                *(FieldDef(d.lower(), "choice", d, True, choices=_codes(1, 3)) for d in ("MO", "SC", "UA", "PD", "AD")),
+                _i("vas", "EQ VAS", 0, 100),
+            ),
+            scored=("eq5d_index",),
+        ),
+        FormSpec(
+            "sf36",
+            "SF-36",
+            tuple(FieldDef(k, "choice", k.upper(), choices=_codes(1, _SF36_CODES[k])) for k in sf36_item_keys()),
+            scored=("sf36_pcs", "sf36_mcs"),
+        ),
+        FormSpec(
+            "adverse_event",
+            "Adverse event",
+            (
+                FieldDef(
+                    "soc", "choice", "System organ class (MedDRA)", True, choices=tuple((s, s) for s in MEDDRA_SOCS)
+                ),
+                FieldDef("term", "text", "Term", True),
+                FieldDef("serious", "bool", "Serious", True),
+                FieldDef(
+                    "serious_criterion",
+                    "choice",
+                    "Seriousness criterion",
+                    choices=(
+                        ("death", "results in death"),
+                        ("life_threatening", "life-threatening"),
+                        ("hospitalisation", "hospitalisation or prolongation"),
+                        ("disability", "persistent disability"),
+                        ("congenital_anomaly", "congenital anomaly"),
+                        ("important_medical_event", "important medical event"),
+                    ),
+                ),
+                FieldDef(
+                    "severity",
+                    "choice",
+                    "Severity",
+                    True,
+                    choices=(("mild", "mild"), ("moderate", "moderate"), ("severe", "severe")),
+                ),
+                FieldDef(
+                    "relatedness",
+                    "choice",
+                    "Relationship to study drug",
+                    True,
+                    choices=(
+                        ("not_related", "not related"),
+                        ("unlikely", "unlikely"),
+                        ("possible", "possible"),
+                        ("probable", "probable"),
+                        ("definite", "definite"),
+                    ),
+                ),
+                FieldDef("onset_date", "date", "Onset date", True),
+                FieldDef("resolution_date", "date", "Resolution date"),
+                FieldDef(
+                    "outcome",
+                    "choice",
+                    "Outcome",
+                    True,
+                    choices=(
+                        ("recovered", "recovered"),
+                        ("recovering", "recovering"),
+                        ("not_recovered", "not recovered"),
+                        ("recovered_with_sequelae", "recovered with sequelae"),
+                        ("fatal", "fatal"),
+                        ("unknown", "unknown"),
+                    ),
+                ),
+            ),
+            participant_level=True,
+            scored=("onset_week",),
+        ),
+        FormSpec(
+            "end_of_study",
+            "End of study",
+            (
+                FieldDef(
+                    "status",
+                    "choice",
+                    "Status",
+                    True,
+                    choices=(("completed", "completed"), ("withdrawn", "withdrawn"), ("lost", "lost to follow-up")),
+                ),
+                FieldDef("end_date", "date", "Date", True),
+                FieldDef("reason", "text", "Reason (withdrawal or loss)"),
+            ),
+            participant_level=True,
+        ),
+    )
+}
+
+#: Protocol form names handled by a workflow rather than a CRF.
+WORKFLOW_FORMS = frozenset({"eligibility", "consent"})
+#: The protocol lists "adverse_events" at visits; each event is an "adverse_event" record.
+FORM_ALIASES = {"adverse_events": "adverse_event"}
+
+
+def get_form_spec(name: str) -> FormSpec:
+    spec = FORMS.get(FORM_ALIASES.get(name, name))
+    if spec is None:
+        raise KeyError(f"Unknown form {name!r}. Expected one of {sorted(FORMS)}.")
+    return spec

@@ -1,0 +1,395 @@
+"""Saving eCRFs: validation at entry, warnings confirmation, reason for change, lost-update
+protection, scores at entry, and locking at form, casebook and database level."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from pmrtrial.edc.accounts.permissions import check, check_participant
+from pmrtrial.edc.accounts.services import verify_password
+from pmrtrial.edc.audit.services import audit_changes, audit_event
+from pmrtrial.edc.crfs.form_specs import FORM_ALIASES, WORKFLOW_FORMS, get_form_spec
+from pmrtrial.edc.crfs.form_validators import FormContext, ValidationOutcome, validate_form
+from pmrtrial.edc.crfs.models import FormRecord
+from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, WorkflowError
+from pmrtrial.edc.screening.models import Participant
+from pmrtrial.edc.sites.models import Study
+from pmrtrial.edc.sites.services import get_protocol, get_study
+from pmrtrial.edc.visits.models import Visit
+
+__all__ = [
+    "forms_for_visit",
+    "get_form",
+    "lock_database",
+    "lock_form",
+    "lock_participant",
+    "preview_form",
+    "save_form",
+    "sign_casebook",
+    "unlock_database",
+    "unlock_form",
+    "unlock_participant",
+]
+
+_END_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost"}
+
+
+def forms_for_visit(visit_code: str) -> list[str]:
+    """The CRFs the protocol lists at a visit (visit_info first; workflows and AEs excluded)."""
+    visit = get_protocol().get_visit(visit_code)
+    names = ["visit_info"]
+    for f in visit.forms:
+        if f in WORKFLOW_FORMS or FORM_ALIASES.get(f) == "adverse_event" or f == "end_of_study":
+            continue
+        names.append(f)
+    return names
+
+
+def _visit_for(participant: Participant, key: str) -> Visit | None:
+    return Visit.objects.filter(participant=participant, code=key).first()
+
+
+def _context(participant: Participant, key: str, form: str) -> FormContext:
+    protocol = get_protocol()
+    visit = _visit_for(participant, key)
+    same: dict[str, Any] = {}
+    prev_date = None
+    window = None
+    week = None
+    if visit is not None:
+        week = visit.week
+        window = (visit.window_start, visit.window_end)
+        for rec in FormRecord.objects.filter(participant=participant, key=key).exclude(form=form):
+            same[rec.form] = rec.data
+        prev = (
+            Visit.objects.filter(participant=participant, week__lt=visit.week, visit_date__isnull=False)
+            .order_by("-week")
+            .first()
+        )
+        prev_date = prev.visit_date if prev else None
+    return FormContext(
+        protocol=protocol,
+        week=week,
+        randomised_on=participant.randomised_on,
+        kit_code=participant.kit_code,
+        same_visit=same,
+        previous_visit_date=prev_date,
+        window=window,
+    )
+
+
+def _check_key(participant: Participant, key: str, form: str) -> None:
+    spec = get_form_spec(form)
+    if spec.participant_level:
+        return
+    if participant.randomised_on is None:
+        raise WorkflowError("Visit forms can be entered after randomisation.")
+    if _visit_for(participant, key) is None:
+        raise NotFound(f"No visit {key!r} for this participant.")
+    if form != "visit_info" and form not in forms_for_visit(key):
+        raise NotFound(f"The protocol does not list form {form!r} at visit {key}.")
+
+
+def _check_unlocked(study: Study, participant: Participant, record: FormRecord | None) -> None:
+    if study.locked:
+        raise LockedError("The database is locked: no data can be changed.")
+    if participant.locked:
+        raise LockedError("This participant's casebook is locked: no data can be changed.")
+    if record is not None and record.locked:
+        raise LockedError("This form is locked: no data can be changed.")
+
+
+def preview_form(
+    actor: Any, participant: Participant, key: str, form: str, data: Mapping[str, Any]
+) -> ValidationOutcome:
+    """Validate and score without saving (the live PMR-AS endpoint)."""
+    check_participant(actor, "view", participant)
+    return validate_form(form, data, _context(participant, key, form))
+
+
+def get_form(actor: Any, participant: Participant, key: str, form: str) -> FormRecord | None:
+    check_participant(actor, "view", participant)
+    return FormRecord.objects.filter(participant=participant, key=key, form=form).first()
+
+
+def save_form(
+    actor: Any,
+    participant: Participant,
+    key: str,
+    form: str,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    reason: str = "",
+    confirm_warnings: bool = False,
+) -> FormRecord:
+    """Validate and save one form.
+
+    - Invalid values: :class:`FormInvalid` with field-level errors; nothing is saved.
+    - Warnings: :class:`FormInvalid` with ``warnings`` unless ``confirm_warnings``.
+    - After first entry, ``expected_version`` must be the version the editor loaded (else
+      :class:`ConflictError`, carrying the current values) and ``reason`` is required.
+    """
+    check_participant(actor, "enter_data", participant)
+    form = FORM_ALIASES.get(form, form)
+    _check_key(participant, key, form)
+    outcome = validate_form(form, data, _context(participant, key, form))
+    if outcome.errors:
+        raise FormInvalid(outcome.errors, outcome.warnings)
+    if outcome.warnings and not confirm_warnings:
+        raise FormInvalid({}, outcome.warnings)
+    study = get_study()
+    with transaction.atomic():
+        record = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        p = Participant.objects.select_for_update().get(pk=participant.pk)
+        _check_unlocked(study, p, record)
+        site, subj = participant.site.code, participant.subject_id
+        if record is None:
+            if expected_version not in (None, 0):
+                raise ConflictError("This form was deleted or never saved; reload it.", current={}, version=0)
+            record = FormRecord.objects.create(
+                participant=participant,
+                visit=_visit_for(participant, key),
+                key=key,
+                form=form,
+                data=outcome.cleaned,
+                derived=outcome.derived,
+                confirmed_warnings=outcome.warnings,
+                created_by=actor,
+                updated_by=actor,
+            )
+            changes = {name: (None, value) for name, value in outcome.cleaned.items() if value is not None}
+            audit_changes(
+                actor,
+                "create",
+                f"form:{form}",
+                f"{subj}/{key}",
+                changes,
+                reason=reason,
+                site_code=site,
+                participant=subj,
+            )
+        else:
+            if expected_version is None or int(expected_version) != record.version:
+                raise ConflictError(
+                    f"Someone else saved this form (version {record.version}) after you opened it "
+                    f"(version {expected_version}). Your changes were not saved; review the current values.",
+                    current=record.data,
+                    version=record.version,
+                )
+            changes = {
+                name: (record.data.get(name), value)
+                for name, value in outcome.cleaned.items()
+                if record.data.get(name) != value
+            }
+            if not changes:
+                return record
+            if not reason or not reason.strip():
+                raise FormInvalid({"reason": "A reason for change is required after first entry."})
+            record.data = outcome.cleaned
+            record.derived = outcome.derived
+            record.confirmed_warnings = outcome.warnings
+            record.version += 1
+            record.updated_by = actor
+            record.save()
+            audit_changes(
+                actor,
+                "update",
+                f"form:{form}",
+                f"{subj}/{key}",
+                changes,
+                reason=reason.strip(),
+                site_code=site,
+                participant=subj,
+            )
+        _after_save(actor, p, key, form, record)
+    return record
+
+
+def _after_save(actor: Any, participant: Participant, key: str, form: str, record: FormRecord) -> None:
+    """Side effects of a saved form: visit date/window flag, sibling scores, end-of-study status."""
+    if form == "visit_info":
+        visit = _visit_for(participant, key)
+        if visit is not None:
+            visit.visit_date = dt.date.fromisoformat(record.data["visit_date"])
+            visit.out_of_window = bool(record.derived.get("out_of_window"))
+            visit.save(update_fields=["visit_date", "out_of_window"])
+    if form in ("labs", "pmr_as"):
+        # Keep the visit's PMR-AS in the pmr_as record whichever form was saved last.
+        other = "pmr_as" if form == "labs" else None
+        if other:
+            rec = FormRecord.objects.filter(participant=participant, key=key, form=other).first()
+            if rec is not None:
+                outcome = validate_form(other, rec.data, _context(participant, key, other))
+                if not outcome.errors and outcome.derived != rec.derived:
+                    FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
+    if form == "end_of_study":
+        new = _END_STATUS[record.data["status"]]
+        if participant.status != new:
+            old = participant.status
+            Participant.objects.filter(pk=participant.pk).update(status=new)
+            audit_changes(
+                actor,
+                "update",
+                "participant",
+                participant.subject_id,
+                {"status": (old, new)},
+                reason="end of study form",
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
+
+
+# -- locking -------------------------------------------------------------------------------------
+
+
+def _require_reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise FormInvalid({"reason": "Unlocking requires a reason."})
+    return reason.strip()
+
+
+def lock_form(actor: Any, participant: Participant, key: str, form: str) -> FormRecord:
+    check_participant(actor, "lock", participant)
+    with transaction.atomic():
+        rec = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        if rec is None:
+            raise NotFound("No such form record.")
+        if not rec.locked:
+            FormRecord.objects.filter(pk=rec.pk).update(locked=True)
+            rec.locked = True
+            audit_changes(
+                actor,
+                "update",
+                f"form:{form}",
+                f"{participant.subject_id}/{key}",
+                {"locked": (False, True)},
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
+    return rec
+
+
+def unlock_form(actor: Any, participant: Participant, key: str, form: str, reason: str) -> FormRecord:
+    check_participant(actor, "unlock", participant)
+    why = _require_reason(reason)
+    with transaction.atomic():
+        rec = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        if rec is None:
+            raise NotFound("No such form record.")
+        if rec.locked:
+            FormRecord.objects.filter(pk=rec.pk).update(locked=False)
+            rec.locked = False
+            audit_changes(
+                actor,
+                "update",
+                f"form:{form}",
+                f"{participant.subject_id}/{key}",
+                {"locked": (True, False)},
+                reason=why,
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
+    return rec
+
+
+def sign_casebook(actor: Any, participant: Participant, password: str) -> Participant:
+    """Investigator e-signature: re-enter the password; the signature is audited."""
+    check_participant(actor, "sign", participant)
+    verify_password(actor, password)
+    with transaction.atomic():
+        now = timezone.now()
+        Participant.objects.filter(pk=participant.pk).update(signed_by=actor.username, signed_at=now)
+        audit_changes(
+            actor,
+            "update",
+            "participant",
+            participant.subject_id,
+            {"signed_by": (participant.signed_by or None, actor.username)},
+            reason="e-signature: I confirm the casebook is complete and accurate",
+            site_code=participant.site.code,
+            participant=participant.subject_id,
+        )
+    participant.refresh_from_db()
+    return participant
+
+
+def lock_participant(actor: Any, participant: Participant) -> Participant:
+    check_participant(actor, "lock", participant)
+    with transaction.atomic():
+        if not participant.locked:
+            Participant.objects.filter(pk=participant.pk).update(locked=True)
+            audit_changes(
+                actor,
+                "update",
+                "participant",
+                participant.subject_id,
+                {"locked": (False, True)},
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
+    participant.refresh_from_db()
+    return participant
+
+
+def unlock_participant(actor: Any, participant: Participant, reason: str) -> Participant:
+    check_participant(actor, "unlock", participant)
+    why = _require_reason(reason)
+    with transaction.atomic():
+        if participant.locked:
+            Participant.objects.filter(pk=participant.pk).update(locked=False)
+            audit_changes(
+                actor,
+                "update",
+                "participant",
+                participant.subject_id,
+                {"locked": (True, False)},
+                reason=why,
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
+    participant.refresh_from_db()
+    return participant
+
+
+def lock_database(actor: Any) -> Study:
+    check(actor, "lock")
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=get_study().pk)
+        if not study.locked:
+            study.locked = True
+            study.locked_at = timezone.now()
+            study.save(update_fields=["locked", "locked_at"])
+            audit_changes(actor, "update", "study", study.pk, {"locked": (False, True)})
+    return study
+
+
+def unlock_database(actor: Any, reason: str) -> Study:
+    check(actor, "unlock")
+    why = _require_reason(reason)
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=get_study().pk)
+        if study.locked:
+            study.locked = False
+            study.locked_at = None
+            study.save(update_fields=["locked", "locked_at"])
+            audit_changes(actor, "update", "study", study.pk, {"locked": (True, False)}, reason=why)
+    return study
+
+
+def view_casebook(actor: Any, participant: Participant) -> None:
+    """Audit a read of a participant's casebook (record views are audited)."""
+    check_participant(actor, "view", participant)
+    audit_event(
+        actor,
+        "view",
+        "participant",
+        participant.subject_id,
+        site_code=participant.site.code,
+        participant=participant.subject_id,
+    )

@@ -1,0 +1,66 @@
+"""Errors raised by the EDC service layer (mapped to HTTP status codes by the UI and the API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pmrtrial.exceptions import PmrTrialError
+
+__all__ = [
+    "ConflictError",
+    "EdcError",
+    "FormInvalid",
+    "LockedError",
+    "NotFound",
+    "PermissionDenied",
+    "WorkflowError",
+]
+
+
+class EdcError(PmrTrialError):
+    """Base class of EDC service errors."""
+
+    status = 400
+
+
+class PermissionDenied(EdcError):
+    """The user's role or sites do not allow this action."""
+
+    status = 403
+
+
+class NotFound(EdcError):
+    """No such record, or not visible to this user (site isolation answers 404, not 403)."""
+
+    status = 404
+
+
+class WorkflowError(EdcError):
+    """The action is not allowed in the record's current state (e.g. randomise before consent)."""
+
+    status = 409
+
+
+class LockedError(WorkflowError):
+    """The form, casebook or database is locked."""
+
+
+class ConflictError(WorkflowError):
+    """Lost-update protection: the record changed since the editor loaded it."""
+
+    def __init__(self, message: str, *, current: dict[str, Any] | None = None, version: int | None = None) -> None:
+        super().__init__(message)
+        self.current = current or {}
+        self.version = version
+
+
+class FormInvalid(EdcError):
+    """Validation failed: nothing was saved. ``errors``/``warnings`` map field -> message."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, str], warnings: dict[str, str] | None = None) -> None:
+        self.errors = dict(errors)
+        self.warnings = dict(warnings or {})
+        parts = [f"{k}: {v}" for k, v in {**self.errors, **self.warnings}.items()]
+        super().__init__("Invalid form. " + "; ".join(parts))

@@ -1,0 +1,226 @@
+"""Export the canonical analysis datasets (subjects, visits, adverse_events) from the EDC.
+
+Blinded users get arms masked as A/B (the mask is random per list and kept secret) and no
+study-drug dose (which would reveal the arm). An unlocked database is exported with a
+"not locked" mark in ``dataset.json``; site users never reach an export (role check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.utils import timezone
+
+from pmrtrial.edc.accounts.permissions import check, is_unblinded, visible_participants
+from pmrtrial.edc.audit.services import audit_event
+from pmrtrial.edc.crfs.models import FormRecord
+from pmrtrial.edc.randomisation.models import AllocationSecret
+from pmrtrial.edc.randomisation.secrets import arm_mask_for_service
+from pmrtrial.edc.sites.services import get_protocol, get_study
+
+__all__ = ["ExportedDatasets", "build_datasets", "export_datasets"]
+
+SUBJECT_COLUMNS = [
+    "subject_id",
+    "site_id",
+    "arm",
+    "randomised_on",
+    "age_years",
+    "sex",
+    "disease_duration_days",
+    "bmi",
+    "us_synovitis",
+    "status",
+]
+VISIT_COLUMNS = [
+    "subject_id",
+    "week",
+    "crp_mg_l",
+    "esr_mm_h",
+    "pain_vas",
+    "patient_global_vas",
+    "fatigue_vas",
+    "physician_global_vas",
+    "morning_stiffness_min",
+    "upper_limb_elevation",
+    "oral_gc_mg_day",
+    "haq_di",
+    "eq5d_index",
+    "sf36_pcs",
+    "sf36_mcs",
+    "study_drug_mg_day",
+]
+AE_COLUMNS = ["subject_id", "soc", "term", "serious", "severity", "onset_week", "outcome"]
+_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost", "randomised": "ongoing"}
+
+
+class ExportedDatasets:
+    def __init__(
+        self, subjects: pd.DataFrame, visits: pd.DataFrame, adverse_events: pd.DataFrame, manifest: dict[str, Any]
+    ) -> None:
+        self.subjects = subjects
+        self.visits = visits
+        self.adverse_events = adverse_events
+        self.manifest = manifest
+
+
+def build_datasets(actor: Any) -> ExportedDatasets:
+    """The three tables for ``actor`` (arms masked unless the actor is unblinded). ``None`` = blinded system."""
+    if actor is not None:
+        check(actor, "export")
+    unblinded = actor is not None and is_unblinded(actor)
+    study = get_study()
+    protocol = get_protocol(study)
+    from pmrtrial.edc.screening.models import Participant
+
+    participants = visible_participants(actor) if actor is not None else Participant.objects.select_related("site")
+    participants = participants.filter(randomised_on__isnull=False).order_by("subject_id")
+    arms = dict(
+        AllocationSecret.objects.filter(slot__participant__in=participants).values_list(
+            "slot__participant__subject_id", "arm"
+        )
+    )
+    mask = arm_mask_for_service()
+    records: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
+    for rec in FormRecord.objects.filter(participant__in=participants):
+        records[rec.participant_id][(rec.key, rec.form)] = {**rec.data, **rec.derived}
+    subj_rows, visit_rows, ae_rows = [], [], []
+    for p in participants:
+        forms = records.get(p.pk, {})
+        demo = forms.get(("W0", "demographics"), {})
+        us = forms.get(("W0", "ultrasound"), {})
+        arm = arms.get(p.subject_id)
+        subj_rows.append(
+            {
+                "subject_id": p.subject_id,
+                "site_id": p.site.code,
+                "arm": arm if unblinded else mask.get(arm or "", None),
+                "randomised_on": p.randomised_on.isoformat() if p.randomised_on else None,
+                "age_years": p.screening_data.get("age_years"),
+                "sex": p.screening_data.get("sex"),
+                "disease_duration_days": p.screening_data.get("symptom_duration_days"),
+                "bmi": demo.get("bmi"),
+                "us_synovitis": (bool(us.get("synovitis")) or bool(us.get("tenosynovitis"))) if us else None,
+                "status": _STATUS.get(p.status, p.status),
+            }
+        )
+        for v in protocol.visits:
+            keyed = {form: data for (key, form), data in forms.items() if key == v.code}
+            if not keyed or "visit_info" not in keyed:
+                continue
+            pmr, labs, gc = keyed.get("pmr_as", {}), keyed.get("labs", {}), keyed.get("oral_gc", {})
+            dose = None
+            if unblinded and arm is not None:
+                drug = protocol.dose_at_week(arm, v.week)
+                dose = drug[1] if drug else 0.0
+            visit_rows.append(
+                {
+                    "subject_id": p.subject_id,
+                    "week": v.week,
+                    "crp_mg_l": labs.get("crp_mg_l"),
+                    "esr_mm_h": labs.get("esr_mm_h"),
+                    "pain_vas": pmr.get("pain_vas"),
+                    "patient_global_vas": pmr.get("patient_global_vas"),
+                    "fatigue_vas": pmr.get("fatigue_vas"),
+                    "physician_global_vas": pmr.get("physician_global_vas"),
+                    "morning_stiffness_min": pmr.get("morning_stiffness_min"),
+                    "upper_limb_elevation": pmr.get("upper_limb_elevation"),
+                    "oral_gc_mg_day": gc.get("oral_gc_mg_day") if gc else None,
+                    "haq_di": keyed.get("haq_di", {}).get("haq_di"),
+                    "eq5d_index": keyed.get("eq5d", {}).get("eq5d_index"),
+                    "sf36_pcs": keyed.get("sf36", {}).get("sf36_pcs"),
+                    "sf36_mcs": keyed.get("sf36", {}).get("sf36_mcs"),
+                    "study_drug_mg_day": dose,
+                }
+            )
+        for (_key, form), ae in sorted(forms.items(), key=lambda kv: int(kv[0][0][3:]) if kv[0][0][:3] == "AE-" else 0):
+            if form != "adverse_event":
+                continue
+            ae_rows.append(
+                {
+                    "subject_id": p.subject_id,
+                    "soc": ae.get("soc"),
+                    "term": ae.get("term"),
+                    "serious": ae.get("serious"),
+                    "severity": ae.get("severity"),
+                    "onset_week": ae.get("onset_week"),
+                    "outcome": ae.get("outcome"),
+                }
+            )
+    manifest = {
+        "synthetic": False,
+        "source": "pmrtrial EDC",
+        "protocol": {"id": protocol.id, "version": protocol.version},
+        "exported_at": timezone.now().isoformat(),
+        "exported_by": getattr(actor, "username", "system (blinded)"),
+        "locked": study.locked,
+        "lock_status": "locked" if study.locked else "NOT LOCKED: interim data, may change",
+        "arms_masked": not unblinded,
+        "arm_labels": sorted({a for a in mask.values()}) if not unblinded else [a.id for a in protocol.arms],
+        "demo": study.demo,
+    }
+    return ExportedDatasets(
+        pd.DataFrame(subj_rows, columns=SUBJECT_COLUMNS),
+        pd.DataFrame(visit_rows, columns=VISIT_COLUMNS),
+        pd.DataFrame(ae_rows, columns=AE_COLUMNS),
+        manifest,
+    )
+
+
+def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedDatasets:
+    """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv`` and ``dataset.json`` to ``out_dir``."""
+    data = build_datasets(actor)
+    root = Path(out_dir)
+    try:
+        from pmrtrial.io.datasets import write_datasets  # the analysis issue's writer, once merged
+    except ImportError:
+        write_datasets = None
+    if write_datasets is not None:
+        write_datasets(root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest)
+    else:
+        from pmrtrial.io import write_json_atomic, write_text_atomic
+
+        root.mkdir(parents=True, exist_ok=True)
+        for name, frame in (
+            ("subjects", data.subjects),
+            ("visits", data.visits),
+            ("adverse_events", data.adverse_events),
+        ):
+            write_text_atomic(root / f"{name}.csv", frame.to_csv(index=False))
+        write_json_atomic(root / "dataset.json", data.manifest)
+    audit_event(
+        actor,
+        "export",
+        "datasets",
+        dt.date.today().isoformat(),
+        detail={"dir": str(root), "arms_masked": data.manifest["arms_masked"], "n_subjects": len(data.subjects)},
+    )
+    return data
+
+
+def export_json(actor: Any) -> dict[str, Any]:
+    """The datasets as JSON-ready records (API export)."""
+    data = build_datasets(actor)
+    audit_event(
+        actor,
+        "export",
+        "datasets",
+        "api",
+        detail={"arms_masked": data.manifest["arms_masked"], "n_subjects": len(data.subjects)},
+    )
+
+    def recs(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return json.loads(frame.to_json(orient="records"))
+
+    return {
+        "manifest": data.manifest,
+        "subjects": recs(data.subjects),
+        "visits": recs(data.visits),
+        "adverse_events": recs(data.adverse_events),
+    }

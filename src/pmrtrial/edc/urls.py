@@ -1,0 +1,12 @@
+"""URL map: the web UI at ``/`` and the JSON API at ``/api/`` (OpenAPI at ``/api/openapi.json``)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from pmrtrial.edc.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("", include("pmrtrial.edc.ui.urls")),
+]

@@ -1,0 +1,204 @@
+"""Report figures drawn with matplotlib's Agg backend (no display, no pyplot global state).
+
+Each function returns PNG bytes. When ``synthetic`` is True every figure carries the banner
+"SYNTHETIC — not trial data".
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, Patch
+
+from pmrtrial.analysis import AnalysisResult
+
+__all__ = ["SYNTHETIC_BANNER", "plot_consort", "plot_forest", "plot_state_bars", "plot_trajectory", "render_figures"]
+
+SYNTHETIC_BANNER = "SYNTHETIC — not trial data"
+_COLOURS = ("#1b6ca8", "#c44e52", "#55a868", "#8172b2")
+_STATE_COLOURS = {
+    "le10_no_gc": "#2a9d8f",
+    "le10_gc": "#e9c46a",
+    "gt10_no_gc": "#f4a261",
+    "gt10_gc": "#e76f51",
+    "missing": "#bdbdbd",
+}
+
+
+def _png(fig: Figure, synthetic: bool) -> bytes:
+    if synthetic:
+        fig.text(0.99, 0.995, SYNTHETIC_BANNER, ha="right", va="top", color="#b00020", fontsize=10, fontweight="bold")
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def _labels(result: AnalysisResult) -> dict[str, str]:
+    return {str(a["id"]): str(a["label"]) for a in result.arms}
+
+
+def plot_trajectory(result: AnalysisResult) -> bytes:
+    """Mean CRP PMR-AS over time by arm with 95% CIs (t-based)."""
+    fig = Figure(figsize=(7, 4))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13)
+    ax = fig.add_subplot()
+    labels = _labels(result)
+    arms = (result.primary.treated_arm, result.primary.control_arm)
+    for i, arm in enumerate(arms):
+        pts = sorted((p for p in result.trajectories if p.arm == arm), key=lambda p: p.week)
+        if not pts:
+            continue
+        w = np.array([p.week for p in pts]) + (i - 0.5) * 0.3
+        m = np.array([p.mean for p in pts])
+        lo = np.array([p.lo for p in pts])
+        hi = np.array([p.hi for p in pts])
+        ax.errorbar(w, m, yerr=[m - lo, hi - m], marker="o", capsize=3, color=_COLOURS[i], label=labels[arm])
+    ax.axhline(10, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel("Week")
+    ax.set_ylabel("CRP PMR-AS, mean (95% CI)")
+    ax.set_title("CRP PMR-AS over time by arm")
+    ax.legend(frameon=False)
+    return _png(fig, result.synthetic)
+
+
+def plot_state_bars(result: AnalysisResult) -> bytes:
+    """Stacked bars of the four states (and missing) per visit, one bar per arm."""
+    fig = Figure(figsize=(8, 4))
+    fig.subplots_adjust(left=0.08, right=0.83, bottom=0.16)
+    ax = fig.add_subplot()
+    labels = _labels(result)
+    arms = (result.primary.treated_arm, result.primary.control_arm)
+    states = list(_STATE_COLOURS)
+    rows = result.visit_states
+    centres = [j * 3 + 0.5 for j in range(len(rows))]
+    for i, arm in enumerate(arms):
+        x = np.arange(len(rows)) * 3 + i
+        n = np.array([max(row.counts[arm]["n"], 1) for row in rows], dtype=float)
+        bottom = np.zeros(len(rows))
+        for s in states:
+            share = 100.0 * np.array([row.counts[arm][s] for row in rows]) / n
+            ax.bar(x, share, bottom=bottom, color=_STATE_COLOURS[s], width=0.9, alpha=1.0 if i == 0 else 0.6)
+            bottom += share
+    ax.set_xticks(centres, [f"W{row.week:g}" for row in rows], fontsize=8)
+    ax.set_xlabel(f"Visit (left bar: {labels[arms[0]]}; right, lighter: {labels[arms[1]]})", fontsize=8)
+    ax.set_ylabel("% of participants seen")
+    ax.set_title("Four states per visit: CRP PMR-AS ≤10/>10 × oral GC")
+    ax.legend(
+        [Patch(color=_STATE_COLOURS[s]) for s in states],
+        ["≤10, no GC", "≤10, GC", ">10, no GC", ">10, GC", "missing"],
+        fontsize=7,
+        frameon=False,
+        bbox_to_anchor=(1.0, 1.0),
+        loc="upper left",
+    )
+    return _png(fig, result.synthetic)
+
+
+def plot_forest(result: AnalysisResult) -> bytes:
+    """Forest plot of the secondary effects.
+
+    Left: continuous endpoints, difference in means divided by the pooled SD of the two arms
+    (standardised, so that endpoints on different scales share an axis); right: binary endpoints,
+    risk ratio on a log axis.
+    """
+    cont = [r for r in result.secondary if r.estimable and r.kind == "continuous" and r.effect.available]
+    binr = [r for r in result.secondary if r.estimable and r.kind == "binary" and r.effect.available]
+    height = max(3.0, 0.22 * max(len(cont), len(binr)) + 1.2)
+    fig = Figure(figsize=(10, height))
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    t, c = result.primary.treated_arm, result.primary.control_arm
+    ys, est, lo, hi = [], [], [], []
+    for k, r in enumerate(cont):
+        dt, dc = r.arms[t], r.arms[c]
+        nt, nc = dt["n"], dc["n"]
+        sd = math.sqrt(((nt - 1) * (dt["sd"] or 0) ** 2 + (nc - 1) * (dc["sd"] or 0) ** 2) / max(nt + nc - 2, 1))
+        if not sd:
+            continue
+        ys.append(len(cont) - k)
+        est.append((r.effect.estimate or 0) / sd)
+        lo.append((r.effect.lo or 0) / sd)
+        hi.append((r.effect.hi or 0) / sd)
+    if ys:
+        ax1.hlines(ys, lo, hi, color=_COLOURS[0])
+        ax1.scatter(est, ys, marker="s", color=_COLOURS[0], zorder=3)
+    ax1.set_yticks(range(len(cont), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in cont], fontsize=7)
+    ax1.axvline(0, color="grey", linewidth=1)
+    ax1.set_xlabel(f"Standardised difference ({t} − {c}) / pooled SD")
+    ax1.set_title("Continuous endpoints", fontsize=10)
+    ys, est, lo, hi = [], [], [], []
+    for k, r in enumerate(binr):
+        e = r.effect
+        if e.estimate is None or e.lo is None or e.hi is None:
+            continue
+        if all(v > 0 and math.isfinite(v) for v in (e.estimate, e.lo, e.hi)):
+            ys.append(len(binr) - k)
+            est.append(float(e.estimate))
+            lo.append(float(e.lo))
+            hi.append(float(e.hi))
+    if ys:
+        ax2.hlines(ys, lo, hi, color=_COLOURS[1])
+        ax2.scatter(est, ys, marker="s", color=_COLOURS[1], zorder=3)
+    ax2.set_xscale("log")
+    ax2.minorticks_off()
+    ticks = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
+    ax2.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax2.set_yticks(range(len(binr), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in binr], fontsize=7)
+    ax2.axvline(1, color="grey", linewidth=1)
+    ax2.set_xlabel(f"Risk ratio ({t} / {c}), log scale")
+    ax2.set_title("Binary endpoints", fontsize=10)
+    fig.suptitle("Secondary endpoints: effects with 95% CIs", fontsize=11)
+    fig.subplots_adjust(left=0.17, right=0.98, wspace=0.75, bottom=0.12)
+    return _png(fig, result.synthetic)
+
+
+def _box(ax: object, x: float, y: float, text: str, width: float = 0.36) -> None:
+    ax.add_patch(  # type: ignore[attr-defined]
+        FancyBboxPatch((x - width / 2, y - 0.045), width, 0.09, boxstyle="round,pad=0.01", fc="#f4f6f8", ec="#333")
+    )
+    ax.text(x, y, text, ha="center", va="center", fontsize=8)  # type: ignore[attr-defined]
+
+
+def plot_consort(result: AnalysisResult) -> bytes:
+    """CONSORT flow diagram: randomised -> allocated -> primary analysis -> completed / withdrawn / lost."""
+    fig = Figure(figsize=(7, 5))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    labels = _labels(result)
+    c = result.consort
+    arms = (result.primary.treated_arm, result.primary.control_arm)
+    total = sum(c.randomised.values())
+    _box(ax, 0.5, 0.9, f"Randomised\nn = {total}", 0.3)
+    for i, arm in enumerate(arms):
+        x = 0.27 + 0.46 * i
+        ax.annotate("", xy=(x, 0.745), xytext=(0.5, 0.855), arrowprops={"arrowstyle": "->"})
+        _box(ax, x, 0.7, f"Allocated to {labels[arm]}\nn = {c.randomised[arm]}")
+        _box(ax, x, 0.5, f"Analysed at {result.primary.visit} (primary)\nn = {c.primary_analysed[arm]}")
+        _box(ax, x, 0.3, f"Withdrawn n = {c.withdrawn[arm]}\nLost to follow-up n = {c.lost[arm]}")
+        _box(ax, x, 0.1, f"Completed the study\nn = {c.completed[arm]}")
+        for y0, y1 in ((0.655, 0.545), (0.455, 0.345), (0.255, 0.145)):
+            ax.annotate("", xy=(x, y1), xytext=(x, y0), arrowprops={"arrowstyle": "->"})
+    return _png(fig, result.synthetic)
+
+
+def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
+    """All figures: id -> (caption, PNG bytes)."""
+    figures: dict[str, tuple[str, bytes]] = {
+        "consort": ("Figure 1. CONSORT flow diagram.", plot_consort(result)),
+    }
+    if result.trajectories:
+        figures["trajectory"] = ("Figure 2. Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
+    if result.visit_states:
+        figures["states"] = ("Figure 3. Four states per visit (% of participants seen).", plot_state_bars(result))
+    figures["forest"] = (
+        "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
+        plot_forest(result),
+    )
+    return figures

@@ -1,0 +1,49 @@
+"""Read a dataset folder, validate it, run the SAP and write the report (used by the CLI and the demo)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pmrtrial.analysis import AnalysisResult, analyse_trial
+from pmrtrial.io import read_protocol
+from pmrtrial.io.datasets import read_datasets
+from pmrtrial.report.render import ReportFiles, load_published, write_report
+
+__all__ = ["AnalysisRun", "analyse_directory"]
+
+#: Steps reported to ``on_step`` in order.
+STEPS = ("read and validate datasets", "analyse", "write report")
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    result: AnalysisResult
+    files: ReportFiles
+
+
+def analyse_directory(
+    data_dir: str | os.PathLike[str],
+    *,
+    protocol: str = "bachelor",
+    out_dir: str | os.PathLike[str],
+    formats: Sequence[str] = ("html", "pdf", "docx"),
+    on_step: Callable[[str], None] | None = None,
+) -> AnalysisRun:
+    """Validate ``data_dir`` against ``protocol`` (bundled name or YAML path), analyse, write into ``out_dir``.
+
+    Nothing is analysed or written when validation fails (the DataError names file, row, column and
+    value). The published aggregates are compared only for synthetic BACHELOR data.
+    """
+    step = on_step or (lambda _name: None)
+    proto = read_protocol(protocol)
+    step(STEPS[0])
+    datasets = read_datasets(Path(data_dir), protocol=proto)
+    step(STEPS[1])
+    published = load_published("bachelor") if proto.id == "bachelor" else None
+    result = analyse_trial(datasets, proto, published=published)
+    step(STEPS[2])
+    files = write_report(result, out_dir, published=published, formats=formats)
+    return AnalysisRun(result, files)

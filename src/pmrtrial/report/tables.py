@@ -1,0 +1,514 @@
+"""Report tables built from an :class:`~pmrtrial.analysis.AnalysisResult` (one model, three renderers).
+
+A :class:`Table` is plain data: header, rows of :class:`Cell` and notes. The HTML, PDF and DOCX
+renderers all draw the same tables. When the data are synthetic and the published aggregates are
+given, every reproducible cell gets a "published" neighbour, and a cell whose value differs from the
+published one beyond the printed precision is flagged (``Cell.flag``) and listed in
+:func:`collect_flags`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmrtrial.analysis import AnalysisResult, StatSummary
+
+__all__ = ["Cell", "Table", "build_tables", "collect_flags", "fmt_p", "printed_decimals"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: display text, whether it is flagged (differs from published), and why."""
+
+    text: str
+    flag: bool = False
+    note: str | None = None
+    published: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+# -- formatting ------------------------------------------------------------------------------------
+
+
+def _f(value: Any, decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–" if value is None or math.isnan(value) else ("∞" if value > 0 else "-∞")
+    return f"{float(value):.{decimals}f}"
+
+
+def fmt_p(p: Any) -> str:
+    """p-value as printed in clinical journals: 2 significant digits, "<0.0001" below 1e-4."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    p = float(p)
+    if p < 0.0001:
+        return "<0.0001"
+    if p >= 0.1:
+        return f"{p:.2f}"
+    # two significant digits, at most four decimals (0.087, 0.020, 0.0020, 0.0003)
+    decimals = min(4, 1 - math.floor(math.log10(p)))
+    return f"{p:.{decimals}f}"
+
+
+def _est(s: StatSummary | Mapping[str, Any] | None, decimals: int = 1) -> str:
+    if s is None:
+        return "–"
+    d = s.to_dict() if isinstance(s, StatSummary) else s
+    if not d.get("available", True) or d.get("estimate") is None:
+        return "not available"
+    return f"{_f(d['estimate'], decimals)} ({_f(d.get('lo'), decimals)} to {_f(d.get('hi'), decimals)})"
+
+
+def printed_decimals(value: Any) -> int:
+    """Decimals of a number as printed in the published yaml (``2.0`` -> 1, ``14`` -> 0)."""
+    if isinstance(value, bool) or value is None:
+        return 0
+    if isinstance(value, int):
+        return 0
+    text = repr(float(value))
+    return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+
+
+def _differs(reproduced: float | None, published: Any, decimals: int | None = None) -> bool:
+    if reproduced is None or published is None or isinstance(published, str):
+        return False
+    if isinstance(reproduced, float) and not math.isfinite(reproduced):
+        return True
+    d = printed_decimals(published) if decimals is None else decimals
+    return (
+        round(float(reproduced) + 0.0, d) != round(float(published), d)
+        and abs(float(reproduced) - float(published)) > 0.5 * 10.0**-d + 1e-9
+    )
+
+
+def _p_differs(p: float | None, printed: Any) -> bool:
+    if p is None or printed is None:
+        return False
+    text = str(printed).strip()
+    if text.startswith("<"):
+        return not p < float(text[1:])
+    return fmt_p(p) != text and abs(p - float(text)) > 0.5 * 10.0 ** -(len(text.split(".")[1]) if "." in text else 0)
+
+
+def _cmp_cell(text: str, pairs: Sequence[tuple[float | None, Any]], published_text: str | None) -> tuple[Cell, Cell]:
+    flag = any(_differs(r, p) for r, p in pairs)
+    note = f"differs from published {published_text}" if flag else None
+    return Cell(text, flag, note), Cell(published_text or "–", published=True)
+
+
+# -- tables ----------------------------------------------------------------------------------------
+
+
+def _arm_labels(result: AnalysisResult) -> dict[str, str]:
+    return {str(a["id"]): str(a["label"]) for a in result.arms}
+
+
+def _consort_table(result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str]) -> Table:
+    c = result.consort
+    rows = [
+        (Cell("Randomised"), *(Cell(str(c.randomised[a])) for a in arms)),
+        *(
+            (Cell(f"Seen at {v['visit']} (week {v['week']:g})"), *(Cell(str(v[a])) for a in arms))
+            for v in c.analysed_by_visit
+        ),
+        (Cell(f"Primary analysis set ({result.primary.visit})"), *(Cell(str(c.primary_analysed[a])) for a in arms)),
+        (Cell("Completed"), *(Cell(str(c.completed[a])) for a in arms)),
+        (Cell("Withdrawn"), *(Cell(str(c.withdrawn[a])) for a in arms)),
+        (Cell("Lost to follow-up"), *(Cell(str(c.lost[a])) for a in arms)),
+    ]
+    return Table("consort", "Participant flow (CONSORT counts)", ("", *(labels[a] for a in arms)), tuple(rows))
+
+
+def _baseline_cell(kind: str, d: Mapping[str, Any]) -> str:
+    if kind == "continuous":
+        if not d.get("n"):
+            return "–"
+        return f"{_f(d['mean'])} ({_f(d['sd'])}); {_f(d['median'])} [{_f(d['q1'])}–{_f(d['q3'])}] (n={d['n']})"
+    if not d.get("n"):
+        return "–"
+    return f"{d['events']}/{d['n']} ({_f(d['pct'], 0)}%)"
+
+
+def _baseline_table(
+    result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str], pub: Mapping[str, Any] | None
+) -> Table:
+    header = ["Characteristic"]
+    for a in arms:
+        header.append(labels[a])
+        if pub:
+            header.append(f"{labels[a]} (published)")
+    rows = []
+    for row in result.baseline:
+        label = row.label + (f", {row.unit}" if row.unit else "")
+        cells = [Cell(label)]
+        p_row = (pub or {}).get("baseline", {}).get(row.key, {})
+        for a in arms:
+            if not row.estimable:
+                cells.append(Cell("not available", note=row.reason))
+                if pub:
+                    cells.append(Cell("–", published=True))
+                continue
+            d = row.arms.get(a, {})
+            text = _baseline_cell(row.kind, d)
+            if pub:
+                pa = p_row.get(a) if isinstance(p_row, Mapping) else None
+                if pa and row.kind == "continuous":
+                    ptext = f"{pa['mean']} ({pa['sd']}); {pa['median']} [{pa['q1']}–{pa['q3']}]"
+                    pairs = [(d.get(k), pa.get(k)) for k in ("mean", "sd", "median", "q1", "q3")]
+                elif pa:
+                    ptext = f"{pa['n']} ({pa['pct']}%)"
+                    pairs = [(d.get("events"), pa.get("n")), (d.get("pct"), pa.get("pct"))]
+                else:
+                    ptext, pairs = None, []
+                cells.extend(_cmp_cell(text, pairs, ptext))
+            else:
+                cells.append(Cell(text))
+        rows.append(tuple(cells))
+    notes = ["Continuous: mean (SD); median [IQR, SAS definition 5 = R type 2]. Binary: n/N with a value (%)."]
+    if pub:
+        notes.append("Published CRP is printed as mg/dL but is in mg/L (bachelor_published.yaml notes).")
+    return Table(
+        "baseline",
+        "Table 1. Baseline characteristics (randomised population)",
+        tuple(header),
+        tuple(rows),
+        tuple(notes),
+    )
+
+
+def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mapping[str, Any] | None) -> Table:
+    pr = result.primary
+    rows: list[tuple[Cell, ...]] = []
+    pp = (pub or {}).get("primary_endpoint", {})
+    for a in (pr.treated_arm, pr.control_arm):
+        r = pr.responders[a]
+        pct = 100.0 * r["events"] / r["n"] if r["n"] else math.nan
+        text = f"{r['events']}/{r['n']} ({_f(pct, 0)}%)"
+        if pub:
+            pa = pp.get(a, {})
+            ptext = f"{pa.get('responders')}/{pa.get('n')} ({pa.get('pct')}%)" if pa else None
+            c, pc = _cmp_cell(
+                text, [(r["events"], pa.get("responders")), (r["n"], pa.get("n")), (pct, pa.get("pct"))], ptext
+            )
+            rows.append((Cell(f"Responders, {labels[a]}"), c, pc))
+        else:
+            rows.append((Cell(f"Responders, {labels[a]}"), Cell(text)))
+
+    def add(label: str, text: str, pairs: Sequence[tuple[float | None, Any]] = (), ptext: str | None = None) -> None:
+        if pub:
+            c, pc = _cmp_cell(text, pairs, ptext) if ptext else (Cell(text), Cell("–", published=True))
+            rows.append((Cell(label), c, pc))
+        else:
+            rows.append((Cell(label), Cell(text)))
+
+    add("Fisher exact p (two-sided)", fmt_p(pr.fisher.p))
+    add("Boschloo exact p (two-sided)", fmt_p(pr.boschloo.p))
+    rr = pp.get("risk_ratio", {})
+    add(
+        "Risk ratio, crude (Katz CI)",
+        _est(pr.rr_crude),
+        [(pr.rr_crude.estimate, rr.get("estimate"))] if rr else (),
+        f"{rr.get('estimate')} (adjusted)" if rr else None,
+    )
+    add("Risk ratio, crude (score CI)", _est(pr.rr_score))
+    add("Risk difference (Newcombe CI)", _est(pr.rd, 3))
+    gee = pr.rr_gee
+    gee_text = _est(gee)
+    if gee.available:
+        gee_text += f"; p {fmt_p(gee.p)}; {gee.method}"
+    add(
+        "Risk ratio, GEE by centre (robust CI)",
+        gee_text,
+        [(gee.estimate, rr.get("estimate")), (gee.lo, rr.get("lo")), (gee.hi, rr.get("hi"))] if rr else (),
+        f"{rr.get('estimate')} ({rr.get('lo')} to {rr.get('hi')})" if rr else None,
+    )
+    md = gee.details.get("ci_mancl_derouen") if gee.available else None
+    add(
+        "Risk ratio, GEE (Mancl-DeRouen CI)",
+        f"{_f(gee.estimate)} ({_f(md[0])} to {_f(md[1])})" if md else "not available",
+    )
+    add("Risk ratio, Bayesian (Jeffreys priors; 95% CrI)", _est(pr.rr_bayes))
+    header = ("", "Reproduced", "Published") if pub else ("", "Value")
+    notes = [
+        f"Endpoint: {pr.label} — {pr.definition}; visit {pr.visit}; population: {pr.population}.",
+    ]
+    if pub:
+        notes.append(
+            "The published adjusted RR comes from a log-binomial GEE by centre. The allocation of participants to "
+            "centres is not published, so the GEE interval depends on the (unknown) allocation: across plausible "
+            "allocations the robust SE of log RR ranges widely (stats-notes.md: 5th percentile 0.26, median 0.55; "
+            "the published interval implies 0.31). The crude RR 5.8 reproduces the published point estimate."
+        )
+    return Table("primary", "Primary endpoint", header, tuple(rows), tuple(notes))
+
+
+_STATES = ("le10_no_gc", "le10_gc", "gt10_no_gc", "gt10_gc", "missing")
+_STATE_LABELS = {
+    "le10_no_gc": "≤10, no GC",
+    "le10_gc": "≤10, GC",
+    "gt10_no_gc": ">10, no GC",
+    "gt10_gc": ">10, GC",
+    "missing": "missing",
+}
+
+
+def _states_table(
+    result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str], pub: Mapping[str, Any] | None
+) -> Table:
+    header = ["Week", "Arm", "n", *(_STATE_LABELS[s] for s in _STATES)]
+    if pub:
+        header.append("Published (n; four states)")
+    published = {float(v["week"]): v for v in (pub or {}).get("visit_states", ())}
+    rows = []
+    for row in result.visit_states:
+        for a in arms:
+            c = row.counts[a]
+            cells = [Cell(f"{row.week:g}"), Cell(labels[a])]
+            pv: Mapping[str, Any] = published.get(row.week, {}).get(a, {}) if pub else {}
+            for key in ("n", *_STATES):
+                flag = key in pv and c[key] != pv[key]
+                cells.append(Cell(str(c[key]), flag, f"published {pv[key]}" if flag else None))
+            if pub:
+                ptext = f"{pv['n']}; " + " / ".join(str(pv[s]) for s in _STATES[:4]) if pv else "–"
+                cells.append(Cell(ptext, published=True))
+            rows.append(tuple(cells))
+    return Table(
+        "visit_states",
+        "Four states per visit: CRP PMR-AS ≤10 or >10 by oral glucocorticoid (GC) use",
+        tuple(header),
+        tuple(rows),
+        ("'missing': score or GC status missing at an attended visit (never counted as non-response).",),
+    )
+
+
+def _secondary_table(
+    result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str], pub: Mapping[str, Any] | None
+) -> Table:
+    t, c = arms
+    header = ["Week", "Endpoint", labels[t], labels[c], "Effect (95% CI)", "p"]
+    if pub:
+        header += ["Published effect (95% CI)", "Published p"]
+    published: dict[tuple[float, str], Mapping[str, Any]] = {}
+    for block in (pub or {}).get("secondary", ()):
+        for key, row in block["rows"].items():
+            published[(float(block["week"]), key)] = row
+    rows = []
+    for row in result.secondary:
+        label = row.label + (f", {row.unit}" if row.unit else "")
+        if not row.estimable:
+            cells = [
+                Cell(f"{row.week:g}"),
+                Cell(label),
+                Cell("not estimable", note=row.reason),
+                Cell("–"),
+                Cell("–"),
+                Cell("–"),
+            ]
+            if pub:
+                cells += [Cell("–", published=True), Cell("–", published=True)]
+            rows.append(tuple(cells))
+            continue
+        pr = published.get((row.week, row.endpoint_id)) if pub else None
+        cells = [Cell(f"{row.week:g}"), Cell(label)]
+        for i, a in enumerate((t, c)):
+            d = row.arms.get(a, {})
+            if row.kind == "continuous":
+                text = f"{_f(d.get('mean'))} ({_f(d.get('sd'))}) n={d.get('n')}"
+                pairs = [(d.get("mean"), pr[a][0]), (d.get("sd"), pr[a][1])] if pr else []
+            else:
+                text = f"{d.get('events')}/{d.get('n')} ({_f(d.get('pct'), 0)}%)"
+                pairs = [(d.get("events"), pr[a][0]), (d.get("pct"), pr[a][1])] if pr else []
+            flag = any(_differs(r, p) for r, p in pairs)
+            cells.append(Cell(text, flag, f"published {pr[a]}" if flag and pr else None))
+            del i
+        eff = row.effect
+        eff_text = _est(eff, 2 if row.kind == "continuous" else 1)
+        eff_flag = (
+            pr is not None
+            and eff.available
+            and any(_differs(v, p) for v, p in zip((eff.estimate, eff.lo, eff.hi), pr["effect"], strict=True))
+        )
+        p_value = row.test.p if row.test is not None else eff.p
+        p_flag = pr is not None and _p_differs(p_value, pr["p"])
+        cells.append(Cell(eff_text, eff_flag, "differs from published" if eff_flag else None))
+        cells.append(Cell(fmt_p(p_value), p_flag))
+        if pub:
+            cells.append(
+                Cell(f"{pr['effect'][0]} ({pr['effect'][1]} to {pr['effect'][2]})" if pr else "–", published=True)
+            )
+            cells.append(Cell(str(pr["p"]) if pr else "–", published=True))
+        rows.append(tuple(cells))
+    notes = [
+        "Continuous: mean (SD); difference in means treated − control with Welch 95% CI, crude p. Binary: n/N (%); "
+        "crude risk ratio with Katz CI, Fisher exact p.",
+    ]
+    if pub:
+        notes.append(
+            "Published CRP mg/dL effects are not the difference of the printed means (bachelor_published.yaml notes); "
+            "flags on those rows are expected."
+        )
+    return Table("secondary", "Secondary endpoints", tuple(header), tuple(rows), tuple(notes))
+
+
+def _ae_table(
+    result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str], pub: Mapping[str, Any] | None
+) -> Table:
+    ae = result.adverse_events
+    header = ["", "System organ class", *(f"{labels[a]} (N={ae.n_by_arm[a]})" for a in arms)]
+    if pub:
+        header.append("Published (serious)")
+    published = {r["soc"]: r for r in (pub or {}).get("adverse_events", {}).get("serious_by_soc", ())}
+
+    def pct(n: int, a: str) -> str:
+        return f"{n} ({_f(100.0 * n / ae.n_by_arm[a], 0)}%)" if ae.n_by_arm[a] else str(n)
+
+    rows: list[tuple[Cell, ...]] = []
+    extra = [Cell("", published=True)] if pub else []
+    rows.append((Cell("Any AE"), Cell("All"), *(Cell(pct(ae.participants_any_ae[a], a)) for a in arms), *extra))
+    for r in ae.any_ae_by_soc:
+        rows.append((Cell("Any AE"), Cell(str(r["soc"])), *(Cell(pct(int(r[a]), a)) for a in arms), *extra))
+    rows.append((Cell("Serious AE"), Cell("All"), *(Cell(pct(ae.participants_serious[a], a)) for a in arms), *extra))
+    socs = sorted({str(r["soc"]) for r in ae.serious_by_soc} | set(published))
+    ours = {str(r["soc"]): r for r in ae.serious_by_soc}
+    for soc in socs:
+        r = ours.get(soc, {})
+        pr = published.get(soc)
+        cells = [Cell("Serious AE"), Cell(soc)]
+        for a in arms:
+            n = int(r.get(a, 0))
+            flag = pr is not None and n != int(pr[a])
+            cells.append(Cell(pct(n, a), flag))
+        if pub:
+            cells.append(Cell(" / ".join(str(pr[a]) for a in arms) if pr else "–", published=True))
+        rows.append(tuple(cells))
+    rows.append(
+        (Cell("Serious AE"), Cell("Number of events"), *(Cell(str(ae.serious_events[a])) for a in arms), *extra)
+    )
+    deaths = [Cell(str(ae.deaths[a]) if ae.deaths_known else "not recorded") for a in arms]
+    rows.append((Cell("Deaths"), Cell(""), *deaths, *extra))
+    return Table(
+        "adverse_events",
+        "Adverse events: participants with at least one event, by SOC and arm",
+        tuple(header),
+        tuple(rows),
+        (f"Population: {ae.population}.",),
+    )
+
+
+def _sample_size_table(result: AnalysisResult) -> Table:
+    ss = result.sample_size
+    rows: list[tuple[Cell, ...]] = []
+    notes: list[str] = []
+    proto = ss.get("protocol", {})
+    if proto:
+        notes.append(
+            f"Protocol: {proto['p_control']:g} vs {proto['p_treated']:g}, two-sided α {proto['alpha_two_sided']:g}, "
+            f"power {proto['power']:g}; published n per group {proto['n_per_group']}."
+        )
+    if not ss.get("available"):
+        rows.append((Cell("not available"), Cell(str(ss.get("reason", "")))))
+        return Table("sample_size", "Sample size", ("Method", "n per group"), tuple(rows), tuple(notes))
+    for m in ss["methods"]:
+        rows.append((Cell(str(m["method"])), Cell(f"{m['n_per_group']} (power {_f(m['power_at_n'], 3)})")))
+    if ss.get("note"):
+        notes.append(str(ss["note"]))
+    return Table(
+        "sample_size",
+        "Sample size recomputed from the protocol's assumptions",
+        ("Method", "n per group"),
+        tuple(rows),
+        tuple(notes),
+    )
+
+
+def _published_methods_table(result: AnalysisResult) -> Table | None:
+    pm = result.published_methods
+    if not pm.get("available"):
+        return None
+    rows = []
+    for r in pm["rows"]:
+        if r["kind"] == "mean" and "error" not in r:
+            w, p = r["welch"], r["pooled"]
+            rows.append(
+                (
+                    Cell(f"{r['week']}"),
+                    Cell(r["row"]),
+                    Cell(f"{r['published']['effect']} p {r['published']['p']}"),
+                    Cell(
+                        f"{_f(w['estimate'], 2)} ({_f(w['lo'], 2)} to {_f(w['hi'], 2)}) p {fmt_p(w['p'])}",
+                        not r["welch_within"],
+                    ),
+                    Cell(
+                        f"{_f(p['estimate'], 2)} ({_f(p['lo'], 2)} to {_f(p['hi'], 2)}) p {fmt_p(p['p'])}",
+                        not r["pooled_within"],
+                    ),
+                )
+            )
+        elif r["kind"] == "count":
+            k = r["rr_katz"]
+            rows.append(
+                (
+                    Cell(f"{r['week']}"),
+                    Cell(r["row"]),
+                    Cell(f"{r['published']['effect']} p {r['published']['p']}"),
+                    Cell(
+                        f"RR {_f(k['estimate'], 2)} ({_f(k['lo'], 2)} to {_f(k['hi'], 2)}); "
+                        f"Fisher p {fmt_p(r['fisher_p'])}"
+                    ),
+                    Cell(f"Pearson χ² p {fmt_p(r['chi2_p'])}"),
+                )
+            )
+    return Table(
+        "published_methods",
+        "Published secondary effects recomputed from the published summaries (method inference)",
+        ("Week", "Row", "Published", "Welch t (or RR Katz, Fisher)", "Pooled t (or χ²)"),
+        tuple(rows),
+        (str(pm["finding"]), "Flagged: not reproduced within one unit of the printed last digit."),
+    )
+
+
+def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = None) -> tuple[Table, ...]:
+    """Every report table. ``published`` (the trial section of the yaml) adds published columns;
+    pass it only when the data are the synthetic twin of that trial."""
+    labels = _arm_labels(result)
+    arms = (result.primary.treated_arm, result.primary.control_arm)
+    tables = [
+        _consort_table(result, arms, labels),
+        _baseline_table(result, arms, labels, published),
+        _primary_table(result, labels, published),
+        _states_table(result, arms, labels, published),
+        _secondary_table(result, arms, labels, published),
+        _ae_table(result, arms, labels, published),
+        _sample_size_table(result),
+    ]
+    pm = _published_methods_table(result)
+    if pm is not None:
+        tables.append(pm)
+    return tuple(tables)
+
+
+def collect_flags(tables: Sequence[Table]) -> list[dict[str, Any]]:
+    """Every flagged cell: table id, row label, column header, reproduced text, note."""
+    out = []
+    for t in tables:
+        if t.id == "published_methods":
+            continue
+        for row in t.rows:
+            for j, cell in enumerate(row):
+                if cell.flag:
+                    label = " / ".join(c.text for c in row[:2] if not c.flag)
+                    out.append(
+                        {"table": t.id, "row": label, "column": t.header[j], "value": cell.text, "note": cell.note}
+                    )
+    return out

@@ -1,0 +1,227 @@
+"""End to end in a real browser: Debian chromium driven by Playwright, against `pmrtrial serve` (gunicorn).
+
+Investigator: log in, screen, consent, randomise, enter week-12 labs and PMR-AS (live score shown).
+Monitor: raise a query on the form. Investigator: answer it. Runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "browser-test-password"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("PMRTRIAL_CI") == "1":
+        pytest.fail(f"PMRTRIAL_CI=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(tmp: Path, backend: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PMRTRIAL_HOME": str(tmp),
+        "PMRTRIAL_EDC_DB": str(tmp / "edc.sqlite3"),
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    env.pop("DATABASE_URL", None)
+    if backend == "postgresql":
+        url = os.environ.get("PMRTRIAL_TEST_POSTGRES_URL")
+        if not url:
+            _unavailable("PostgreSQL not configured: set PMRTRIAL_TEST_POSTGRES_URL (see .ci/services)")
+        try:
+            import psycopg
+
+            name = f"pmrtrial_browser_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        except Exception as exc:
+            _unavailable(f"PostgreSQL not reachable: {exc}")
+        base, _, _ = str(url).rpartition("/")
+        env["DATABASE_URL"] = f"{base}/{name}"
+    return env
+
+
+def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pmrtrial.cli.edc", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    env = _env(tmp_path, request.param)
+    _cli(env, "init", "--sites", "2", "--per-site", "6")
+    _cli(env, "createuser", "inv1", "--role", "investigator", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
+    _cli(env, "createuser", "mon1", "--role", "monitor", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pmrtrial.cli.edc",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--insecure-cookies",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url + "/login/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        message = proc.stderr.read().decode() if proc.stderr else ""
+        if proc.stderr is not None:
+            proc.stderr.close()
+        raise RuntimeError("server did not start: " + message)
+    yield url
+    os.killpg(proc.pid, 15)
+    proc.wait(10)
+    if proc.stderr is not None:
+        proc.stderr.close()
+
+
+def _login(page: Any, url: str, user: str) -> None:
+    page.goto(url + "/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_url(url + "/")
+
+
+def _logout(page: Any) -> None:
+    page.click("form[action='/logout/'] button")
+
+
+@pytest.mark.browser
+def test_investigator_and_monitor_in_chromium(server: str) -> None:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        _unavailable("Debian chromium is not installed (/usr/bin/chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed")
+    url = server
+    candidate = {
+        "age_years": "72",
+        "symptom_duration_days": "45",
+        "crp_mg_l": "35",
+        "esr_mm_h": "48",
+        "pain_vas": "6.6",
+        "physician_global_vas": "6.8",
+        "morning_stiffness_min": "120",
+        "upper_limb_elevation": "1",
+    }
+    yes = {"bilateral_shoulder_aching", "hip_pain_or_limited_rom", "us_shoulder_and_hip", "us_both_shoulders"}
+    no = {
+        "gc_in_last_2_weeks",
+        "rf_or_acpa_positive",
+        "other_joint_involvement",
+        "gca_signs",
+        "unstable_cardiovascular_disease",
+        "serious_illness",
+        "active_infection",
+        "malignancy_within_5_years",
+        "immunosuppressant_within_1_year",
+        "pregnant_or_breastfeeding",
+    }
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        _login(page, url, "inv1")
+        page.click("#screen-link")
+        for name, value in candidate.items():
+            page.fill(f"#id_{name}", value)
+        page.select_option("#id_sex", "female")
+        for name in yes:
+            page.select_option(f"#id_{name}", "true")
+        for name in no:
+            page.select_option(f"#id_{name}", "false")
+        page.click("#screen-submit")
+        page.wait_for_selector("#consent-form")
+        subject = page.text_content("#subject-id")
+        page.fill("#id_consent_version", "1.0")
+        page.fill("#id_consented_on", dt.date.today().isoformat())
+        page.click("#consent-submit")
+        page.click("#randomise-button")
+        page.wait_for_selector("#rand-number")
+        assert page.text_content("#status") == "Randomised"
+        # week 12: labs, then the PMR-AS form with the live score
+        page.click("#link-W12-labs")
+        page.fill("#id_crp_value", "4")
+        page.select_option("#id_crp_unit", "mg/L")
+        page.fill("#id_esr_mm_h", "10")
+        page.click("#save-button")
+        page.wait_for_selector("text=Saved.")
+        page.goto(f"{url}/p/{subject}/f/W12/pmr_as/")
+        page.fill("#id_pain_vas", "2")
+        page.fill("#id_physician_global_vas", "1")
+        page.fill("#id_morning_stiffness_min", "10")
+        page.select_option("#id_upper_limb_elevation", "0")
+        # CRP PMR-AS = 2 + 1 + 0.1*10 + 0 + 4/10 = 4.4 (by hand), shown before saving
+        page.wait_for_selector("#crp-pmr-as:text-is('4.4')", timeout=10000)
+        assert page.text_content("#activity") == "low"
+        page.click("#save-button")
+        page.wait_for_selector("text=Saved.")
+        _logout(page)
+        _login(page, url, "mon1")
+        page.goto(f"{url}/p/{subject}/f/W12/pmr_as/")
+        page.select_option("#id_query_target", "W12/pmr_as/pain_vas")
+        page.fill("#id_query_text", "Please confirm the pain VAS against the source")
+        page.click("#query-submit")
+        page.wait_for_selector("text=Query raised.")
+        _logout(page)
+        _login(page, url, "inv1")
+        page.goto(url + "/queries/")
+        page.fill(".answer-input", "Confirmed: 2 in the source document")
+        page.click(".answer-button")
+        page.wait_for_selector("td.state:text('answered')")
+        browser.close()

@@ -1,0 +1,97 @@
+"""Report smoke tests: files exist, HTML is self-contained, results.json keys, published comparison."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import pytest
+
+from pmrtrial.analysis import analyse_trial
+from pmrtrial.datasets import validate_datasets
+from pmrtrial.protocol import load_protocol
+from pmrtrial.report.render import load_published, write_report
+from pmrtrial.report.tables import build_tables, collect_flags, fmt_p, printed_decimals
+from tests.unit.analysis._data import make_trial
+
+PROTOCOL = load_protocol("bachelor")
+
+
+def _result(synthetic: bool, events_t: int = 14):  # type: ignore[no-untyped-def]
+    s, v, a = make_trial(events_t, 18, 2, 15, sites=6)
+    s.attrs["synthetic"] = synthetic
+    return analyse_trial(validate_datasets(s, v, a, protocol=PROTOCOL), PROTOCOL)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("report")
+    return write_report(_result(True), out)
+
+
+def test_write_report__all_files_written(report):
+    for path in (report.html, report.pdf, report.docx, report.json):
+        assert path is not None and path.exists() and path.stat().st_size > 1000
+    assert report.pdf.read_bytes()[:5] == b"%PDF-"
+    assert report.pdf_engine is not None
+
+
+def test_html__self_contained_no_external_url(report):
+    text = report.html.read_text(encoding="utf-8")
+    assert re.search(r"https?://", text) is None
+    assert "<link" not in text and "<script" not in text and "@import" not in text
+    assert text.count("data:image/png;base64,") == 4  # CONSORT, trajectory, states, forest
+
+
+def test_html__synthetic_title_and_published_columns(report):
+    text = report.html.read_text(encoding="utf-8")
+    assert "<title>SYNTHETIC — not trial data" in text
+    assert "(published)" in text and "Published effect" in text
+    assert "Methods and warnings" in text
+
+
+def test_docx__has_real_tables(report):
+    with zipfile.ZipFile(report.docx) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    assert xml.count("<w:tbl>") >= 7
+    assert "SYNTHETIC" in xml
+
+
+def test_results_json__keys(report):
+    d = json.loads(report.json.read_text(encoding="utf-8"))
+    assert d["primary"]["responders"]["placebo"] == {"n": 15, "events": 2}
+    assert {"estimate", "lo", "hi"} <= set(d["primary"]["rr_crude"])
+    assert {"estimate", "lo", "hi", "p", "method", "converged", "warnings"} <= set(d["primary"]["rr_gee"])
+    assert d["visit_states"] and d["secondary"] and "sample_size" in d
+    assert d["report"]["synthetic"] is True and isinstance(d["report"]["flags"], list)
+
+
+def test_tables__published_comparison_flags_only_differences():
+    published = load_published("bachelor")
+    # 14/18 vs 2/15 is the published primary result: the responder cells are not flagged ...
+    primary = next(t for t in build_tables(_result(True), published) if t.id == "primary")
+    assert not any(c.flag for row in primary.rows[:2] for c in row)
+    # ... 13/18 is not (published 14/18, 78%): flagged
+    primary = next(t for t in build_tables(_result(True, events_t=13), published) if t.id == "primary")
+    assert primary.rows[0][1].flag and primary.rows[0][1].text == "13/18 (72%)"
+    flags = collect_flags(build_tables(_result(True, events_t=13), published))
+    assert any(f["table"] == "primary" for f in flags)
+
+
+def test_tables__real_data_have_no_published_columns():
+    tables = build_tables(_result(False))
+    assert not any("published" in h.lower() for t in tables for h in t.header)
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [(0.80, "0.80"), (0.0020, "0.0020"), (0.020, "0.020"), (0.00005, "<0.0001"), (0.0003, "0.0003"), (0.087, "0.087")],
+)
+def test_fmt_p__journal_style(p, text):
+    # printed styles taken from bachelor_published.yaml secondary p-values
+    assert fmt_p(p) == text
+
+
+def test_printed_decimals():
+    assert (printed_decimals(2.0), printed_decimals(5.34), printed_decimals(14)) == (1, 2, 0)
