@@ -249,6 +249,9 @@ def load(server: Server, subjects: list[str], seconds: float, think_mean: float,
         "server_cpu_ms_per_save": round(srv_cpu / n * 1000, 1) if n else None,
         "client_cpu_ms_per_save": round(cli_cpu / n * 1000, 1) if n else None,
         "machine_cpu_busy": round((busy1 - busy0) / max(total1 - total0, 1), 2),
+        # Cores used by gunicorn + this client (PostgreSQL excluded): less than the core count
+        # while the machine is busy means other processes took the rest.
+        "cores_used_by_server_and_client": round((srv_cpu + cli_cpu) / elapsed, 2),
     }
 
 

@@ -266,12 +266,14 @@ def serve(
 ) -> None:
     """Run the EDC on gunicorn (migrations are applied first).
 
-    Defaults, chosen by measurement (benchmarks/bench_edc_load.py, 20 data-entry users on 2 cores):
-    gthread workers, one process per core (at least 2) with 2 threads each. A save is mostly Python
-    CPU (about 12 ms per save, 14 SQL statements) and CPython runs one thread per process at a
-    time, so processes, not threads, use the cores; the second thread keeps a core busy while
-    the other waits on the database or a slow client, and gthread keeps HTTP connections alive.
-    More threads only queue inside the process (longer tails, same throughput).
+    Defaults: gthread workers, one process per core (at least 2) with 2 threads each. A save is
+    mostly Python CPU (about 12-15 ms per save, 14 SQL statements) and CPython runs one thread per
+    process at a time, so processes, not threads, use the cores; a second thread keeps a core busy
+    while the other waits on the database or a slow client, and gthread keeps HTTP connections
+    alive. More threads only queue inside the process. Measured with benchmarks/bench_edc_load.py
+    (20 users, no think time, 2 shared cores): SQLite p95 583 / 821 / 912 ms at 1 / 2 / 4 threads,
+    PostgreSQL 1716 / 1335 ms at 1 / 2 threads, on a machine other jobs were also loading; use
+    ``--threads 1`` for SQLite-only deployments that want the shortest tail.
 
     Database connections are persistent (one per thread). SQLite runs in WAL mode (readers never
     wait), every transaction is BEGIN IMMEDIATE with a 30 s busy timeout, and within a process
