@@ -19,6 +19,7 @@ from pmrtrial.cli import edc as _edc
 from pmrtrial.cli import eligibility as _eligibility
 from pmrtrial.cli import protocol as _protocol
 from pmrtrial.cli import score as _score
+from pmrtrial.cli import simulate as _simulate
 from pmrtrial.cli import synth as _synth
 from pmrtrial.exceptions import PmrTrialError
 
@@ -41,6 +42,7 @@ app.command("classify")(_classify.classify)
 app.command("eligibility")(_eligibility.eligibility)
 app.command("demo")(_demo.demo)
 app.command("analyse")(_analyse.analyse)
+app.command("simulate")(_simulate.simulate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

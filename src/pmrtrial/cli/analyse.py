@@ -9,7 +9,6 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from pmrtrial.cli._render import console
-from pmrtrial.report.pipeline import STEPS, analyse_directory
 
 __all__ = ["analyse", "app"]
 
@@ -27,6 +26,9 @@ def analyse(
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip report.pdf (the slowest format).")] = False,
 ) -> None:
     """Validate the datasets, run the protocol's analysis plan and write report.html/.pdf/.docx and results.json."""
+    # Imported here: the analysis stack (scipy.stats, matplotlib) costs ~1.5 s, which other commands need not pay.
+    from pmrtrial.report.pipeline import STEPS, analyse_directory
+
     formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("starting", total=len(STEPS))

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from pmrtrial.cli._render import console
-from pmrtrial.report.demo import run_demo
 
 _STAGES = {
     "init": "EDC: demo study (6 sites), users",
@@ -29,6 +28,8 @@ def demo(
     ),
 ) -> None:
     """Screen the example candidates; route the synthetic twin through a demo EDC; analyse its export."""
+    from pmrtrial.report.demo import run_demo  # lazy: keeps the other commands' start-up fast
+
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),

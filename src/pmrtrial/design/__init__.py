@@ -8,7 +8,10 @@ Pure core (numpy/scipy only). One algorithm per function:
   :func:`compute_power_boschloo` (``scipy.stats.boschloo_exact`` p-value), with reusable rejection
   regions (:func:`compute_fisher_rejection_region`, :func:`compute_boschloo_rejection_region`);
 * search: :func:`find_sample_size`, :func:`find_sample_size_all`,
-  :func:`explain_published_sample_size`.
+  :func:`explain_published_sample_size`;
+* Monte Carlo trial simulator: scenarios (:func:`load_scenario`, :class:`Scenario`), patient-level
+  trials (:func:`simulate_trials`), operating characteristics analysed as the SAP does
+  (:func:`simulate_operating_characteristics`), true marginal effects (:func:`compute_true_effect`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,15 @@ from pmrtrial.design.sample_size import (
     find_sample_size,
     find_sample_size_all,
 )
+from pmrtrial.design.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, parse_scenario
+from pmrtrial.design.simulate import (
+    OperatingCharacteristics,
+    SimulationResult,
+    TrueEffect,
+    compute_true_effect,
+    simulate_operating_characteristics,
+    simulate_trials,
+)
 
 __all__ = [
     "APPROXIMATE_METHODS",
@@ -57,11 +69,16 @@ __all__ = [
     "METHODS",
     "BoschlooRejectionRegion",
     "FisherRejectionRegion",
+    "OperatingCharacteristics",
     "PowerCurvePoint",
     "PowerResult",
     "SampleSizeCandidate",
     "SampleSizeExplanation",
     "SampleSizeResult",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "TrueEffect",
     "compute_boschloo_pvalues",
     "compute_boschloo_rejection_region",
     "compute_fisher_pvalues",
@@ -76,7 +93,13 @@ __all__ = [
     "compute_power_fisher_exact",
     "compute_power_normal",
     "compute_power_normal_cc",
+    "compute_true_effect",
     "explain_published_sample_size",
     "find_sample_size",
     "find_sample_size_all",
+    "list_scenarios",
+    "load_scenario",
+    "parse_scenario",
+    "simulate_operating_characteristics",
+    "simulate_trials",
 ]

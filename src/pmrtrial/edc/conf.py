@@ -49,8 +49,11 @@ def database_settings(url: str | None = None) -> dict[str, Any]:
     path = default_db_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "pmrtrial.edc.sqlite_backend",  # Django's, with writers queued (see there)
         "NAME": str(path),
+        # One connection per server thread, kept across requests (no reconnect + PRAGMAs per request).
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         # BEGIN IMMEDIATE: writers queue instead of failing with "database is locked" on upgrade.
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",

@@ -102,7 +102,14 @@ def get_participant(actor: Any, subject_id: str) -> Participant:
     """A participant the actor may see (another site's participant is "not found")."""
     from pmrtrial.edc.accounts.permissions import visible_participants
 
-    p = visible_participants(actor).filter(subject_id=subject_id).first()
+    # The study comes along (without its protocol text): form saves read the cached protocol from it.
+    p = (
+        visible_participants(actor)
+        .select_related("site__study")
+        .defer("site__study__protocol_yaml")
+        .filter(subject_id=subject_id)
+        .first()
+    )
     if p is None:
         raise NotFound("No such participant.")
     return p

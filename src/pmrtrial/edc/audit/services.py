@@ -57,19 +57,26 @@ def _actor_name(actor: Any) -> str:
 
 
 def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
-    with transaction.atomic():
+    """Chain and insert ``rows``: one locked read of the head, one multi-row INSERT, one head UPDATE.
+
+    ``savepoint=False``: inside a caller's transaction (a form save) no savepoint is needed, since
+    an error here aborts the caller's whole transaction; alone, this is its own transaction.
+    """
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         now = timezone.now()
         created = []
+        seq, last_hash = head.last_seq, head.last_hash
         for row in rows:
-            head.last_seq += 1
-            fields = {**row, "seq": head.last_seq, "at": now}
-            digest = entry_hash(fields, head.last_hash)
-            entry = AuditEntry(**fields, prev_hash=head.last_hash, entry_hash=digest)
-            entry.save()
-            head.last_hash = digest
-            created.append(entry)
-        head.save()
+            seq += 1
+            fields = {**row, "seq": seq, "at": now}
+            digest = entry_hash(fields, last_hash)
+            created.append(AuditEntry(**fields, prev_hash=last_hash, entry_hash=digest))
+            last_hash = digest
+        if created:
+            # bulk_create only ever INSERTs (the trail stays append-only); seq is the primary key.
+            AuditEntry.objects.bulk_create(created)
+            AuditHead.objects.filter(id=1).update(last_seq=seq, last_hash=last_hash)
     return created
 
 

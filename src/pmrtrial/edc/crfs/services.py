@@ -21,6 +21,7 @@ from pmrtrial.edc.screening.models import Participant
 from pmrtrial.edc.sites.models import Study
 from pmrtrial.edc.sites.services import get_protocol, get_study
 from pmrtrial.edc.visits.models import Visit
+from pmrtrial.protocol import Protocol
 
 __all__ = [
     "forms_for_visit",
@@ -39,9 +40,9 @@ __all__ = [
 _END_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost"}
 
 
-def forms_for_visit(visit_code: str) -> list[str]:
+def forms_for_visit(visit_code: str, protocol: Protocol | None = None) -> list[str]:
     """The CRFs the protocol lists at a visit (visit_info first; workflows and AEs excluded)."""
-    visit = get_protocol().get_visit(visit_code)
+    visit = (protocol or get_protocol()).get_visit(visit_code)
     names = ["visit_info"]
     for f in visit.forms:
         if f in WORKFLOW_FORMS or FORM_ALIASES.get(f) == "adverse_event" or f == "end_of_study":
@@ -50,13 +51,31 @@ def forms_for_visit(visit_code: str) -> list[str]:
     return names
 
 
-def _visit_for(participant: Participant, key: str) -> Visit | None:
-    return Visit.objects.filter(participant=participant, code=key).first()
+def _visits(participant: Participant) -> list[Visit]:
+    """All of a participant's visits in one query (a schedule has about ten)."""
+    return list(Visit.objects.filter(participant=participant).order_by("week"))
 
 
-def _context(participant: Participant, key: str, form: str) -> FormContext:
-    protocol = get_protocol()
-    visit = _visit_for(participant, key)
+def _visit_in(visits: list[Visit], key: str) -> Visit | None:
+    return next((v for v in visits if v.code == key), None)
+
+
+def _protocol_for(participant: Participant) -> Protocol:
+    """The study's protocol, from the participant's site's study when it is already loaded."""
+    return get_protocol(participant.site.study)
+
+
+def _context(
+    participant: Participant,
+    key: str,
+    form: str,
+    *,
+    protocol: Protocol | None = None,
+    visits: list[Visit] | None = None,
+) -> FormContext:
+    protocol = protocol or _protocol_for(participant)
+    visits = _visits(participant) if visits is None else visits
+    visit = _visit_in(visits, key)
     same: dict[str, Any] = {}
     prev_date = None
     window = None
@@ -64,14 +83,11 @@ def _context(participant: Participant, key: str, form: str) -> FormContext:
     if visit is not None:
         week = visit.week
         window = (visit.window_start, visit.window_end)
-        for rec in FormRecord.objects.filter(participant=participant, key=key).exclude(form=form):
+        for rec in FormRecord.objects.filter(participant=participant, key=key).exclude(form=form).only("form", "data"):
             same[rec.form] = rec.data
-        prev = (
-            Visit.objects.filter(participant=participant, week__lt=visit.week, visit_date__isnull=False)
-            .order_by("-week")
-            .first()
-        )
-        prev_date = prev.visit_date if prev else None
+        # The latest earlier visit that has a visit date (visits are ordered by week).
+        earlier = [v for v in visits if v.week < visit.week and v.visit_date is not None]
+        prev_date = earlier[-1].visit_date if earlier else None
     return FormContext(
         protocol=protocol,
         week=week,
@@ -83,15 +99,15 @@ def _context(participant: Participant, key: str, form: str) -> FormContext:
     )
 
 
-def _check_key(participant: Participant, key: str, form: str) -> None:
+def _check_key(participant: Participant, key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
     spec = get_form_spec(form)
     if spec.participant_level:
         return
     if participant.randomised_on is None:
         raise WorkflowError("Visit forms can be entered after randomisation.")
-    if _visit_for(participant, key) is None:
+    if _visit_in(visits, key) is None:
         raise NotFound(f"No visit {key!r} for this participant.")
-    if form != "visit_info" and form not in forms_for_visit(key):
+    if form != "visit_info" and form not in forms_for_visit(key, protocol):
         raise NotFound(f"The protocol does not list form {form!r} at visit {key}.")
 
 
@@ -137,24 +153,32 @@ def save_form(
     """
     check_participant(actor, "enter_data", participant)
     form = FORM_ALIASES.get(form, form)
-    _check_key(participant, key, form)
-    outcome = validate_form(form, data, _context(participant, key, form))
+    protocol = _protocol_for(participant)
+    visits = _visits(participant)
+    _check_key(participant, key, form, protocol, visits)
+    outcome = validate_form(form, data, _context(participant, key, form, protocol=protocol, visits=visits))
     if outcome.errors:
         raise FormInvalid(outcome.errors, outcome.warnings)
     if outcome.warnings and not confirm_warnings:
         raise FormInvalid({}, outcome.warnings)
-    study = get_study()
     with transaction.atomic():
         record = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
-        p = Participant.objects.select_for_update().get(pk=participant.pk)
-        _check_unlocked(study, p, record)
-        site, subj = participant.site.code, participant.subject_id
+        # The casebook and database lock flags are read inside the transaction (the row lock is
+        # the participant's only: saves of different participants do not wait for each other).
+        p = (
+            Participant.objects.select_for_update(of=("self",))
+            .select_related("site__study")
+            .defer("site__study__protocol_yaml")
+            .get(pk=participant.pk)
+        )
+        _check_unlocked(p.site.study, p, record)
+        site, subj = p.site.code, p.subject_id
         if record is None:
             if expected_version not in (None, 0):
                 raise ConflictError("This form was deleted or never saved; reload it.", current={}, version=0)
             record = FormRecord.objects.create(
                 participant=participant,
-                visit=_visit_for(participant, key),
+                visit=_visit_in(visits, key),
                 key=key,
                 form=form,
                 data=outcome.cleaned,
@@ -196,7 +220,7 @@ def save_form(
             record.confirmed_warnings = outcome.warnings
             record.version += 1
             record.updated_by = actor
-            record.save()
+            record.save(update_fields=["data", "derived", "confirmed_warnings", "version", "updated_by", "updated_at"])
             audit_changes(
                 actor,
                 "update",
@@ -207,25 +231,35 @@ def save_form(
                 site_code=site,
                 participant=subj,
             )
-        _after_save(actor, p, key, form, record)
+        _after_save(actor, p, key, form, record, protocol=protocol, visits=visits)
     return record
 
 
-def _after_save(actor: Any, participant: Participant, key: str, form: str, record: FormRecord) -> None:
+def _after_save(
+    actor: Any,
+    participant: Participant,
+    key: str,
+    form: str,
+    record: FormRecord,
+    *,
+    protocol: Protocol,
+    visits: list[Visit],
+) -> None:
     """Side effects of a saved form: visit date/window flag, sibling scores, end-of-study status."""
     if form == "visit_info":
-        visit = _visit_for(participant, key)
+        visit = _visit_in(visits, key)
         if visit is not None:
             visit.visit_date = dt.date.fromisoformat(record.data["visit_date"])
             visit.out_of_window = bool(record.derived.get("out_of_window"))
-            visit.save(update_fields=["visit_date", "out_of_window"])
+            Visit.objects.filter(pk=visit.pk).update(visit_date=visit.visit_date, out_of_window=visit.out_of_window)
     if form in ("labs", "pmr_as"):
         # Keep the visit's PMR-AS in the pmr_as record whichever form was saved last.
         other = "pmr_as" if form == "labs" else None
         if other:
             rec = FormRecord.objects.filter(participant=participant, key=key, form=other).first()
             if rec is not None:
-                outcome = validate_form(other, rec.data, _context(participant, key, other))
+                ctx = _context(participant, key, other, protocol=protocol, visits=visits)
+                outcome = validate_form(other, rec.data, ctx)
                 if not outcome.errors and outcome.derived != rec.derived:
                     FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
     if form == "end_of_study":

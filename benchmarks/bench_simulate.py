@@ -1,0 +1,160 @@
+"""Benchmark of the trial simulator (not a test; CI never runs it).
+
+Measures, in one process run:
+
+1. 100,000 BACHELOR-sized trials (scenario ``bachelor-as-run``), simulated and analysed with the
+   Fisher lookup and the batched GEE: in-process (1 core) and on a local Dask cluster of 2 workers;
+2. a plain loop over a subsample of the same simulated trials calling ``scipy.stats.fisher_exact``
+   and statsmodels ``GEE(..., cov_struct=Exchangeable()).fit()`` per trial (the simulation itself
+   is not timed in the loop: the loop is charged for analysis only), extrapolated to 100,000;
+3. Dask throughput with 1 and 2 local workers, and the parallel efficiency.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/bench_simulate.py [--n-sims 100000] [--loop-sample 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+
+
+def _loop(trials, idx):  # type: ignore[no-untyped-def]
+    import statsmodels.api as sm
+    from scipy.stats import fisher_exact
+    from statsmodels.genmod.cov_struct import Exchangeable
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.families.links import Log
+
+    failures = 0
+    t0 = time.perf_counter()
+    for i in idx:
+        keep = ~np.isnan(trials.response[i])
+        y = trials.response[i][keep]
+        t = trials.treated[i][keep].astype(float)
+        c = trials.centre[i][keep]
+        x0, n0 = int(y[t == 0].sum()), int((t == 0).sum())
+        x1, n1 = int(y[t == 1].sum()), int((t == 1).sum())
+        fisher_exact([[x0, n0 - x0], [x1, n1 - x1]])
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            try:
+                fit = sm.GEE(
+                    y,
+                    np.column_stack([np.ones_like(t), t]),
+                    groups=c,
+                    family=Binomial(link=Log()),
+                    cov_struct=Exchangeable(),
+                ).fit()
+                if not np.all(np.isfinite(fit.params)):
+                    failures += 1
+            except Exception:
+                failures += 1
+    return time.perf_counter() - t0, failures
+
+
+def _split(scenario) -> None:  # type: ignore[no-untyped-def]
+    """Where the time goes, per 10,000 trials (CPU seconds of this process)."""
+    from pmrtrial.design.simulate import analyse_trials, simulate_trials
+    from pmrtrial.design.simulate_model import compile_model
+
+    model = compile_model(scenario)
+    t0 = time.process_time()
+    trials = simulate_trials(scenario, 10_000, seed=9)
+    t1 = time.process_time()
+    analyse_trials(trials, model, with_gee=False)
+    t2 = time.process_time()
+    analyse_trials(trials, model, with_gee=True)
+    t3 = time.process_time()
+    gee = (t3 - t2) - (t2 - t1)
+    print(
+        f"CPU s per 10,000 trials: generation {t1 - t0:.2f}, counts + Fisher lookup {t2 - t1:.2f}, GEE batch {gee:.2f}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n-sims", type=int, default=100_000)
+    ap.add_argument("--loop-sample", type=int, default=200)
+    ap.add_argument("--dask-sims", type=int, default=40_000, help="trials per Dask scaling run")
+    ap.add_argument("--batch-size", type=int, default=5000)
+    args = ap.parse_args()
+
+    from pmrtrial.design.scenario import load_scenario
+    from pmrtrial.design.simulate import compute_true_effect, simulate_operating_characteristics, simulate_trials
+    from pmrtrial.design.simulate_dask import start_local_cluster
+
+    scenario = load_scenario("bachelor-as-run")
+    print(f"cores: {os.cpu_count()}; scenario {scenario.name}; {args.n_sims:,} trials; batch {args.batch_size}")
+    print(f"load average at the start (1, 5, 15 min): {os.getloadavg()}")
+    _split(scenario)
+    t0 = time.perf_counter()
+    compute_true_effect(scenario)  # cached: the truth is computed once per scenario, not per run
+    print(f"truth simulation (2,000,000 per arm, once per scenario): {time.perf_counter() - t0:.1f} s")
+
+    t0 = time.perf_counter()
+    res1 = simulate_operating_characteristics(
+        scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, keep_replicates=False
+    )
+    t_inproc = time.perf_counter() - t0
+    print(f"in-process: {args.n_sims:,} trials in {t_inproc:.1f} s ({args.n_sims / t_inproc:,.0f} trials/s)")
+
+    client, cluster = start_local_cluster(2)
+    try:
+        client.run(lambda: __import__("pmrtrial.design.simulate"))  # warm the workers' imports
+        t0 = time.perf_counter()
+        res2 = simulate_operating_characteristics(
+            scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, client=client, keep_replicates=False
+        )
+        t_dask2 = time.perf_counter() - t0
+    finally:
+        client.close()
+        cluster.close()
+    print(f"dask 2 workers: {args.n_sims:,} trials in {t_dask2:.1f} s ({args.n_sims / t_dask2:,.0f} trials/s)")
+    same = all(res1.points[0].metrics[k].value == res2.points[0].metrics[k].value for k in res1.points[0].metrics)
+    print(f"in-process and dask results identical: {same}")
+
+    trials = simulate_trials(scenario, args.loop_sample, seed=1)
+    t_loop, failures = _loop(trials, range(args.loop_sample))
+    per = t_loop / args.loop_sample
+    t_loop_full = per * args.n_sims
+    print(
+        "plain loop (scipy fisher_exact + statsmodels GEE.fit): "
+        f"{per * 1e3:.2f} ms/trial on {args.loop_sample} trials "
+        f"({failures} statsmodels failures) -> {t_loop_full:.0f} s extrapolated to {args.n_sims:,}"
+    )
+    print(
+        f"speed-up vs loop: in-process (1 core) {t_loop_full / t_inproc:.0f}x; "
+        f"dask 2 workers {t_loop_full / t_dask2:.0f}x"
+    )
+
+    thr = {}
+    for n_workers in (1, 2):
+        client, cluster = start_local_cluster(n_workers)
+        try:
+            client.run(lambda: __import__("pmrtrial.design.simulate"))
+            t0 = time.perf_counter()
+            simulate_operating_characteristics(
+                scenario,
+                n_sims=args.dask_sims,
+                seed=2,
+                batch_size=args.batch_size,
+                client=client,
+                keep_replicates=False,
+            )
+            thr[n_workers] = args.dask_sims / (time.perf_counter() - t0)
+        finally:
+            client.close()
+            cluster.close()
+        print(f"dask {n_workers} worker(s): {thr[n_workers]:,.0f} trials/s")
+    print(f"dask efficiency 2 workers: {thr[2] / (2 * thr[1]):.2f} (speed-up {thr[2] / thr[1]:.2f}x)")
+    print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

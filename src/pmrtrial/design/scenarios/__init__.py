@@ -1,0 +1,1 @@
+"""Bundled simulation scenarios (package data)."""

@@ -1,0 +1,72 @@
+"""Run the simulator's tasks on a Dask cluster (local or remote).
+
+Dask is imported lazily (only here, only when a client is given), so the core does not load it.
+The tasks and their results are exactly those of the in-process path
+(:func:`pmrtrial.design.simulate.run_task`); only where they run changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy.typing as npt
+
+from pmrtrial.design.simulate_model import SimulationModel
+
+__all__ = ["run_tasks_dask", "start_local_cluster"]
+
+
+def run_tasks_dask(
+    client: Any,
+    model: SimulationModel,
+    sizes: Sequence[int],
+    seed: int,
+    plan: Sequence[tuple[int, int]],
+    batch_size: int,
+    with_gee: bool,
+    progress: Callable[[int], None] | None,
+) -> list[list[tuple[dict[str, npt.NDArray[Any]], dict[str, int]]]]:
+    """Submit every (design point, task) to ``client``; gather results in task order."""
+    from distributed import as_completed
+
+    from pmrtrial.design.simulate import run_task
+
+    model_future = client.scatter(model, broadcast=True)
+    futures = []
+    where = {}
+    for i, n_total in enumerate(sizes):
+        for j, (first_block, n_reps) in enumerate(plan):
+            fut = client.submit(
+                run_task, model_future, n_total, seed, first_block, n_reps, batch_size, with_gee, pure=False
+            )
+            futures.append(fut)
+            where[fut.key] = (i, j, n_reps)
+    out: list[list[Any]] = [[None] * len(plan) for _ in sizes]
+    for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+        i, j, n_reps = where[fut.key]
+        out[i][j] = fut.result()
+        fut.release()
+        if progress is not None:
+            progress(n_reps)
+    return out
+
+
+def start_local_cluster(n_workers: int, *, processes: bool = True) -> tuple[Any, Any]:
+    """A local Dask cluster of ``n_workers`` single-threaded workers and a client to it.
+
+    No dashboard (no port to open) and quiet logs. Close both (client first) when done.
+    """
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)  # type: ignore[no-untyped-call]
+    return client, cluster

@@ -1,0 +1,397 @@
+"""The generative model of the trial simulator: participants, centres, allocation, trajectories.
+
+Everything here is vectorised over replicates (axis 0) and participants (axis 1); visits are the
+last axis. The model is described in :mod:`pmrtrial.design.scenario`. One function generates one
+RNG block of trials (:func:`simulate_block`); the draws are made in a fixed order from the block's
+own :class:`numpy.random.Generator`, so a block is the same whatever else is being simulated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import ndtr, ndtri
+
+from pmrtrial.design.scenario import Scenario
+from pmrtrial.protocol.predicates import OPERATORS, Predicate
+
+__all__ = [
+    "SimulatedTrials",
+    "SimulationModel",
+    "compile_model",
+    "evaluate_predicate_arrays",
+    "simulate_allocation",
+    "simulate_block",
+    "simulate_subjects",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class SimulationModel:
+    """A scenario compiled to plain arrays (cheap to pickle to Dask workers).
+
+    Arm index 0 is the control arm and 1 the treated arm throughout the simulator.
+    """
+
+    name: str
+    visit_codes: tuple[str, ...]
+    visit_weeks: tuple[float, ...]
+    primary_index: int
+    log_ratio: FloatArray  # (2, V): log geometric-mean ratio to baseline, control then treated
+    dropout: FloatArray  # (2,)
+    baseline_mean: float
+    baseline_sd: float
+    baseline_threshold: float
+    sd_subject: float
+    sd_residual: float
+    autocorrelation: float
+    sd_centre: float
+    n_centres: int
+    centre_p: FloatArray  # (C,)
+    ratio: tuple[int, int]  # control, treated
+    block_sizes: tuple[int, ...]
+    rescue_threshold: float
+    rescue_p: FloatArray  # (V,)
+    log_gc_effect: float
+    endpoint: Predicate
+    alpha: float
+    conf_level: float
+    moments: str
+    arm_ids: tuple[str, str]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def compile_model(scenario: Scenario) -> SimulationModel:
+    """Compile a checked scenario into a :class:`SimulationModel`."""
+    codes = scenario.visit_codes()
+    control, treated = scenario.control_arm, scenario.treated_arm
+    log_ratio = np.log(np.array([[arm.pmr_as_ratio[c] for c in codes] for arm in (control, treated)]))
+    weights = scenario.design.centre_weights or [1.0] * scenario.design.centres
+    centre_p = np.asarray(weights, dtype=np.float64)
+    return SimulationModel(
+        name=scenario.name,
+        visit_codes=codes,
+        visit_weeks=scenario.visit_weeks(),
+        primary_index=codes.index(scenario.primary_visit()),
+        log_ratio=log_ratio,
+        dropout=np.array([control.dropout_per_visit, treated.dropout_per_visit]),
+        baseline_mean=scenario.baseline.mean,
+        baseline_sd=scenario.baseline.sd,
+        baseline_threshold=scenario.inclusion_threshold(),
+        sd_subject=scenario.variability.sd_subject,
+        sd_residual=scenario.variability.sd_residual,
+        autocorrelation=scenario.variability.residual_autocorrelation,
+        sd_centre=scenario.variability.sd_centre,
+        n_centres=scenario.design.centres,
+        centre_p=centre_p / centre_p.sum(),
+        ratio=scenario.ratio(),
+        block_sizes=scenario.block_sizes(),
+        rescue_threshold=scenario.rescue.threshold,
+        rescue_p=np.array(scenario.rescue_probabilities()),
+        log_gc_effect=math.log(scenario.rescue.gc_effect_ratio),
+        endpoint=scenario.protocol_obj.primary_endpoint.definition,  # type: ignore[arg-type]
+        alpha=scenario.design.alpha,
+        conf_level=scenario.design.conf_level,
+        moments=scenario.design.moments,
+        arm_ids=(control.id, treated.id),
+    )
+
+
+@dataclass(frozen=True)
+class SimulatedTrials:
+    """Patient-level data of ``R`` simulated trials of ``N`` randomised participants each.
+
+    Attributes
+    ----------
+    treated : bool (R, N)
+        Allocation (True = treated arm).
+    centre : int (R, N)
+        Centre index, 0-based.
+    baseline_pmr_as : float (R, N)
+    pmr_as : float (R, N, V)
+        Observed CRP PMR-AS per post-baseline visit; NaN after drop-out.
+    on_oral_gc : bool (R, N, V)
+        Rescue GC at the visit (defined after drop-out too; see ``observed``).
+    observed : bool (R, N, V)
+        Assessed at the visit (not yet dropped out).
+    latent_deviation : float (R, N, V)
+        ``b_i + c_j + e_iv`` on the log scale (for checking the variance components).
+    response : float (R, N)
+        Primary endpoint at the primary visit: 1, 0 or NaN (missing: not assessed).
+    """
+
+    treated: BoolArray
+    centre: IntArray
+    baseline_pmr_as: FloatArray
+    pmr_as: FloatArray
+    on_oral_gc: BoolArray
+    observed: BoolArray
+    latent_deviation: FloatArray
+    response: FloatArray
+    visit_codes: tuple[str, ...]
+
+    @property
+    def n_reps(self) -> int:
+        return int(self.treated.shape[0])
+
+    def visit_values(self, code: str) -> dict[str, Any]:
+        """The endpoint variables at one visit, with ``None``-style missingness as masks."""
+        v = self.visit_codes.index(code)
+        return {
+            "crp_pmr_as": self.pmr_as[..., v],
+            "on_oral_gc": self.on_oral_gc[..., v],
+            "observed": self.observed[..., v],
+        }
+
+
+# ------------------------------------------------------------------------------------------------
+# allocation
+
+
+def _block_patterns(ratio: tuple[int, int], block_sizes: tuple[int, ...]) -> tuple[BoolArray, IntArray]:
+    """Every distinct arrangement of each block size: (n_sizes, max_patterns, max_size) and counts.
+
+    A uniformly random permutation of a block's allocations is a uniformly random distinct
+    arrangement (every arrangement of a multiset has the same number of underlying permutations).
+    """
+    unit = ratio[0] + ratio[1]
+    smax = max(block_sizes)
+    tables = []
+    for size in block_sizes:
+        n_treated = size * ratio[1] // unit
+        rows = [[j in chosen for j in range(smax)] for chosen in itertools.combinations(range(size), n_treated)]
+        tables.append(rows)
+    n_max = max(len(t) for t in tables)
+    patterns = np.zeros((len(block_sizes), n_max, smax), dtype=bool)
+    for i, rows in enumerate(tables):
+        patterns[i, : len(rows)] = rows
+    return patterns, np.array([len(t) for t in tables], dtype=np.int64)
+
+
+def simulate_allocation(
+    rng: np.random.Generator,
+    n_reps: int,
+    n_subjects: int,
+    n_centres: int,
+    centre_p: FloatArray,
+    ratio: tuple[int, int],
+    block_sizes: tuple[int, ...],
+) -> tuple[IntArray, BoolArray]:
+    """Centres and allocation by permuted blocks stratified by centre.
+
+    Each participant (in recruitment order) is recruited at a centre drawn with probabilities
+    ``centre_p``; each centre has its own allocation list of consecutive permuted blocks, each
+    block's size drawn uniformly from ``block_sizes`` and holding ``size * ratio / sum(ratio)``
+    of each arm in random order (as the EDC's randomisation). Participant *k* of a centre takes
+    the *k*-th entry of that centre's list.
+
+    Draw order: centres ``(R, N)``; block-size indices ``(R, C, K)``; arrangement uniforms
+    ``(R, C, K)``, with ``K = ceil(largest centre size among the R trials / min(block_sizes))``.
+
+    Returns
+    -------
+    centre : int (n_reps, n_subjects)
+    treated : bool (n_reps, n_subjects)
+    """
+    sizes = np.asarray(block_sizes, dtype=np.int64)
+    patterns, n_patterns = _block_patterns(ratio, tuple(int(b) for b in block_sizes))
+    smax = int(sizes.max())
+    centre = rng.choice(n_centres, size=(n_reps, n_subjects), p=centre_p).astype(np.int64)
+    onehot = centre[..., None] == np.arange(n_centres)
+    counts = np.cumsum(onehot, axis=1)  # (R, N, C): running count per centre
+    # enough blocks for the largest centre of this block of replicates (a function of the draws)
+    n_blocks = max(1, -(-int(counts[:, -1, :].max()) // int(sizes.min())))
+    size_index = rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))
+    u = rng.random((n_reps, n_centres, n_blocks))
+    pattern_index = (u * n_patterns[size_index]).astype(np.int64)
+    blocks = patterns[size_index, pattern_index]  # (R, C, K, smax)
+    size = sizes[size_index]
+    valid = np.arange(smax) < size[..., None]
+    # position of every valid entry in its centre's list: blocks are consecutive
+    offset = np.cumsum(size, axis=-1) - size  # (R, C, K)
+    target = offset[..., None] + np.arange(smax)  # (R, C, K, smax)
+    keep = valid & (target < n_subjects)
+    r_idx, c_idx, k_idx, j_idx = np.nonzero(keep)
+    sequence = np.zeros((n_reps, n_centres, n_blocks * smax), dtype=bool)
+    sequence[r_idx, c_idx, target[r_idx, c_idx, k_idx, j_idx]] = blocks[r_idx, c_idx, k_idx, j_idx]
+    position = np.take_along_axis(counts, centre[..., None], axis=2)[..., 0] - 1
+    treated = sequence[np.arange(n_reps)[:, None], centre, position]
+    return centre, treated
+
+
+# ------------------------------------------------------------------------------------------------
+# trajectories
+
+
+def simulate_subjects(
+    model: SimulationModel,
+    rng: np.random.Generator,
+    treated: BoolArray,
+    centre_effect: FloatArray,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray]:
+    """Baseline, post-baseline PMR-AS and rescue for participants of any array shape ``S``.
+
+    Draw order: baseline uniforms ``S``; subject effects ``S``; residual innovations ``(V,) + S``;
+    rescue uniforms ``(V,) + S``.
+
+    Returns
+    -------
+    baseline : float S
+    pmr_as : float S + (V,)
+        CRP PMR-AS as measured at each visit (before GC started at that visit takes effect).
+    on_gc : bool S + (V,)
+    deviation : float S + (V,)
+        Latent deviation ``b + c + e`` on the log scale.
+    """
+    shape = treated.shape
+    n_visits = len(model.visit_codes)
+    lo = float(ndtr((model.baseline_threshold - model.baseline_mean) / model.baseline_sd))
+    u0 = rng.random(shape)
+    baseline = model.baseline_mean + model.baseline_sd * ndtri(lo + (1.0 - lo) * u0)
+    subject = model.sd_subject * rng.standard_normal(shape)
+    # visit-major work arrays (V, *S): each visit is one contiguous slice
+    z = rng.standard_normal((n_visits, *shape))
+    u_rescue = rng.random((n_visits, *shape))
+    phi = model.autocorrelation
+    innovation_sd = model.sd_residual * math.sqrt(1.0 - phi * phi)
+    deviation = np.empty_like(z)
+    level = subject + centre_effect
+    log_base = np.log(baseline)
+    resid = model.sd_residual * z[0]
+    pmr_as = np.empty_like(z)
+    on_gc = np.empty(z.shape, dtype=bool)
+    on_before = np.zeros(shape, dtype=bool)
+    for v in range(n_visits):
+        if v:
+            resid = phi * resid + innovation_sd * z[v]
+        deviation[v] = level + resid
+        shift = np.where(treated, model.log_ratio[1, v], model.log_ratio[0, v])
+        log_value = log_base + shift + deviation[v]
+        if model.log_gc_effect != 0.0:
+            log_value = log_value + on_before * model.log_gc_effect
+        value = np.exp(log_value)
+        start = (value > model.rescue_threshold) & (u_rescue[v] < model.rescue_p[v])
+        pmr_as[v] = value
+        on_before = on_before | start
+        on_gc[v] = on_before
+    return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(deviation, 0, -1)
+
+
+def evaluate_predicate_arrays(
+    predicate: Predicate, columns: dict[str, tuple[npt.NDArray[Any], BoolArray]]
+) -> tuple[BoolArray, BoolArray]:
+    """Vectorised :func:`pmrtrial.protocol.evaluate_predicate` (Kleene three-valued logic).
+
+    Parameters
+    ----------
+    predicate : Predicate
+    columns : mapping name -> (values, missing)
+        Arrays of one common shape; ``missing`` marks unknown entries.
+
+    Returns
+    -------
+    (value, known) : bool arrays
+        ``known`` False where the scalar evaluator would return None; ``value`` is meaningful
+        only where ``known``.
+    """
+    if predicate.compare is not None:
+        comp = predicate.compare
+        values, missing = columns[comp.var]
+        if comp.op in ("in", "not_in"):
+            hit = np.isin(values, np.asarray(list(comp.value)))
+            result = hit if comp.op == "in" else ~hit
+        else:
+            result = np.asarray(OPERATORS[comp.op](values, comp.value), dtype=bool)
+        known = ~missing
+        return result & known, known
+    if predicate.not_ is not None:
+        value, known = evaluate_predicate_arrays(predicate.not_, columns)
+        return ~value & known, known
+    children = [evaluate_predicate_arrays(p, columns) for p in (predicate.all or predicate.any or ())]
+    if predicate.all is not None:
+        any_false = np.zeros_like(children[0][1])
+        all_true = np.ones_like(children[0][1])
+        for value, known in children:
+            any_false |= known & ~value
+            all_true &= known & value
+        return all_true, any_false | all_true
+    any_true = np.zeros_like(children[0][1])
+    all_false = np.ones_like(children[0][1])
+    for value, known in children:
+        any_true |= known & value
+        all_false &= known & ~value
+    return any_true, any_true | all_false
+
+
+def _endpoint(model: SimulationModel, pmr_as: FloatArray, on_gc: BoolArray, observed: BoolArray) -> FloatArray:
+    v = model.primary_index
+    missing = ~observed[..., v]
+    columns = {"crp_pmr_as": (pmr_as[..., v], missing), "on_oral_gc": (on_gc[..., v], missing)}
+    value, known = evaluate_predicate_arrays(model.endpoint, columns)
+    return np.where(known, value.astype(np.float64), np.nan)
+
+
+def simulate_block(model: SimulationModel, n_subjects: int, rng: np.random.Generator, n_reps: int) -> SimulatedTrials:
+    """Simulate ``n_reps`` trials of ``n_subjects`` randomised participants from one generator.
+
+    Draw order (fixed; part of the reproducibility contract): allocation
+    (:func:`simulate_allocation`), centre effects ``(R, C)``, participants
+    (:func:`simulate_subjects`), drop-out uniforms ``(R, N, V)``.
+    """
+    centre, treated = simulate_allocation(
+        rng, n_reps, n_subjects, model.n_centres, model.centre_p, model.ratio, model.block_sizes
+    )
+    centre_effects = model.sd_centre * rng.standard_normal((n_reps, model.n_centres))
+    centre_effect = np.take_along_axis(centre_effects, centre, axis=1)
+    baseline, pmr_as, on_gc, deviation = simulate_subjects(model, rng, treated, centre_effect)
+    u_drop = rng.random(pmr_as.shape)
+    hazard = np.where(treated, model.dropout[1], model.dropout[0])[..., None]
+    observed = ~np.logical_or.accumulate(u_drop < hazard, axis=-1)
+    pmr_obs = np.where(observed, pmr_as, np.nan)
+    response = _endpoint(model, pmr_as, on_gc, observed)
+    return SimulatedTrials(
+        treated=treated,
+        centre=centre,
+        baseline_pmr_as=baseline,
+        pmr_as=pmr_obs,
+        on_oral_gc=on_gc,
+        observed=observed,
+        latent_deviation=deviation,
+        response=response,
+        visit_codes=model.visit_codes,
+    )
+
+
+def compute_state_proportions(
+    model: SimulationModel, rng: np.random.Generator, n_per_arm: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Four-state proportions per visit and arm among participants still assessed (no drop-out).
+
+    Each participant has an independent centre effect, which gives the marginal distribution.
+    Keys: arm id -> visit code -> {le10_no_gc, le10_gc, gt10_no_gc, gt10_gc}.
+    """
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for index, arm_id in enumerate(model.arm_ids):
+        treated = np.full(n_per_arm, bool(index))
+        centre_effect = model.sd_centre * rng.standard_normal(n_per_arm)
+        _, pmr_as, on_gc, _ = simulate_subjects(model, rng, treated, centre_effect)
+        le10 = pmr_as <= 10.0
+        out[arm_id] = {
+            code: {
+                "le10_no_gc": float(np.mean(le10[:, v] & ~on_gc[:, v])),
+                "le10_gc": float(np.mean(le10[:, v] & on_gc[:, v])),
+                "gt10_no_gc": float(np.mean(~le10[:, v] & ~on_gc[:, v])),
+                "gt10_gc": float(np.mean(~le10[:, v] & on_gc[:, v])),
+            }
+            for v, code in enumerate(model.visit_codes)
+        }
+    return out

@@ -1,0 +1,1 @@
+"""The EDC's SQLite database backend (``ENGINE = "pmrtrial.edc.sqlite_backend"``): see :mod:`.base`."""
