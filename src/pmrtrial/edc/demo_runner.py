@@ -51,10 +51,9 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
     # (argon2id, verifiable by the standard hasher), lighter parameters; upgraded on any login.
     settings.PASSWORD_HASHERS = ["pmrtrial.edc.demo.DemoArgon2PasswordHasher"]
 
-    if (
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
-        or Path(settings.DATABASES["default"]["NAME"]).resolve() != db.resolve()
-    ):
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or Path(settings.DATABASES["default"]["NAME"]).resolve() != db.resolve():
         raise RuntimeError(f"Django is not configured for the demo database {db}.")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
