@@ -10,6 +10,8 @@ import numpy.typing as npt
 from scipy.stats import binom
 
 from pmrtrial._validate import FloatArray
+from pmrtrial.design._inputs import check_probability
+from pmrtrial.design._results import PowerResult
 from pmrtrial.exceptions import ScoreInputError
 
 BoolArray = npt.NDArray[np.bool_]
@@ -71,3 +73,18 @@ class RejectionRegion:
             "pvalues": self.pvalues.tolist(),
             "reject": self.reject.tolist(),
         }
+
+    def power(self, p_control: float, p_treated: float, *, method: str, assumptions: tuple[str, ...]) -> PowerResult:
+        """Exact power of the test at the true response probabilities, as a :class:`PowerResult`."""
+        p0 = check_probability(p_control, "p_control")
+        p1 = check_probability(p_treated, "p_treated")
+        return PowerResult(
+            method=method,
+            power=self.rejection_probability(p0, p1),
+            p_control=p0,
+            p_treated=p1,
+            n_control=self.n_control,
+            n_treated=self.n_treated,
+            alpha=self.alpha,
+            assumptions=assumptions,
+        )

@@ -38,7 +38,7 @@ from scipy.special import gammaln, xlog1py, xlogy
 from scipy.stats import hypergeom
 
 from pmrtrial._validate import FloatArray
-from pmrtrial.design._inputs import check_alpha, check_n, check_probability
+from pmrtrial.design._inputs import check_alpha, check_n
 from pmrtrial.design._region import RejectionRegion
 from pmrtrial.design._results import PowerResult
 
@@ -209,17 +209,13 @@ def compute_power_boschloo(
     Boschloo RD. Raised conditional level of significance for the 2x2-table when testing the
     equality of two probabilities. Statistica Neerlandica 1970;24:1-9.
     """
-    p0 = check_probability(p_control, "p_control")
+    p0 = check_probability(p_control, "p_control")  # validate the cheap inputs before building the region
     p1 = check_probability(p_treated, "p_treated")
     region = compute_boschloo_rejection_region(n_control, n_treated, alpha)
-    return PowerResult(
+    return region.power(
+        p0,
+        p1,
         method="boschloo",
-        power=region.rejection_probability(p0, p1),
-        p_control=p0,
-        p_treated=p1,
-        n_control=region.n_control,
-        n_treated=region.n_treated,
-        alpha=region.alpha,
         assumptions=(
             "exact enumeration of all tables under independent binomials",
             "Boschloo p-value as scipy.stats.boschloo_exact: ordering by one-sided Fisher p, maximum over "

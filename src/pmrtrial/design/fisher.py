@@ -21,7 +21,7 @@ import numpy.typing as npt
 from scipy.special import gammaln
 
 from pmrtrial._validate import FloatArray
-from pmrtrial.design._inputs import check_alpha, check_n, check_probability
+from pmrtrial.design._inputs import check_alpha, check_n
 from pmrtrial.design._region import RejectionRegion
 from pmrtrial.design._results import PowerResult
 
@@ -135,17 +135,13 @@ def compute_power_fisher_exact(
     Casagrande JT, Pike MC, Smith PG. The power function of the "exact" test for comparing two
     binomial distributions. Appl Stat 1978;27:176-180.
     """
-    p0 = check_probability(p_control, "p_control")
+    p0 = check_probability(p_control, "p_control")  # validate the cheap inputs before building the region
     p1 = check_probability(p_treated, "p_treated")
     region = compute_fisher_rejection_region(n_control, n_treated, alpha)
-    return PowerResult(
+    return region.power(
+        p0,
+        p1,
         method="fisher-exact",
-        power=region.rejection_probability(p0, p1),
-        p_control=p0,
-        p_treated=p1,
-        n_control=region.n_control,
-        n_treated=region.n_treated,
-        alpha=region.alpha,
         assumptions=(
             "exact enumeration of all (n_control+1)(n_treated+1) tables under independent binomials",
             "two-sided Fisher p-value as R fisher.test: sum of conditional probabilities <= observed "
