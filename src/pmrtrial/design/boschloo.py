@@ -38,7 +38,7 @@ from scipy.special import gammaln, xlog1py, xlogy
 from scipy.stats import hypergeom
 
 from pmrtrial._validate import FloatArray
-from pmrtrial.design._inputs import check_alpha, check_n
+from pmrtrial.design._inputs import check_alpha, check_n, check_probability
 from pmrtrial.design._region import RejectionRegion
 from pmrtrial.design._results import PowerResult
 

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from scipy.special import gammaln
 
 from pmrtrial._validate import FloatArray
-from pmrtrial.design._inputs import check_alpha, check_n
+from pmrtrial.design._inputs import check_alpha, check_n, check_probability
 from pmrtrial.design._region import RejectionRegion
 from pmrtrial.design._results import PowerResult
 
