@@ -38,7 +38,21 @@ Sandwich: ``V = B^{-1} (sum_i g_i g_i') B^{-1}`` with ``B = sum_i H_i`` (geepack
 statsmodels ``cov_robust``). Mancl & DeRouen (2001): residuals ``(I - H_ii)^{-1} r_i`` with
 ``H_ii = D_i B^{-1} D_i' V_i^{-1}``. By the Woodbury identity the corrected cluster score is
 ``B (B - H_i)^{-1} g_i``, hence ``V_MD = sum_i (B - H_i)^{-1} g_i g_i' (B - H_i)^{-T}``: only
-p x p solves, which vectorise.
+p x p solves, which vectorise. Both are accumulated as sums of squares over clusters,
+``V = sum_i u_i u_i'`` with ``u_i = B^{-1} g_i``, so their diagonals cannot be negative.
+
+Zero robust variance. When every centre shows the same (scaled) result in both arms, e.g. 2/17
+vs 2/17 with each centre balanced and identical across arms, every cluster score ``g_i`` is
+proportional to ``B e_0`` at the solution (log RR = 0), so ``(B^{-1} g_i)_1 = 0`` for every
+cluster and the sandwich variance of the log RR is exactly zero; in floating point it is
+``+-1e-16`` of rounding (computed as ``B^{-1} M B^{-1}`` it was negative and ``sqrt`` gave NaN).
+A variance is declared zero when ``sum_i u_ia^2 <= rtol^2 sum_i (sum_b |B^{-1}_ab g_ib|)^2``
+(``rtol = sqrt(machine epsilon)``: the terms of every ``u_ia`` cancel to 8 digits); the replicate
+gets status ``ZERO_VARIANCE`` (not estimable: a Wald test or interval needs a positive variance).
+On that dataset geepack 1.3.9 returns ``vbeta[2, 2]`` of ``+1.96e-16`` (binomial; SE 1.4e-8,
+Wald p = 1) and exactly ``0`` (Poisson; SE 0, Wald statistic Inf, p = 0 for RR = 1);
+statsmodels 0.15 returns ``cov_robust[1, 1]`` of ``-1.96e-16`` / ``-2.1e-32`` and a NaN ``bse``
+with "RuntimeWarning: invalid value encountered in sqrt". Neither is a usable SE.
 """
 
 from __future__ import annotations
@@ -66,13 +80,17 @@ INVALID_MEAN = 5  # log-binomial: a fitted probability reached 1 during the iter
 NOT_CONVERGED = 6  # iteration limit reached
 NUMERICAL = 7  # non-finite values or a singular information matrix
 NO_PAIRS = 8  # no cluster has two or more members: alpha cannot be estimated
+ZERO_VARIANCE = 9  # the robust variance of a coefficient is zero up to rounding (exact balance)
 
-DEGENERATE = (ZERO_RESPONDERS, NO_VARIATION, SINGLE_ARM, NO_PAIRS)
+DEGENERATE = (ZERO_RESPONDERS, NO_VARIATION, SINGLE_ARM, NO_PAIRS, ZERO_VARIANCE)
 
 DEFAULT_TOL: dict[str, float] = {"geepack": 1e-4, "statsmodels": 1e-6}
 DEFAULT_MAXITER: dict[str, int] = {"geepack": 25, "statsmodels": 60}
 _SINGULAR_RTOL = 1e-10
 _MAX_HALVINGS = 60  # geepack halves without limit; 2^-60 of a step is far below any tolerance
+# A robust variance sum_i u_i^2 is "zero" when each u_i = (B^-1 g_i)_a cancels to within this
+# relative size of its terms |B^-1_ab g_ib| (sqrt of machine epsilon): see _sandwich.
+_ZERO_VARIANCE_RTOL = float(np.sqrt(np.finfo(np.float64).eps))
 
 
 @dataclass(frozen=True)
@@ -333,8 +351,11 @@ def _solve_gee_batch(
         alpha_out[active] = alpha
         phi_out[active] = phi
 
-    vbeta, vbeta_md, md_singular, num_bad = _sandwich(y, x, codes, n_clusters, beta_out, alpha_out, family, moments)
+    vbeta, vbeta_md, md_singular, num_bad, zero_var = _sandwich(
+        y, x, codes, n_clusters, beta_out, alpha_out, family, moments
+    )
     status[(status == OK) & num_bad] = NUMERICAL
+    status[(status == OK) & zero_var] = ZERO_VARIANCE
     m_max = all_clusters.size.max(axis=1)
     with np.errstate(invalid="ignore"):
         corr_not_pd = (1.0 + (m_max - 1.0) * alpha_out) <= 0.0
@@ -350,25 +371,34 @@ def _sandwich(
     alpha: FloatArray,
     family: Family,
     moments: Moments,
-) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray]:
-    """Robust and Mancl-DeRouen covariance at (beta, alpha); NaN rows where beta is NaN."""
+) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray, BoolArray]:
+    """Robust and Mancl-DeRouen covariance at (beta, alpha); NaN rows where beta is NaN.
+
+    Also returns flags: Mancl-DeRouen singular, numerical failure, robust variance zero."""
     n_reps, _, p = x.shape
     vb = np.full((n_reps, p, p), np.nan)
     vmd = np.full((n_reps, p, p), np.nan)
     md_singular = np.zeros(n_reps, dtype=bool)
     num_bad = np.zeros(n_reps, dtype=bool)
+    zero_var = np.zeros(n_reps, dtype=bool)
     have = np.flatnonzero(np.all(np.isfinite(beta), axis=1) & np.isfinite(alpha))
     if have.size == 0:
-        return vb, vmd, md_singular, num_bad
+        return vb, vmd, md_singular, num_bad, zero_var
     clusters = _Clusters(codes[have], n_clusters)
     _, e, q, _ = _mean_parts(y[have], x[have], beta[have], family, moments)
     big_b, _, h_i, g_i, _ = _cluster_terms(e, q, clusters, alpha[have], per_cluster=True)
     assert h_i is not None and g_i is not None
     eye = np.broadcast_to(np.eye(p), big_b.shape)
     b_inv, ok = _solve_matrix(big_b, eye)
-    meat = np.einsum("rkp,rkq->rpq", g_i, g_i)
-    vb[have] = b_inv @ meat @ np.swapaxes(b_inv, 1, 2)
-    num_bad[have] = ~ok | ~np.all(np.isfinite(vb[have]), axis=(1, 2))
+    u_i = np.einsum("rpq,rkq->rkp", b_inv, g_i)  # B^-1 g_i
+    vb_have = np.einsum("rkp,rkq->rpq", u_i, u_i)
+    vb[have] = vb_have
+    num_bad[have] = ~ok | ~np.all(np.isfinite(vb_have), axis=(1, 2))
+    scale = np.einsum("rpq,rkq->rkp", np.abs(b_inv), np.abs(g_i))
+    diag = np.diagonal(vb_have, axis1=1, axis2=2)
+    zero_var[have] = ~num_bad[have] & np.any(
+        diag <= _ZERO_VARIANCE_RTOL**2 * np.einsum("rkp,rkp->rp", scale, scale), axis=1
+    )
     u, ok_i = _solve(big_b[:, None, :, :] - h_i, g_i, rtol=_SINGULAR_RTOL)
     # a cluster without members contributes H_i = 0, g_i = 0: harmless
     sing = ~np.all(ok_i, axis=1)
@@ -377,7 +407,7 @@ def _sandwich(
     vmd_have[sing] = np.nan
     vmd[have] = vmd_have
     md_singular[have] = sing
-    return vb, vmd, md_singular, num_bad
+    return vb, vmd, md_singular, num_bad, zero_var
 
 
 def _solve_matrix(a: FloatArray, b: FloatArray) -> tuple[FloatArray, BoolArray]:

@@ -87,6 +87,10 @@ STATUS_MESSAGES: dict[int, str] = {
     core.NOT_CONVERGED: "iteration limit reached before convergence",
     core.NUMERICAL: "numerical failure: non-finite values or a singular information matrix",
     core.NO_PAIRS: "not estimable: no centre has two or more participants (correlation undefined)",
+    core.ZERO_VARIANCE: (
+        "not estimable: the robust (sandwich) variance of the log risk ratio is zero up to rounding "
+        "(every centre shows the same result in both arms), so no Wald test or interval exists"
+    ),
 }
 _FEW_CLUSTERS = 20
 
@@ -389,6 +393,8 @@ def _store(out: dict[str, Any], idx: IntArray, fit: core.CoreFit, rows: BoolArra
     target = idx[rows]
     out["log_rr"][target] = fit.beta[rows, 1]
     out["intercept"][target] = fit.beta[rows, 0]
+    # rows with status OK have a positive robust variance (ZERO_VARIANCE otherwise) and a
+    # non-negative or NaN Mancl-DeRouen variance (sums of squares): sqrt never sees a negative
     out["se_robust"][target] = np.sqrt(fit.vbeta[rows, 1, 1])
     out["se_md"][target] = np.sqrt(fit.vbeta_md[rows, 1, 1])
     out["rho"][target] = fit.alpha[rows]
@@ -419,7 +425,10 @@ def _run_rule(prep: _Prepared, moments: core.Moments, tol: float, maxiter: int) 
         good = f1.status == core.OK
         out["log_binomial_status"][step1] = f1.status
         _store(out, step1, f1, good, METHOD_LOG_BINOMIAL)
-        need_fallback = np.union1d(need_fallback, step1[~good])
+        # a zero robust variance is a property of the data, not a failed fit: no fallback
+        settled = good | (f1.status == core.ZERO_VARIANCE)
+        out["status"][step1[~good & settled]] = core.ZERO_VARIANCE
+        need_fallback = np.union1d(need_fallback, step1[~settled])
     if need_fallback.size == 0:
         return out
 
@@ -436,7 +445,9 @@ def _run_rule(prep: _Prepared, moments: core.Moments, tol: float, maxiter: int) 
         f2 = _fit_subset(prep, idx2, fp.beta[retry], "binomial", moments, tol, maxiter)
         g2 = f2.status == core.OK
         _store(out, idx2, f2, g2, METHOD_LOG_BINOMIAL_POISSON_START)
-        lb2_good[np.flatnonzero(retry)[g2]] = True
+        zv2 = f2.status == core.ZERO_VARIANCE  # converged, but the variance is zero: final
+        out["status"][idx2[zv2]] = core.ZERO_VARIANCE
+        lb2_good[np.flatnonzero(retry)[g2 | zv2]] = True
 
     # step 3: modified Poisson GEE
     _store(out, need_fallback, fp, p_good & ~lb2_good, METHOD_MODIFIED_POISSON)
@@ -475,7 +486,9 @@ def fit_risk_ratio_gee_batch(
     -------
     GeeBatchResult
         Per-replicate arrays. Degenerate replicates (an arm without responders, everyone a
-        responder, a single arm) are marked not estimable; nothing is raised or warned.
+        responder, a single arm, a robust variance that is zero up to rounding) are marked not
+        estimable with their status; nothing is raised or warned. An estimable replicate always
+        has a finite, positive ``se_robust``.
 
     Notes
     -----
@@ -644,7 +657,8 @@ def _fit_single_family(
             raise ScoreInputError("start", start, "two finite numbers (intercept, log risk ratio)")
     fit = _fit_subset(prep, np.array([0]), start_arr, family, m, tol_v, maxiter_v)
     if fit.status[0] != core.OK:
-        raise ConvergenceError(f"{name} GEE: {STATUS_MESSAGES[int(fit.status[0])]}.")
+        error = EstimationError if int(fit.status[0]) in core.DEGENERATE else ConvergenceError
+        raise error(f"{name} GEE: {STATUS_MESSAGES[int(fit.status[0])]}.")
     method = METHOD_LOG_BINOMIAL if family == "binomial" else METHOD_MODIFIED_POISSON
     _store(batch_parts, np.array([0]), fit, np.array([True]), method)
     batch_parts["fallback_used"][0] = False
@@ -701,7 +715,9 @@ def fit_log_binomial_gee(
     Raises
     ------
     EstimationError
-        Not estimable (an arm without responders, every participant a responder, one arm only).
+        Not estimable (an arm without responders, every participant a responder, one arm only,
+        or a robust variance of the log RR that is zero up to rounding: see
+        :mod:`pmrtrial.stats._gee_core`).
     ConvergenceError
         The fit failed: every participant of an arm responded (estimate on the boundary),
         a fitted probability reached 1, the iteration limit was reached, or numerical failure.
@@ -758,7 +774,9 @@ def fit_risk_ratio_gee(
     Raises
     ------
     EstimationError
-        Not estimable (an arm without responders, every participant a responder, one arm).
+        Not estimable (an arm without responders, every participant a responder, one arm, or
+        a zero robust variance of the log RR: every centre shows the same result in both arms;
+        that is a property of the data, so it does not trigger the fallback rule).
     ConvergenceError
         Every step failed.
     """
