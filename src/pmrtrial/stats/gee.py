@@ -251,22 +251,27 @@ class GeeBatchResult:
 
 @dataclass(frozen=True)
 class _Prepared:
-    y: FloatArray  # (R, n)
-    x: FloatArray  # (R, n, 2)
-    codes: IntArray  # (R, n)
-    n_clusters: int
+    z: FloatArray  # (R, K, 4) cluster count vectors, the sufficient statistics (see _gee_core)
+    n_obs: IntArray  # (R,) participants analysed
     status: IntArray  # degenerate status per replicate (OK otherwise)
     boundary: BoolArray  # an arm with every participant responding
     start: FloatArray  # (R, 2) GLM estimate: log p0, log(p1 / p0)
     n_clusters_rep: IntArray
 
+    def rows(self, sl: slice) -> _Prepared:
+        return _Prepared(
+            self.z[sl], self.n_obs[sl], self.status[sl], self.boundary[sl], self.start[sl], self.n_clusters_rep[sl]
+        )
 
-def _check_binary(values: npt.NDArray[Any], name: str) -> FloatArray:
+
+def _check_binary(values: npt.NDArray[Any], name: str, allow_nan: bool = False) -> FloatArray:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ScoreInputError(name, values, "an array of 0/1 values") from exc
     bad = ~np.isin(arr, (0.0, 1.0))
+    if allow_nan:
+        bad &= ~np.isnan(arr)
     if bad.any():
         first = arr[bad].flat[0]
         raise ScoreInputError(
@@ -278,8 +283,8 @@ def _check_binary(values: npt.NDArray[Any], name: str) -> FloatArray:
     return arr
 
 
-def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any) -> _Prepared:
-    y = _check_binary(y_in, "y")
+def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any, drop_missing: bool = False) -> _Prepared:
+    y = _check_binary(y_in, "y", allow_nan=drop_missing)
     if y.ndim == 1:
         y = y[None, :]
     if y.ndim != 2 or y.shape[1] < 2:
@@ -297,17 +302,13 @@ def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any) -> _Prepared:
     _, inverse = np.unique(cl, return_inverse=True)
     codes = np.broadcast_to(inverse.reshape(cl.shape).astype(np.int64), (n_reps, n))
     n_clusters = int(codes.max()) + 1
-    n_clusters_rep = np.array(
-        [n_clusters] * n_reps
-        if cl.ndim == 1
-        else [(np.bincount(row, minlength=n_clusters) > 0).sum() for row in codes],
-        dtype=np.int64,
-    )
+    observed = ~np.isnan(y)
+    z = core.cluster_counts(np.where(observed, y, 0.0), trt, codes, n_clusters, observed if drop_missing else None)
+    n_clusters_rep = (z.sum(axis=2) > 0).sum(axis=1).astype(np.int64)
 
-    n1 = trt.sum(axis=1)
-    n0 = n - n1
-    r1 = (y * trt).sum(axis=1)
-    r0 = y.sum(axis=1) - r1
+    tot = z.sum(axis=1)
+    r0, n0 = tot[:, 0], tot[:, 0] + tot[:, 1]
+    r1, n1 = tot[:, 2], tot[:, 2] + tot[:, 3]
     status = np.full(n_reps, core.OK, dtype=np.int64)
     single_arm = (n1 == 0) | (n0 == 0)
     zero = ~single_arm & ((r1 == 0) | (r0 == 0))
@@ -322,8 +323,8 @@ def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any) -> _Prepared:
         # the GLM (log-binomial or Poisson) estimate for intercept + arm is closed form:
         # the saturated two-group model fits the arm proportions
         start = np.stack([np.log(p0), np.log(p1) - np.log(p0)], axis=1)
-    x = np.stack([np.ones((n_reps, n)), trt], axis=-1)
-    return _Prepared(y, x, np.ascontiguousarray(codes), n_clusters, status, boundary, start, n_clusters_rep)
+    n_obs = observed.sum(axis=1).astype(np.int64)
+    return _Prepared(z, n_obs, status, boundary, start, n_clusters_rep)
 
 
 def _resolve(moments: str, tol: float | None, maxiter: int | None) -> tuple[core.Moments, float, int]:
@@ -348,24 +349,14 @@ def _fit_subset(
     tol: float,
     maxiter: int,
 ) -> core.CoreFit:
-    return core.solve_gee_batch(
-        prep.y[idx],
-        prep.x[idx],
-        prep.codes[idx],
-        prep.n_clusters,
-        start,
-        family=family,
-        moments=moments,
-        tol=tol,
-        maxiter=maxiter,
-    )
+    return core.solve_gee_batch(prep.z[idx], start, family=family, moments=moments, tol=tol, maxiter=maxiter)
 
 
 # --------------------------------------------------------------------------------------------
 # the batch engine (every public function goes through here)
 
 
-def _empty_batch(n_reps: int, n: int, prep: _Prepared, moments: str) -> dict[str, Any]:
+def _empty_batch(n_reps: int, prep: _Prepared, moments: str) -> dict[str, Any]:
     return {
         "log_rr": np.full(n_reps, np.nan),
         "se_robust": np.full(n_reps, np.nan),
@@ -383,7 +374,7 @@ def _empty_batch(n_reps: int, n: int, prep: _Prepared, moments: str) -> dict[str
         "corr_not_pd": np.zeros(n_reps, dtype=bool),
         "md_singular": np.zeros(n_reps, dtype=bool),
         "max_fitted": np.full(n_reps, np.nan),
-        "n_obs": np.full(n_reps, n, dtype=np.int64),
+        "n_obs": prep.n_obs.copy(),
         "n_clusters": prep.n_clusters_rep.copy(),
     }
 
@@ -412,8 +403,7 @@ def _store(out: dict[str, Any], idx: IntArray, fit: core.CoreFit, rows: BoolArra
 
 
 def _run_rule(prep: _Prepared, moments: core.Moments, tol: float, maxiter: int) -> dict[str, Any]:
-    n_reps, n = prep.y.shape
-    out = _empty_batch(n_reps, n, prep, moments)
+    out = _empty_batch(prep.z.shape[0], prep, moments)
     fit_ok = prep.status == core.OK
 
     # step 1: log-binomial GEE from the GLM estimate (not attempted on the boundary)
@@ -463,6 +453,7 @@ def fit_risk_ratio_gee_batch(
     tol: float | None = None,
     maxiter: int | None = None,
     chunk_size: int = 20_000,
+    missing: Literal["error", "drop"] = "error",
 ) -> GeeBatchResult:
     """Fit the adjusted risk ratio to many replicates at once, with the SAP's fallback rule.
 
@@ -481,6 +472,12 @@ def fit_risk_ratio_gee_batch(
         (geepack 1e-4 / 25, statsmodels 1e-6 / 60).
     chunk_size : int
         Replicates per vectorised block (memory bound); does not change any result.
+    missing : {"error", "drop"}
+        ``"drop"``: a NaN response leaves that participant out of that replicate (complete-case
+        analysis per replicate; ``n_obs`` says how many were analysed), so replicates with
+        different numbers of analysed participants are fitted in one call. The result equals
+        fitting each replicate on its analysed participants. ``"error"`` (default): NaN raises
+        :class:`~pmrtrial.exceptions.ScoreInputError`.
 
     Returns
     -------
@@ -497,23 +494,13 @@ def fit_risk_ratio_gee_batch(
     m, tol_v, maxiter_v = _resolve(moments, tol, maxiter)
     if int(chunk_size) < 1:
         raise ScoreInputError("chunk_size", chunk_size, "a positive integer")
-    prep = _prepare(y, treatment, cluster)
-    n_reps = prep.y.shape[0]
+    if missing not in ("error", "drop"):
+        raise ScoreInputError("missing", missing, "'error' or 'drop'")
+    prep = _prepare(y, treatment, cluster, drop_missing=missing == "drop")
+    n_reps = prep.z.shape[0]
     parts = []
     for lo in range(0, n_reps, int(chunk_size)):
-        hi = min(lo + int(chunk_size), n_reps)
-        sl = slice(lo, hi)
-        sub = _Prepared(
-            prep.y[sl],
-            prep.x[sl],
-            prep.codes[sl],
-            prep.n_clusters,
-            prep.status[sl],
-            prep.boundary[sl],
-            prep.start[sl],
-            prep.n_clusters_rep[sl],
-        )
-        parts.append(_run_rule(sub, m, tol_v, maxiter_v))
+        parts.append(_run_rule(prep.rows(slice(lo, lo + int(chunk_size))), m, tol_v, maxiter_v))
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return GeeBatchResult(**merged, moments=m, software=_software(m))
 
@@ -643,7 +630,7 @@ def _fit_single_family(
     m, tol_v, maxiter_v = _resolve(moments, tol, maxiter)
     yv, tv, cl = _validate_single(y, treatment, cluster)
     prep = _prepare(yv, tv, cl)
-    batch_parts = _empty_batch(1, yv.shape[0], prep, m)
+    batch_parts = _empty_batch(1, prep, m)
     name = "log-binomial" if family == "binomial" else "modified Poisson"
     if prep.status[0] != core.OK:
         raise EstimationError(f"{name} GEE {STATUS_MESSAGES[int(prep.status[0])]}.")
