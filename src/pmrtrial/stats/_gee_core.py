@@ -17,8 +17,25 @@ so, with cluster sums ``s_i = sum_j Q_j`` and ``t_i = sum_j e_j``, the cluster c
     g_i = [sum_j Q_j e_j  - c_i s_i t_i ] / (1 - alpha)       (p)
 
 The scale cancels from the estimating equations and from the sandwich; it enters only the moment
-estimator of ``alpha``. Cluster sums use one ``numpy.bincount`` over replicate-and-cluster labels,
-so per-replicate cluster assignments cost the same as shared ones.
+estimator of ``alpha``.
+
+Sufficient statistics. The design is intercept + a 0/1 treatment indicator and the response is
+0/1, so within a replicate ``mu`` takes two values (``mu_0``, ``mu_1`` by arm) and the Pearson
+residual four: ``e_a1 = (1 - mu_a) / sd_a`` for responders and ``e_a0 = -w_a`` for
+non-responders of arm ``a``, with ``w_a = mu_a / sd_a``. Every cluster sum above is therefore a
+linear function of the cluster's count vector ``z_i`` = (control responders, control
+non-responders, active responders, active non-responders), :func:`cluster_counts`::
+
+    s_i0 = z_i . (w_0, w_0, w_1, w_1)    s_i1 = z_i . (0, 0, w_1, w_1)
+    t_i  = z_i . (e_01, -w_0, e_11, -w_1)
+
+``sum_i Q_i'Q_i`` and ``sum_i Q_i'e_i`` need only the arm totals, and the c-weighted terms
+``sum_i c_i s_i s_i'``, ``sum_i c_i s_i t_i`` come from one batched product ``S' diag(c) S`` of
+the (n_clusters x 3) matrix ``S = [s_0 s_1 t]``; ``sum_i t_i^2`` gives the pair sum of the moment
+estimator. The 2 x 2 systems are solved in closed form, and geepack's step halving tries all 60
+halvings at once (``delta * 0.5**k`` equals k successive halvings exactly). So one iteration is
+about a hundred NumPy operations on arrays of n_reps x n_clusters (no per-participant work, no
+per-cluster matrix inverse), and the single-trial and batched fits are the same code.
 
 Moment estimators (``ssr = sum e^2``, ``P = sum_i sum_{j<k} e_ij e_ik``, ``N`` observations,
 ``n_pairs = sum_i m_i (m_i - 1) / 2``, ``p`` mean parameters):
@@ -38,7 +55,21 @@ Sandwich: ``V = B^{-1} (sum_i g_i g_i') B^{-1}`` with ``B = sum_i H_i`` (geepack
 statsmodels ``cov_robust``). Mancl & DeRouen (2001): residuals ``(I - H_ii)^{-1} r_i`` with
 ``H_ii = D_i B^{-1} D_i' V_i^{-1}``. By the Woodbury identity the corrected cluster score is
 ``B (B - H_i)^{-1} g_i``, hence ``V_MD = sum_i (B - H_i)^{-1} g_i g_i' (B - H_i)^{-T}``: only
-p x p solves, which vectorise.
+p x p solves, which vectorise. Both are accumulated as sums of squares over clusters,
+``V = sum_i u_i u_i'`` with ``u_i = B^{-1} g_i``, so their diagonals cannot be negative.
+
+Zero robust variance. When every centre shows the same (scaled) result in both arms, e.g. 2/17
+vs 2/17 with each centre balanced and identical across arms, every cluster score ``g_i`` is
+proportional to ``B e_0`` at the solution (log RR = 0), so ``(B^{-1} g_i)_1 = 0`` for every
+cluster and the sandwich variance of the log RR is exactly zero; in floating point it is
+``+-1e-16`` of rounding (computed as ``B^{-1} M B^{-1}`` it was negative and ``sqrt`` gave NaN).
+A variance is declared zero when ``sum_i u_ia^2 <= rtol^2 sum_i (sum_b |B^{-1}_ab g_ib|)^2``
+(``rtol = sqrt(machine epsilon)``: the terms of every ``u_ia`` cancel to 8 digits); the replicate
+gets status ``ZERO_VARIANCE`` (not estimable: a Wald test or interval needs a positive variance).
+On that dataset geepack 1.3.9 returns ``vbeta[2, 2]`` of ``+1.96e-16`` (binomial; SE 1.4e-8,
+Wald p = 1) and exactly ``0`` (Poisson; SE 0, Wald statistic Inf, p = 0 for RR = 1);
+statsmodels 0.15 returns ``cov_robust[1, 1]`` of ``-1.96e-16`` / ``-2.1e-32`` and a NaN ``bse``
+with "RuntimeWarning: invalid value encountered in sqrt". Neither is a usable SE.
 """
 
 from __future__ import annotations
@@ -66,13 +97,21 @@ INVALID_MEAN = 5  # log-binomial: a fitted probability reached 1 during the iter
 NOT_CONVERGED = 6  # iteration limit reached
 NUMERICAL = 7  # non-finite values or a singular information matrix
 NO_PAIRS = 8  # no cluster has two or more members: alpha cannot be estimated
+ZERO_VARIANCE = 9  # the robust variance of a coefficient is zero up to rounding (exact balance)
 
-DEGENERATE = (ZERO_RESPONDERS, NO_VARIATION, SINGLE_ARM, NO_PAIRS)
+DEGENERATE = (ZERO_RESPONDERS, NO_VARIATION, SINGLE_ARM, NO_PAIRS, ZERO_VARIANCE)
 
 DEFAULT_TOL: dict[str, float] = {"geepack": 1e-4, "statsmodels": 1e-6}
 DEFAULT_MAXITER: dict[str, int] = {"geepack": 25, "statsmodels": 60}
 _SINGULAR_RTOL = 1e-10
 _MAX_HALVINGS = 60  # geepack halves without limit; 2^-60 of a step is far below any tolerance
+# A robust variance sum_i u_i^2 is "zero" when each u_i = (B^-1 g_i)_a cancels to within this
+# relative size of its terms |B^-1_ab g_ib| (sqrt of machine epsilon): see _sandwich.
+_ZERO_VARIANCE_RTOL = float(np.sqrt(np.finfo(np.float64).eps))
+_EPS = float(np.finfo(np.float64).eps)
+P = 2  # mean parameters: intercept, treatment
+# powers of 1/2 for geepack's step halving (exact: delta * 0.5**k == k successive halvings)
+_HALVES = 0.5 ** np.arange(1, _MAX_HALVINGS + 1, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -90,125 +129,179 @@ class CoreFit:
     md_singular: BoolArray  # (R,) some B - H_i singular: Mancl-DeRouen not available
 
 
-class _Clusters:
-    """Cluster sums for a subset of replicates via one bincount per column."""
+def cluster_counts(
+    y: FloatArray, treatment: FloatArray, codes: IntArray, n_clusters: int, include: BoolArray | None = None
+) -> FloatArray:
+    """Count vectors ``z`` (R, K, 4) from 0/1 ``y``, 0/1 ``treatment`` and cluster ``codes`` (R, n).
 
-    def __init__(self, codes: IntArray, n_clusters: int) -> None:
-        # codes: (R, n) cluster index in [0, K)
-        n_reps = codes.shape[0]
-        self.k = n_clusters
-        self.n_reps = n_reps
-        self.labels = (np.arange(n_reps, dtype=np.int64)[:, None] * n_clusters + codes).ravel()
-        self.size = self.sum(np.ones(codes.shape, dtype=np.float64))
-
-    def sum(self, values: FloatArray) -> FloatArray:
-        """(R, n) -> (R, K)."""
-        out = np.asarray(
-            np.bincount(self.labels, weights=values.ravel(), minlength=self.n_reps * self.k), dtype=np.float64
-        )
-        return out.reshape(self.n_reps, self.k)
+    ``z[r, k] = (control responders, control non-responders, active responders, active
+    non-responders)`` in cluster ``k`` of replicate ``r``: the sufficient statistics of the fit.
+    Participants where ``include`` (R, n) is False are not counted.
+    """
+    n_reps = y.shape[0]
+    cell = 2 * treatment.astype(np.int64) + (1 - y.astype(np.int64))  # 0..3 in the order of z
+    labels = (np.arange(n_reps, dtype=np.int64)[:, None] * n_clusters + codes) * 4 + cell
+    weights = None if include is None else include.ravel().astype(np.float64)
+    z = np.bincount(labels.ravel(), weights=weights, minlength=n_reps * n_clusters * 4).astype(np.float64)
+    return z.reshape(n_reps, n_clusters, 4)
 
 
-_EPS = float(np.finfo(np.float64).eps)
+@dataclass(frozen=True)
+class _Design:
+    """Per-replicate constants derived from the counts (rows = replicates)."""
+
+    z: FloatArray  # (R, K, 4) cluster count vectors
+    m: FloatArray  # (R, K) cluster sizes
+    tot: FloatArray  # (R, 4) totals over clusters
+    n_arm: FloatArray  # (R, 2) participants per arm
+    n_obs: FloatArray  # (R,)
+    n_pairs: FloatArray  # (R,)
+
+    def take(self, rows: BoolArray | IntArray) -> _Design:
+        return _Design(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
 
 
-def _mean_parts(
-    y: FloatArray, x: FloatArray, beta: FloatArray, family: Family, moments: Moments
-) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
-    """mu, Pearson residuals e, standardised derivatives Q; valid-mean mask (per replicate).
+def _design(z: FloatArray) -> _Design:
+    m = z.sum(axis=2)
+    tot = z.sum(axis=1)
+    return _Design(
+        z=z,
+        m=m,
+        tot=tot,
+        n_arm=np.stack([tot[:, 0] + tot[:, 1], tot[:, 2] + tot[:, 3]], axis=1),
+        n_obs=tot.sum(axis=1),
+        n_pairs=(m * (m - 1.0) / 2.0).sum(axis=1),
+    )
+
+
+@dataclass(frozen=True)
+class _AtBeta:
+    """Everything the iteration needs at one beta (rows = replicates).
+
+    ``s`` holds the cluster sums ``(s_i0, s_i1, t_i)`` (R, K, 3); ``qq00``, ``qq11`` (``= qq01``),
+    ``qe0``, ``qe1`` the uncorrelated parts ``sum Q'Q``, ``sum Q'e``; ``ssr`` the sum of squared
+    Pearson residuals.
+    """
+
+    s: FloatArray
+    qq00: FloatArray
+    qq11: FloatArray
+    qe0: FloatArray
+    qe1: FloatArray
+    ssr: FloatArray
+    valid: BoolArray
+    finite: BoolArray
+
+    def take(self, rows: BoolArray | IntArray) -> _AtBeta:
+        return _AtBeta(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+
+    def put(self, rows: IntArray, other: _AtBeta) -> None:
+        """Overwrite ``rows`` (in place) with ``other``'s rows."""
+        for f in self.__dataclass_fields__:
+            getattr(self, f)[rows] = getattr(other, f)
+
+
+def _arm_parts(
+    beta: FloatArray, n_arm: FloatArray, family: Family, moments: Moments
+) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray]:
+    """w = mu / sd and the responder residual (1 - mu) / sd per arm (R, 2); valid and finite (R,).
 
     ``"geepack"`` follows geepack's famstr.cc: ``mu = max(DBL_EPSILON, exp(eta))`` (also for
     dmu/deta), binomial ``v = mu (1 - mu)``, valid when ``0 < mu < 1``. ``"statsmodels"`` follows
     statsmodels: ``mu = exp(eta)``, binomial ``v = p (1 - p)`` with ``p`` clipped to
     ``[eps, 1 - eps]``, Poisson ``v = |mu|``; a fitted probability >= 1 is still flagged invalid.
+    The non-responder residual is ``-w``. An arm without participants is ignored.
     """
-    eta = np.einsum("rnp,rp->rn", x, beta)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        mu = np.exp(eta)
+    eta = np.empty_like(beta)
+    eta[:, 0] = beta[:, 0]
+    np.add(beta[:, 0], beta[:, 1], out=eta[:, 1])
+    mu = np.exp(eta)
+    if moments == "geepack":
+        np.maximum(mu, _EPS, out=mu)
+    absent = n_arm == 0.0
+    if family == "binomial":
         if moments == "geepack":
-            mu = np.maximum(mu, _EPS)
-        if family == "binomial":
-            if moments == "geepack":
-                v = mu * (1.0 - mu)
-            else:
-                pc = np.clip(mu, _EPS, 1.0 - _EPS)
-                v = pc * (1.0 - pc)
-            valid = np.all((mu > 0.0) & (mu < 1.0), axis=1)
+            v = mu * (1.0 - mu)
         else:
-            v = np.abs(mu)
-            valid = np.all(np.isfinite(mu) & (mu > 0.0), axis=1)
-        sd = np.sqrt(np.where(v > 0.0, v, np.nan))
-        e = (y - mu) / sd
-        q = (mu / sd)[:, :, None] * x
-    return mu, e, q, valid
+            pc = np.clip(mu, _EPS, 1.0 - _EPS)
+            v = pc * (1.0 - pc)
+        ok_mu = (mu > 0.0) & (mu < 1.0)
+    else:
+        v = np.abs(mu)
+        ok_mu = np.isfinite(mu) & (mu > 0.0)
+    sd = np.sqrt(np.where(v > 0.0, v, np.nan))
+    w = mu / sd
+    e1 = (1.0 - mu) / sd
+    valid = (ok_mu | absent).all(axis=1)
+    finite = ((np.isfinite(w) & np.isfinite(e1)) | absent).all(axis=1)
+    return w, e1, valid, finite
 
 
-def _cluster_terms(
-    e: FloatArray, q: FloatArray, clusters: _Clusters, alpha: FloatArray, *, per_cluster: bool
-) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray | None, FloatArray]:
-    """Information B (R,p,p) and score g (R,p); optionally H_i (R,K,p,p) and g_i (R,K,p)."""
-    n_reps, _, p = q.shape
-    s = np.stack([clusters.sum(q[:, :, a]) for a in range(p)], axis=-1)  # (R,K,p)
-    t = clusters.sum(e)  # (R,K)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        den = 1.0 + (clusters.size - 1.0) * alpha[:, None]
-        # alpha = -1/(m - 1) exactly makes R_i singular. geepack's LU solve then works with a
-        # pivot of rounding size and takes the (finite) limiting step; do the same explicitly.
-        den = np.where(den == 0.0, _EPS, den)
-        c = alpha[:, None] / den  # (R,K)
-        f = 1.0 / (1.0 - alpha)  # (R,)
-    if per_cluster:
-        qq = np.empty((n_reps, clusters.k, p, p))
-        for a in range(p):
-            for b in range(a, p):
-                qq[:, :, a, b] = clusters.sum(q[:, :, a] * q[:, :, b])
-                qq[:, :, b, a] = qq[:, :, a, b]
-        qe = np.stack([clusters.sum(q[:, :, a] * e) for a in range(p)], axis=-1)  # (R,K,p)
-        h_i = f[:, None, None, None] * (qq - c[:, :, None, None] * s[:, :, :, None] * s[:, :, None, :])
-        g_i = f[:, None, None] * (qe - c[:, :, None] * s * t[:, :, None])
-        return h_i.sum(axis=1), g_i.sum(axis=1), h_i, g_i, c
-    qtq = np.einsum("rnp,rnq->rpq", q, q)
-    qte = np.einsum("rnp,rn->rp", q, e)
-    big_b = f[:, None, None] * (qtq - np.einsum("rk,rkp,rkq->rpq", c, s, s))
-    g = f[:, None] * (qte - np.einsum("rk,rkp,rk->rp", c, s, t))
-    return big_b, g, None, None, c
+def _at_beta(beta: FloatArray, d: _Design, family: Family, moments: Moments) -> _AtBeta:
+    w, e1, valid, finite = _arm_parts(beta, d.n_arm, family, moments)
+    w0, w1 = w[:, 0], w[:, 1]
+    # columns: a0 (s_i0 = z_i . a0), a1 (s_i1 = z_i . a1), eps (t_i = z_i . eps); rows in z order
+    vec = np.zeros((beta.shape[0], 4, 3))
+    vec[:, 0, 0] = vec[:, 1, 0] = w0
+    vec[:, 2, 0] = vec[:, 3, 0] = vec[:, 2, 1] = vec[:, 3, 1] = w1
+    vec[:, 0, 2] = e1[:, 0]
+    vec[:, 1, 2] = -w0
+    vec[:, 2, 2] = e1[:, 1]
+    vec[:, 3, 2] = -w1
+    s = np.matmul(d.z, vec)  # (R, K, 3)
+    tot = d.tot
+    n0, n1 = d.n_arm[:, 0], d.n_arm[:, 1]
+    qq11 = w1 * w1 * n1
+    qq00 = w0 * w0 * n0 + qq11
+    eps = vec[:, :, 2]
+    arm_sum1 = tot[:, 2] * eps[:, 2] + tot[:, 3] * eps[:, 3]  # sum of e over the active arm
+    qe1 = w1 * arm_sum1
+    qe0 = w0 * (tot[:, 0] * eps[:, 0] + tot[:, 1] * eps[:, 1]) + qe1
+    ssr = np.einsum("ra,ra->r", tot, eps * eps)
+    return _AtBeta(s, qq00, qq11, qe0, qe1, ssr, valid, finite)
 
 
-def _moments(
-    e: FloatArray, clusters: _Clusters, n_pairs: FloatArray, p: int, moments: Moments
-) -> tuple[FloatArray, FloatArray]:
-    """(phi, alpha) from Pearson residuals e (R, n)."""
-    n_obs = e.shape[1]
-    e2 = e * e
-    ssr = clusters.sum(e2).sum(axis=1)
-    t = clusters.sum(e)
-    pair_sum = ((t * t - clusters.sum(e2)) / 2.0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if moments == "geepack":
-            phi = ssr / n_obs
-            alpha = pair_sum / phi / n_pairs
-        else:
-            phi = ssr / (n_obs * (n_obs - p) / float(n_obs))
-            alpha = (pair_sum / phi) / (n_pairs * (n_pairs - p) / n_pairs)
+def _c(alpha: FloatArray, m: FloatArray) -> FloatArray:
+    """c_i = alpha / (1 + (m_i - 1) alpha), (R, K)."""
+    den = 1.0 + (m - 1.0) * alpha[:, None]
+    # alpha = -1/(m - 1) exactly makes R_i singular. geepack's LU solve then works with a
+    # pivot of rounding size and takes the (finite) limiting step; do the same explicitly.
+    den[den == 0.0] = _EPS
+    return alpha[:, None] / den
+
+
+def _score_info(
+    at: _AtBeta, d: _Design, alpha: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Information B (b00, b01, b11) and score (g0, g1) summed over clusters.
+
+    ``B = f [sum Q'Q - sum_i c_i s_i s_i']``, ``g = f [sum Q'e - sum_i c_i s_i t_i]`` with
+    ``f = 1 / (1 - alpha)``: the c-weighted sums come from one batched product ``S' diag(c) S``.
+    """
+    cs = _c(alpha, d.m)[:, :, None] * at.s
+    form = np.matmul(np.swapaxes(cs[:, :, :2], 1, 2), at.s)  # (R, 2, 3)
+    f = 1.0 / (1.0 - alpha)
+    b00 = f * (at.qq00 - form[:, 0, 0])
+    b01 = f * (at.qq11 - form[:, 0, 1])
+    b11 = f * (at.qq11 - form[:, 1, 1])
+    g0 = f * (at.qe0 - form[:, 0, 2])
+    g1 = f * (at.qe1 - form[:, 1, 2])
+    return b00, b01, b11, g0, g1
+
+
+def _moments(at: _AtBeta, d: _Design, moments: Moments) -> tuple[FloatArray, FloatArray]:
+    """(phi, alpha) from the residuals: ``sum_i sum_{j<k} e_ij e_ik = (sum_i t_i^2 - ssr) / 2``."""
+    t = at.s[:, :, 2]
+    ssr = at.ssr
+    pair_sum = (np.einsum("rk,rk->r", t, t) - ssr) / 2.0
+    n_obs, n_pairs = d.n_obs, d.n_pairs
+    if moments == "geepack":
+        phi = ssr / n_obs
+        alpha = pair_sum / phi / n_pairs
+    else:
+        phi = ssr / (n_obs * (n_obs - P) / n_obs)
+        alpha = (pair_sum / phi) / (n_pairs * (n_pairs - P) / n_pairs)
     return phi, alpha
-
-
-def _solve(a: FloatArray, b: FloatArray, rtol: float = 0.0) -> tuple[FloatArray, BoolArray]:
-    """Batched solve a x = b for (..., p, p) and (..., p).
-
-    A system is flagged singular when it is not finite or ``|det| <= rtol * prod|diag|`` (``rtol=0``:
-    only exact singularity, as an LU solve would see it). Flagged systems give NaN.
-    """
-    finite = np.all(np.isfinite(a), axis=(-2, -1)) & np.all(np.isfinite(b), axis=-1)
-    safe = np.where(finite[..., None, None], a, np.eye(a.shape[-1]))
-    det = np.linalg.det(safe)
-    diag_prod = np.abs(np.prod(np.diagonal(safe, axis1=-2, axis2=-1), axis=-1))
-    ok = finite & np.isfinite(det) & (np.abs(det) > rtol * diag_prod) & (det != 0.0)
-    safe = np.where(ok[..., None, None], safe, np.eye(a.shape[-1]))
-    x = np.linalg.solve(safe, np.where(ok[..., None], b, 0.0)[..., None])[..., 0]
-    x[~ok] = np.nan
-    x[ok & ~np.all(np.isfinite(x), axis=-1)] = np.nan
-    return x, ok & np.all(np.isfinite(x), axis=-1)
 
 
 def solve_gee_batch(*args: Any, **kwargs: Any) -> CoreFit:
@@ -218,11 +311,24 @@ def solve_gee_batch(*args: Any, **kwargs: Any) -> CoreFit:
         return _solve_gee_batch(*args, **kwargs)
 
 
+def _halve(beta: FloatArray, delta: FloatArray, n_arm: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """geepack update_beta: halve the step until every fitted mean is valid (0 < mu < 1).
+
+    All 60 candidates at once; ``delta * 0.5**k`` equals ``k`` successive halvings exactly.
+    Returns the accepted step and beta (the 60-fold halved ones when none is valid).
+    """
+    steps = delta[:, None, :] * _HALVES[None, :, None]  # (r, 60, 2)
+    cand = beta[:, None, :] + steps
+    mu0 = np.maximum(np.exp(cand[:, :, 0]), _EPS)
+    mu1 = np.maximum(np.exp(cand[:, :, 0] + cand[:, :, 1]), _EPS)
+    good = ((mu0 < 1.0) | (n_arm[:, None, 0] == 0.0)) & ((mu1 < 1.0) | (n_arm[:, None, 1] == 0.0))
+    first = np.where(good.any(axis=1), good.argmax(axis=1), _MAX_HALVINGS - 1)
+    rows = np.arange(beta.shape[0])
+    return steps[rows, first], cand[rows, first]
+
+
 def _solve_gee_batch(
-    y: FloatArray,
-    x: FloatArray,
-    codes: IntArray,
-    n_clusters: int,
+    z: FloatArray,
     start: FloatArray,
     *,
     family: Family,
@@ -230,157 +336,179 @@ def _solve_gee_batch(
     tol: float,
     maxiter: int,
 ) -> CoreFit:
-    """Fit the GEE on every replicate (rows of ``y``) from ``start``; never raises on bad data.
+    """Fit the GEE on every replicate from ``start``; never raises on bad data.
 
     Parameters
     ----------
-    y : (R, n) 0/1 responses.  x : (R, n, p) design.  codes : (R, n) cluster index in [0, K).
-    start : (R, p) starting values (the GLM estimate).
+    z : (R, K, 4) cluster count vectors (:func:`cluster_counts`).
+    start : (R, 2) starting values (the GLM estimate).
     """
-    n_reps, n_obs, p = x.shape
-    beta_out = np.full((n_reps, p), np.nan)
+    n_reps = z.shape[0]
+    beta_out = np.full((n_reps, P), np.nan)
     alpha_out = np.full(n_reps, np.nan)
     phi_out = np.full(n_reps, np.nan)
     iters = np.zeros(n_reps, dtype=np.int64)
     status = np.full(n_reps, NOT_CONVERGED, dtype=np.int64)
+    invalid_code = INVALID_MEAN if family == "binomial" else NUMERICAL
+    geepack = moments == "geepack"
+    halving = geepack and family == "binomial"
 
-    all_clusters = _Clusters(codes, n_clusters)
-    n_pairs_all = (all_clusters.size * (all_clusters.size - 1.0) / 2.0).sum(axis=1)
-
-    active = np.arange(n_reps)
+    full = _design(z)
+    no_pairs = full.n_pairs <= (P if moments == "statsmodels" else 0)
     beta = start.astype(np.float64, copy=True)
-    alpha = np.zeros(n_reps)
-    n_pairs = n_pairs_all
-    clusters = all_clusters
-    ya, xa = y, x
-    n_assoc = np.zeros(n_reps, dtype=np.int64)
-
-    no_pairs = n_pairs_all <= (p if moments == "statsmodels" else 0)
-    _, e0, _, valid0 = _mean_parts(y, x, beta, family, moments)
-    bad_start = ~valid0 | ~np.all(np.isfinite(e0), axis=1)
-    phi = np.full(n_reps, np.nan)
-    if moments == "geepack":
-        # geese.fit: gm <- lm.fit(zsca, (y - mu)^2 / variance(mu)) at the start, i.e. mean(e^2)
-        phi = (e0 * e0).sum(axis=1) / n_obs
-    drop = no_pairs | bad_start
+    at = _at_beta(beta, full, family, moments)
+    bad_start = ~at.valid | ~at.finite
+    # geese.fit: gm <- lm.fit(zsca, (y - mu)^2 / variance(mu)) at the start, i.e. mean(e^2)
+    phi = at.ssr / full.n_obs if geepack else np.full(n_reps, np.nan)
     status[no_pairs] = NO_PAIRS
-    status[bad_start & ~no_pairs] = INVALID_MEAN if family == "binomial" else NUMERICAL
+    status[bad_start & ~no_pairs] = invalid_code
 
-    def keep(mask: BoolArray) -> None:
-        nonlocal active, beta, alpha, phi, n_pairs, clusters, ya, xa, n_assoc
-        active, beta, alpha, phi = active[mask], beta[mask], alpha[mask], phi[mask]
-        n_pairs, ya, xa, n_assoc = n_pairs[mask], ya[mask], xa[mask], n_assoc[mask]
-        clusters = _Clusters(codes[active], n_clusters)
-
-    if drop.any():
-        keep(~drop)
+    active = np.flatnonzero(~(no_pairs | bad_start))
+    d = full.take(active)
+    beta, phi, at = beta[active], phi[active], at.take(active)
+    alpha = np.zeros(active.size)
+    n_assoc = np.zeros(active.size, dtype=np.int64)
 
     for it in range(1, maxiter + 1):
         if active.size == 0:
             break
-        _, e, q, _ = _mean_parts(ya, xa, beta, family, moments)
-        big_b, g, _, _, _ = _cluster_terms(e, q, clusters, alpha, per_cluster=False)
-        delta, ok = _solve(big_b, g)
+        b00, b01, b11, g0, g1 = _score_info(at, d, alpha)
+        det = b00 * b11 - b01 * b01
+        delta = np.empty_like(beta)
+        np.divide(b11 * g0 - b01 * g1, det, out=delta[:, 0])
+        np.divide(b00 * g1 - b01 * g0, det, out=delta[:, 1])
+        ok = np.isfinite(delta).all(axis=1) & (det != 0.0)
+        delta[~ok] = np.nan
         beta_new = beta + delta
-        _, e_new, _, valid = _mean_parts(ya, xa, beta_new, family, moments)
-        if moments == "geepack" and family == "binomial":
-            # geepack update_beta: halve the step until every fitted mean is valid (0 < mu < 1)
-            for _ in range(_MAX_HALVINGS):
-                redo = ok & ~valid
-                if not redo.any():
-                    break
-                delta[redo] *= 0.5
-                beta_new[redo] = beta[redo] + delta[redo]
-                _, e_redo, _, valid_redo = _mean_parts(ya[redo], xa[redo], beta_new[redo], family, moments)
-                e_new[redo] = e_redo
-                valid[redo] = valid_redo
-        finite = ok & np.all(np.isfinite(e_new), axis=1)
-        failed = ~valid | ~finite
+        at_new = _at_beta(beta_new, d, family, moments)
+        valid = at_new.valid
+        if halving:
+            redo = np.flatnonzero(ok & ~valid)
+            if redo.size:
+                delta[redo], beta_new[redo] = _halve(beta[redo], delta[redo], d.n_arm[redo])
+                at_new.put(redo, _at_beta(beta_new[redo], d.take(redo), family, moments))
+                valid = at_new.valid
+        failed = ~valid | ~(ok & at_new.finite)
         iters[active] = it
 
-        if moments == "geepack":
-            phi_new, alpha_new = _moments(e_new, clusters, n_pairs, p, moments)
-            change = np.maximum(
-                np.max(np.abs(delta), axis=1), np.maximum(np.abs(phi_new - phi), np.abs(alpha_new - alpha))
-            )
+        phi_new, alpha_new = _moments(at_new, d, moments)
+        if geepack:
+            change = np.maximum(np.abs(delta).max(axis=1), np.maximum(np.abs(phi_new - phi), np.abs(alpha_new - alpha)))
             done = ~failed & (change <= tol)
             alpha_next, phi_next = alpha_new, phi_new
         else:
-            score_norm = np.sqrt(np.sum(g * g, axis=1))
+            score_norm = np.sqrt(g0 * g0 + g1 * g1)
             done = ~failed & (score_norm < tol) & (n_assoc > 0)
-            phi_new, alpha_new = _moments(e_new, clusters, n_pairs, p, moments)
             alpha_next = np.where(done, alpha, alpha_new)
             phi_next = np.where(done, phi, phi_new)
-            n_assoc = n_assoc + 1
+            n_assoc += 1
         failed |= ~done & ~np.isfinite(alpha_next)
 
         finished = done | failed
-        idx_done = active[done]
-        beta_out[idx_done] = beta_new[done]
-        alpha_out[idx_done] = alpha_next[done]
-        phi_out[idx_done] = phi_next[done]
-        status[idx_done] = OK
-        fail_idx = active[failed]
-        invalid_mean = ok[failed] & ~valid[failed]
-        status[fail_idx] = np.where(invalid_mean, INVALID_MEAN if family == "binomial" else NUMERICAL, NUMERICAL)
-
-        beta, alpha, phi = beta_new, alpha_next, phi_next
+        beta, alpha, phi, at = beta_new, alpha_next, phi_next, at_new
         if finished.any():
-            keep(~finished)
+            idx_done = active[done]
+            beta_out[idx_done] = beta[done]
+            alpha_out[idx_done] = alpha[done]
+            phi_out[idx_done] = phi[done]
+            status[idx_done] = OK
+            status[active[failed]] = np.where(ok[failed] & ~valid[failed], invalid_code, NUMERICAL)
+            stay = np.flatnonzero(~finished)
+            active, beta, alpha, phi, n_assoc = active[stay], beta[stay], alpha[stay], phi[stay], n_assoc[stay]
+            at, d = at.take(stay), d.take(stay)
     # replicates still active hit the iteration limit: keep their last values, status NOT_CONVERGED
     if active.size:
         beta_out[active] = beta
         alpha_out[active] = alpha
         phi_out[active] = phi
 
-    vbeta, vbeta_md, md_singular, num_bad = _sandwich(y, x, codes, n_clusters, beta_out, alpha_out, family, moments)
+    vbeta, vbeta_md, md_singular, num_bad, zero_var = _sandwich(full, beta_out, alpha_out, family, moments)
     status[(status == OK) & num_bad] = NUMERICAL
-    m_max = all_clusters.size.max(axis=1)
-    with np.errstate(invalid="ignore"):
-        corr_not_pd = (1.0 + (m_max - 1.0) * alpha_out) <= 0.0
+    status[(status == OK) & zero_var] = ZERO_VARIANCE
+    m_max = full.m.max(axis=1)
+    corr_not_pd = (1.0 + (m_max - 1.0) * alpha_out) <= 0.0
     return CoreFit(beta_out, vbeta, vbeta_md, alpha_out, phi_out, iters, status, corr_not_pd, md_singular)
 
 
+def _inv2(
+    a00: FloatArray, a01: FloatArray, a10: FloatArray, a11: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Closed-form inverse of 2 x 2 matrices given entrywise; also returns the determinant."""
+    det = a00 * a11 - a01 * a10
+    return a11 / det, -a01 / det, -a10 / det, a00 / det, det
+
+
 def _sandwich(
-    y: FloatArray,
-    x: FloatArray,
-    codes: IntArray,
-    n_clusters: int,
+    full: _Design,
     beta: FloatArray,
     alpha: FloatArray,
     family: Family,
     moments: Moments,
-) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray]:
-    """Robust and Mancl-DeRouen covariance at (beta, alpha); NaN rows where beta is NaN."""
-    n_reps, _, p = x.shape
-    vb = np.full((n_reps, p, p), np.nan)
-    vmd = np.full((n_reps, p, p), np.nan)
+) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray, BoolArray]:
+    """Robust and Mancl-DeRouen covariance at (beta, alpha); NaN rows where beta is NaN.
+
+    Also returns flags: Mancl-DeRouen singular, numerical failure, robust variance zero."""
+    n_reps = beta.shape[0]
+    vb = np.full((n_reps, P, P), np.nan)
+    vmd = np.full((n_reps, P, P), np.nan)
     md_singular = np.zeros(n_reps, dtype=bool)
     num_bad = np.zeros(n_reps, dtype=bool)
+    zero_var = np.zeros(n_reps, dtype=bool)
     have = np.flatnonzero(np.all(np.isfinite(beta), axis=1) & np.isfinite(alpha))
     if have.size == 0:
-        return vb, vmd, md_singular, num_bad
-    clusters = _Clusters(codes[have], n_clusters)
-    _, e, q, _ = _mean_parts(y[have], x[have], beta[have], family, moments)
-    big_b, _, h_i, g_i, _ = _cluster_terms(e, q, clusters, alpha[have], per_cluster=True)
-    assert h_i is not None and g_i is not None
-    eye = np.broadcast_to(np.eye(p), big_b.shape)
-    b_inv, ok = _solve_matrix(big_b, eye)
-    meat = np.einsum("rkp,rkq->rpq", g_i, g_i)
-    vb[have] = b_inv @ meat @ np.swapaxes(b_inv, 1, 2)
-    num_bad[have] = ~ok | ~np.all(np.isfinite(vb[have]), axis=(1, 2))
-    u, ok_i = _solve(big_b[:, None, :, :] - h_i, g_i, rtol=_SINGULAR_RTOL)
-    # a cluster without members contributes H_i = 0, g_i = 0: harmless
+        return vb, vmd, md_singular, num_bad, zero_var
+    d = full.take(have)
+    w, e1, _, _ = _arm_parts(beta[have], d.n_arm, family, moments)
+    al = alpha[have]
+    z = d.z
+    w0, w1 = w[:, 0, None], w[:, 1, None]
+    n0 = z[:, :, 0] + z[:, :, 1]  # (R, K) per cluster and arm
+    n1 = z[:, :, 2] + z[:, :, 3]
+    sum0 = z[:, :, 0] * e1[:, 0, None] - z[:, :, 1] * w0  # sum of e, control arm
+    sum1 = z[:, :, 2] * e1[:, 1, None] - z[:, :, 3] * w1
+    t = sum0 + sum1
+    s0 = w0 * n0 + w1 * n1
+    s1 = w1 * n1
+    c = _c(al, d.m)
+    f = (1.0 / (1.0 - al))[:, None]
+    qq11 = w1 * w1 * n1
+    h00 = f * (w0 * w0 * n0 + qq11 - c * s0 * s0)
+    h01 = f * (qq11 - c * s0 * s1)
+    h11 = f * (qq11 - c * s1 * s1)
+    g0 = f * (w0 * sum0 + w1 * sum1 - c * s0 * t)
+    g1 = f * (w1 * sum1 - c * s1 * t)
+    b00, b01, b11 = h00.sum(axis=1), h01.sum(axis=1), h11.sum(axis=1)
+
+    i00, i01, i10, i11, det = _inv2(b00, b01, b01, b11)
+    ok = np.isfinite(det) & (det != 0.0)
+    u0 = i00[:, None] * g0 + i01[:, None] * g1  # B^-1 g_i
+    u1 = i10[:, None] * g0 + i11[:, None] * g1
+    v = np.stack([(u0 * u0).sum(axis=1), (u0 * u1).sum(axis=1), (u1 * u1).sum(axis=1)], axis=1)
+    vb[have] = v[:, [0, 1, 1, 2]].reshape(-1, P, P)
+    num_bad[have] = ~ok | ~np.all(np.isfinite(v), axis=1)
+    r0 = np.abs(i00)[:, None] * np.abs(g0) + np.abs(i01)[:, None] * np.abs(g1)
+    r1 = np.abs(i10)[:, None] * np.abs(g0) + np.abs(i11)[:, None] * np.abs(g1)
+    tol2 = _ZERO_VARIANCE_RTOL**2
+    zero = (v[:, 0] <= tol2 * (r0 * r0).sum(axis=1)) | (v[:, 2] <= tol2 * (r1 * r1).sum(axis=1))
+    zero_var[have] = ~num_bad[have] & zero
+
+    # Mancl-DeRouen: u_i = (B - H_i)^-1 g_i (a cluster without members has H_i = 0, g_i = 0)
+    a00, a01, a11 = b00[:, None] - h00, b01[:, None] - h01, b11[:, None] - h11
+    j00, j01, j10, j11, det_i = _inv2(a00, a01, a01, a11)
+    ok_i = (
+        np.isfinite(a00 + a01 + a11 + g0 + g1)
+        & np.isfinite(det_i)
+        & (np.abs(det_i) > _SINGULAR_RTOL * np.abs(a00 * a11))
+        & (det_i != 0.0)
+    )
+    m0 = j00 * g0 + j01 * g1
+    m1 = j10 * g0 + j11 * g1
+    ok_i &= np.isfinite(m0) & np.isfinite(m1)
+    m0 = np.where(ok_i, m0, 0.0)
+    m1 = np.where(ok_i, m1, 0.0)
     sing = ~np.all(ok_i, axis=1)
-    u = np.where(np.isfinite(u), u, 0.0)
-    vmd_have = np.einsum("rkp,rkq->rpq", u, u)
-    vmd_have[sing] = np.nan
-    vmd[have] = vmd_have
+    vm = np.stack([(m0 * m0).sum(axis=1), (m0 * m1).sum(axis=1), (m1 * m1).sum(axis=1)], axis=1)
+    vm[sing] = np.nan
+    vmd[have] = vm[:, [0, 1, 1, 2]].reshape(-1, P, P)
     md_singular[have] = sing
-    return vb, vmd, md_singular, num_bad
-
-
-def _solve_matrix(a: FloatArray, b: FloatArray) -> tuple[FloatArray, BoolArray]:
-    cols = [_solve(a, b[..., :, j]) for j in range(a.shape[-1])]
-    x = np.stack([c[0] for c in cols], axis=-1)
-    return x, cols[0][1]
+    return vb, vmd, md_singular, num_bad, zero_var

@@ -87,6 +87,10 @@ STATUS_MESSAGES: dict[int, str] = {
     core.NOT_CONVERGED: "iteration limit reached before convergence",
     core.NUMERICAL: "numerical failure: non-finite values or a singular information matrix",
     core.NO_PAIRS: "not estimable: no centre has two or more participants (correlation undefined)",
+    core.ZERO_VARIANCE: (
+        "not estimable: the robust (sandwich) variance of the log risk ratio is zero up to rounding "
+        "(every centre shows the same result in both arms), so no Wald test or interval exists"
+    ),
 }
 _FEW_CLUSTERS = 20
 
@@ -247,22 +251,27 @@ class GeeBatchResult:
 
 @dataclass(frozen=True)
 class _Prepared:
-    y: FloatArray  # (R, n)
-    x: FloatArray  # (R, n, 2)
-    codes: IntArray  # (R, n)
-    n_clusters: int
+    z: FloatArray  # (R, K, 4) cluster count vectors, the sufficient statistics (see _gee_core)
+    n_obs: IntArray  # (R,) participants analysed
     status: IntArray  # degenerate status per replicate (OK otherwise)
     boundary: BoolArray  # an arm with every participant responding
     start: FloatArray  # (R, 2) GLM estimate: log p0, log(p1 / p0)
     n_clusters_rep: IntArray
 
+    def rows(self, sl: slice) -> _Prepared:
+        return _Prepared(
+            self.z[sl], self.n_obs[sl], self.status[sl], self.boundary[sl], self.start[sl], self.n_clusters_rep[sl]
+        )
 
-def _check_binary(values: npt.NDArray[Any], name: str) -> FloatArray:
+
+def _check_binary(values: npt.NDArray[Any], name: str, allow_nan: bool = False) -> FloatArray:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ScoreInputError(name, values, "an array of 0/1 values") from exc
     bad = ~np.isin(arr, (0.0, 1.0))
+    if allow_nan:
+        bad &= ~np.isnan(arr)
     if bad.any():
         first = arr[bad].flat[0]
         raise ScoreInputError(
@@ -274,8 +283,8 @@ def _check_binary(values: npt.NDArray[Any], name: str) -> FloatArray:
     return arr
 
 
-def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any) -> _Prepared:
-    y = _check_binary(y_in, "y")
+def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any, drop_missing: bool = False) -> _Prepared:
+    y = _check_binary(y_in, "y", allow_nan=drop_missing)
     if y.ndim == 1:
         y = y[None, :]
     if y.ndim != 2 or y.shape[1] < 2:
@@ -293,17 +302,13 @@ def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any) -> _Prepared:
     _, inverse = np.unique(cl, return_inverse=True)
     codes = np.broadcast_to(inverse.reshape(cl.shape).astype(np.int64), (n_reps, n))
     n_clusters = int(codes.max()) + 1
-    n_clusters_rep = np.array(
-        [n_clusters] * n_reps
-        if cl.ndim == 1
-        else [(np.bincount(row, minlength=n_clusters) > 0).sum() for row in codes],
-        dtype=np.int64,
-    )
+    observed = ~np.isnan(y)
+    z = core.cluster_counts(np.where(observed, y, 0.0), trt, codes, n_clusters, observed if drop_missing else None)
+    n_clusters_rep = (z.sum(axis=2) > 0).sum(axis=1).astype(np.int64)
 
-    n1 = trt.sum(axis=1)
-    n0 = n - n1
-    r1 = (y * trt).sum(axis=1)
-    r0 = y.sum(axis=1) - r1
+    tot = z.sum(axis=1)
+    r0, n0 = tot[:, 0], tot[:, 0] + tot[:, 1]
+    r1, n1 = tot[:, 2], tot[:, 2] + tot[:, 3]
     status = np.full(n_reps, core.OK, dtype=np.int64)
     single_arm = (n1 == 0) | (n0 == 0)
     zero = ~single_arm & ((r1 == 0) | (r0 == 0))
@@ -318,8 +323,8 @@ def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any) -> _Prepared:
         # the GLM (log-binomial or Poisson) estimate for intercept + arm is closed form:
         # the saturated two-group model fits the arm proportions
         start = np.stack([np.log(p0), np.log(p1) - np.log(p0)], axis=1)
-    x = np.stack([np.ones((n_reps, n)), trt], axis=-1)
-    return _Prepared(y, x, np.ascontiguousarray(codes), n_clusters, status, boundary, start, n_clusters_rep)
+    n_obs = observed.sum(axis=1).astype(np.int64)
+    return _Prepared(z, n_obs, status, boundary, start, n_clusters_rep)
 
 
 def _resolve(moments: str, tol: float | None, maxiter: int | None) -> tuple[core.Moments, float, int]:
@@ -344,24 +349,14 @@ def _fit_subset(
     tol: float,
     maxiter: int,
 ) -> core.CoreFit:
-    return core.solve_gee_batch(
-        prep.y[idx],
-        prep.x[idx],
-        prep.codes[idx],
-        prep.n_clusters,
-        start,
-        family=family,
-        moments=moments,
-        tol=tol,
-        maxiter=maxiter,
-    )
+    return core.solve_gee_batch(prep.z[idx], start, family=family, moments=moments, tol=tol, maxiter=maxiter)
 
 
 # --------------------------------------------------------------------------------------------
 # the batch engine (every public function goes through here)
 
 
-def _empty_batch(n_reps: int, n: int, prep: _Prepared, moments: str) -> dict[str, Any]:
+def _empty_batch(n_reps: int, prep: _Prepared, moments: str) -> dict[str, Any]:
     return {
         "log_rr": np.full(n_reps, np.nan),
         "se_robust": np.full(n_reps, np.nan),
@@ -379,7 +374,7 @@ def _empty_batch(n_reps: int, n: int, prep: _Prepared, moments: str) -> dict[str
         "corr_not_pd": np.zeros(n_reps, dtype=bool),
         "md_singular": np.zeros(n_reps, dtype=bool),
         "max_fitted": np.full(n_reps, np.nan),
-        "n_obs": np.full(n_reps, n, dtype=np.int64),
+        "n_obs": prep.n_obs.copy(),
         "n_clusters": prep.n_clusters_rep.copy(),
     }
 
@@ -389,6 +384,8 @@ def _store(out: dict[str, Any], idx: IntArray, fit: core.CoreFit, rows: BoolArra
     target = idx[rows]
     out["log_rr"][target] = fit.beta[rows, 1]
     out["intercept"][target] = fit.beta[rows, 0]
+    # rows with status OK have a positive robust variance (ZERO_VARIANCE otherwise) and a
+    # non-negative or NaN Mancl-DeRouen variance (sums of squares): sqrt never sees a negative
     out["se_robust"][target] = np.sqrt(fit.vbeta[rows, 1, 1])
     out["se_md"][target] = np.sqrt(fit.vbeta_md[rows, 1, 1])
     out["rho"][target] = fit.alpha[rows]
@@ -406,8 +403,7 @@ def _store(out: dict[str, Any], idx: IntArray, fit: core.CoreFit, rows: BoolArra
 
 
 def _run_rule(prep: _Prepared, moments: core.Moments, tol: float, maxiter: int) -> dict[str, Any]:
-    n_reps, n = prep.y.shape
-    out = _empty_batch(n_reps, n, prep, moments)
+    out = _empty_batch(prep.z.shape[0], prep, moments)
     fit_ok = prep.status == core.OK
 
     # step 1: log-binomial GEE from the GLM estimate (not attempted on the boundary)
@@ -419,7 +415,10 @@ def _run_rule(prep: _Prepared, moments: core.Moments, tol: float, maxiter: int) 
         good = f1.status == core.OK
         out["log_binomial_status"][step1] = f1.status
         _store(out, step1, f1, good, METHOD_LOG_BINOMIAL)
-        need_fallback = np.union1d(need_fallback, step1[~good])
+        # a zero robust variance is a property of the data, not a failed fit: no fallback
+        settled = good | (f1.status == core.ZERO_VARIANCE)
+        out["status"][step1[~good & settled]] = core.ZERO_VARIANCE
+        need_fallback = np.union1d(need_fallback, step1[~settled])
     if need_fallback.size == 0:
         return out
 
@@ -436,7 +435,9 @@ def _run_rule(prep: _Prepared, moments: core.Moments, tol: float, maxiter: int) 
         f2 = _fit_subset(prep, idx2, fp.beta[retry], "binomial", moments, tol, maxiter)
         g2 = f2.status == core.OK
         _store(out, idx2, f2, g2, METHOD_LOG_BINOMIAL_POISSON_START)
-        lb2_good[np.flatnonzero(retry)[g2]] = True
+        zv2 = f2.status == core.ZERO_VARIANCE  # converged, but the variance is zero: final
+        out["status"][idx2[zv2]] = core.ZERO_VARIANCE
+        lb2_good[np.flatnonzero(retry)[g2 | zv2]] = True
 
     # step 3: modified Poisson GEE
     _store(out, need_fallback, fp, p_good & ~lb2_good, METHOD_MODIFIED_POISSON)
@@ -452,6 +453,7 @@ def fit_risk_ratio_gee_batch(
     tol: float | None = None,
     maxiter: int | None = None,
     chunk_size: int = 20_000,
+    missing: Literal["error", "drop"] = "error",
 ) -> GeeBatchResult:
     """Fit the adjusted risk ratio to many replicates at once, with the SAP's fallback rule.
 
@@ -470,12 +472,20 @@ def fit_risk_ratio_gee_batch(
         (geepack 1e-4 / 25, statsmodels 1e-6 / 60).
     chunk_size : int
         Replicates per vectorised block (memory bound); does not change any result.
+    missing : {"error", "drop"}
+        ``"drop"``: a NaN response leaves that participant out of that replicate (complete-case
+        analysis per replicate; ``n_obs`` says how many were analysed), so replicates with
+        different numbers of analysed participants are fitted in one call. The result equals
+        fitting each replicate on its analysed participants. ``"error"`` (default): NaN raises
+        :class:`~pmrtrial.exceptions.ScoreInputError`.
 
     Returns
     -------
     GeeBatchResult
         Per-replicate arrays. Degenerate replicates (an arm without responders, everyone a
-        responder, a single arm) are marked not estimable; nothing is raised or warned.
+        responder, a single arm, a robust variance that is zero up to rounding) are marked not
+        estimable with their status; nothing is raised or warned. An estimable replicate always
+        has a finite, positive ``se_robust``.
 
     Notes
     -----
@@ -484,23 +494,13 @@ def fit_risk_ratio_gee_batch(
     m, tol_v, maxiter_v = _resolve(moments, tol, maxiter)
     if int(chunk_size) < 1:
         raise ScoreInputError("chunk_size", chunk_size, "a positive integer")
-    prep = _prepare(y, treatment, cluster)
-    n_reps = prep.y.shape[0]
+    if missing not in ("error", "drop"):
+        raise ScoreInputError("missing", missing, "'error' or 'drop'")
+    prep = _prepare(y, treatment, cluster, drop_missing=missing == "drop")
+    n_reps = prep.z.shape[0]
     parts = []
     for lo in range(0, n_reps, int(chunk_size)):
-        hi = min(lo + int(chunk_size), n_reps)
-        sl = slice(lo, hi)
-        sub = _Prepared(
-            prep.y[sl],
-            prep.x[sl],
-            prep.codes[sl],
-            prep.n_clusters,
-            prep.status[sl],
-            prep.boundary[sl],
-            prep.start[sl],
-            prep.n_clusters_rep[sl],
-        )
-        parts.append(_run_rule(sub, m, tol_v, maxiter_v))
+        parts.append(_run_rule(prep.rows(slice(lo, lo + int(chunk_size))), m, tol_v, maxiter_v))
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return GeeBatchResult(**merged, moments=m, software=_software(m))
 
@@ -630,7 +630,7 @@ def _fit_single_family(
     m, tol_v, maxiter_v = _resolve(moments, tol, maxiter)
     yv, tv, cl = _validate_single(y, treatment, cluster)
     prep = _prepare(yv, tv, cl)
-    batch_parts = _empty_batch(1, yv.shape[0], prep, m)
+    batch_parts = _empty_batch(1, prep, m)
     name = "log-binomial" if family == "binomial" else "modified Poisson"
     if prep.status[0] != core.OK:
         raise EstimationError(f"{name} GEE {STATUS_MESSAGES[int(prep.status[0])]}.")
@@ -644,7 +644,8 @@ def _fit_single_family(
             raise ScoreInputError("start", start, "two finite numbers (intercept, log risk ratio)")
     fit = _fit_subset(prep, np.array([0]), start_arr, family, m, tol_v, maxiter_v)
     if fit.status[0] != core.OK:
-        raise ConvergenceError(f"{name} GEE: {STATUS_MESSAGES[int(fit.status[0])]}.")
+        error = EstimationError if int(fit.status[0]) in core.DEGENERATE else ConvergenceError
+        raise error(f"{name} GEE: {STATUS_MESSAGES[int(fit.status[0])]}.")
     method = METHOD_LOG_BINOMIAL if family == "binomial" else METHOD_MODIFIED_POISSON
     _store(batch_parts, np.array([0]), fit, np.array([True]), method)
     batch_parts["fallback_used"][0] = False
@@ -701,7 +702,9 @@ def fit_log_binomial_gee(
     Raises
     ------
     EstimationError
-        Not estimable (an arm without responders, every participant a responder, one arm only).
+        Not estimable (an arm without responders, every participant a responder, one arm only,
+        or a robust variance of the log RR that is zero up to rounding: see
+        :mod:`pmrtrial.stats._gee_core`).
     ConvergenceError
         The fit failed: every participant of an arm responded (estimate on the boundary),
         a fitted probability reached 1, the iteration limit was reached, or numerical failure.
@@ -758,7 +761,9 @@ def fit_risk_ratio_gee(
     Raises
     ------
     EstimationError
-        Not estimable (an arm without responders, every participant a responder, one arm).
+        Not estimable (an arm without responders, every participant a responder, one arm, or
+        a zero robust variance of the log RR: every centre shows the same result in both arms;
+        that is a property of the data, so it does not trigger the fallback rule).
     ConvergenceError
         Every step failed.
     """

@@ -183,3 +183,72 @@ def test_result_fields_and_wald_arithmetic() -> None:
     assert d["moments"] == "geepack" and isinstance(d["ci"], list)
     with pytest.raises(AttributeError):
         res.log_rr = 0.0  # type: ignore[misc]
+
+
+# 2/17 vs 2/17 from simulate_trials(load_scenario("bachelor-null"), 4000, seed=18), replicate 1450
+# (also tests/reference/data/gee/zero_variance_balanced_null.csv): every centre has equal arm
+# sizes and equal responders in both arms.
+_ZV_SITE = np.repeat(np.arange(6), [6, 8, 4, 8, 6, 2])
+_ZV_ARM = np.array([int(c) for c in "1100011010010100110011100111001001"])
+_ZV_Y = np.array([int(c) for c in "0000000001010000001000000100000000"])
+
+
+def test_zero_robust_variance_not_estimable_without_numpy_warnings() -> None:
+    # Hand argument: at log RR = 0 each centre's treatment score is half its intercept score
+    # (mirror-image arms), so every cluster score is proportional to B (1, 0)' and the sandwich
+    # variance of the log RR, sum_i ((B^-1 g_i)_1)^2, is exactly 0. It used to come out as
+    # -1.96e-16, giving estimable=True, se_robust=NaN and "invalid value encountered in sqrt".
+    for k in range(6):
+        s = np.equal(_ZV_SITE, k)
+        assert _ZV_ARM[s].sum() * 2 == s.sum() and _ZV_Y[s & (_ZV_ARM == 1)].sum() == _ZV_Y[s & (_ZV_ARM == 0)].sum()
+    y = np.vstack([_ZV_Y, _ZV_Y, np.r_[_ZV_Y[:-1], 1]]).astype(float)  # third row: not balanced
+    for moments in ("geepack", "statsmodels"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            b = G.fit_risk_ratio_gee_batch(y, _ZV_ARM, _ZV_SITE, moments=moments)
+        assert b.estimable.tolist() == [False, False, True]
+        assert b.status[:2].tolist() == [9, 9]  # ZERO_VARIANCE
+        assert np.isnan(b.se_robust[:2]).all() and np.isfinite(b.se_robust[2]) and b.se_robust[2] > 0
+        assert not b.fallback_used[:2].any() and b.method[:2].tolist() == [G.METHOD_NONE] * 2
+        key = f"not_estimable: {G.STATUS_MESSAGES[9]}"
+        assert b.counts()[key] == 2
+        with pytest.raises(EstimationError, match="zero up to rounding"):
+            G.fit_risk_ratio_gee(_ZV_Y, _ZV_ARM, _ZV_SITE, moments=moments)
+
+
+def test_estimable_replicates_always_have_positive_finite_se() -> None:
+    # Invariant of GeeBatchResult (docstring): estimable -> 0 < se_robust < inf; includes small,
+    # balanced null trials where exact ties are frequent.
+    rng = np.random.default_rng(11)
+    site = np.repeat(np.arange(4), 4)
+    arm = np.tile([1, 0], 8)
+    y = (rng.random((3000, 16)) < 0.2).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = G.fit_risk_ratio_gee_batch(y, arm, site)
+    se = b.se_robust[b.estimable]
+    assert se.size > 1000 and np.all(np.isfinite(se) & (se > 0))
+    assert (b.status == 9).sum() > 0  # exact balance does occur in such trials
+
+
+def test_missing_drop_equals_fitting_each_replicate_on_its_analysed_participants() -> None:
+    # Reference: the same estimator on each replicate's complete cases (fit one by one, no NaN).
+    y, trt, site = _replicates(120, seed=21)
+    rng = np.random.default_rng(4)
+    y_missing = np.where(rng.random(y.shape) < 0.1, np.nan, y)
+    for moments in ("geepack", "statsmodels"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            b = G.fit_risk_ratio_gee_batch(y_missing, trt, site, moments=moments, missing="drop")
+        for i in range(y.shape[0]):
+            keep = ~np.isnan(y_missing[i])
+            ref = G.fit_risk_ratio_gee_batch(y_missing[i, keep], trt[i, keep], site[keep], moments=moments)
+            assert b.n_obs[i] == keep.sum() == ref.n_obs[0]
+            assert b.status[i] == ref.status[0] and b.method[i] == ref.method[0]
+            for field in ("log_rr", "se_robust", "se_md", "rho", "phi"):
+                a, r = getattr(b, field)[i], getattr(ref, field)[0]
+                assert (np.isnan(a) and np.isnan(r)) or abs(a - r) <= 1e-12 * max(1.0, abs(r))
+    with pytest.raises(ScoreInputError, match="y"):
+        G.fit_risk_ratio_gee_batch(y_missing, trt, site)
+    with pytest.raises(ScoreInputError, match="missing"):
+        G.fit_risk_ratio_gee_batch(y, trt, site, missing="impute")  # type: ignore[arg-type]

@@ -14,6 +14,11 @@ for rep1486, 100,000 for rep14658) of 18 active / 15 placebo with response proba
 argsort(rng.random((n_trials, 33))), picked because pmrtrial's fallback rule reached step 2
 (log-binomial from Poisson estimates) and step 3 (modified Poisson) on them. Their reference
 values come from geepack like every other dataset.
+
+zero_variance_balanced_null.csv is not written here either: it is replicate 1450 of
+pmrtrial.design.simulate_trials(load_scenario("bachelor-null"), 4000, seed=18) (participants
+outside the analysis set dropped; centres renumbered C1-C6), 2/17 vs 2/17 with identical arms in
+every centre, on which the robust variance of the log RR is zero up to rounding.
 """
 
 from __future__ import annotations
