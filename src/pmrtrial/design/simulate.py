@@ -187,8 +187,8 @@ def analyse_gee(
 
     Notes
     -----
-    Participants outside the analysis set are dropped; replicates with the same number of analysed
-    participants are packed (analysed first, original order kept) and fitted in one batch.
+    Participants outside the analysis set are dropped per replicate (``missing="drop"`` of the
+    estimator), so every replicate is fitted in one batched call.
     """
     from pmrtrial.stats.gee import fit_risk_ratio_gee_batch
 
@@ -205,30 +205,27 @@ def analyse_gee(
         "gee_method": np.full(n_reps, -1, dtype=np.int64),
         "gee_status": np.full(n_reps, -1, dtype=np.int64),
     }
-    analysed = ~np.isnan(y)
-    n_analysed = analysed.sum(axis=1)
-    for n in np.unique(n_analysed):
-        rows = np.flatnonzero(n_analysed == n)
-        if n < 2:
-            continue
-        order = np.argsort(~analysed[rows], axis=1, kind="stable")[:, :n]
-        yy = np.take_along_axis(y[rows], order, axis=1)
-        tt = np.take_along_axis(treated[rows], order, axis=1).astype(np.float64)
-        cc = np.take_along_axis(centre[rows], order, axis=1)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit = fit_risk_ratio_gee_batch(yy, tt, cc, moments=moments)  # type: ignore[arg-type]
-        for w in caught:
-            key = f"{type(w.message).__name__} in the GEE: {w.message}"
-            warned[key] = warned.get(key, 0) + 1
-        out["log_rr"][rows] = fit.log_rr
-        out["se_robust"][rows] = fit.se_robust
-        out["se_md"][rows] = fit.se_md
-        out["gee_estimable"][rows] = fit.estimable
-        out["gee_converged"][rows] = fit.converged
-        out["gee_fallback"][rows] = fit.fallback_used
-        out["gee_method"][rows] = fit.method
-        out["gee_status"][rows] = fit.status
+    # One call for all replicates: participants outside the analysis set (NaN) are dropped per replicate.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_risk_ratio_gee_batch(
+            y,
+            treated.astype(np.float64),
+            centre,
+            moments=moments,  # type: ignore[arg-type]
+            missing="drop",
+        )
+    for w in caught:
+        key = f"{type(w.message).__name__} in the GEE: {w.message}"
+        warned[key] = warned.get(key, 0) + 1
+    out["log_rr"][:] = fit.log_rr
+    out["se_robust"][:] = fit.se_robust
+    out["se_md"][:] = fit.se_md
+    out["gee_estimable"][:] = fit.estimable
+    out["gee_converged"][:] = fit.converged
+    out["gee_fallback"][:] = fit.fallback_used
+    out["gee_method"][:] = fit.method
+    out["gee_status"][:] = fit.status
     return out
 
 

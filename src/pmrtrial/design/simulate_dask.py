@@ -55,7 +55,7 @@ def run_tasks_dask(
 def start_local_cluster(n_workers: int, *, processes: bool = True) -> tuple[Any, Any]:
     """A local Dask cluster of ``n_workers`` single-threaded workers and a client to it.
 
-    No dashboard (no port to open) and quiet logs. Close both (client first) when done.
+    HTTP (dashboard, metrics) on a free port, never the fixed 8787, and quiet logs. Close both (client first) when done.
     """
     import logging
 
@@ -65,7 +65,7 @@ def start_local_cluster(n_workers: int, *, processes: bool = True) -> tuple[Any,
         n_workers=n_workers,
         threads_per_worker=1,
         processes=processes,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: the scheduler always serves HTTP (metrics), so never a fixed 8787
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)  # type: ignore[no-untyped-call]
