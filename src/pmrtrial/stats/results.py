@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["EstimateResult", "TestResult", "jsonable", "software_versions"]
 
@@ -72,8 +72,29 @@ def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
 
 
+class _ResultBase:
+    """Shared behaviour of the frozen result dataclasses: read-only mappings and ``to_dict``."""
+
+    _kind: ClassVar[str]
+    details: Mapping[str, Any]
+    software: Mapping[str, str]
+    warnings: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", _freeze(self.details))
+        object.__setattr__(self, "software", _freeze(self.software))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict of every field (see the module docstring for NaN/inf)."""
+        out: dict[str, Any] = {"kind": self._kind}
+        for f in fields(self):  # type: ignore[arg-type]
+            out[f.name] = jsonable(getattr(self, f.name))
+        return out
+
+
 @dataclass(frozen=True)
-class EstimateResult:
+class EstimateResult(_ResultBase):
     """An effect estimate with its interval (confidence or credible) and, where defined, a p-value.
 
     Attributes
@@ -121,21 +142,11 @@ class EstimateResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     software: Mapping[str, str] = field(default_factory=software_versions)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "details", _freeze(self.details))
-        object.__setattr__(self, "software", _freeze(self.software))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict of every field (see the module docstring for NaN/inf)."""
-        out: dict[str, Any] = {"kind": "estimate"}
-        for f in fields(self):
-            out[f.name] = jsonable(getattr(self, f.name))
-        return out
+    _kind: ClassVar[str] = "estimate"
 
 
 @dataclass(frozen=True)
-class TestResult:
+class TestResult(_ResultBase):
     """A hypothesis test.
 
     Attributes
@@ -169,14 +180,4 @@ class TestResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     software: Mapping[str, str] = field(default_factory=software_versions)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "details", _freeze(self.details))
-        object.__setattr__(self, "software", _freeze(self.software))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict of every field (see the module docstring for NaN/inf)."""
-        out: dict[str, Any] = {"kind": "test"}
-        for f in fields(self):
-            out[f.name] = jsonable(getattr(self, f.name))
-        return out
+    _kind: ClassVar[str] = "test"
