@@ -32,6 +32,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pmrtrial._yaml import safe_load
 from pmrtrial.exceptions import PmrTrialError, ProtocolError
 from pmrtrial.protocol import Protocol, load_protocol
 from pmrtrial.protocol.predicates import iter_comparisons
@@ -361,7 +362,7 @@ def parse_scenario(source: str | Mapping[str, Any]) -> Scenario:
     """Build and check a scenario from YAML text or a mapping (see :func:`load_scenario`)."""
     if isinstance(source, str):
         try:
-            data = yaml.safe_load(source)
+            data = safe_load(source)
         except yaml.YAMLError as exc:
             raise ScenarioError(f"Invalid scenario YAML: {exc}") from None
     else:

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from pmrtrial._yaml import safe_load
 from pmrtrial.exceptions import ProtocolError, ProtocolValidationError
 from pmrtrial.protocol.model import Protocol
 from pmrtrial.protocol.validate import validate_protocol
@@ -48,7 +49,7 @@ def parse_protocol(source: str | Mapping[str, Any]) -> Protocol:
     """
     if isinstance(source, str):
         try:
-            data = yaml.safe_load(source)
+            data = safe_load(source)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

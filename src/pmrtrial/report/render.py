@@ -21,8 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from pmrtrial._yaml import safe_load
 from pmrtrial.analysis import AnalysisResult
 from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.report.figures import SYNTHETIC_BANNER, render_figures
@@ -61,7 +60,7 @@ class ReportFiles:
 def load_published(trial: str = "bachelor") -> Mapping[str, Any]:
     """The trial's section of the bundled ``bachelor_published.yaml`` (published aggregates)."""
     text = resources.files("pmrtrial.report.data").joinpath("bachelor_published.yaml").read_text(encoding="utf-8")
-    data: Mapping[str, Any] = yaml.safe_load(text)[trial]
+    data: Mapping[str, Any] = safe_load(text)[trial]
     return data
 
 
