@@ -26,20 +26,26 @@ import pandas as pd
 from pmrtrial._validate import FloatArray
 from pmrtrial.exceptions import MissingColumnError
 from pmrtrial.protocol import Endpoint, Predicate, Protocol
+from pmrtrial.protocol.predicates import iter_comparisons
 from pmrtrial.scores import classify_response_state, compute_crp_pmr_as, compute_esr_pmr_as, detect_flare
 from pmrtrial.units import crp_mg_dl_from_mg_l
 
 __all__ = [
+    "TAPER_ADHERENCE_REASON",
     "DerivedVisits",
     "compute_predicate",
     "derive_var_crp_mg_dl",
+    "derive_var_crp_normal_from",
     "derive_var_crp_pmr_as",
     "derive_var_cumulative_gc_step",
     "derive_var_cumulative_gc_trapezoid",
     "derive_var_endpoint",
     "derive_var_esr_pmr_as",
     "derive_var_flare",
+    "derive_var_flare_free_from",
+    "derive_var_gc_taper_adherent",
     "derive_var_on_oral_gc",
+    "derive_var_remission_by",
     "derive_var_response_state",
     "derive_var_upper_limb_elevation_above_90",
     "derive_vars_change_from_baseline",
@@ -367,6 +373,118 @@ def derive_var_cumulative_gc_trapezoid(visits: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# -- cross-visit variables (sustained endpoints such as SAPHYR's) ----------------------------------
+
+
+def _running_all_from(visits: pd.DataFrame, values: FloatArray, start_week: float) -> FloatArray:
+    """Per participant, in week order: 1.0 if ``values`` is true at every row from ``start_week``
+    to this row, 0.0 if false at any, NaN if undecided (a missing value and no false); NaN before
+    ``start_week``. Rows absent from the dataset (missed visits) are not counted.
+    """
+    order = _ordered(visits)
+    subj = visits["subject_id"].astype(str).to_numpy()[order]
+    week = visits["week"].to_numpy(dtype=np.float64)[order]
+    x = values[order]
+    active = week >= start_week
+    is_false = (active & (x == 0.0)).astype(np.int64)
+    is_nan = (active & np.isnan(x)).astype(np.int64)
+    n = len(order)
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = subj[1:] != subj[:-1]
+    first_index = np.flatnonzero(starts)[np.cumsum(starts) - 1]
+
+    def _group_cumsum(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        c = np.cumsum(a)
+        return np.asarray(c - (c - a)[first_index])
+
+    n_false, n_nan = _group_cumsum(is_false), _group_cumsum(is_nan)
+    res = np.where(~active, np.nan, np.where(n_false > 0, 0.0, np.where(n_nan > 0, np.nan, 1.0)))
+    out = np.empty(n)
+    out[order] = res
+    return out
+
+
+def _crp_normal(visits: pd.DataFrame, crp_upper_limit_mg_l: float) -> FloatArray:
+    crp = _as_float(visits["crp_mg_l"])
+    return np.where(np.isnan(crp), np.nan, (np.round(crp, _ROUND_DECIMALS) <= crp_upper_limit_mg_l).astype(float))
+
+
+def derive_var_flare_free_from(visits: pd.DataFrame, *, start_week: float = 12.0) -> pd.DataFrame:
+    """Add ``flare_free_from_w<start>``: no flare at any recorded visit from ``start_week`` to this one.
+
+    Uses the ``flare`` column (:func:`derive_var_flare`, Dejaco 2011 rules via
+    :func:`pmrtrial.scores.detect_flare`). Three-valued: False as soon as one visit flared, <NA>
+    when a visit's flare status is unknown and none flared, <NA> before ``start_week``.
+    """
+    _require(visits, ["subject_id", "week", "flare"], f"flare_free_from_w{start_week:g}")
+    out = visits.copy()
+    flags = _running_all_from(visits, 1.0 - _as_float(visits["flare"]), start_week)
+    out[f"flare_free_from_w{start_week:g}"] = _tri_to_boolean(flags, visits.index)
+    return out
+
+
+def derive_var_crp_normal_from(
+    visits: pd.DataFrame, *, crp_upper_limit_mg_l: float, start_week: float = 12.0
+) -> pd.DataFrame:
+    """Add ``crp_normal_from_w<start>``: CRP <= ``crp_upper_limit_mg_l`` at every recorded visit
+    from ``start_week`` to this one (three-valued as :func:`derive_var_flare_free_from`)."""
+    _require(visits, ["subject_id", "week", "crp_mg_l"], f"crp_normal_from_w{start_week:g}")
+    out = visits.copy()
+    flags = _running_all_from(visits, _crp_normal(visits, crp_upper_limit_mg_l), start_week)
+    out[f"crp_normal_from_w{start_week:g}"] = _tri_to_boolean(flags, visits.index)
+    return out
+
+
+def derive_var_remission_by(visits: pd.DataFrame, *, crp_upper_limit_mg_l: float, week: float = 12.0) -> pd.DataFrame:
+    """Add ``remission_by_w<week>``, one value per participant copied to all of their rows.
+
+    True when, at the participant's visit at ``week``, there is no flare (``flare`` column) and
+    CRP <= ``crp_upper_limit_mg_l``; False when either fails; <NA> when undecided or the visit is
+    absent. A proxy for "resolution of signs and symptoms by week 12": the canonical datasets hold
+    no investigator judgement of resolution.
+    """
+    _require(visits, ["subject_id", "week", "flare", "crp_mg_l"], f"remission_by_w{week:g}")
+    no_flare = 1.0 - _as_float(visits["flare"])
+    crp_ok = _crp_normal(visits, crp_upper_limit_mg_l)
+    both = np.where(
+        (no_flare == 0.0) | (crp_ok == 0.0),
+        0.0,
+        np.where(np.isnan(no_flare) | np.isnan(crp_ok), np.nan, 1.0),
+    )
+    at = visits["week"].to_numpy(dtype=np.float64) == week
+    lookup = pd.Series(both[at], index=visits["subject_id"].to_numpy()[at])
+    lookup = lookup[~lookup.index.duplicated()]
+    per_row = np.asarray(visits["subject_id"].map(lookup).to_numpy(dtype=np.float64, na_value=np.nan))
+    out = visits.copy()
+    out[f"remission_by_w{week:g}"] = _tri_to_boolean(per_row, visits.index)
+    return out
+
+
+#: Why adherence to a glucocorticoid taper cannot be derived from the canonical datasets.
+TAPER_ADHERENCE_REASON = (
+    "gc_taper_adherent cannot be derived from the canonical datasets: adherence to a protocol-mandated "
+    "glucocorticoid taper needs the taper schedule of each arm and the daily doses actually taken (or the "
+    "investigator's adherence assessment); the visits dataset records only the oral glucocorticoid dose at "
+    "each visit. Supply a 'gc_taper_adherent' column to estimate endpoints that need it."
+)
+
+
+def derive_var_gc_taper_adherent(visits: pd.DataFrame) -> pd.DataFrame:
+    """Keep a supplied ``gc_taper_adherent`` column (as three-valued boolean); otherwise refuse.
+
+    Raises
+    ------
+    MissingColumnError
+        The column is absent (always so for canonical datasets); the message says why it cannot
+        be derived (:data:`TAPER_ADHERENCE_REASON`).
+    """
+    if "gc_taper_adherent" not in visits.columns:
+        raise MissingColumnError(TAPER_ADHERENCE_REASON)
+    out = visits.copy()
+    out["gc_taper_adherent"] = _tri_to_boolean(_as_float(visits["gc_taper_adherent"]), visits.index)
+    return out
+
+
 def endpoint_column(endpoint: Endpoint) -> str:
     """Name of the flag column of a binary endpoint: ``ep_<endpoint id>``."""
     return f"ep_{endpoint.id}"
@@ -409,6 +527,16 @@ class DerivedVisits:
     cumulative_gc_rule: str = "step"
 
 
+def _referenced_variables(protocol: Protocol) -> set[str]:
+    names = {r.variable for r in protocol.rescue}
+    for e in protocol.endpoints:
+        if e.variable:
+            names.add(e.variable)
+        if e.definition is not None:
+            names.update(c.var for c in iter_comparisons(e.definition))
+    return names
+
+
 def derive_visit_variables(visits: pd.DataFrame, protocol: Protocol) -> DerivedVisits:
     """Add every derived visit variable the data allow, then a flag per binary endpoint.
 
@@ -417,6 +545,12 @@ def derive_visit_variables(visits: pd.DataFrame, protocol: Protocol) -> DerivedV
     ``response_state``, ``baseline_crp_pmr_as``/``change_crp_pmr_as``, ``flare``/``flare_rule``,
     ``cumulative_gc_mg`` (step rule), and ``ep_<id>`` for each binary endpoint. A variable whose
     inputs are absent is listed in ``not_derived`` with the reason instead.
+
+    Only when an endpoint or rescue rule of the protocol names them (so that BACHELOR's output is
+    unchanged): ``baseline_oral_gc_mg_day``/``change_oral_gc_mg_day``, ``flare_free_from_w12``,
+    ``crp_normal_from_w12``, ``remission_by_w12`` (CRP limit: ``parameters.crp_upper_limit_mg_l``)
+    and ``gc_taper_adherent`` (never derivable from canonical data: listed in ``not_derived``
+    with :data:`TAPER_ADHERENCE_REASON` unless the column is supplied).
     """
     patient_vas = protocol.parameters.pmr_as_patient_vas
     base_visits = [v for v in protocol.visits if v.phase == "baseline"]
@@ -435,6 +569,19 @@ def derive_visit_variables(visits: pd.DataFrame, protocol: Protocol) -> DerivedV
         ("flare", lambda d: derive_var_flare(d, baseline_week=baseline_week)),
         ("cumulative_gc_mg", derive_var_cumulative_gc_step),
     ]
+    uln = protocol.parameters.crp_upper_limit_mg_l
+    on_demand: list[tuple[str, Any]] = [
+        (
+            "change_oral_gc_mg_day",
+            lambda d: derive_vars_change_from_baseline(d, ["oral_gc_mg_day"], baseline_week=baseline_week),
+        ),
+        ("flare_free_from_w12", lambda d: derive_var_flare_free_from(d, start_week=12.0)),
+        ("crp_normal_from_w12", lambda d: derive_var_crp_normal_from(d, crp_upper_limit_mg_l=uln, start_week=12.0)),
+        ("remission_by_w12", lambda d: derive_var_remission_by(d, crp_upper_limit_mg_l=uln, week=12.0)),
+        ("gc_taper_adherent", derive_var_gc_taper_adherent),
+    ]
+    referenced = _referenced_variables(protocol)
+    steps += [(name, step) for name, step in on_demand if name in referenced]
     data = visits
     not_derived: dict[str, str] = {}
     for name, step in steps:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pmrtrial.protocol.predicates import Predicate
 
@@ -64,12 +64,44 @@ class DerivedField(_Frozen):
 
 
 class DoseSegment(_Frozen):
-    """Study-drug dose over ``[from_week, to_week)``."""
+    """Study-drug dose over ``[from_week, to_week)``.
+
+    Either a daily dose (``dose_mg_day``, as in BACHELOR), or a dose given every
+    ``interval_weeks`` weeks (``dose`` in ``unit``, e.g. 8 ``mg/kg`` every 4 weeks IV, or 200 ``mg``
+    every 2 weeks SC), never both.
+    """
 
     from_week: float
     to_week: float
     drug: str
-    dose_mg_day: float = Field(ge=0)
+    dose_mg_day: float | None = Field(default=None, ge=0)
+    dose: float | None = Field(default=None, ge=0)
+    unit: Literal["mg", "mg/kg"] | None = None
+    interval_weeks: float | None = Field(default=None, gt=0)
+    route: Literal["oral", "iv", "sc"] | None = None
+
+    @model_validator(mode="after")
+    def _daily_or_interval(self) -> DoseSegment:
+        interval = (self.dose, self.unit, self.interval_weeks)
+        if self.dose_mg_day is not None:
+            if any(x is not None for x in interval):
+                raise ValueError("give either dose_mg_day or (dose, unit, interval_weeks), not both")
+        elif any(x is None for x in interval):
+            raise ValueError("a dose segment needs dose_mg_day, or all of dose, unit and interval_weeks")
+        return self
+
+    @property
+    def is_daily(self) -> bool:
+        return self.dose_mg_day is not None
+
+    def describe(self) -> str:
+        """E.g. ``weeks 0-12: baricitinib 4 mg/day`` or ``weeks 0-24: tocilizumab 8 mg/kg IV every 4 weeks``."""
+        route = f" {self.route.upper()}" if self.route else ""
+        if self.dose_mg_day is not None:
+            what = f"{self.dose_mg_day:g} mg/day{route}"
+        else:
+            what = f"{self.dose:g} {self.unit}{route} every {self.interval_weeks:g} weeks"
+        return f"weeks {self.from_week:g}-{self.to_week:g}: {self.drug} {what}"
 
 
 class Arm(Sourced):
@@ -214,12 +246,23 @@ class Protocol(_Frozen):
     def primary_endpoint(self) -> Endpoint:
         return next(e for e in self.endpoints if e.role == "primary")
 
-    def dose_at_week(self, arm_id: str, week: float) -> tuple[str, float] | None:
-        """(drug, mg/day) of ``arm_id`` at ``week``, or None outside the dosing period."""
+    def get_dose_segment(self, arm_id: str, week: float) -> DoseSegment | None:
+        """The dosing segment of ``arm_id`` covering ``week``, or None outside the dosing period."""
         for segment in self.get_arm(arm_id).dosing:
             if segment.from_week <= week < segment.to_week:
-                return segment.drug, segment.dose_mg_day
+                return segment
         return None
+
+    def dose_at_week(self, arm_id: str, week: float) -> tuple[str, float] | None:
+        """(drug, mg/day) of ``arm_id`` at ``week``, or None outside the dosing period.
+
+        For a segment dosed every ``interval_weeks`` (not daily) there is no mg/day: the dose is
+        NaN; use :meth:`get_dose_segment` for the dose, unit, interval and route.
+        """
+        segment = self.get_dose_segment(arm_id, week)
+        if segment is None:
+            return None
+        return segment.drug, segment.dose_mg_day if segment.dose_mg_day is not None else float("nan")
 
     def summary(self) -> dict[str, Any]:
         """A plain-data overview (arms, dosing, visits, criteria, endpoints) for display."""
@@ -234,9 +277,7 @@ class Protocol(_Frozen):
                     "id": a.id,
                     "label": a.label,
                     "ratio": self.randomisation.ratio.get(a.id),
-                    "dosing": [
-                        f"weeks {s.from_week:g}-{s.to_week:g}: {s.drug} {s.dose_mg_day:g} mg/day" for s in a.dosing
-                    ],
+                    "dosing": [s.describe() for s in a.dosing],
                 }
                 for a in self.arms
             ],

@@ -43,6 +43,27 @@ DERIVED_VISIT_VARIABLES = MappingProxyType(
         "upper_limb_elevation_above_90": ("bool", "EUL = 0 (elevation above 90 degrees)"),
         "change_crp_pmr_as": ("score", "CRP PMR-AS change from baseline"),
         "flare": ("bool", "flare by Dejaco 2011 rules against baseline"),
+        "change_oral_gc_mg_day": ("mg/day", "oral GC dose change from baseline (oral_gc_mg_day - baseline)"),
+        "flare_free_from_w12": (
+            "bool",
+            "no flare (Dejaco 2011, against baseline) at any recorded visit from week 12 to this visit; "
+            "missing before week 12",
+        ),
+        "crp_normal_from_w12": (
+            "bool",
+            "CRP <= parameters.crp_upper_limit_mg_l at every recorded visit from week 12 to this visit; "
+            "missing before week 12",
+        ),
+        "remission_by_w12": (
+            "bool",
+            "per participant: at the week-12 visit, no flare (Dejaco 2011) and CRP <= the protocol's upper limit "
+            "(a proxy for 'resolution of signs and symptoms by week 12'); the same value on every row",
+        ),
+        "gc_taper_adherent": (
+            "bool",
+            "adherence to the protocol's glucocorticoid taper up to the visit; NOT derivable from the canonical "
+            "datasets (taken from a 'gc_taper_adherent' column when one is supplied)",
+        ),
     }
 )
 
