@@ -24,7 +24,18 @@ __all__ = [
 ]
 
 #: Bundled protocols: registry name -> file in pmrtrial/protocol/data/.
-_BUNDLED = {"bachelor": "bachelor-v1.0.yaml"}
+_BUNDLED = {
+    "bachelor": "bachelor-v1.0.yaml",
+    "saphyr": "saphyr-v1.0.yaml",
+    "semaphore": "semaphore-v1.0.yaml",
+}
+
+#: Example candidates: protocol name -> package folder (BACHELOR's folder keeps its historical name).
+_CANDIDATE_PACKAGES = {
+    "bachelor": "pmrtrial.protocol.data.candidates",
+    "saphyr": "pmrtrial.protocol.data.candidates_saphyr",
+    "semaphore": "pmrtrial.protocol.data.candidates_semaphore",
+}
 
 
 def _format_pydantic(error: ValidationError) -> str:
@@ -139,14 +150,17 @@ class ProtocolRegistry:
         return registry
 
 
-def load_example_candidates() -> list[dict[str, Any]]:
-    """The example screening candidates shipped with pmrtrial (BACHELOR fields), in id order.
+def load_example_candidates(protocol: str = "bachelor") -> list[dict[str, Any]]:
+    """The example screening candidates shipped with pmrtrial for a bundled protocol, in id order.
 
-    One eligible candidate, one for each main reason for exclusion, and one incomplete record.
+    BACHELOR (the default): one eligible candidate, one for each main reason for exclusion, and
+    one incomplete record. SEMAPHORE and SAPHYR: one eligible and one not eligible candidate.
     Each carries ``candidate_id`` and a ``description`` of what it illustrates.
     """
     import json
 
-    folder = resources.files("pmrtrial.protocol.data.candidates")
+    if protocol not in _CANDIDATE_PACKAGES:
+        raise ProtocolError(f"No example candidates for {protocol!r}. Expected one of {sorted(_CANDIDATE_PACKAGES)}.")
+    folder = resources.files(_CANDIDATE_PACKAGES[protocol])
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".json"))
     return [json.loads(folder.joinpath(n).read_text(encoding="utf-8")) for n in names]

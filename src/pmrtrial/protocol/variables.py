@@ -43,6 +43,7 @@ DERIVED_VISIT_VARIABLES = MappingProxyType(
         "upper_limb_elevation_above_90": ("bool", "EUL = 0 (elevation above 90 degrees)"),
         "change_crp_pmr_as": ("score", "CRP PMR-AS change from baseline"),
         "flare": ("bool", "flare by Dejaco 2011 rules against baseline"),
+        "cumulative_gc_mg": ("mg", "cumulative oral glucocorticoid since the first visit (step rule)"),
         "change_oral_gc_mg_day": ("mg/day", "oral GC dose change from baseline (oral_gc_mg_day - baseline)"),
         "flare_free_from_w12": (
             "bool",
