@@ -235,7 +235,9 @@ def test_saphyr_primary_not_estimable_in_analysis() -> None:
             "status": ["completed"] * 4,
         }
     )
-    adverse_events = pd.DataFrame({"subject_id": ["R1"], "soc": ["Infections"], "term": ["Cystitis"], "serious": [False]})
+    adverse_events = pd.DataFrame(
+        {"subject_id": ["R1"], "soc": ["Infections"], "term": ["Cystitis"], "serious": [False]}
+    )
     datasets = validate_datasets(subjects, pd.DataFrame(_saphyr_rows()), adverse_events, protocol=p)
     result = analyse_trial(datasets, p)
     assert not result.primary.fisher.available
