@@ -206,7 +206,7 @@ def test_parse_protocol__schema_errors_name_the_field(raw):
     with pytest.raises(ProtocolError, match="at line 3"):
         parse_protocol("id: bachelor\nversion: [unclosed\narms: []\n")
     with pytest.raises(ProtocolError, match="Unknown protocol"):
-        load_protocol("semaphore")
+        load_protocol("pmr-spare")  # not bundled (semaphore now is)
 
 
 def test_parse_protocol__unknown_keys_are_rejected(raw):
@@ -221,7 +221,7 @@ def test_protocol_registry__refuses_duplicates(bachelor):
     with pytest.raises(ProtocolError, match="already registered"):
         registry.register(bachelor)
     assert registry.get("bachelor") is bachelor
-    assert len(ProtocolRegistry.bundled()) == 1
+    assert len(ProtocolRegistry.bundled()) == 3  # bachelor, saphyr, semaphore
 
 
 @pytest.mark.parametrize(
