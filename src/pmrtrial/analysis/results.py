@@ -6,11 +6,12 @@ Every part has ``to_dict()`` returning JSON-ready Python (NaN -> None, inf -> "i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
+
+from pmrtrial.stats.results import jsonable as _jsonable
 
 __all__ = [
     "AdverseEventSummary",
@@ -27,26 +28,9 @@ __all__ = [
 
 
 def jsonable(value: Any) -> Any:
-    """JSON-ready copy: NaN -> None, +-inf -> "inf"/"-inf", numpy scalars -> Python, recursively."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if hasattr(value, "to_dict") and callable(value.to_dict):
-        return jsonable(value.to_dict())
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        return jsonable(value.item())
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return value
-    return str(value)
+    """JSON-ready copy: NaN -> None, +-inf -> "inf"/"-inf", numpy scalars -> Python, recursively;
+    any other object becomes its ``str`` (see :func:`pmrtrial.stats.results.jsonable`)."""
+    return _jsonable(value, strict=False)
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -44,19 +44,24 @@ def software_versions() -> Mapping[str, str]:
     return MappingProxyType(dict(_software_versions()))
 
 
-def jsonable(value: Any) -> Any:
-    """Convert ``value`` (numbers, numpy scalars, mappings, sequences) to JSON-serialisable Python objects.
+def jsonable(value: Any, *, strict: bool = True) -> Any:
+    """Convert ``value`` (numbers, numpy scalars, mappings, sequences, objects with ``to_dict``) to
+    JSON-serialisable Python objects.
 
-    NaN becomes ``None``; infinities become ``"inf"``/``"-inf"``.
+    NaN becomes ``None``; infinities become ``"inf"``/``"-inf"``. Any other object raises ``TypeError``
+    when ``strict`` (the result objects here), or becomes its ``str`` (the analysis report, which must
+    never fail on a stray label).
     """
     if value is None or isinstance(value, bool | str):
         return value
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return jsonable(value.to_dict(), strict=strict)
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, strict=strict) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+        return [jsonable(v, strict=strict) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return jsonable(value.item())
+        return jsonable(value.item(), strict=strict)
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -65,7 +70,9 @@ def jsonable(value: Any) -> Any:
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
         return value
-    raise TypeError(f"Cannot convert {type(value).__name__} to JSON.")
+    if strict:
+        raise TypeError(f"Cannot convert {type(value).__name__} to JSON.")
+    return str(value)
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
