@@ -159,7 +159,7 @@ def test_specs__built_from_the_vocabulary():
     from pmrtrial.datasets import FLARES_COLUMNS, GC_DOSES_COLUMNS
     from pmrtrial.vocabulary import table_variables
 
-    assert VISITS_COLUMNS == table_variables("visits")
+    assert table_variables("visits") == VISITS_COLUMNS
     assert [s.name for s in GC_DOSES_COLUMNS] == ["subject_id", "start_day", "end_day", "dose_mg_day", "reason"]
     assert [s.name for s in FLARES_COLUMNS] == ["subject_id", "day", "confirmed", "rule", "crp_pmr_as"]
 
