@@ -68,7 +68,7 @@ def test_lookups() -> None:
     assert "response_state" in vocab.canonical_names("derived")
     assert "response_state" not in vocab.canonical_names(*vocab.DATASET_TABLES)
     assert vocab.label("ep_primary") == "ep_primary"  # undeclared names are shown as they are
-    with pytest.raises(KeyError, match="Unknown variable 'crp' in table 'visits'. Expected one of subject_id"):
+    with pytest.raises(KeyError, match=r"Unknown variable 'crp' in table 'visits'\. Expected one of subject_id"):
         vocab.get_variable("crp", "visits")
     with pytest.raises(KeyError, match="Unknown table 'labs'"):
         vocab.column_names("labs")
