@@ -103,3 +103,14 @@ def test_markdown_table_rows() -> None:
     assert table[0] == "| column | type | unit | accepted | required | description |"
     assert table[3] == "| `day` | integer | days | [-3650, 3650] | yes | day of the flare, days since randomisation |"
     assert len(table) == 2 + len(vocab.column_names("flares"))
+
+
+def test_ground_floor__imports_only_the_standard_library() -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    tree = ast.parse(Path(vocab.__file__).read_text(encoding="utf-8"))
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
