@@ -201,7 +201,7 @@ def test_queries_locking_signature_unlock(users: dict[str, Any]) -> None:
         q.delete()
     with pytest.raises(Exception, match="password"):
         svc.sign_casebook(users["inv1"], p, "wrong")
-    p = svc.sign_casebook(users["inv1"], p, PASSWORD)
+    p = svc.sign_casebook(users["inv1"], p, PASSWORD, confirm_exceptions=svc.signature_exceptions(p))
     assert p.signed_by == "inv1"
     svc.lock_form(users["dm"], p, "W2", "labs")
     with pytest.raises(LockedError, match="form is locked"):

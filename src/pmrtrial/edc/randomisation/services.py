@@ -31,6 +31,7 @@ from pmrtrial.edc.visits.services import create_schedule
 __all__ = [
     "approve_unblinding",
     "create_randomisation_list",
+    "list_seal",
     "randomise_participant",
     "request_unblinding",
     "reveal_allocation",
@@ -112,15 +113,20 @@ def create_randomisation_list(study: Study, *, n_per_site: int = 40, seed: int |
     return rlist
 
 
-def verify_list_seal(actor: Any) -> bool:
-    """Unblinded roles: recompute the active list's seal from its secret content."""
-    check(actor, "view_allocation")
-    rlist = RandomisationList.objects.get(active=True)
+def list_seal(rlist: RandomisationList) -> str:
+    """Service use (audit verification): the seal recomputed from the list's secret content."""
     rows = [
         (s.slot.site.code, s.slot.sequence, s.slot.randomisation_number, s.slot.kit_code, s.arm)
         for s in AllocationSecret.objects.select_related("slot", "slot__site").filter(slot__rlist=rlist)
     ]
-    return _seal(rows, rlist.secret.seed) == rlist.seal_hash
+    return _seal(rows, RandomisationListSecret.objects.get(rlist=rlist).seed)
+
+
+def verify_list_seal(actor: Any) -> bool:
+    """Unblinded roles: recompute the active list's seal from its secret content."""
+    check(actor, "view_allocation")
+    rlist = RandomisationList.objects.get(active=True)
+    return list_seal(rlist) == rlist.seal_hash
 
 
 def randomise_participant(
