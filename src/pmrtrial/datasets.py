@@ -33,6 +33,7 @@ from pmrtrial.protocol import Protocol
 
 __all__ = [
     "ADVERSE_EVENTS_COLUMNS",
+    "BLINDED_ARM_CODE_PATTERN",
     "DATASET_NAMES",
     "SUBJECTS_COLUMNS",
     "VISITS_COLUMNS",
@@ -43,6 +44,10 @@ __all__ = [
 ]
 
 Kind = Literal["string", "float", "integer", "boolean", "category", "date"]
+
+#: In a blinded export (``dataset.json``: ``"blinded": true``) the ``arm`` column holds a code per
+#: participant (``BC-`` and 8 base-32 characters), not an arm: arms cannot be told apart.
+BLINDED_ARM_CODE_PATTERN = r"^BC-[A-Z2-7]{8}$"
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,9 @@ class AnalysisDatasets:
         Optional columns absent from each dataset.
     synthetic : bool
         True when the data are synthetic (``subjects.attrs["synthetic"]``).
+    blinded : bool
+        True for a blinded export: ``arm`` holds per-participant codes (``subjects.attrs["blinded"]``);
+        only pooled summaries are possible.
     source_names : Mapping[str, str]
         File (or source) name of each dataset, as used in error messages.
     """
@@ -195,6 +203,7 @@ class AnalysisDatasets:
     absent_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     synthetic: bool = False
     source_names: Mapping[str, str] = field(default_factory=dict)
+    blinded: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "absent_columns", MappingProxyType(dict(self.absent_columns)))
@@ -337,6 +346,7 @@ def _check_keys(
     adverse_events: pd.DataFrame,
     protocol: Protocol,
     names: Mapping[str, str],
+    blinded: bool = False,
 ) -> None:
     dup = subjects["subject_id"].duplicated().to_numpy()
     if dup.any():
@@ -350,16 +360,18 @@ def _check_keys(
             cls=DuplicateRecordError,
         )
     arms = [a.id for a in protocol.arms]
-    bad = ~subjects["arm"].isin(arms).to_numpy()
+    if blinded:
+        bad = ~subjects["arm"].astype("string").str.fullmatch(BLINDED_ARM_CODE_PATTERN).fillna(False).to_numpy(bool)
+        bad |= subjects["arm"].duplicated().to_numpy()
+        expected = (
+            "Expected, in a blinded export, a blinded code per participant (BC- and 8 letters/digits), each once."
+        )
+    else:
+        bad = ~subjects["arm"].isin(arms).to_numpy()
+        expected = f"Expected an arm of protocol {protocol.id} v{protocol.version}: {', '.join(arms)}."
     if bad.any():
         i = _first_bad(bad)
-        _fail(
-            names["subjects"],
-            i + 1,
-            "arm",
-            subjects["arm"].iloc[i],
-            f"Expected an arm of protocol {protocol.id} v{protocol.version}: {', '.join(arms)}.",
-        )
+        _fail(names["subjects"], i + 1, "arm", subjects["arm"].iloc[i], expected)
     ids = set(subjects["subject_id"])
     for dataset, frame in (("visits", visits), ("adverse_events", adverse_events)):
         unknown = ~frame["subject_id"].isin(ids).to_numpy()
@@ -403,6 +415,7 @@ def validate_datasets(
     *,
     protocol: Protocol,
     source_names: Mapping[str, str] | Sequence[str] | None = None,
+    blinded: bool | None = None,
 ) -> AnalysisDatasets:
     """Validate the three canonical datasets against their specs and a protocol.
 
@@ -422,6 +435,9 @@ def validate_datasets(
     source_names : mapping or sequence of str, optional
         Names to use in error messages (file names), keyed by dataset or in the order
         subjects, visits, adverse_events. Default: the dataset names.
+    blinded : bool, optional
+        A blinded export: ``arm`` must hold one blinded code per participant instead of protocol
+        arms. Default: ``subjects.attrs["blinded"]``.
 
     Returns
     -------
@@ -445,8 +461,12 @@ def validate_datasets(
     s, s_absent = _validate_table(subjects, "subjects", names["subjects"], protocol)
     v, v_absent = _validate_table(visits, "visits", names["visits"], protocol)
     a, a_absent = _validate_table(adverse_events, "adverse_events", names["adverse_events"], protocol)
-    _check_keys(s, v, a, protocol, names)
+    if blinded is None:
+        blinded = bool(getattr(subjects, "attrs", {}).get("blinded", False))
+    _check_keys(s, v, a, protocol, names, blinded)
     s.attrs["synthetic"] = synthetic
+    if blinded:
+        s.attrs["blinded"] = True
     return AnalysisDatasets(
         subjects=s,
         visits=v,
@@ -454,4 +474,5 @@ def validate_datasets(
         absent_columns={"subjects": s_absent, "visits": v_absent, "adverse_events": a_absent},
         synthetic=synthetic,
         source_names=names,
+        blinded=blinded,
     )
