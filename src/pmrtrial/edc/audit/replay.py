@@ -219,6 +219,10 @@ def verify_integrity() -> IntegrityReport:
                 Mismatch(t_list, label, "seal (recomputed from arms, kit codes and seed)", rlist.seal_hash, recomputed)
             )
 
+    # Minimisation: replaying the sealed seed over the audited factor levels, in allocation order,
+    # must give every stored arm.
+    out += _minimisation_mismatches(entries, t_secret)
+
     # Queries and the database lock.
     t_query = Query._meta.db_table
     for q in Query.objects.order_by("pk"):
@@ -238,3 +242,26 @@ def verify_integrity() -> IntegrityReport:
             study.locked,
         )
     return IntegrityReport(chain, tuple(out), n)
+
+
+def _minimisation_mismatches(entries: list[AuditEntry], table: str) -> list[Mismatch]:
+    import json
+
+    from pmrtrial.edc.randomisation.models import AllocationSecret, RandomisationList
+    from pmrtrial.edc.randomisation.services import minimisation_replay
+
+    rlist = RandomisationList.objects.filter(active=True).order_by("-version").first()
+    if rlist is None or not rlist.method.startswith("Pocock"):
+        return []
+    order = [(e.participant, json.loads(e.new_value)) for e in entries if e.field == "minimisation_levels"]
+    replayed = minimisation_replay(rlist, [levels for _, levels in order])
+    stored = dict(
+        AllocationSecret.objects.filter(slot__rlist=rlist, slot__participant__isnull=False).values_list(
+            "slot__participant__subject_id", "arm"
+        )
+    )
+    out = []
+    for (subject, _), arm in zip(order, replayed, strict=True):
+        if stored.get(subject) != arm:
+            out.append(Mismatch(table, subject, "arm (minimisation replay)", arm, stored.get(subject) or "(none)"))
+    return out
