@@ -228,7 +228,7 @@ def export(
         str | None,
         typer.Option(
             help="Export with this user's rights (an unblinded role gets "
-            "arms); default: blinded export, arms masked A/B."
+            "arms); default: blinded export, a blinded code per participant."
         ),
     ] = None,
     db: DbOption = None,
