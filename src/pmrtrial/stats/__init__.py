@@ -8,6 +8,7 @@ field names ``estimate``, ``lo``, ``hi``, ``p``, ``method``, ``converged``, ``wa
 
 from __future__ import annotations
 
+from pmrtrial.stats.adjusted import estimate_adjusted_risk_ratio
 from pmrtrial.stats.bayes import estimate_risk_ratio_bayes
 from pmrtrial.stats.continuous import (
     MethodComparison,
@@ -55,6 +56,7 @@ __all__ = [
     "boschloo_exact_test",
     "compare_with_published",
     "cox_ph",
+    "estimate_adjusted_risk_ratio",
     "estimate_mean_difference",
     "estimate_mean_difference_from_summary",
     "estimate_mean_difference_pooled",
