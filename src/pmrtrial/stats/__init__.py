@@ -18,6 +18,7 @@ from pmrtrial.stats.continuous import (
     estimate_mean_difference_from_summary,
     estimate_mean_difference_pooled,
     estimate_mean_difference_pooled_from_summary,
+    wilcoxon_hodges_lehmann,
 )
 from pmrtrial.stats.exact import barnard_exact_test, boschloo_exact_test, fisher_exact_test
 from pmrtrial.stats.gee import (
@@ -74,4 +75,5 @@ __all__ = [
     "kaplan_meier",
     "logrank_test",
     "software_versions",
+    "wilcoxon_hodges_lehmann",
 ]

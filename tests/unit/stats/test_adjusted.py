@@ -59,5 +59,5 @@ def test_empty_arm_is_not_estimable() -> None:
 def test_bad_method_and_bad_outcome_raise_naming_the_field() -> None:
     with pytest.raises(ScoreInputError, match="method"):
         estimate_adjusted_risk_ratio([1, 0], [1, 0], method="probit")  # type: ignore[arg-type]
-    with pytest.raises(ScoreInputError, match=r"y\[1\]"):
+    with pytest.raises(ScoreInputError, match="Invalid y"):
         estimate_adjusted_risk_ratio([1, 2], [1, 0])
