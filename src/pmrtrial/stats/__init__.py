@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pmrtrial.stats.adjusted import estimate_adjusted_risk_ratio
 from pmrtrial.stats.bayes import estimate_risk_ratio_bayes
+from pmrtrial.stats.blinding import bang_blinding_index, blinding_table, james_blinding_index
 from pmrtrial.stats.continuous import (
     MethodComparison,
     PublishedComparison,
@@ -36,6 +37,8 @@ from pmrtrial.stats.proportions import (
     estimate_risk_ratio_score_ci,
 )
 from pmrtrial.stats.results import (
+    BangBlindingResult,
+    BlindingArm,
     EstimateResult,
     KaplanMeierArm,
     KaplanMeierResult,
@@ -45,6 +48,8 @@ from pmrtrial.stats.results import (
 from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
 
 __all__ = [
+    "BangBlindingResult",
+    "BlindingArm",
     "EstimateResult",
     "GeeBatchResult",
     "GeeResult",
@@ -53,7 +58,9 @@ __all__ = [
     "MethodComparison",
     "PublishedComparison",
     "TestResult",
+    "bang_blinding_index",
     "barnard_exact_test",
+    "blinding_table",
     "boschloo_exact_test",
     "compare_with_published",
     "cox_ph",
@@ -72,6 +79,7 @@ __all__ = [
     "fit_modified_poisson_gee",
     "fit_risk_ratio_gee",
     "fit_risk_ratio_gee_batch",
+    "james_blinding_index",
     "kaplan_meier",
     "logrank_test",
     "software_versions",
