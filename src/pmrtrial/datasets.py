@@ -136,6 +136,7 @@ VISITS_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("sf36_pcs", "float", "T-score", "SF-36 physical component summary (norm-based)", lo=0, hi=100),
     _c("sf36_mcs", "float", "T-score", "SF-36 mental component summary (norm-based)", lo=0, hi=100),
     _c("study_drug_mg_day", "float", "mg/day", "study-drug dose taken (placebo: 0)", lo=0, hi=1000),
+    _c("us_synovitis", "boolean", "-", "ultrasound synovitis or tenosynovitis at this visit"),
 )
 
 #: ``adverse_events``: one row per event.

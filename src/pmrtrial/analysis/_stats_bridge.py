@@ -1,7 +1,7 @@
 """Thin calls into :mod:`pmrtrial.stats` and :mod:`pmrtrial.design`, in one place.
 
-Each function returns a :class:`StatSummary`. When a library part is not installed, or the method
-cannot run on these data, the summary says "not available" and why; nothing is skipped silently.
+Each function returns a :class:`StatSummary`. Plain imports: an import bug fails loudly. When the
+method cannot run on these data, the summary says "not available" and why; nothing is skipped silently.
 Exceptions of the stats layer (:class:`~pmrtrial.exceptions.PmrTrialError`) become unavailable
 summaries with the message as the reason; programming errors propagate.
 """
@@ -15,10 +15,24 @@ from typing import Any
 import numpy as np
 
 from pmrtrial.analysis.results import StatSummary
+from pmrtrial.design.sample_size import METHODS, find_sample_size_all
 from pmrtrial.exceptions import PmrTrialError
+from pmrtrial.stats import (
+    barnard_exact_test,
+    boschloo_exact_test,
+    compare_with_published,
+    estimate_mean_difference,
+    estimate_risk_difference,
+    estimate_risk_ratio,
+    estimate_risk_ratio_bayes,
+    estimate_risk_ratio_score_ci,
+    fisher_exact_test,
+)
+from pmrtrial.stats.gee import fit_risk_ratio_gee
 
 __all__ = [
     "BOSCHLOO_MAX_TABLES",
+    "barnard",
     "boschloo",
     "compare_published_mean_difference",
     "fisher",
@@ -29,7 +43,6 @@ __all__ = [
     "rr_katz",
     "rr_score",
     "sample_size",
-    "software_versions",
 ]
 
 #: Boschloo's test enumerates every table with the observed margins' arm sizes; above this many
@@ -74,20 +87,17 @@ def _unavailable(name: str, reason: str) -> StatSummary:
 
 
 def _call(
-    name: str, module: str, attr: str, convert: Callable[[Any], StatSummary], *args: Any, **kw: Any
+    name: str, function: Callable[..., Any], convert: Callable[[Any], StatSummary], *args: Any, **kw: Any
 ) -> StatSummary:
-    try:
-        mod = __import__(module, fromlist=[attr])
-        function = getattr(mod, attr)
-    except (ImportError, AttributeError):
-        return _unavailable(name, f"{module}.{attr} is not available in this installation")
+    """Run one estimator; a data problem it reports (:class:`PmrTrialError`) or a numerical failure
+    becomes an unavailable summary with the reason. Programming errors propagate."""
     try:
         return convert(function(*args, **kw))
     except PmrTrialError as exc:
         return _unavailable(name, f"{type(exc).__name__}: {exc}")
     except ArithmeticError as exc:
         # A numerical failure inside a statistic must not abort the whole analysis; it is recorded and surfaced.
-        return _unavailable(name, f"numerical failure in {module}.{attr}: {type(exc).__name__}: {exc}")
+        return _unavailable(name, f"numerical failure in {function.__name__}: {type(exc).__name__}: {exc}")
 
 
 def _two_by_two(et: int, nt: int, ec: int, nc: int) -> dict[str, int]:
@@ -96,30 +106,29 @@ def _two_by_two(et: int, nt: int, ec: int, nc: int) -> dict[str, int]:
 
 def fisher(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Fisher's exact test, two-sided."""
-    return _call(
-        "fisher",
-        "pmrtrial.stats",
-        "fisher_exact_test",
-        lambda r: _from_result("fisher", r),
-        et,
-        **_two_by_two(et, nt, ec, nc),
-    )
+    return _call("fisher", fisher_exact_test, lambda r: _from_result("fisher", r), et, **_two_by_two(et, nt, ec, nc))
+
+
+def _too_many_tables(name: str, nt: int, nc: int) -> StatSummary | None:
+    if (nt + 1) * (nc + 1) > BOSCHLOO_MAX_TABLES:
+        return _unavailable(
+            name,
+            f"not computed: {(nt + 1) * (nc + 1):,} tables exceed the enumeration limit of {BOSCHLOO_MAX_TABLES:,}",
+        )
+    return None
 
 
 def boschloo(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Boschloo's exact unconditional test, two-sided (skipped above :data:`BOSCHLOO_MAX_TABLES`)."""
-    if (nt + 1) * (nc + 1) > BOSCHLOO_MAX_TABLES:
-        return _unavailable(
-            "boschloo",
-            f"not computed: {(nt + 1) * (nc + 1):,} tables exceed the enumeration limit of {BOSCHLOO_MAX_TABLES:,}",
-        )
-    return _call(
-        "boschloo",
-        "pmrtrial.stats",
-        "boschloo_exact_test",
-        lambda r: _from_result("boschloo", r),
-        et,
-        **_two_by_two(et, nt, ec, nc),
+    return _too_many_tables("boschloo", nt, nc) or _call(
+        "boschloo", boschloo_exact_test, lambda r: _from_result("boschloo", r), et, **_two_by_two(et, nt, ec, nc)
+    )
+
+
+def barnard(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Barnard's exact unconditional test, two-sided (same enumeration limit as Boschloo's)."""
+    return _too_many_tables("barnard", nt, nc) or _call(
+        "barnard", barnard_exact_test, lambda r: _from_result("barnard", r), et, **_two_by_two(et, nt, ec, nc)
     )
 
 
@@ -127,8 +136,7 @@ def rr_katz(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Crude risk ratio with the Katz log CI."""
     return _call(
         "rr_crude",
-        "pmrtrial.stats",
-        "estimate_risk_ratio",
+        estimate_risk_ratio,
         lambda r: _from_result("rr_crude", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -139,8 +147,7 @@ def rr_score(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Crude risk ratio with the score CI."""
     return _call(
         "rr_score",
-        "pmrtrial.stats",
-        "estimate_risk_ratio_score_ci",
+        estimate_risk_ratio_score_ci,
         lambda r: _from_result("rr_score", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -151,8 +158,7 @@ def rd_newcombe(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Risk difference with the Newcombe hybrid-score CI."""
     return _call(
         "rd",
-        "pmrtrial.stats",
-        "estimate_risk_difference",
+        estimate_risk_difference,
         lambda r: _from_result("rd", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -163,8 +169,7 @@ def rr_bayes(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Bayesian risk ratio (independent Jeffreys Beta priors): posterior median and 95% CrI."""
     return _call(
         "rr_bayes",
-        "pmrtrial.stats",
-        "estimate_risk_ratio_bayes",
+        estimate_risk_ratio_bayes,
         lambda r: _from_result("rr_bayes", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -175,8 +180,7 @@ def mean_difference_welch(values_treated: np.ndarray[Any, Any], values_control: 
     """Mean difference (treated - control) with the Welch t CI and p."""
     return _call(
         "mean_difference",
-        "pmrtrial.stats",
-        "estimate_mean_difference",
+        estimate_mean_difference,
         lambda r: _from_result("mean_difference", r),
         values_treated,
         values_control,
@@ -213,19 +217,13 @@ def _from_gee(result: Any) -> StatSummary:
 
 
 def gee(y: np.ndarray[Any, Any], treatment: np.ndarray[Any, Any], cluster: np.ndarray[Any, Any]) -> StatSummary:
-    """Adjusted risk ratio: log-binomial GEE, exchangeable within centre, geepack moments, with the
+    """Risk ratio clustered by centre: log-binomial GEE, exchangeable within centre, geepack moments, with the
     explicit modified-Poisson fallback of :func:`pmrtrial.stats.gee.fit_risk_ratio_gee`."""
-    return _call(
-        "rr_gee", "pmrtrial.stats.gee", "fit_risk_ratio_gee", _from_gee, y, treatment, cluster, moments="geepack"
-    )
+    return _call("rr_gee", fit_risk_ratio_gee, _from_gee, y, treatment, cluster, moments="geepack")
 
 
-def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """Welch vs pooled t recomputed from one published row; None when the stats layer is missing."""
-    try:
-        from pmrtrial.stats import compare_with_published
-    except ImportError:
-        return None
+def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Welch vs pooled t recomputed from one published row (an ``error`` entry when the row is invalid)."""
     try:
         result = compare_with_published(**row)
     except PmrTrialError as exc:
@@ -236,10 +234,6 @@ def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, An
 
 def sample_size(p_control: float, p_treated: float, alpha: float, power: float) -> Mapping[str, Any]:
     """Sample size by every method of :mod:`pmrtrial.design`, or a "not available" entry."""
-    try:
-        from pmrtrial.design.sample_size import METHODS, find_sample_size_all
-    except ImportError:
-        return {"available": False, "reason": "pmrtrial.design (find_sample_size_all) is not available"}
     # Boschloo power needs seconds of enumeration per n; it belongs to `pmrtrial design`, not to every analysis.
     methods = tuple(m for m in METHODS if m != "boschloo")
     try:
@@ -256,26 +250,3 @@ def sample_size(p_control: float, p_treated: float, alpha: float, power: float) 
         "methods": rows,
         "note": "Boschloo power is omitted here (slow enumeration); run `pmrtrial design` for it.",
     }
-
-
-def software_versions() -> Mapping[str, str]:
-    """Versions of the numerical stack (from :mod:`pmrtrial.stats` when present)."""
-    try:
-        from pmrtrial.stats import software_versions as versions
-
-        return dict(versions())
-    except ImportError:
-        import platform
-
-        import pandas
-        import scipy
-
-        import pmrtrial
-
-        return {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "pandas": pandas.__version__,
-            "pmrtrial": pmrtrial.__version__,
-        }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-__all__ = ["DERIVED_VISIT_VARIABLES", "FORMS", "VISIT_VARIABLES"]
+__all__ = ["DERIVED_VISIT_VARIABLES", "FORMS", "SUBJECT_VARIABLES", "VISIT_VARIABLES"]
 
 #: Canonical ``visits`` columns: name -> (unit or scale, description).
 VISIT_VARIABLES = MappingProxyType(
@@ -29,6 +29,20 @@ VISIT_VARIABLES = MappingProxyType(
         "sf36_pcs": ("T-score", "SF-36 physical component summary"),
         "sf36_mcs": ("T-score", "SF-36 mental component summary"),
         "study_drug_mg_day": ("mg/day", "study drug dose taken"),
+        "us_synovitis": ("bool", "ultrasound synovitis or tenosynovitis at this visit"),
+    }
+)
+
+#: Canonical ``subjects`` columns a protocol may name (baseline table, covariates).
+SUBJECT_VARIABLES = MappingProxyType(
+    {
+        "site_id": ("-", "centre identifier"),
+        "age_years": ("years", "age at randomisation"),
+        "sex": ("-", "sex"),
+        "disease_duration_days": ("days", "time from symptom onset to inclusion"),
+        "bmi": ("kg/m2", "body-mass index"),
+        "us_synovitis": ("bool", "synovitis or tenosynovitis on ultrasound at baseline"),
+        "stratum": ("-", "randomisation stratum"),
     }
 )
 
@@ -43,7 +57,12 @@ DERIVED_VISIT_VARIABLES = MappingProxyType(
         "upper_limb_elevation_above_90": ("bool", "EUL = 0 (elevation above 90 degrees)"),
         "change_crp_pmr_as": ("score", "CRP PMR-AS change from baseline"),
         "flare": ("bool", "flare by Dejaco 2011 rules against baseline"),
-        "cumulative_gc_mg": ("mg", "cumulative oral glucocorticoid since the first visit (step rule)"),
+        "cumulative_gc_mg": (
+            "mg",
+            "cumulative oral glucocorticoid from day 0 to the day before the visit (gc_doses log; without it, "
+            "the step rule over visit doses)",
+        ),
+        "gc_free": ("bool", "no oral glucocorticoid on the visit day (gc_doses log, else oral_gc_mg_day = 0)"),
         "change_oral_gc_mg_day": ("mg/day", "oral GC dose change from baseline (oral_gc_mg_day - baseline)"),
         "flare_free_from_w12": (
             "bool",
@@ -62,8 +81,9 @@ DERIVED_VISIT_VARIABLES = MappingProxyType(
         ),
         "gc_taper_adherent": (
             "bool",
-            "adherence to the protocol's glucocorticoid taper up to the visit; NOT derivable from the canonical "
-            "datasets (taken from a 'gc_taper_adherent' column when one is supplied)",
+            "logged oral GC dose <= the arm's gc_taper dose (+ parameters.gc_taper_tolerance_mg_day) on every day "
+            "from the previous scheduled visit to the day before this visit (needs the gc_doses log and the "
+            "arms' gc_taper; a supplied 'gc_taper_adherent' column is kept otherwise)",
         ),
     }
 )

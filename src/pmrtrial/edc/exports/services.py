@@ -55,9 +55,15 @@ VISIT_COLUMNS = [
     "sf36_pcs",
     "sf36_mcs",
     "study_drug_mg_day",
+    "us_synovitis",
 ]
 AE_COLUMNS = ["subject_id", "soc", "term", "serious", "severity", "onset_week", "outcome"]
 _STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost", "randomised": "ongoing"}
+
+
+def _us_finding(form: dict[str, Any] | None) -> bool | None:
+    """Synovitis or tenosynovitis on the ultrasound form; None when the form was not filled in."""
+    return (bool(form.get("synovitis")) or bool(form.get("tenosynovitis"))) if form else None
 
 
 class ExportedDatasets:
@@ -106,7 +112,7 @@ def build_datasets(actor: Any) -> ExportedDatasets:
                 "sex": p.screening_data.get("sex"),
                 "disease_duration_days": p.screening_data.get("symptom_duration_days"),
                 "bmi": demo.get("bmi"),
-                "us_synovitis": (bool(us.get("synovitis")) or bool(us.get("tenosynovitis"))) if us else None,
+                "us_synovitis": _us_finding(us),
                 "status": _STATUS.get(p.status, p.status),
             }
         )
@@ -137,6 +143,7 @@ def build_datasets(actor: Any) -> ExportedDatasets:
                     "sf36_pcs": keyed.get("sf36", {}).get("sf36_pcs"),
                     "sf36_mcs": keyed.get("sf36", {}).get("sf36_mcs"),
                     "study_drug_mg_day": dose,
+                    "us_synovitis": _us_finding(keyed.get("ultrasound")),
                 }
             )
         for (_key, form), ae in sorted(forms.items(), key=lambda kv: int(kv[0][0][3:]) if kv[0][0][:3] == "AE-" else 0):
