@@ -1,5 +1,6 @@
-"""Statistics of the BACHELOR SAP other than the GEE: exact tests, risk ratios and differences,
-Bayesian risk ratio, mean differences. Pure functions returning frozen result objects.
+"""Statistics of the trial SAPs: exact tests, risk ratios and differences, Bayesian risk ratio, mean
+differences, time to event (Kaplan-Meier, log-rank, Cox). Pure functions returning frozen result objects.
+lifelines (time to event) is imported inside the functions that need it, never by ``import pmrtrial.stats``.
 
 The GEE estimator lives in :mod:`pmrtrial.stats.gee` (separate module, own ``GeeResult`` with the same
 field names ``estimate``, ``lo``, ``hi``, ``p``, ``method``, ``converged``, ``warnings``).
@@ -32,18 +33,28 @@ from pmrtrial.stats.proportions import (
     estimate_risk_ratio,
     estimate_risk_ratio_score_ci,
 )
-from pmrtrial.stats.results import EstimateResult, TestResult, software_versions
+from pmrtrial.stats.results import (
+    EstimateResult,
+    KaplanMeierArm,
+    KaplanMeierResult,
+    TestResult,
+    software_versions,
+)
+from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
 
 __all__ = [
     "EstimateResult",
     "GeeBatchResult",
     "GeeResult",
+    "KaplanMeierArm",
+    "KaplanMeierResult",
     "MethodComparison",
     "PublishedComparison",
     "TestResult",
     "barnard_exact_test",
     "boschloo_exact_test",
     "compare_with_published",
+    "cox_ph",
     "estimate_mean_difference",
     "estimate_mean_difference_from_summary",
     "estimate_mean_difference_pooled",
@@ -58,5 +69,7 @@ __all__ = [
     "fit_modified_poisson_gee",
     "fit_risk_ratio_gee",
     "fit_risk_ratio_gee_batch",
+    "kaplan_meier",
+    "logrank_test",
     "software_versions",
 ]
