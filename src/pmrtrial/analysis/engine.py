@@ -764,8 +764,8 @@ def analyse_trial(
         An endpoint names an analysis method that is not registered or does not suit its type (PROTO-E017).
     """
     _check_declared(protocol)
-    gc_doses = gc_doses if gc_doses is not None else getattr(datasets, "gc_doses", None)
-    flares = flares if flares is not None else getattr(datasets, "flares", None)
+    gc_doses = gc_doses if gc_doses is not None else datasets.gc_doses
+    flares = flares if flares is not None else datasets.flares
     warnings: list[str] = []
     treated, control, arm_warnings = _arms(protocol)
     warnings.extend(arm_warnings)
