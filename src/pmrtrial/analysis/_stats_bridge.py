@@ -29,14 +29,18 @@ from pmrtrial.stats import (
     fisher_exact_test,
 )
 from pmrtrial.stats.gee import fit_risk_ratio_gee
+from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
 
 __all__ = [
     "BOSCHLOO_MAX_TABLES",
     "barnard",
     "boschloo",
     "compare_published_mean_difference",
+    "cox",
     "fisher",
     "gee",
+    "km",
+    "logrank",
     "mean_difference_welch",
     "rd_newcombe",
     "rr_bayes",
@@ -66,7 +70,8 @@ def _from_result(name: str, result: Any) -> StatSummary:
     details = dict(getattr(result, "details", {}) or {})
     if hasattr(result, "statistic"):
         details["statistic"] = _num(result.statistic)
-    available = not (estimate is not None and math.isnan(estimate))
+    available = bool(getattr(result, "available", True)) and not (estimate is not None and math.isnan(estimate))
+    reason = getattr(result, "reason", None) or (None if available else "not estimable on these data")
     return StatSummary(
         name=name,
         available=available,
@@ -77,7 +82,7 @@ def _from_result(name: str, result: Any) -> StatSummary:
         method=str(getattr(result, "method", "")),
         converged=bool(getattr(result, "converged", True)),
         warnings=tuple(getattr(result, "warnings", ())),
-        reason=None if available else "not estimable on these data",
+        reason=reason,
         details=details,
     )
 
@@ -220,6 +225,53 @@ def gee(y: np.ndarray[Any, Any], treatment: np.ndarray[Any, Any], cluster: np.nd
     """Risk ratio clustered by centre: log-binomial GEE, exchangeable within centre, geepack moments, with the
     explicit modified-Poisson fallback of :func:`pmrtrial.stats.gee.fit_risk_ratio_gee`."""
     return _call("rr_gee", fit_risk_ratio_gee, _from_gee, y, treatment, cluster, moments="geepack")
+
+
+def _from_km(result: Any) -> StatSummary:
+    arms = {
+        a.arm: {
+            "n": a.n,
+            "events": a.events,
+            "median": _num(a.median),
+            "median_lo": _num(a.median_lo),
+            "median_hi": _num(a.median_hi),
+            "median_reached": a.median_reached,
+            "table": {
+                "time": list(a.table_time),
+                "n_risk": list(a.table_n_risk),
+                "n_event": list(a.table_n_event),
+                "n_censor": list(a.table_n_censor),
+                "survival": list(a.table_survival),
+                "lo": list(a.table_lo),
+                "hi": list(a.table_hi),
+            },
+        }
+        for a in result.arms
+    }
+    return StatSummary(
+        name="kaplan_meier",
+        available=bool(result.available),
+        method=str(result.method),
+        converged=bool(result.converged),
+        warnings=tuple(result.warnings),
+        reason=result.reason,
+        details={"arms": arms, "conf_level": float(result.conf_level), "conf_type": str(result.conf_type)},
+    )
+
+
+def km(time: Any, event: Any, arm: Any, arms: tuple[str, str]) -> StatSummary:
+    """Kaplan-Meier per arm (n, events, median and its CI, step table), as R ``survfit``."""
+    return _call("kaplan_meier", kaplan_meier, _from_km, time, event, arm, arms=list(arms))
+
+
+def logrank(time: Any, event: Any, arm: Any, arms: tuple[str, str]) -> StatSummary:
+    """Log-rank test treated vs control, as R ``survdiff``."""
+    return _call("logrank", logrank_test, lambda r: _from_result("logrank", r), time, event, arm, arms=list(arms))
+
+
+def cox(time: Any, event: Any, arm: Any, arms: tuple[str, str], covariates: Any = None) -> StatSummary:
+    """Hazard ratio treated vs control (Efron ties, Wald CI), as R ``coxph``; covariates optional."""
+    return _call("cox_ph", cox_ph, lambda r: _from_result("cox_ph", r), time, event, arm, covariates, arms=list(arms))
 
 
 def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, Any]:

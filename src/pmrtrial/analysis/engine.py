@@ -277,8 +277,11 @@ def _entry(run: _VisitRun, method_id: str, endpoint: Endpoint) -> dict[str, Any]
         "reason": main.reason,
         "converged": main.converged,
         "warnings": list(main.warnings),
-        "details": dict(main.details),
     }
+    details = dict(main.details)
+    if "arms" in details:  # kaplan_meier: arms.<arm>.{n, events, median, median_lo, median_hi, table}
+        out["arms"] = details.pop("arms")
+    out["details"] = details
     for name, other in list(results.items())[1:]:
         out[name] = other.to_dict()
     if endpoint.type == "continuous":
@@ -298,8 +301,6 @@ def _endpoint_result(er: _EndpointRun, protocol: Protocol) -> EndpointResult:
     for method_id in ep.analysis:
         by_visit = {str(r.visit): _entry(r, method_id, ep) for r in er.runs if r.visit is not None}
         first = _entry(er.runs[0], method_id, ep)
-        if method_id == "kaplan_meier" and ep.type == "time_to_event":
-            first["arms"] = dict(_main(er.runs[0].results[method_id]).details.get("arms", {}))
         analyses[method_id] = {**first, "by_visit": by_visit} if len(by_visit) > 1 else first
     population = next((p.label for p in protocol.populations if p.id == ep.population), ep.population)
     return EndpointResult(

@@ -166,6 +166,25 @@ def _four_state_table(data: EndpointData) -> Mapping[str, StatSummary]:
     }
 
 
+def _survival(method_id: str) -> Callable[[EndpointData], Mapping[str, StatSummary]]:
+    def run(data: EndpointData) -> Mapping[str, StatSummary]:
+        f = data.frame[data.frame["arm"].isin([data.treated, data.control])]
+        if len(f) == 0:
+            return {method_id: StatSummary(name=method_id, available=False, reason="no participant at risk")}
+        time = pd.to_numeric(f["time_days"]).to_numpy(dtype=np.float64)
+        event = pd.to_numeric(f["event"]).to_numpy(dtype=np.float64)
+        arm = f["arm"].astype(str).to_numpy()
+        arms = (data.treated, data.control)
+        if method_id == "kaplan_meier":
+            return {method_id: sb.km(time, event, arm, arms)}
+        if method_id == "logrank":
+            return {method_id: sb.logrank(time, event, arm, arms)}
+        covariates = f[list(data.covariates)].reset_index(drop=True) if data.covariates else None
+        return {method_id: sb.cox(time, event, arm, arms, covariates)}
+
+    return run
+
+
 def _pending(method_id: str) -> Callable[[EndpointData], Mapping[str, StatSummary]]:
     def run(data: EndpointData) -> Mapping[str, StatSummary]:
         return {
@@ -247,15 +266,17 @@ _METHODS: tuple[AnalysisMethod, ...] = (
     AnalysisMethod(
         "kaplan_meier",
         TIME_TO_EVENT,
-        "Kaplan-Meier estimate per arm: n, events, median time with its 95% CI (R survfit defaults).",
-        _pending("kaplan_meier"),
+        "Kaplan-Meier estimate per arm: n, events, median time with its 95% CI (R survfit defaults: Greenwood "
+        "variance, log-transformed limits).",
+        _survival("kaplan_meier"),
     ),
-    AnalysisMethod("logrank", TIME_TO_EVENT, "Log-rank test (R survdiff).", _pending("logrank")),
+    AnalysisMethod("logrank", TIME_TO_EVENT, "Log-rank test (R survdiff).", _survival("logrank")),
     AnalysisMethod(
         "cox_ph",
         TIME_TO_EVENT,
-        "Hazard ratio (treated vs control) from a Cox model with Efron ties, Wald 95% CI and p.",
-        _pending("cox_ph"),
+        "Hazard ratio (treated vs control) from a Cox model with Efron ties, Wald 95% CI and p (R coxph); adjusted "
+        "for the endpoint's covariates when the protocol names any.",
+        _survival("cox_ph"),
     ),
     AnalysisMethod(
         "blinding_index",
