@@ -34,6 +34,7 @@ from scipy import stats as sps
 from pmrtrial.analysis import _stats_bridge as sb
 from pmrtrial.analysis.registry import EndpointData, describe_values, get_method, method_types
 from pmrtrial.analysis.results import (
+    NOT_DECLARED,
     AdverseEventSummary,
     AnalysisResult,
     BaselineRow,
@@ -65,8 +66,6 @@ from pmrtrial.protocol.predicates import iter_comparisons
 from pmrtrial.stats.results import software_versions
 
 __all__ = ["analyse_trial", "infer_published_methods", "prepare_visits"]
-
-_NOT_DECLARED = "not in the protocol's analysis list for this endpoint"
 
 #: PrimaryResult field -> (method id, part name): today's keys of ``primary`` in results.json.
 _PRIMARY_PARTS = (
@@ -255,7 +254,7 @@ def _run_endpoint(
 def _part(run: _VisitRun, method_id: str, part: str) -> StatSummary:
     found = run.results.get(method_id)
     if found is None:
-        return StatSummary(name=part, available=False, reason=_NOT_DECLARED)
+        return StatSummary(name=part, available=False, reason=NOT_DECLARED)
     return found[part]
 
 
@@ -347,7 +346,7 @@ def _primary(protocol: Protocol, er: _EndpointRun, treated: str, control: str, w
     else:
         parts = {name: _part(run, method_id, part) for name, method_id, part in _PRIMARY_PARTS}
         for name, summary in parts.items():
-            if summary.reason != _NOT_DECLARED:
+            if summary.reason != NOT_DECLARED:
                 _collect_warnings(f"primary {name}", summary, warnings)
         _extra_warnings(er, {m for _, m, _ in _PRIMARY_PARTS}, warnings)
     population = next((p.label for p in protocol.populations if p.id == ep.population), ep.population)
@@ -425,7 +424,7 @@ def _secondary(protocol: Protocol, runs: Sequence[_EndpointRun], warnings: list[
                 arms = {a: _count(run.data.values(a)) for a in (treated, control)}
                 effect = _part(run, "risk_ratio", "rr_crude")
                 test = _part(run, "fisher_exact", "fisher") if "fisher_exact" in ep.analysis else None
-            if effect.reason != _NOT_DECLARED:
+            if effect.reason != NOT_DECLARED:
                 _collect_warnings(f"secondary {ep.id} at {code}", effect, warnings)
             rows.append(SecondaryRow(ep.id, ep.label, ep.type, week, code, ep.unit, True, arms, effect, test))
         _extra_warnings(er, legacy, warnings)
@@ -803,7 +802,8 @@ def analyse_trial(
         primary=primary,
         secondary=secondary,
         visit_states=_visit_states(runs),
-        trajectories=_trajectories(protocol, data, arms),
+        trajectories=_trajectories(protocol, data, arms)
+        + (_trajectories(protocol, data, arms, "cumulative_gc_mg") if gc_doses is not None else ()),
         baseline=_baseline(protocol, subjects, data, arms, derived.baseline_week),
         adverse_events=_adverse_events(subjects, datasets.adverse_events, arms),
         consort=_consort(protocol, subjects, data, arms, primary),

@@ -14,6 +14,7 @@ from typing import Any
 from pmrtrial.stats.results import jsonable as _jsonable
 
 __all__ = [
+    "NOT_DECLARED",
     "AdverseEventSummary",
     "AnalysisResult",
     "BaselineRow",
@@ -26,6 +27,10 @@ __all__ = [
     "VisitStateRow",
     "jsonable",
 ]
+
+
+#: ``StatSummary.reason`` of a legacy slot (``primary.boschloo``...) whose method the protocol does not declare.
+NOT_DECLARED = "not in the protocol's analysis list for this endpoint"
 
 
 def jsonable(value: Any) -> Any:

@@ -142,6 +142,7 @@ def render_html(
         ("Primary endpoint", ["primary"], []),
         ("Response over time", ["visit_states"], ["trajectory", "states"]),
         ("Secondary endpoints", ["secondary"], ["forest"]),
+        ("Further endpoints", ["endpoints"], [f for f in figures if f.startswith("km_")] + ["cumulative_gc"]),
         ("Safety", ["adverse_events"], []),
         ("Sample size", ["sample_size"], []),
         ("Reproducing the published secondary effects", ["published_methods"], []),
