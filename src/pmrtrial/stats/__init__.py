@@ -8,7 +8,9 @@ field names ``estimate``, ``lo``, ``hi``, ``p``, ``method``, ``converged``, ``wa
 
 from __future__ import annotations
 
+from pmrtrial.stats.adjusted import estimate_adjusted_risk_ratio
 from pmrtrial.stats.bayes import estimate_risk_ratio_bayes
+from pmrtrial.stats.blinding import bang_blinding_index, blinding_table, james_blinding_index
 from pmrtrial.stats.continuous import (
     MethodComparison,
     PublishedComparison,
@@ -17,6 +19,7 @@ from pmrtrial.stats.continuous import (
     estimate_mean_difference_from_summary,
     estimate_mean_difference_pooled,
     estimate_mean_difference_pooled_from_summary,
+    wilcoxon_hodges_lehmann,
 )
 from pmrtrial.stats.exact import barnard_exact_test, boschloo_exact_test, fisher_exact_test
 from pmrtrial.stats.gee import (
@@ -34,6 +37,8 @@ from pmrtrial.stats.proportions import (
     estimate_risk_ratio_score_ci,
 )
 from pmrtrial.stats.results import (
+    BangBlindingResult,
+    BlindingArm,
     EstimateResult,
     KaplanMeierArm,
     KaplanMeierResult,
@@ -43,6 +48,8 @@ from pmrtrial.stats.results import (
 from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
 
 __all__ = [
+    "BangBlindingResult",
+    "BlindingArm",
     "EstimateResult",
     "GeeBatchResult",
     "GeeResult",
@@ -51,10 +58,13 @@ __all__ = [
     "MethodComparison",
     "PublishedComparison",
     "TestResult",
+    "bang_blinding_index",
     "barnard_exact_test",
+    "blinding_table",
     "boschloo_exact_test",
     "compare_with_published",
     "cox_ph",
+    "estimate_adjusted_risk_ratio",
     "estimate_mean_difference",
     "estimate_mean_difference_from_summary",
     "estimate_mean_difference_pooled",
@@ -69,7 +79,9 @@ __all__ = [
     "fit_modified_poisson_gee",
     "fit_risk_ratio_gee",
     "fit_risk_ratio_gee_batch",
+    "james_blinding_index",
     "kaplan_meier",
     "logrank_test",
     "software_versions",
+    "wilcoxon_hodges_lehmann",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pmrtrial import _validate
 from pmrtrial.exceptions import ScoreInputError
 
 __all__ = [
@@ -44,34 +45,18 @@ def _is_missing(value: Any) -> bool:
 
 def as_float_array(data: Any, field: str, *, minimum: float | None = None) -> FloatArray:
     """Numbers as float64 (missing -> NaN); a non-number, an infinite value or one below ``minimum`` raises."""
-    values = _values(data, field)
-    out = np.empty(len(values), dtype=np.float64)
-    accepted = "finite numbers" + ("" if minimum is None else f" >= {minimum:g}") + " (missing allowed)"
-    for i, v in enumerate(values):
-        if _is_missing(v):
-            out[i] = np.nan
-            continue
-        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
-            raise ScoreInputError(f"{field}[{i}]", v, accepted)
-        number = float(v)
-        if not np.isfinite(number) or (minimum is not None and number < minimum):
-            raise ScoreInputError(f"{field}[{i}]", v, accepted)
-        out[i] = number
-    return out
+    _values(data, field)  # one-dimensional check
+    return _validate.as_float_array(data, field=field, lo=minimum)
 
 
 def as_binary(data: Any, field: str) -> FloatArray:
     """0/1 (or False/True) as float64 with NaN for missing; any other value raises."""
+    if isinstance(data, pd.Series) and (pd.api.types.is_bool_dtype(data) or str(data.dtype) == "boolean"):
+        return np.asarray(data.astype("float64"), dtype=np.float64)
     values = _values(data, field)
-    out = np.empty(len(values), dtype=np.float64)
-    for i, v in enumerate(values):
-        if _is_missing(v):
-            out[i] = np.nan
-        elif isinstance(v, bool | np.bool_) or (isinstance(v, int | float | np.integer | np.floating) and v in (0, 1)):
-            out[i] = float(v)
-        else:
-            raise ScoreInputError(f"{field}[{i}]", v, "0 or 1 (or False/True; missing allowed)")
-    return out
+    if values.size and all(isinstance(v, bool | np.bool_) or _is_missing(v) for v in values):
+        return np.array([np.nan if _is_missing(v) else float(v) for v in values], dtype=np.float64)
+    return _validate.as_float_array(data, field=field, allowed=(0, 1))
 
 
 def as_group_indicator(data: Any, field: str, arms: Sequence[Any] | None) -> FloatArray:

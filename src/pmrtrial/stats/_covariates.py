@@ -29,6 +29,7 @@ class CovariateDesign:
     matrix: FloatArray
     names: tuple[str, ...]
     reason: str | None = None
+    notes: tuple[str, ...] = ()
 
     def select(
         self, keep: np.ndarray[Any, np.dtype[np.bool_]], treated: FloatArray
@@ -39,7 +40,7 @@ class CovariateDesign:
         """
         columns = [treated]
         names: list[str] = []
-        warns: list[str] = []
+        warns: list[str] = list(self.notes)
         rows = self.matrix[keep]
         centred = [treated - treated.mean()] if treated.size else [treated]
         for j, name in enumerate(self.names):
@@ -69,6 +70,7 @@ def covariate_matrix(covariates: pd.DataFrame | None, n: int) -> CovariateDesign
         raise ScoreInputError("covariates", f"{len(covariates)} rows", f"{n} rows (one per participant)")
     cols: list[FloatArray] = []
     names: list[str] = []
+    notes: list[str] = []
     for name in covariates.columns:
         series = covariates[name].reset_index(drop=True)
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
@@ -80,10 +82,12 @@ def covariate_matrix(covariates: pd.DataFrame | None, n: int) -> CovariateDesign
             continue
         missing = series.isna().to_numpy()
         levels = sorted({str(v) for v in series[~missing]})
+        if len(levels) < 2:
+            notes.append(f"covariate {str(name)!r} has a single level and was dropped")
         for level in levels[1:]:
             col = np.asarray(series.astype(str) == level, dtype=np.float64)
             col[missing] = np.nan
             cols.append(col)
             names.append(f"{name}={level}")
     matrix = np.column_stack(cols) if cols else np.empty((n, 0))
-    return CovariateDesign(matrix.astype(float), tuple(names))
+    return CovariateDesign(matrix.astype(float), tuple(names), notes=tuple(notes))

@@ -17,9 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 __all__ = [
+    "BangBlindingResult",
+    "BlindingArm",
     "EstimateResult",
     "KaplanMeierArm",
     "KaplanMeierResult",
@@ -80,6 +82,14 @@ def jsonable(value: Any, *, strict: bool = True) -> Any:
     if strict:
         raise TypeError(f"Cannot convert {type(value).__name__} to JSON.")
     return str(value)
+
+
+class _HasArm(Protocol):
+    @property
+    def arm(self) -> str: ...
+
+
+_ArmT = TypeVar("_ArmT", bound=_HasArm)
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -206,8 +216,40 @@ class TestResult(_ResultBase):
     _kind: ClassVar[str] = "test"
 
 
+class _ArmEntry:
+    """One arm's entry of a per-arm result (a frozen dataclass): JSON via ``to_dict``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict of every field."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ArmsResultBase(_ResultBase, Generic[_ArmT]):
+    """A result holding one entry per arm (``arms``, declared by the subclass), looked up by :meth:`arm`."""
+
+    arms: tuple[_ArmT, ...]
+    converged: bool = True
+    warnings: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    software: Mapping[str, str] = field(default_factory=software_versions)
+    available: bool = True
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "arms", tuple(self.arms))
+
+    def arm(self, name: str) -> _ArmT:
+        """Return the entry of arm ``name`` (KeyError naming the arms when absent)."""
+        for entry in self.arms:
+            if entry.arm == name:
+                return entry
+        raise KeyError(f"No arm {name!r}; arms are {[a.arm for a in self.arms]}")
+
+
 @dataclass(frozen=True)
-class KaplanMeierArm:
+class KaplanMeierArm(_ArmEntry):
     """The Kaplan-Meier estimate of one arm (as R ``survfit(Surv(time, event) ~ 1)`` on that arm).
 
     Attributes
@@ -254,13 +296,9 @@ class KaplanMeierArm:
     available: bool = True
     reason: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict of every field."""
-        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
-
 
 @dataclass(frozen=True)
-class KaplanMeierResult(_ResultBase):
+class KaplanMeierResult(_ArmsResultBase[KaplanMeierArm]):
     """Kaplan-Meier estimates by arm.
 
     Attributes
@@ -282,22 +320,56 @@ class KaplanMeierResult(_ResultBase):
     conf_level: float
     conf_type: str
     method: str
-    converged: bool = True
-    warnings: tuple[str, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
-    software: Mapping[str, str] = field(default_factory=software_versions)
-    available: bool = True
-    reason: str | None = None
 
     _kind: ClassVar[str] = "kaplan_meier"
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "arms", tuple(self.arms))
 
-    def arm(self, name: str) -> KaplanMeierArm:
-        """Return the entry of arm ``name`` (KeyError naming the arms when absent)."""
-        for entry in self.arms:
-            if entry.arm == name:
-                return entry
-        raise KeyError(f"No arm {name!r}; arms are {[a.arm for a in self.arms]}")
+@dataclass(frozen=True)
+class BlindingArm(_ArmEntry):
+    """Bang's blinding index of one arm.
+
+    Attributes
+    ----------
+    arm : str
+        The arm label.
+    n, correct, incorrect, dont_know : int
+        Respondents in the arm and how many guessed their own arm, the other arm, or did not know.
+    estimate, se, lo, hi : float
+        The index ``(correct - incorrect) / n`` in [-1, 1] (0 = random guessing, 1 = everyone correct,
+        -1 = everyone wrong), its standard error and Wald limits. NaN when not available.
+    available, reason
+        False with the reason when the arm has no respondent or nobody in it made a guess.
+    """
+
+    arm: str
+    n: int
+    correct: int
+    incorrect: int
+    dont_know: int
+    estimate: float
+    se: float
+    lo: float
+    hi: float
+    available: bool = True
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class BangBlindingResult(_ArmsResultBase[BlindingArm]):
+    """Bang's blinding index per arm (Bang, Ni & Davis 2004).
+
+    Attributes
+    ----------
+    arms : tuple of BlindingArm
+        Treated arm first, then control.
+    conf_level : float
+        Level of the two-sided Wald intervals.
+    method, converged, warnings, details, software, available, reason
+        As in :class:`EstimateResult`.
+    """
+
+    arms: tuple[BlindingArm, ...]
+    conf_level: float
+    method: str
+
+    _kind: ClassVar[str] = "bang_blinding_index"

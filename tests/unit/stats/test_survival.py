@@ -54,7 +54,7 @@ def test_listed_arm_without_participants_is_reported_unavailable() -> None:
 
 @pytest.mark.parametrize(
     ("time", "event", "field"),
-    [([1, -2], [1, 0], "time[1]"), ([1, 2], [1, 2], "event[1]"), (["x", 2], [1, 0], "time[0]"), ([1, 2], [1], "event")],
+    [([1, -2], [1, 0], "time"), ([1, 2], [1, 2], "event"), (["x", 2], [1, 0], "time"), ([1, 2], [1], "event")],
 )
 def test_bad_input_names_the_field(time: list[object], event: list[object], field: str) -> None:
     with pytest.raises(ScoreInputError) as info:
