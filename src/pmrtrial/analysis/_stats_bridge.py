@@ -28,17 +28,23 @@ from pmrtrial.stats import (
     estimate_risk_ratio_score_ci,
     fisher_exact_test,
 )
+from pmrtrial.stats.adjusted import estimate_adjusted_risk_ratio
+from pmrtrial.stats.blinding import bang_blinding_index, blinding_table, james_blinding_index
+from pmrtrial.stats.continuous import wilcoxon_hodges_lehmann
 from pmrtrial.stats.gee import fit_risk_ratio_gee
 from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
 
 __all__ = [
     "BOSCHLOO_MAX_TABLES",
+    "adjusted_rr",
     "barnard",
+    "blinding",
     "boschloo",
     "compare_published_mean_difference",
     "cox",
     "fisher",
     "gee",
+    "hodges_lehmann",
     "km",
     "logrank",
     "mean_difference_welch",
@@ -272,6 +278,47 @@ def logrank(time: Any, event: Any, arm: Any, arms: tuple[str, str]) -> StatSumma
 def cox(time: Any, event: Any, arm: Any, arms: tuple[str, str], covariates: Any = None) -> StatSummary:
     """Hazard ratio treated vs control (Efron ties, Wald CI), as R ``coxph``; covariates optional."""
     return _call("cox_ph", cox_ph, lambda r: _from_result("cox_ph", r), time, event, arm, covariates, arms=list(arms))
+
+
+def adjusted_rr(y: Any, treated: Any, covariates: Any) -> StatSummary:
+    """Risk ratio adjusted for ``covariates`` (modified Poisson, robust SE), as R ``glm`` + ``sandwich``."""
+    return _call(
+        "adjusted_risk_ratio",
+        estimate_adjusted_risk_ratio,
+        lambda r: _from_result("adjusted_risk_ratio", r),
+        y,
+        treated,
+        covariates,
+    )
+
+
+def hodges_lehmann(values_treated: Any, values_control: Any) -> StatSummary:
+    """Wilcoxon rank-sum p and the Hodges-Lehmann shift with its CI, as R ``wilcox.test(conf.int = TRUE)``."""
+    return _call(
+        "wilcoxon_hodges_lehmann",
+        wilcoxon_hodges_lehmann,
+        lambda r: _from_result("wilcoxon_hodges_lehmann", r),
+        values_treated,
+        values_control,
+    )
+
+
+def blinding(who: str, arm: Any, guess: Any, arms: tuple[str, str]) -> dict[str, StatSummary]:
+    """James' index (main) and Bang's index per arm of the guesses of ``who`` (participant or investigator)."""
+    table = blinding_table(list(arm), list(guess), arms=arms)
+    james = _call(f"james_{who}", james_blinding_index, lambda r: _from_result(f"james_{who}", r), table)
+
+    def bang_summary(r: Any) -> StatSummary:
+        return StatSummary(
+            name=f"bang_{who}",
+            available=bool(r.available),
+            method=str(r.method),
+            reason=r.reason,
+            details={"arms": {a.arm: a.to_dict() for a in r.arms}, "table": table.tolist()},
+        )
+
+    bang = _call(f"bang_{who}", bang_blinding_index, bang_summary, table, arm_names=arms)
+    return {f"james_{who}": james, f"bang_{who}": bang}
 
 
 def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -235,7 +235,9 @@ def _run_endpoint(
             frame = pd.DataFrame(columns=["subject_id", "site_id", "arm", "time_days", "event"])
         parts.append(frame)
         frame = frame.merge(covariates, on="subject_id", how="left")
-        ed = EndpointData(endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms)
+        ed = EndpointData(
+            endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects
+        )
         runs.append(_VisitRun(None, None, ed, reason, _run_methods(endpoint, ed, reason), {}))
         return _EndpointRun(endpoint, tuple(runs), parts[0])
     reason = _missing_variables(endpoint, list(data.columns), derived.not_derived)
@@ -245,7 +247,9 @@ def _run_endpoint(
         frame, imputed = _visit_frame(endpoint, at, subjects, reason)
         parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
         frame = frame.merge(covariates, on="subject_id", how="left")
-        ed = EndpointData(endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms)
+        ed = EndpointData(
+            endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects
+        )
         runs.append(_VisitRun(code, float(visit.week), ed, reason, _run_methods(endpoint, ed, reason), imputed))
     derived_frame = pd.concat(parts, ignore_index=True)[["subject_id", "site_id", "arm", "visit", "value"]]
     return _EndpointRun(endpoint, tuple(runs), derived_frame)

@@ -56,6 +56,7 @@ class EndpointData:
     frame: pd.DataFrame
     covariates: tuple[str, ...] = ()
     arms: tuple[str, ...] = field(default_factory=tuple)
+    subjects: pd.DataFrame | None = None
 
     def values(self, arm: str) -> np.ndarray[Any, Any]:
         """The non-missing values of arm ``arm``."""
@@ -185,15 +186,38 @@ def _survival(method_id: str) -> Callable[[EndpointData], Mapping[str, StatSumma
     return run
 
 
-def _pending(method_id: str) -> Callable[[EndpointData], Mapping[str, StatSummary]]:
-    def run(data: EndpointData) -> Mapping[str, StatSummary]:
-        return {
-            method_id: StatSummary(
-                name=method_id, available=False, reason="not available: estimator not on this branch"
-            )
-        }
+def _adjusted_risk_ratio(data: EndpointData) -> Mapping[str, StatSummary]:
+    f = data.frame[data.frame["arm"].isin([data.treated, data.control])]
+    y = pd.to_numeric(f["value"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    treated = (f["arm"] == data.treated).to_numpy(dtype=np.float64)
+    covariates = f[list(data.covariates)].reset_index(drop=True) if data.covariates else None
+    return {"adjusted_risk_ratio": sb.adjusted_rr(y, treated, covariates)}
 
-    return run
+
+def _wilcoxon_hodges_lehmann(data: EndpointData) -> Mapping[str, StatSummary]:
+    vt, vc = data.values(data.treated), data.values(data.control)
+    if vt.size == 0 or vc.size == 0:
+        return {"wilcoxon_hodges_lehmann": _no_one("wilcoxon_hodges_lehmann")}
+    return {"wilcoxon_hodges_lehmann": sb.hodges_lehmann(vt, vc)}
+
+
+_GUESS_COLUMNS = {"participant": "blinding_guess_participant", "investigator": "blinding_guess_investigator"}
+
+
+def _blinding_index(data: EndpointData) -> Mapping[str, StatSummary]:
+    """From the randomised participants' end-of-study guesses (``subjects.blinding_guess_*``)."""
+    subjects = data.subjects if data.subjects is not None else pd.DataFrame()
+    parts: dict[str, StatSummary] = {}
+    for who, column in _GUESS_COLUMNS.items():
+        if column not in subjects.columns or subjects[column].isna().all():
+            continue
+        keep = subjects["arm"].isin([data.treated, data.control]).to_numpy()
+        guesses = subjects[column].astype(object).where(subjects[column].notna(), None)
+        parts.update(sb.blinding(who, subjects["arm"][keep], guesses[keep], (data.treated, data.control)))
+    if not parts:
+        reason = "no blinding guess recorded (subjects.blinding_guess_participant / _investigator absent or empty)"
+        return {"blinding_index": StatSummary(name="blinding_index", available=False, reason=reason)}
+    return parts
 
 
 _METHODS: tuple[AnalysisMethod, ...] = (
@@ -254,14 +278,14 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         CONTINUOUS,
         "Wilcoxon rank-sum p and the Hodges-Lehmann shift (treated - control) with its CI, as R "
         "wilcox.test(conf.int = TRUE).",
-        _pending("wilcoxon_hodges_lehmann"),
+        _wilcoxon_hodges_lehmann,
     ),
     AnalysisMethod(
         "adjusted_risk_ratio",
         BINARY,
-        "Covariate-adjusted risk ratio (modified Poisson with robust SE) adjusting for the covariates the protocol "
-        "names for the endpoint.",
-        _pending("adjusted_risk_ratio"),
+        "Covariate-adjusted risk ratio (modified Poisson with robust HC0 SE, Zou 2004) adjusting for the covariates "
+        "the protocol names for the endpoint.",
+        _adjusted_risk_ratio,
     ),
     AnalysisMethod(
         "kaplan_meier",
@@ -283,7 +307,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         frozenset({"binary", "continuous", "time_to_event"}),
         "Blinding indices from the end-of-study guesses of participants and investigators: Bang's index per arm "
         "with its CI, and James' index.",
-        _pending("blinding_index"),
+        _blinding_index,
     ),
 )
 

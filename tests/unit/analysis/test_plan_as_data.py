@@ -437,3 +437,19 @@ def test_composite_used_by_an_endpoint():
     # make_trial: no GC at W12 for the first events_* participants -> 2/3 and 1/2
     assert (row.arms["baricitinib"]["events"], row.arms["placebo"]["events"]) == (2, 1)
     assert any("responder throughout (responder_w0_w12)" in m for m in result.methods)
+
+
+def test_blinding_index__from_the_participants_guesses():
+    # 20 per arm. Treated guesses: 10 active, 2 control, 8 don't know; control: 4 active, 6 control, 10 don't know.
+    # Bang's index (correct - incorrect) / n: treated (10 - 2) / 20 = 0.4; control (6 - 4) / 20 = 0.1.
+    s, v, a = make_trial(10, 20, 5, 20)
+    guesses = ["active"] * 10 + ["control"] * 2 + ["dont_know"] * 8 + ["active"] * 4 + ["control"] * 6
+    s["blinding_guess_participant"] = guesses + ["dont_know"] * 10
+    doc = bachelor_dict()
+    endpoint(doc, "response_w12")["analysis"] = ["fisher_exact", "blinding_index"]
+    result = run(doc, (s, v, a))
+    entry = next(e for e in result.endpoints if e.id == "response_w12").analyses["blinding_index"]
+    bang = entry["bang_participant"]["details"]["arms"]
+    assert bang["baricitinib"]["estimate"] == pytest.approx(0.4, rel=1e-12)
+    assert bang["placebo"]["estimate"] == pytest.approx(0.1, rel=1e-12)
+    assert entry["available"] and "james_investigator" not in entry  # no investigator guesses recorded
