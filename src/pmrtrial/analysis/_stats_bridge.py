@@ -199,14 +199,13 @@ def mean_difference_welch(values_treated: np.ndarray[Any, Any], values_control: 
 
 
 def _from_gee(result: Any) -> StatSummary:
-    lo, hi = result.ci
     md_lo, md_hi = result.ci_md
     return StatSummary(
         name="rr_gee",
-        available=math.isfinite(float(result.rr)),
-        estimate=float(result.rr),
-        lo=float(lo),
-        hi=float(hi),
+        available=math.isfinite(float(result.estimate)),
+        estimate=float(result.estimate),
+        lo=float(result.lo),
+        hi=float(result.hi),
         p=float(result.p),
         method=str(result.method),
         converged=bool(result.converged),

@@ -36,13 +36,12 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy
 from scipy import stats as sps
 
-from pmrtrial import __version__ as _pmrtrial_version
 from pmrtrial._validate import as_float_array
 from pmrtrial.exceptions import ConvergenceError, EstimationError, ScoreInputError
 from pmrtrial.stats import _gee_core as core
+from pmrtrial.stats.results import software_versions
 
 __all__ = [
     "METHOD_LOG_BINOMIAL",
@@ -101,12 +100,7 @@ def _software(moments: str) -> tuple[tuple[str, str], ...]:
         if moments == "geepack"
         else "moment estimators of statsmodels 0.15 (GEE, Exchangeable)"
     )
-    return (
-        ("pmrtrial", _pmrtrial_version),
-        ("numpy", np.__version__),
-        ("scipy", scipy.__version__),
-        ("reproduces", reference),
-    )
+    return (*software_versions().items(), ("reproduces", reference))
 
 
 @dataclass(frozen=True)
@@ -160,9 +154,26 @@ class GeeResult:
     warnings: tuple[str, ...] = ()
     software: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
+    # The shared result shape of pmrtrial.stats (estimate, lo, hi, p, method, converged, warnings).
+    @property
+    def estimate(self) -> float:
+        """The risk ratio (``rr``)."""
+        return self.rr
+
+    @property
+    def lo(self) -> float:
+        """Lower limit of the robust Wald interval (``ci[0]``)."""
+        return self.ci[0]
+
+    @property
+    def hi(self) -> float:
+        """Upper limit of the robust Wald interval (``ci[1]``)."""
+        return self.ci[1]
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable dictionary."""
+        """Plain, JSON-serialisable dictionary (with ``estimate``, ``lo`` and ``hi`` as in every stats result)."""
         out = asdict(self)
+        out["estimate"], out["lo"], out["hi"] = self.estimate, self.lo, self.hi
         out["ci"] = list(self.ci)
         out["ci_md"] = list(self.ci_md)
         out["warnings"] = list(self.warnings)
