@@ -36,13 +36,12 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy
 from scipy import stats as sps
 
-from pmrtrial import __version__ as _pmrtrial_version
 from pmrtrial._validate import as_float_array
 from pmrtrial.exceptions import ConvergenceError, EstimationError, ScoreInputError
 from pmrtrial.stats import _gee_core as core
+from pmrtrial.stats.results import software_versions
 
 __all__ = [
     "METHOD_LOG_BINOMIAL",
@@ -101,12 +100,7 @@ def _software(moments: str) -> tuple[tuple[str, str], ...]:
         if moments == "geepack"
         else "moment estimators of statsmodels 0.15 (GEE, Exchangeable)"
     )
-    return (
-        ("pmrtrial", _pmrtrial_version),
-        ("numpy", np.__version__),
-        ("scipy", scipy.__version__),
-        ("reproduces", reference),
-    )
+    return (*software_versions().items(), ("reproduces", reference))
 
 
 @dataclass(frozen=True)
