@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pmrtrial.edc.accounts.middleware.RequestDataMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -114,6 +115,9 @@ if os.environ.get("PMRTRIAL_EDC_HTTPS") == "1":
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Request bodies above 1 MB are refused (HTTP 413 on the API): a form save is a few kB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
 # Login throttling: this many failures per user name within the window lock the account for the window.
 LOGIN_MAX_FAILURES = 5

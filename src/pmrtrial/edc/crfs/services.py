@@ -4,10 +4,11 @@ protection, scores at entry, and locking at form, casebook and database level.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pmrtrial.edc.accounts.permissions import check, check_participant
@@ -99,16 +100,28 @@ def _context(
     )
 
 
-def _check_key(participant: Participant, key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
+#: Keys of the participant-level forms (adverse events are numbered AE-1, AE-2, ...).
+_PARTICIPANT_KEYS = {"adverse_event": re.compile(r"AE-[1-9][0-9]{0,5}"), "end_of_study": re.compile(r"EOS")}
+
+
+def _check_target(key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
+    """404 unless ``form`` exists and ``key`` names one of the participant's visits that lists it."""
     spec = get_form_spec(form)
     if spec.participant_level:
+        pattern = _PARTICIPANT_KEYS.get(spec.name)
+        if pattern is not None and not pattern.fullmatch(key):
+            raise NotFound(f"No {spec.name} record {key!r}: expected a key like {pattern.pattern}.")
         return
-    if participant.randomised_on is None:
-        raise WorkflowError("Visit forms can be entered after randomisation.")
     if _visit_in(visits, key) is None:
         raise NotFound(f"No visit {key!r} for this participant.")
-    if form != "visit_info" and form not in forms_for_visit(key, protocol):
-        raise NotFound(f"The protocol does not list form {form!r} at visit {key}.")
+    if spec.name != "visit_info" and spec.name not in forms_for_visit(key, protocol):
+        raise NotFound(f"The protocol does not list form {spec.name!r} at visit {key}.")
+
+
+def _check_key(participant: Participant, key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
+    if not get_form_spec(form).participant_level and participant.randomised_on is None:
+        raise WorkflowError("Visit forms can be entered after randomisation.")
+    _check_target(key, form, protocol, visits)
 
 
 def _check_unlocked(study: Study, participant: Participant, record: FormRecord | None) -> None:
@@ -125,11 +138,18 @@ def preview_form(
 ) -> ValidationOutcome:
     """Validate and score without saving (the live PMR-AS endpoint)."""
     check_participant(actor, "view", participant)
-    return validate_form(form, data, _context(participant, key, form))
+    form = FORM_ALIASES.get(form, form)
+    protocol = _protocol_for(participant)
+    visits = _visits(participant)
+    _check_target(key, form, protocol, visits)
+    return validate_form(form, data, _context(participant, key, form, protocol=protocol, visits=visits))
 
 
 def get_form(actor: Any, participant: Participant, key: str, form: str) -> FormRecord | None:
+    """The saved record (None if not entered yet); :class:`NotFound` for an unknown form or visit."""
     check_participant(actor, "view", participant)
+    form = FORM_ALIASES.get(form, form)
+    _check_target(key, form, _protocol_for(participant), _visits(participant))
     return FormRecord.objects.filter(participant=participant, key=key, form=form).first()
 
 
@@ -176,17 +196,29 @@ def save_form(
         if record is None:
             if expected_version not in (None, 0):
                 raise ConflictError("This form was deleted or never saved; reload it.", current={}, version=0)
-            record = FormRecord.objects.create(
-                participant=participant,
-                visit=_visit_in(visits, key),
-                key=key,
-                form=form,
-                data=outcome.cleaned,
-                derived=outcome.derived,
-                confirmed_warnings=outcome.warnings,
-                created_by=actor,
-                updated_by=actor,
-            )
+            try:
+                # A savepoint: on PostgreSQL a concurrent first save of the same form commits between our
+                # empty SELECT ... FOR UPDATE and this INSERT; the unique constraint then rejects ours, and
+                # the user gets the same conflict screen as on SQLite (where BEGIN IMMEDIATE serialises).
+                with transaction.atomic():
+                    record = FormRecord.objects.create(
+                        participant=participant,
+                        visit=_visit_in(visits, key),
+                        key=key,
+                        form=form,
+                        data=outcome.cleaned,
+                        derived=outcome.derived,
+                        confirmed_warnings=outcome.warnings,
+                        created_by=actor,
+                        updated_by=actor,
+                    )
+            except IntegrityError:
+                other = FormRecord.objects.filter(participant=participant, key=key, form=form).first()
+                raise ConflictError(
+                    "Someone else saved this form first. Your changes were not saved; review the current values.",
+                    current=other.data if other else {},
+                    version=other.version if other else 0,
+                ) from None
             changes = {name: (None, value) for name, value in outcome.cleaned.items() if value is not None}
             audit_changes(
                 actor,

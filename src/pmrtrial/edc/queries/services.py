@@ -22,7 +22,7 @@ def raise_query(actor: Any, participant: Participant, key: str, form: str, field
     check_participant(actor, "raise_query", participant)
     try:
         spec = get_form_spec(form)
-    except KeyError:
+    except NotFound:
         raise FormInvalid({"form": f"Unknown form {form!r}."}) from None
     if spec.get_field(field) is None:
         raise FormInvalid({"field": f"Form {form} has no field {field!r}."})
