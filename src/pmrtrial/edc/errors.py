@@ -17,6 +17,7 @@ __all__ = [
     "LockedError",
     "NotFound",
     "PermissionDenied",
+    "ThrottledError",
     "WorkflowError",
 ]
 
@@ -77,3 +78,14 @@ class FormInvalid(EdcError):
         self.warnings = dict(warnings or {})
         parts = [f"{k}: {v}" for k, v in {**self.errors, **self.warnings}.items()]
         super().__init__("Invalid form. " + "; ".join(parts))
+
+
+class ThrottledError(EdcError):
+    """Too many wrong passwords recently: retry after ``retry_after`` seconds (a delay, never a lock)."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

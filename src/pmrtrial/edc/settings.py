@@ -119,9 +119,13 @@ if os.environ.get("PMRTRIAL_EDC_HTTPS") == "1":
 # Request bodies above 1 MB are refused (HTTP 413 on the API): a form save is a few kB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
-# Login throttling: this many failures per user name within the window lock the account for the window.
-LOGIN_MAX_FAILURES = 5
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Password throttling (login and e-signature): growing delays per user name and per client address,
+# never a lock (see pmrtrial.edc.accounts.throttle).
+PASSWORD_THROTTLE_WINDOW_SECONDS = 15 * 60
+PASSWORD_THROTTLE_USER_FREE = 3
+PASSWORD_THROTTLE_USER_MAX_DELAY = 60
+PASSWORD_THROTTLE_IP_FREE = 10
+PASSWORD_THROTTLE_IP_MAX_DELAY = 300
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from pmrtrial.edc.accounts.models import ROLES, ApiToken, FailedLogin, Profile
+from pmrtrial.edc.accounts.models import ROLES, ApiToken, Profile
 from pmrtrial.edc.accounts.permissions import SITE_SCOPED_ROLES, check
-from pmrtrial.edc.audit.services import audit_changes, audit_event
+from pmrtrial.edc.audit.services import audit_changes
 from pmrtrial.edc.errors import EdcError, FormInvalid, NotFound
 from pmrtrial.edc.sites.models import Site
 
 __all__ = [
     "create_token",
     "create_user",
-    "is_login_locked",
-    "record_failed_login",
     "set_language",
     "user_for_token",
 ]
@@ -113,16 +108,6 @@ def user_for_token(token: str) -> Any | None:
     if row is None or not row.user.is_active:
         return None
     return row.user
-
-
-def is_login_locked(username: str) -> bool:
-    since = timezone.now() - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    return FailedLogin.objects.filter(username=username, at__gte=since).count() >= settings.LOGIN_MAX_FAILURES
-
-
-def record_failed_login(username: str) -> None:
-    FailedLogin.objects.create(username=username[:150])
-    audit_event(None, "login_failed", "user", username[:150])
 
 
 def verify_password(user: Any, password: str) -> None:
