@@ -161,6 +161,7 @@ def audit_export(out: Annotated[Path, typer.Option(help="CSV file to write.")], 
     from pmrtrial.edc.audit.models import AuditEntry
     from pmrtrial.edc.audit.services import audit_event
     from pmrtrial.io import write_text_atomic
+    from pmrtrial.io.csvsafe import safe_row
 
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -185,23 +186,25 @@ def audit_export(out: Annotated[Path, typer.Option(help="CSV file to write.")], 
     )
     for e in AuditEntry.objects.order_by("seq").iterator():
         w.writerow(
-            [
-                e.seq,
-                e.at.isoformat(),
-                e.actor,
-                e.action,
-                e.object_type,
-                e.object_id,
-                e.site_code,
-                e.participant,
-                e.field,
-                e.old_value,
-                e.new_value,
-                e.reason,
-                e.restricted,
-                e.prev_hash,
-                e.entry_hash,
-            ]
+            safe_row(
+                [
+                    e.seq,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.site_code,
+                    e.participant,
+                    e.field,
+                    e.old_value,
+                    e.new_value,
+                    e.reason,
+                    e.restricted,
+                    e.prev_hash,
+                    e.entry_hash,
+                ]
+            )
         )
     write_text_atomic(out, buf.getvalue())
     audit_event(None, "export", "audit_trail", "all", detail={"file": str(out)})

@@ -384,23 +384,27 @@ def audit(request: HttpRequest, subject_id: str) -> HttpResponse:
         import csv
         import io
 
+        from pmrtrial.io.csvsafe import safe_row
+
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["seq", "at", "actor", "action", "object", "field", "old", "new", "reason", "hash"])
         for e in rows:
             w.writerow(
-                [
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.action,
-                    f"{e.object_type} {e.object_id}",
-                    e.field,
-                    e.old_value,
-                    e.new_value,
-                    e.reason,
-                    e.entry_hash,
-                ]
+                safe_row(  # spreadsheet-safe text cells (pmrtrial.io.csvsafe)
+                    [
+                        e.seq,
+                        e.at.isoformat(),
+                        e.actor,
+                        e.action,
+                        f"{e.object_type} {e.object_id}",
+                        e.field,
+                        e.old_value,
+                        e.new_value,
+                        e.reason,
+                        e.entry_hash,
+                    ]
+                )
             )
         audit_event(
             request.user, "export", "audit_trail", p.subject_id, site_code=p.site.code, participant=p.subject_id
