@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-__all__ = ["data_dir", "database_settings", "default_db_path", "secret_key"]
+__all__ = ["data_dir", "database_settings", "default_db_path", "secret_key", "sqlite_holds_study"]
+
+#: The table ``pmrtrial edc init`` fills (one row: the study).
+STUDY_TABLE = "edc_sites_study"
 
 
 def data_dir() -> Path:
@@ -24,6 +27,23 @@ def default_db_path() -> Path:
     if os.environ.get("PMRTRIAL_EDC_DB"):
         return Path(os.environ["PMRTRIAL_EDC_DB"])
     return data_dir() / "edc.sqlite3"
+
+
+def sqlite_holds_study(path: Path) -> bool:
+    """True if the SQLite file ``path`` exists and holds a pmrtrial study (opened without creating or writing)."""
+    import sqlite3
+    from contextlib import closing
+
+    if not path.is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=30)) as conn:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (STUDY_TABLE,))
+            if found.fetchone() is None:
+                return False
+            return conn.execute(f"SELECT 1 FROM {STUDY_TABLE} LIMIT 1").fetchone() is not None
+    except sqlite3.Error:  # not a database, or corrupt
+        return False
 
 
 def database_settings(url: str | None = None) -> dict[str, Any]:
