@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from typer.testing import CliRunner
 
 from pmrtrial.edc import services as svc
 from pmrtrial.edc.accounts.services import user_for_token
-from tests.edc.conftest import PASSWORD, bachelor_text, make_users
+from tests.edc.conftest import PASSWORD, bachelor_text, make_users, select_backend
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -54,6 +55,28 @@ def _invoke(*args: str, input: str | None = None) -> Any:
     r = CliRunner().invoke(app, list(args), input=input)
     assert r.exit_code == 0, (args, r.output, r.exception)
     return r
+
+
+def _committing(backend: str) -> Iterator[str]:
+    from django.core.management import call_command
+
+    select_backend(backend)
+    call_command("flush", interactive=False, verbosity=0)
+    yield backend
+    connections.close_all()
+    call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def sqlite_db() -> Iterator[str]:
+    """SQLite with real commits (for tests about the SQLite file itself)."""
+    yield from _committing("sqlite")
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    """PostgreSQL with real commits (the test is marked postgres)."""
+    yield from _committing("postgresql")
 
 
 # -- CLI robustness: a missing or empty database ------------------------------------------------------------
@@ -180,9 +203,7 @@ def _writer(stop: threading.Event, counter: list[int]) -> None:
         connections.close_all()
 
 
-def test_sqlite_backup_under_concurrent_writes_and_restore(tx_db: str, tmp_path: Path) -> None:
-    if tx_db != "sqlite":
-        pytest.skip("the PostgreSQL variant is test_postgres_backup_and_restore")
+def test_sqlite_backup_under_concurrent_writes_and_restore(sqlite_db: str, tmp_path: Path) -> None:
     from pmrtrial.edc.audit.models import AuditEntry
     from pmrtrial.edc.sites.services import init_study
 
@@ -240,9 +261,7 @@ def test_backup_copies_the_files_verification_needs(tmp_path: Path, monkeypatch:
 
 
 @pytest.mark.postgres
-def test_postgres_backup_and_restore(tx_db: str, tmp_path: Path) -> None:
-    if tx_db != "postgresql":
-        pytest.skip("the SQLite variant is test_sqlite_backup_under_concurrent_writes_and_restore")
+def test_postgres_backup_and_restore(postgres_db: str, tmp_path: Path) -> None:
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
         pytest.skip("pg_dump/pg_restore not installed (Debian: postgresql-client)")
     import psycopg
@@ -306,9 +325,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def study_file(tx_db: str, tmp_path: Path) -> Path:
-    if tx_db != "sqlite":
-        pytest.skip("serve is tested on a SQLite file")
+def study_file(sqlite_db: str, tmp_path: Path) -> Path:
     from pmrtrial.edc.backup import backup_sqlite
     from pmrtrial.edc.sites.services import init_study
 

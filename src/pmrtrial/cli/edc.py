@@ -315,7 +315,8 @@ def backup(
         result = backup_postgres(settings_dict, out)
     else:
         result = backup_sqlite(Path(settings_dict["NAME"]), out)
-    audit_event(None, "backup", "database", str(out), detail={"engine": result.engine, "bytes": result.bytes})
+    detail = {"file": str(out), "engine": result.engine, "bytes": result.bytes}
+    audit_event(None, "backup", "database", out.name[:64], detail=detail)
     extra = f" (+ {', '.join(p.name for p in result.side_files)})" if result.side_files else ""
     typer.echo(f"{result.engine} backup written to {out} ({result.bytes} bytes){extra}")
 
