@@ -8,6 +8,12 @@ PMRTRIAL_EDC_SECRET_KEY      secret key (default: generated once into the data d
 PMRTRIAL_EDC_ALLOWED_HOSTS   comma-separated host names (default ``127.0.0.1,localhost``).
 PMRTRIAL_EDC_INSECURE_COOKIES=1  allow session/CSRF cookies over plain HTTP (loopback demos only).
 PMRTRIAL_EDC_DEBUG=1         Django debug mode (never in production).
+PMRTRIAL_EDC_HTTPS=1         behind a TLS-terminating reverse proxy that sets ``X-Forwarded-Proto``:
+                             redirect plain HTTP to HTTPS, send HSTS (one year), trust the proxy's
+                             ``X-Forwarded-Proto`` and (for login throttling) the last
+                             ``X-Forwarded-For`` address.
+PMRTRIAL_EDC_SQLITE_SYNC     ``NORMAL`` (default) or ``FULL``: SQLite durability on power loss
+                             (see :func:`pmrtrial.edc.conf.sqlite_synchronous`).
 """
 
 from __future__ import annotations
