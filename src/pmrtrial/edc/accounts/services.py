@@ -110,7 +110,8 @@ def create_token(actor: Any, username: str) -> str:
 
 
 def user_for_token(token: str) -> Any | None:
-    row = ApiToken.objects.select_related("user", "user__profile").filter(digest=_digest(token), revoked=False).first()
+    rows = ApiToken.objects.select_related("user", "user__profile").filter(digest=_digest(token), revoked=False)
+    row = next(iter(rows.order_by()[:1]), None)  # digest is unique
     if row is None or not row.user.is_active:
         return None
     return row.user

@@ -52,6 +52,16 @@ def forms_for_visit(visit_code: str, protocol: Protocol | None = None) -> list[s
     return names
 
 
+def _one(qs: Any) -> Any:
+    """The first row of ``qs`` or None, without compiling an ORDER BY (a unique key selects at most one)."""
+    return next(iter(qs.order_by()[:1]), None)
+
+
+def _record(participant: Participant, key: str, form: str, *, for_update: bool = False) -> FormRecord | None:
+    qs = FormRecord.objects.select_for_update() if for_update else FormRecord.objects
+    return _one(qs.filter(participant=participant, key=key, form=form))  # type: ignore[no-any-return]
+
+
 def _visits(participant: Participant) -> list[Visit]:
     """All of a participant's visits in one query (a schedule has about ten)."""
     return list(Visit.objects.filter(participant=participant).order_by("week"))
@@ -73,6 +83,7 @@ def _context(
     *,
     protocol: Protocol | None = None,
     visits: list[Visit] | None = None,
+    siblings: dict[str, FormRecord] | None = None,
 ) -> FormContext:
     protocol = protocol or _protocol_for(participant)
     visits = _visits(participant) if visits is None else visits
@@ -84,8 +95,8 @@ def _context(
     if visit is not None:
         week = visit.week
         window = (visit.window_start, visit.window_end)
-        for rec in FormRecord.objects.filter(participant=participant, key=key).exclude(form=form).only("form", "data"):
-            same[rec.form] = rec.data
+        for name, rec in (_siblings(participant, key, form) if siblings is None else siblings).items():
+            same[name] = rec.data
         # The latest earlier visit that has a visit date (visits are ordered by week).
         earlier = [v for v in visits if v.week < visit.week and v.visit_date is not None]
         prev_date = earlier[-1].visit_date if earlier else None
@@ -124,6 +135,12 @@ def _check_key(participant: Participant, key: str, form: str, protocol: Protocol
     _check_target(key, form, protocol, visits)
 
 
+def _siblings(participant: Participant, key: str, form: str) -> dict[str, FormRecord]:
+    """The other forms saved at the same visit (id, data, derived), by form name: one query per save."""
+    rows = FormRecord.objects.filter(participant=participant, key=key).exclude(form=form).order_by()
+    return {r.form: r for r in rows.only("id", "form", "data", "derived")}
+
+
 def _check_unlocked(study: Study, participant: Participant, record: FormRecord | None) -> None:
     if study.locked:
         raise LockedError("The database is locked: no data can be changed.")
@@ -150,7 +167,7 @@ def get_form(actor: Any, participant: Participant, key: str, form: str) -> FormR
     check_participant(actor, "view", participant)
     form = FORM_ALIASES.get(form, form)
     _check_target(key, form, _protocol_for(participant), _visits(participant))
-    return FormRecord.objects.filter(participant=participant, key=key, form=form).first()
+    return _record(participant, key, form)
 
 
 def save_form(
@@ -176,13 +193,15 @@ def save_form(
     protocol = _protocol_for(participant)
     visits = _visits(participant)
     _check_key(participant, key, form, protocol, visits)
-    outcome = validate_form(form, data, _context(participant, key, form, protocol=protocol, visits=visits))
+    siblings = _siblings(participant, key, form) if _visit_in(visits, key) is not None else {}
+    ctx = _context(participant, key, form, protocol=protocol, visits=visits, siblings=siblings)
+    outcome = validate_form(form, data, ctx)
     if outcome.errors:
         raise FormInvalid(outcome.errors, outcome.warnings)
     if outcome.warnings and not confirm_warnings:
         raise FormInvalid({}, outcome.warnings)
     with transaction.atomic():
-        record = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        record = _record(participant, key, form, for_update=True)
         # The casebook and database lock flags are read inside the transaction (the row lock is
         # the participant's only: saves of different participants do not wait for each other).
         p = (
@@ -213,7 +232,7 @@ def save_form(
                         updated_by=actor,
                     )
             except IntegrityError:
-                other = FormRecord.objects.filter(participant=participant, key=key, form=form).first()
+                other = _record(participant, key, form)
                 raise ConflictError(
                     "Someone else saved this form first. Your changes were not saved; review the current values.",
                     current=other.data if other else {},
@@ -277,7 +296,10 @@ def _after_save(
     protocol: Protocol,
     visits: list[Visit],
 ) -> None:
-    """Side effects of a saved form: visit date/window flag, sibling scores, end-of-study status."""
+    """Side effects of a saved form: visit date/window flag, sibling scores, end-of-study status.
+
+    Runs inside the save's transaction, after the participant row lock: what it reads is current.
+    """
     if form == "visit_info":
         visit = _visit_in(visits, key)
         if visit is not None:
@@ -288,7 +310,7 @@ def _after_save(
         # Keep the visit's PMR-AS in the pmr_as record whichever form was saved last.
         other = "pmr_as" if form == "labs" else None
         if other:
-            rec = FormRecord.objects.filter(participant=participant, key=key, form=other).first()
+            rec = _record(participant, key, other)
             if rec is not None:
                 ctx = _context(participant, key, other, protocol=protocol, visits=visits)
                 outcome = validate_form(other, rec.data, ctx)
@@ -323,7 +345,7 @@ def _require_reason(reason: str) -> str:
 def lock_form(actor: Any, participant: Participant, key: str, form: str) -> FormRecord:
     check_participant(actor, "lock", participant)
     with transaction.atomic():
-        rec = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        rec = _record(participant, key, form, for_update=True)
         if rec is None:
             raise NotFound("No such form record.")
         if not rec.locked:
@@ -345,7 +367,7 @@ def unlock_form(actor: Any, participant: Participant, key: str, form: str, reaso
     check_participant(actor, "unlock", participant)
     why = _require_reason(reason)
     with transaction.atomic():
-        rec = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        rec = _record(participant, key, form, for_update=True)
         if rec is None:
             raise NotFound("No such form record.")
         if rec.locked:
