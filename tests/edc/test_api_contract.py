@@ -227,3 +227,11 @@ def test_nul_character_is_refused_not_a_server_error(api_world: dict[str, Any]) 
         **_auth(svc.create_token(None, "mon1")),
     )
     assert r.status_code in (400, 422), r.content
+
+
+def test_out_of_range_query_id_is_404(api_world: dict[str, Any]) -> None:
+    """A query id beyond 64 bits overflowed the database driver (HTTP 500 on SQLite and PostgreSQL)."""
+    tok = svc.create_token(None, "mon1")
+    for qid in (2**64, 0):
+        r = Client().post(f"/api/queries/{qid}/close", **_auth(tok))
+        assert (r.status_code, r.json()["code"]) == (404, "not_found"), r.content

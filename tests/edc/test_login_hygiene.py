@@ -90,3 +90,15 @@ def test_only_same_site_next_urls(users: dict[str, Any], target: str, expected: 
     assert r.status_code == 302 and r["Location"] == expected
     r = c.post("/language/", {"language": "en", "next": target})
     assert r.status_code == 302 and r["Location"] == expected
+
+
+def test_compatibility_names_use_the_throttle(users: dict[str, Any]) -> None:
+    """is_login_locked/record_failed_login (used by the e-signature re-authentication) are the same throttle."""
+    from pmrtrial.edc.accounts.services import is_login_locked, record_failed_login
+
+    for _ in range(3):
+        record_failed_login("inv2", context="signature")
+    assert not is_login_locked("inv2")  # 3 free failures
+    record_failed_login("inv2", context="signature")
+    assert is_login_locked("inv2") and check_throttle("inv2") == pytest.approx(2, abs=0.5)
+    assert AuditEntry.objects.filter(action="signature_failed", object_id="inv2").count() == 4

@@ -242,22 +242,27 @@ def test_sqlite_backup_under_concurrent_writes_and_restore(sqlite_db: str, tmp_p
     assert r.returncode == 1 and "audit entry 3" in r.stderr
 
 
-def test_backup_copies_the_files_verification_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hook of pmrtrial.edc.audit.files: side files named after the database follow it."""
-    import pmrtrial.edc.backup as backup_mod
+def test_backup_copies_the_files_verification_needs(tmp_path: Path) -> None:
+    """The hook of pmrtrial.edc.audit.files: the audit key and anchor beside the database follow the copy."""
+    from pmrtrial.edc.audit.files import side_file_target
+    from pmrtrial.edc.backup import backup_sqlite, restore_sqlite
 
     db = tmp_path / "study.sqlite3"
     with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE t (x)")
+        conn.execute("CREATE TABLE edc_sites_study (id)")
+        conn.execute("INSERT INTO edc_sites_study VALUES (1)")
     (tmp_path / "study.sqlite3.audit-key").write_text("secret")
-    (tmp_path / "anchor.log").write_text("heads")
-    monkeypatch.setattr(
-        backup_mod, "verification_files", lambda p: [p.with_name(p.name + ".audit-key"), p.parent / "anchor.log"]
-    )
-    result = backup_mod.backup_sqlite(db, tmp_path / "bk" / "copy.sqlite3")
+    (tmp_path / "study.sqlite3.audit-anchor").write_text("heads")
+    result = backup_sqlite(db, tmp_path / "bk" / "copy.sqlite3")
     assert (tmp_path / "bk" / "copy.sqlite3.audit-key").read_text() == "secret"
-    assert (tmp_path / "bk" / "anchor.log").read_text() == "heads"
+    assert (tmp_path / "bk" / "copy.sqlite3.audit-anchor").read_text() == "heads"
     assert len(result.side_files) == 2
+    restore_sqlite(tmp_path / "bk" / "copy.sqlite3", tmp_path / "back" / "live.sqlite3")
+    assert (tmp_path / "back" / "live.sqlite3.audit-key").read_text() == "secret"
+    assert (
+        side_file_target(tmp_path / "anchor.log", db, tmp_path / "bk" / "copy.sqlite3")
+        == tmp_path / "bk" / "anchor.log"
+    )
 
 
 @pytest.mark.postgres

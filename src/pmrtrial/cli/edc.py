@@ -145,6 +145,11 @@ def init(
     text = read_protocol_text(protocol)  # a bad protocol fails before anything is created
     path = _sqlite_target(db)
     created = [] if path is None or path.exists() else [path, *(d for d in path.parents if not d.exists())]
+    if created:
+        from pmrtrial.edc.audit.files import SIDE_SUFFIXES
+
+        side = [Path(f"{path}{suffix}") for suffix in SIDE_SUFFIXES]
+        created[1:1] = [f for f in side if not f.exists()]  # the audit key/anchor init writes beside it
     try:
         _setup(db, migrate=True, require_study=False)
         from pmrtrial.edc.sites.services import init_study
@@ -162,7 +167,8 @@ def init(
 
 
 def _remove_created(created: list[Path]) -> None:
-    """A failed ``init``: remove the database file (and its -wal/-shm/-journal) and folders it created."""
+    """A failed ``init``: remove the database file (and its -wal/-shm/-journal), the side files and the
+    folders it created (``created``: the file, then new side files, then new folders innermost first)."""
     if not created:
         return
     from django.db import connections
@@ -171,7 +177,9 @@ def _remove_created(created: list[Path]) -> None:
     db_file = created[0]
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    for folder in created[1:]:  # innermost first
+    for extra in (p for p in created[1:] if p.suffix in (".audit-key", ".audit-anchor")):
+        extra.unlink(missing_ok=True)
+    for folder in (p for p in created[1:] if p.suffix not in (".audit-key", ".audit-anchor")):
         try:
             folder.rmdir()
         except OSError:

@@ -62,6 +62,7 @@ def _sqlite_copy(src: Path, dst: Path) -> None:
 def backup_sqlite(db_path: Path, out: Path) -> BackupResult:
     """Copy the SQLite database ``db_path`` (live or not) to ``out``, creating ``out``'s folders."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    side = _copy_side_files(db_path, out)  # first: the copied anchor may lag the snapshot, never lead it
     tmp = _tmp_beside(out)
     try:
         _sqlite_copy(db_path, tmp)
@@ -69,7 +70,7 @@ def backup_sqlite(db_path: Path, out: Path) -> BackupResult:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return BackupResult(out, "sqlite", out.stat().st_size, _copy_side_files(db_path, out))
+    return BackupResult(out, "sqlite", out.stat().st_size, side)
 
 
 def restore_sqlite(backup: Path, db_path: Path) -> tuple[Path, ...]:

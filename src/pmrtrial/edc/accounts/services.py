@@ -20,8 +20,10 @@ from pmrtrial.edc.sites.models import Site
 __all__ = [
     "create_token",
     "create_user",
+    "is_login_locked",
     "list_tokens",
     "list_users",
+    "record_failed_login",
     "revoke_tokens",
     "set_active",
     "set_language",
@@ -246,3 +248,20 @@ def revoke_tokens(actor: Any, username: str, token_id: str | None = None) -> int
         for prefix in prefixes:
             audit_changes(actor, "update", "api_token", f"{username}/{prefix}", {"revoked": (False, True)})
     return n
+
+
+# -- compatibility names (the throttle lives in pmrtrial.edc.accounts.throttle) ---------------------------------
+
+
+def is_login_locked(username: str, client_ip: str | None = None) -> bool:
+    """True while a throttle delay runs for ``username`` (and ``client_ip``): a delay, never a lock."""
+    from pmrtrial.edc.accounts.throttle import check_throttle
+
+    return check_throttle(username, client_ip) > 0
+
+
+def record_failed_login(username: str, client_ip: str | None = None, *, context: str = "login") -> None:
+    """Count a wrong password (see :func:`pmrtrial.edc.accounts.throttle.record_failed_password`)."""
+    from pmrtrial.edc.accounts.throttle import record_failed_password
+
+    record_failed_password(username, client_ip, context=context)
