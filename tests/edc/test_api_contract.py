@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from typing import Any
 
@@ -139,7 +140,7 @@ def test_concurrent_first_saves_give_409_not_500(tx_db: str) -> None:
 
 # -- schemathesis against the live schema ---------------------------------------------------------------
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = int(os.environ.get("PMRTRIAL_SCHEMATHESIS_EXAMPLES", "12"))  # CI: bounded
 
 
 def test_schemathesis_no_server_errors_no_undocumented_statuses(tx_db: str) -> None:
@@ -177,6 +178,7 @@ def test_schemathesis_no_server_errors_no_undocumented_statuses(tx_db: str) -> N
                     max_examples=EXAMPLES_PER_OPERATION // 2,
                     deadline=None,
                     database=None,
+                    derandomize=True,  # the same cases on every run: CI is reproducible
                     phases=[Phase.generate],
                     suppress_health_check=list(HealthCheck),
                 )
