@@ -75,6 +75,8 @@ def test_every_error_is_json_with_a_stable_code(api_world: dict[str, Any]) -> No
     assert (r.status_code, r.json()["code"]) == (409, "conflict") and r.json()["version"] == 1
     r = c.get("/api/allocations", **_auth(tok))  # an investigator never sees the list
     assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+    r = c.delete("/api/participants", **_auth(tok))
+    assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed") and "GET" in r["Allow"]
 
 
 def test_oversized_body_is_json_413(api_world: dict[str, Any]) -> None:

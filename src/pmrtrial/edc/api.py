@@ -49,6 +49,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
     401: ("unauthenticated",),
     403: ("permission_denied",),
     404: ("not_found",),
+    405: ("method_not_allowed",),
     409: ("workflow", "locked", "conflict"),
     413: ("too_large",),
     422: ("invalid", "validation"),

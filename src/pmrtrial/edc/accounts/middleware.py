@@ -49,7 +49,8 @@ class RequestDataMiddleware:
 
     400 ``bad_request`` for a NUL character in the path, the query string or the body; 413
     ``too_large`` for a body above ``DATA_UPLOAD_MAX_MEMORY_SIZE``. JSON under ``/api/``, plain text
-    elsewhere. Checked once here so SQLite and PostgreSQL answer alike, whatever the endpoint.
+    elsewhere. The API router's plain-text 405 becomes JSON ``method_not_allowed`` as well.
+    Checked once here so SQLite and PostgreSQL answer alike, whatever the endpoint.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -72,4 +73,10 @@ class RequestDataMiddleware:
             nul = b"\x00" in body or (b"%00" in body if form else b"\\u0000" in body)
         if nul:
             return self._refuse(request, 400, "bad_request", "Invalid request: a NUL character (U+0000).")
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path.startswith("/api/"):  # the router's plain-text 405
+            allowed = response.headers.get("Allow", "")
+            json_response = self._refuse(request, 405, "method_not_allowed", f"Method not allowed. Allowed: {allowed}.")
+            json_response.headers["Allow"] = allowed
+            return json_response
+        return response
