@@ -1,0 +1,39 @@
+"""The English msgids the UI translates at run time (form specs, instruments, statuses, roles, protocol labels).
+
+``makemessages`` finds the strings written in templates and in ``gettext`` calls; these are data, so this
+function lists them for the French completeness test (``tests/edc/test_french.py``) and for whoever
+updates the catalogue.
+"""
+
+from __future__ import annotations
+
+from pmrtrial.edc.accounts.models import ROLES
+from pmrtrial.edc.crfs.form_specs import FORMS
+from pmrtrial.edc.queries.models import Query
+from pmrtrial.edc.screening.models import STATUSES
+from pmrtrial.protocol import Protocol
+
+__all__ = ["dynamic_msgids"]
+
+#: Words computed by services and shown as they are.
+_SERVICE_WORDS = ("low", "moderate", "high", "remission", "female", "male")
+
+
+def dynamic_msgids(protocols: tuple[Protocol, ...] = ()) -> set[str]:
+    """Every msgid the UI passes to gettext from data, for the forms and the given protocols."""
+    out: set[str] = set(_SERVICE_WORDS)
+    for spec in FORMS.values():
+        out.add(spec.title)
+        for f in spec.fields:
+            out.add(f.label)
+            if f.group:
+                out.add(f.group)
+            out.update(label for _code, label in f.choices)
+    out.update(label for _code, label in (*STATUSES, *ROLES, *Query.STATES))
+    for protocol in protocols:
+        for field in protocol.eligibility.fields:
+            if not field.label_fr:
+                out.add(field.label)
+            out.update(field.allowed or ())
+        out.update(d.label for d in protocol.eligibility.derived if not d.label_fr)
+    return {m for m in out if m and not m.replace(".", "").replace(" ", "").isdigit()}
