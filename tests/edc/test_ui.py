@@ -153,7 +153,7 @@ def test_locked_form_is_read_only_with_reason(site_world: dict[str, Any]) -> Non
     svc.lock_participant(users["dm"], p)
     page = _client("inv1").get(f"/p/{p.subject_id}/f/W0/labs/").content.decode()
     assert 'id="lock-notice"' in page and "This casebook is locked." in page and "Locked by dm" in page
-    assert 'id="save-button"' not in page and '<fieldset class="plain" disabled>' in page
+    assert 'id="save-button"' not in page and 'name="crp_value" disabled' in page
 
 
 def test_query_flag_thread_and_role_actions(site_world: dict[str, Any]) -> None:

@@ -379,7 +379,13 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
             "form_warning": _(warnings["__all__"]) if "__all__" in warnings else None,
             "reason_error": _(errors["reason"]) if "reason" in errors else None,
             "needs_reason": record is not None,
-            "derived": record.derived if record else {},
+            "derived": {
+                k: (record.derived if record else {}).get(k)
+                for k in ("crp_pmr_as", "esr_pmr_as", "crp_pmr_as_activity")
+            },
+            "scores": [(k, record.derived.get(k)) for k in spec.scored if record and k in record.derived]
+            if spec.name not in ("pmr_as", "labs")
+            else [],
             "live": spec.name in ("pmr_as", "labs"),
             "locked_because": locked_because,
             "can_edit": can(user, "enter_data", p.site.code) and locked_because is None,
