@@ -11,6 +11,7 @@ from pmrtrial.edc.accounts.models import ROLES
 from pmrtrial.edc.crfs.form_specs import FORMS
 from pmrtrial.edc.queries.models import Query
 from pmrtrial.edc.screening.models import STATUSES
+from pmrtrial.edc.ui.labels import FORM_TABLES
 from pmrtrial.protocol import Protocol
 
 __all__ = ["dynamic_msgids"]
@@ -22,13 +23,21 @@ _SERVICE_WORDS = ("low", "moderate", "high", "remission", "female", "male")
 def dynamic_msgids(protocols: tuple[Protocol, ...] = ()) -> set[str]:
     """Every msgid the UI passes to gettext from data, for the forms and the given protocols."""
     out: set[str] = set(_SERVICE_WORDS)
+    from pmrtrial.vocabulary import get_variable
+
     for spec in FORMS.values():
         out.add(spec.title)
         for f in spec.fields:
-            out.add(f.label)
             if f.group:
                 out.add(f.group)
-            out.update(label for _code, label in f.choices)
+            try:  # a canonical variable's words come from the vocabulary
+                var = get_variable(f.name, FORM_TABLES.get(spec.name, "visits"))
+            except KeyError:
+                var = None
+            if var is None:
+                out.add(f.label)
+            levels = set(var.levels or ()) if var is not None else set()
+            out.update(label for code, label in f.choices if code not in levels)
     out.update(label for _code, label in (*STATUSES, *ROLES, *Query.STATES))
     for protocol in protocols:
         for field in protocol.eligibility.fields:

@@ -1,7 +1,7 @@
 """Where the UI's words come from, in one place.
 
-1. Canonical dataset variables take their label from the variable vocabulary (``pmrtrial.vocabulary``,
-   labels ``{en, fr}``) when it declares the name.
+1. Canonical dataset variables take their label (and level labels) from the variable vocabulary
+   (:mod:`pmrtrial.vocabulary`, labels ``{en, fr}``).
 2. Words that exist only in a protocol (screening fields, criteria) take the protocol's ``label: {en, fr}``.
 3. Everything else is an English msgid translated by the gettext catalogue (``edc/locale``).
 """
@@ -13,30 +13,43 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-__all__ = ["localised", "protocol_label", "variable_label"]
+__all__ = ["FORM_TABLES", "form_field_words", "localised", "protocol_label", "variable_label"]
 
 
 def _lang() -> str:
     return (get_language() or "en")[:2]
 
 
-def variable_label(name: str) -> str | None:
+#: The canonical table a form's fields belong to (the others record visit-level variables).
+FORM_TABLES = {"adverse_event": "adverse_events", "end_of_study": "subjects"}
+
+
+def _variable(name: str, table: str | None = None) -> Any:
+    from pmrtrial import vocabulary
+
+    try:
+        return vocabulary.get_variable(name, table)
+    except KeyError:  # not a canonical variable (of that table)
+        return None
+
+
+def variable_label(name: str, table: str | None = None) -> str | None:
     """The vocabulary's label of a canonical variable in the active language, or None if it is not declared."""
-    try:
-        from pmrtrial import vocabulary  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    lookup = getattr(vocabulary, "get_variable", None)
-    try:
-        var = lookup(name) if lookup is not None else getattr(vocabulary, "VARIABLES", {}).get(name)
-    except Exception:  # an unknown name: not a vocabulary variable
-        return None
-    label = getattr(var, "label", None) if var is not None else None
-    if isinstance(label, dict):
-        return str(label.get(_lang()) or label.get("en") or "") or None
-    if label is not None and hasattr(label, _lang()):
-        return str(getattr(label, _lang()))
-    return None
+    var = _variable(name, table)
+    return var.label(_lang()) if var is not None else None
+
+
+def form_field_words(form: str, field: Any) -> tuple[str, list[tuple[str, str]]]:
+    """A form field's label and ``(code, label)`` choices in the active language.
+
+    A canonical variable's come from the vocabulary; an entry-only field's from the catalogue.
+    """
+    var = _variable(field.name, FORM_TABLES.get(form, "visits"))
+    if var is None:
+        return _(field.label), [(str(c), _(lbl)) for c, lbl in field.choices]
+    levels = set(var.levels or ())
+    choices = [(str(c), var.level_label(c, _lang()) if c in levels else _(lbl)) for c, lbl in field.choices]
+    return var.label(_lang()), choices
 
 
 def localised(en: str, fr: str | None) -> str:

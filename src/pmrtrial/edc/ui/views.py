@@ -36,7 +36,7 @@ from pmrtrial.edc.errors import ConflictError, EdcError, FormInvalid, NotFound, 
 from pmrtrial.edc.queries.models import Query
 from pmrtrial.edc.randomisation.models import UnblindingRequest
 from pmrtrial.edc.screening.models import STATUSES as STATUS_CHOICES
-from pmrtrial.edc.ui.labels import localised, protocol_label, variable_label
+from pmrtrial.edc.ui.labels import form_field_words, localised, protocol_label
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -299,14 +299,13 @@ def _fields_for(
     previous_group = None
     for f in spec.fields:
         value = data.get(f.name)
-        choices = [(str(c), _(lbl)) for c, lbl in f.choices]
+        label, choices = form_field_words(spec.name, f)
         if wording.get(f.name):
             choices = [(c, f"{lbl}: {wording[f.name].get(c, '')}".rstrip(": ")) for c, lbl in choices]
-        label = variable_label(f.name) if spec.name in ("pmr_as", "labs") else None
         rows.append(
             {
                 "f": f,
-                "label": label or _(f.label),
+                "label": label,
                 "value": "" if value is None else value,
                 "error": _(errors[f.name]) if f.name in errors else None,
                 "warning": _(warnings[f.name]) if f.name in warnings else None,
@@ -428,8 +427,8 @@ def queries(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "q": q,
-                "form_title": spec.title if spec else q.form,
-                "field_label": field.label if field else q.field,
+                "form_title": _(spec.title) if spec else q.form,
+                "field_label": form_field_words(spec.name, field)[0] if spec and field else q.field,
                 "age_days": ((q.closed_at or now) - q.raised_at).days,
                 "can_answer": can(user, "answer_query", q.participant.site.code) and q.raised_by_id != user.pk,
                 "can_close": can(user, "close_query", q.participant.site.code),
