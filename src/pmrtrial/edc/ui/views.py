@@ -208,7 +208,7 @@ def participant(request: HttpRequest, subject_id: str) -> HttpResponse:
             "scores": _scores(p),
             "aes": [r for (k, f), r in saved.items() if f == "adverse_event"],
             "eos": saved.get(("EOS", "end_of_study")),
-            "queries": svc.list_queries(user).filter(participant=p).select_related("raised_by"),
+            "queries": _query_rows(user, svc.list_queries(user).filter(participant=p).select_related("raised_by")),
             "can": {
                 a: can(user, a, p.site.code)
                 for a in (
@@ -409,19 +409,11 @@ def preview(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpR
     return JsonResponse({"derived": outcome.derived, "errors": outcome.errors, "warnings": outcome.warnings})
 
 
-@edc_view
-def queries(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    state = request.GET.get("state", "")
-    site = request.GET.get("site", "")
-    qs = svc.list_queries(user).select_related("raised_by", "answered_by", "closed_by")
-    if state:
-        qs = qs.filter(state=state)
-    if site:
-        qs = qs.filter(participant__site__code=site)
+def _query_rows(user: Any, queries: Any) -> list[dict[str, Any]]:
+    """Queries with their form title, field label, age and the actions the user may take."""
     now = timezone.now()
     rows = []
-    for q in qs.order_by("-raised_at"):
+    for q in queries:
         spec = FORMS.get(q.form)
         field = spec.get_field(q.field) if spec else None
         rows.append(
@@ -434,6 +426,20 @@ def queries(request: HttpRequest) -> HttpResponse:
                 "can_close": can(user, "close_query", q.participant.site.code),
             }
         )
+    return rows
+
+
+@edc_view
+def queries(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    state = request.GET.get("state", "")
+    site = request.GET.get("site", "")
+    qs = svc.list_queries(user).select_related("raised_by", "answered_by", "closed_by")
+    if state:
+        qs = qs.filter(state=state)
+    if site:
+        qs = qs.filter(participant__site__code=site)
+    rows = _query_rows(user, qs.order_by("-raised_at"))
     return render(
         request,
         "edc/queries.html",
