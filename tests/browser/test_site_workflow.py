@@ -103,6 +103,14 @@ class Walk:
         self.page.wait_for_selector(".msg.success")
 
 
+def fill_candidate(page: Any, **overrides: str) -> None:
+    for name, value in CANDIDATE.items():
+        page.fill(f"#id_{name}", value)
+    page.select_option("#id_sex", "female")
+    for name in (*YES, *NO):
+        page.select_option(f"#id_{name}", overrides.get(name, "true" if name in YES else "false"))
+
+
 @pytest.fixture(params=["en", "fr"])
 def site(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     require_chromium()
@@ -141,13 +149,7 @@ def test_site_workflow_accessible_in_both_languages(site: tuple[str, str]) -> No
         page.click("#screen-submit")  # nothing answered: errors tied to their fields
         page.wait_for_selector("#error-summary")
         w.shot("screening-errors")
-        for name, value in CANDIDATE.items():
-            page.fill(f"#id_{name}", value)
-        page.select_option("#id_sex", "female")
-        for name in YES:
-            page.select_option(f"#id_{name}", "true")
-        for name in NO:
-            page.select_option(f"#id_{name}", "false")
+        fill_candidate(page)
         page.click("#screen-submit")
         page.wait_for_selector("#consent-form")
         subject = page.text_content("#subject-id")
@@ -246,6 +248,13 @@ def test_site_workflow_accessible_in_both_languages(site: tuple[str, str]) -> No
         page.click("#sign-button")
         page.wait_for_selector("#signature .st-signed")
         w.shot("casebook-signed")
+        page.goto(url + "/screen/")
+        fill_candidate(page, gca_signs="true")  # exc-gca present: a screen failure, kept with its reason
+        page.click("#screen-submit")
+        page.wait_for_selector("#criteria tr.fails")
+        w.shot("screening-result-not-eligible")
+        page.goto(url + "/unblinding/")
+        w.shot("unblinding")
         w.logout()
 
         w.login("dm1")

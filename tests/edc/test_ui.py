@@ -410,3 +410,12 @@ def test_every_page_in_french_has_no_untranslated_catalogue_entry(site_world: di
     if _english_left(anon, po):
         problems["login"] = sorted(_english_left(anon, po))
     assert not problems, problems
+
+
+def test_service_messages_are_translated(users: dict[str, Any]) -> None:
+    p = svc.screen_participant(users["inv1"], "01", candidate())
+    svc.record_consent(users["inv1"], p, "1.0", dt.date.today())
+    c = _client("inv1", "fr")
+    page = c.post(f"/p/{p.subject_id}/action/", {"action": "randomise"}, follow=True).content.decode()
+    assert "Cochez la case de confirmation pour randomiser." in page
+    assert c.get("/p/99-999/").content.decode().count("Participant introuvable.") == 1

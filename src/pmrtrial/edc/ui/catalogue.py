@@ -14,15 +14,50 @@ from pmrtrial.edc.screening.models import STATUSES
 from pmrtrial.edc.ui.labels import FORM_TABLES
 from pmrtrial.protocol import Protocol
 
-__all__ = ["dynamic_msgids"]
+__all__ = ["SERVICE_MESSAGES", "dynamic_msgids"]
 
 #: Words computed by services and shown as they are.
 _SERVICE_WORDS = ("low", "moderate", "high", "remission", "female", "male")
 
+#: Fixed messages of the service layer the UI shows (translated by the views with ``gettext``).
+SERVICE_MESSAGES = (
+    "A casebook can be signed only after randomisation.",
+    "A reason for change is required after first entry.",
+    "Adverse events are recorded for randomised participants.",
+    "Consent must be recorded before randomisation.",
+    "Eligibility cannot be decided: answer every criterion.",
+    "Give the clinical reason for emergency unblinding (at least 10 characters).",
+    "No such form record.",
+    "No such participant.",
+    "No such query.",
+    "No such unblinding request.",
+    "Only a randomised participant can be unblinded.",
+    "Randomisation slot already taken; retry.",
+    "The database is locked.",
+    "The database is locked: no data can be changed.",
+    "The requester cannot approve their own request.",
+    "This form is locked: no data can be changed.",
+    "This form was deleted or never saved; reload it.",
+    "This participant is already randomised.",
+    "This participant is not randomised.",
+    "This participant's casebook is locked: no data can be changed.",
+    "This query is already closed.",
+    "This query is already open.",
+    "This query is closed.",
+    "Tick the confirmation box to randomise.",
+    "Tick the confirmation box to sign.",
+    "Unknown action.",
+    "Unlocking requires a reason.",
+    "Visit forms can be entered after randomisation.",
+    "Write the answer.",
+    "Write the query.",
+    "You raised this query: someone at the site answers it.",
+)
+
 
 def dynamic_msgids(protocols: tuple[Protocol, ...] = ()) -> set[str]:
     """Every msgid the UI passes to gettext from data, for the forms and the given protocols."""
-    out: set[str] = set(_SERVICE_WORDS)
+    out: set[str] = set(_SERVICE_WORDS) | set(SERVICE_MESSAGES)
     from pmrtrial.vocabulary import get_variable
 
     for spec in FORMS.values():
