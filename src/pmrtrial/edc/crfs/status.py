@@ -15,8 +15,9 @@ A visit's state follows from its forms: ``not_started`` when none is saved, ``co
 form is complete or beyond, else ``incomplete``. The schedule state (upcoming, due, missed, done) is
 separate and comes from :func:`pmrtrial.edc.visits.services.visit_status`.
 
-A signature is void when any form was saved after it (``updated_at > signed_at``): the smallest honest
-rule until the e-signature service records voiding itself.
+A signature is void when the e-signature service says so (``Participant.signature_void``, where the model
+has it) or, failing that, when any form was saved after it (``updated_at > signed_at``). A form saved after
+the signature shows ``signature_void`` in its cell either way.
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ def signature_state(participant: Participant, records: list[FormRecord] | None =
     """``unsigned``, ``signed`` or ``void`` (a form saved after the signature)."""
     if participant.signed_at is None:
         return "unsigned"
+    recorded = getattr(participant, "signature_void", None)  # the e-signature service's own flag, when it keeps one
+    if recorded is not None:
+        return "void" if recorded else "signed"
     recs = records if records is not None else list(FormRecord.objects.filter(participant=participant))
     return "void" if any(r.updated_at > participant.signed_at for r in recs) else "signed"
 
