@@ -419,3 +419,13 @@ def test_service_messages_are_translated(users: dict[str, Any]) -> None:
     page = c.post(f"/p/{p.subject_id}/action/", {"action": "randomise"}, follow=True).content.decode()
     assert "Cochez la case de confirmation pour randomiser." in page
     assert c.get("/p/99-999/").content.decode().count("Participant introuvable.") == 1
+
+
+def test_validation_messages_in_french(site_world: dict[str, Any]) -> None:
+    p = site_world["p"]
+    c = _client("inv1", "fr")
+    page = c.post(f"/p/{p.subject_id}/f/W2/pmr_as/", {"version": "0", "pain_vas": "11"}).content.decode()
+    assert "Saisissez une valeur entre 0 et 10." in page and "Enter a value" not in page
+    assert "Ce champ est obligatoire." in page  # physician_global_vas etc. left empty
+    screen = c.post("/screen/", {"site": "01", "age_years": "abc"}).content.decode()
+    assert "Saisissez un nombre." in screen

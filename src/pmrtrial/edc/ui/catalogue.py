@@ -11,7 +11,7 @@ from pmrtrial.edc.accounts.models import ROLES
 from pmrtrial.edc.crfs.form_specs import FORMS
 from pmrtrial.edc.queries.models import Query
 from pmrtrial.edc.screening.models import STATUSES
-from pmrtrial.edc.ui.labels import FORM_TABLES
+from pmrtrial.edc.ui.labels import FORM_TABLES, MESSAGE_PATTERNS
 from pmrtrial.protocol import Protocol
 
 __all__ = ["SERVICE_MESSAGES", "dynamic_msgids"]
@@ -52,12 +52,46 @@ SERVICE_MESSAGES = (
     "Write the answer.",
     "Write the query.",
     "You raised this query: someone at the site answers it.",
+    # form validation (pmrtrial.edc.crfs.form_validators, pmrtrial.edc.screening.form_validators)
+    "A dose is entered but the participant is not on oral glucocorticoid.",
+    "A fatal adverse event is serious.",
+    "A prednisone dose above 40 mg/day is unusual in PMR: please confirm.",
+    "A seriousness criterion is selected but the event is not serious.",
+    "Adherence below 80%: please confirm.",
+    "Answer yes or no.",
+    "At most 500 characters.",
+    "CRP above 300 mg/L is unusual: check the value and its unit.",
+    "ESR above 120 mm/h is unusual: please confirm.",
+    "Enter a date as YYYY-MM-DD.",
+    "Enter a finite number.",
+    "Enter a number.",
+    "Enter a whole number.",
+    "Enter the daily prednisone dose (the participant is on oral glucocorticoid).",
+    "Enter the date rescue glucocorticoid was started.",
+    "Give the reason for withdrawal or loss to follow-up.",
+    "Leave empty when no injection was given.",
+    "More tablets returned than dispensed.",
+    "Morning stiffness over 12 hours is unusual: please confirm.",
+    "Required when an injection was given.",
+    "Rescue cannot start before randomisation.",
+    "SF-36 summary scores not computed: too many items missing.",
+    "Select the seriousness criterion of a serious adverse event.",
+    "The end date is before randomisation.",
+    "The event is recovered but has no resolution date: please confirm.",
+    "The onset date is in the future.",
+    "The rescue stop date is before the start date.",
+    "The resolution date is before the onset date.",
+    "The visit date is before the randomisation date.",
+    "The visit date is in the future.",
+    "This field is required.",
+    "This kit code is not the participant's allocated kit.",
+    "Unknown screening field.",
 )
 
 
 def dynamic_msgids(protocols: tuple[Protocol, ...] = ()) -> set[str]:
     """Every msgid the UI passes to gettext from data, for the forms and the given protocols."""
-    out: set[str] = set(_SERVICE_WORDS) | set(SERVICE_MESSAGES)
+    out: set[str] = set(_SERVICE_WORDS) | set(SERVICE_MESSAGES) | {msgid for _p, msgid in MESSAGE_PATTERNS}
     from pmrtrial.vocabulary import get_variable
 
     for spec in FORMS.values():

@@ -8,12 +8,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-__all__ = ["FORM_TABLES", "form_field_words", "localised", "protocol_label", "variable_label"]
+__all__ = [
+    "FORM_TABLES",
+    "MESSAGE_PATTERNS",
+    "form_field_words",
+    "localised",
+    "protocol_label",
+    "translate_message",
+    "variable_label",
+]
 
 
 def _lang() -> str:
@@ -66,3 +75,43 @@ def protocol_label(item: Any, name: str | None = None) -> str:
         if found:
             return found
     return localised(getattr(item, "label", "") or "", getattr(item, "label_fr", None))
+
+
+#: Validation messages with values in them: (pattern, msgid with named placeholders). The msgid is translated,
+#: then filled with the matched values, so French lives in the catalogue like every other string.
+MESSAGE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Enter a value between (?P<lo>\S+) and (?P<hi>\S+)\."), "Enter a value between %(lo)s and %(hi)s."),
+    (re.compile(r"Select one of: (?P<codes>.+)\."), "Select one of: %(codes)s."),
+    (
+        re.compile(r"The visit date must be after the previous visit \((?P<date>[0-9-]+)\)\."),
+        "The visit date must be after the previous visit (%(date)s).",
+    ),
+    (
+        re.compile(r"Outside the visit window (?P<start>[0-9-]+) to (?P<end>[0-9-]+) \(protocol deviation\)\."),
+        "Outside the visit window %(start)s to %(end)s (protocol deviation).",
+    ),
+    (
+        re.compile(r"BMI (?P<bmi>[0-9.]+) kg/m² is unusual: check height and weight\."),
+        "BMI %(bmi)s kg/m² is unusual: check height and weight.",
+    ),
+    (re.compile(r"Required to decide criterion (?P<id>\S+)"), "Required to decide criterion %(id)s"),
+    (
+        re.compile(
+            r"Shoulder injections are permitted at weeks (?P<weeks>.+) only: this one will be recorded as a "
+            r"protocol deviation\."
+        ),
+        "Shoulder injections are permitted at weeks %(weeks)s only: this one will be recorded as a protocol deviation.",
+    ),
+)
+
+
+def translate_message(message: str) -> str:
+    """A service or validation message in the active language (fixed text, or one of :data:`MESSAGE_PATTERNS`)."""
+    translated = _(message)
+    if translated != message or _lang() == "en":
+        return translated
+    for pattern, msgid in MESSAGE_PATTERNS:
+        m = pattern.fullmatch(message)
+        if m:
+            return _(msgid) % m.groupdict()
+    return message

@@ -36,7 +36,7 @@ from pmrtrial.edc.errors import ConflictError, EdcError, FormInvalid, NotFound, 
 from pmrtrial.edc.queries.models import Query
 from pmrtrial.edc.randomisation.models import UnblindingRequest
 from pmrtrial.edc.screening.models import STATUSES as STATUS_CHOICES
-from pmrtrial.edc.ui.labels import form_field_words, localised, protocol_label
+from pmrtrial.edc.ui.labels import form_field_words, localised, protocol_label, translate_message
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -73,19 +73,19 @@ def edc_view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         try:
             return func(request, *args, **kwargs)
         except NotFound as exc:
-            return render(request, "edc/error.html", {"message": _(str(exc))}, status=404)
+            return render(request, "edc/error.html", {"message": translate_message(str(exc))}, status=404)
         except EdcError as exc:
             if isinstance(exc, FormInvalid):
                 for field, msg in {**exc.errors, **exc.warnings}.items():
-                    messages.error(request, f"{_(field)}: {_(msg)}")
+                    messages.error(request, f"{_(field)}: {translate_message(msg)}")
             else:
-                messages.error(request, _(str(exc)))
+                messages.error(request, translate_message(str(exc)))
             if exc.status == 403:
-                return render(request, "edc/error.html", {"message": _(str(exc))}, status=403)
+                return render(request, "edc/error.html", {"message": translate_message(str(exc))}, status=403)
             return (
                 redirect(request.META.get("HTTP_REFERER") or "home")
                 if request.method == "POST"
-                else render(request, "edc/error.html", {"message": _(str(exc))}, status=exc.status)
+                else render(request, "edc/error.html", {"message": translate_message(str(exc))}, status=exc.status)
             )
 
     return wrapper
@@ -154,8 +154,8 @@ def screen(request: HttpRequest) -> HttpResponse:
             "fields": fields,
             "sites": sites,
             "values": values,
-            "errors": errors,
-            "form_error": _(errors["__all__"]) if "__all__" in errors else None,
+            "errors": {k: translate_message(v) for k, v in errors.items()},
+            "form_error": translate_message(errors["__all__"]) if "__all__" in errors else None,
         },
     )
 
@@ -307,8 +307,8 @@ def _fields_for(
                 "f": f,
                 "label": label,
                 "value": "" if value is None else value,
-                "error": _(errors[f.name]) if f.name in errors else None,
-                "warning": _(warnings[f.name]) if f.name in warnings else None,
+                "error": translate_message(errors[f.name]) if f.name in errors else None,
+                "warning": translate_message(warnings[f.name]) if f.name in warnings else None,
                 "choices": choices,
                 "radio": spec.name in _RADIO_FORMS and f.type == "choice",
                 "heading": _(f.group) if f.group and f.group != previous_group else "",
@@ -351,7 +351,7 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
         except FormInvalid as exc:
             errors, warnings = exc.errors, exc.warnings
         except ConflictError as exc:
-            conflict = {"message": _(str(exc)), "current": exc.current}
+            conflict = {"message": translate_message(str(exc)), "current": exc.current}
             version = exc.version or 0
         else:
             messages.success(request, _("Saved."))
@@ -374,9 +374,9 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
             "errors": errors,
             "warnings": warnings,
             "conflict": conflict,
-            "form_error": _(errors["__all__"]) if "__all__" in errors else None,
-            "form_warning": _(warnings["__all__"]) if "__all__" in warnings else None,
-            "reason_error": _(errors["reason"]) if "reason" in errors else None,
+            "form_error": translate_message(errors["__all__"]) if "__all__" in errors else None,
+            "form_warning": translate_message(warnings["__all__"]) if "__all__" in warnings else None,
+            "reason_error": translate_message(errors["reason"]) if "reason" in errors else None,
             "needs_reason": record is not None,
             "derived": {
                 k: (record.derived if record else {}).get(k)
