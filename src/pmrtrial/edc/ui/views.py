@@ -117,6 +117,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "site": site,
             "status": status,
             "statuses": STATUS_CHOICES,
+            "criteria_labels": _criteria_labels(),
             "can_screen": can(user, "screen"),
             "can_export": can(user, "export"),
             "study": svc.get_study(),
@@ -158,6 +159,12 @@ def screen(request: HttpRequest) -> HttpResponse:
             "form_error": translate_message(errors["__all__"]) if "__all__" in errors else None,
         },
     )
+
+
+def _criteria_labels() -> dict[str, str]:
+    """Criterion id -> its short label in the active language (the id when the protocol gives none)."""
+    e = svc.get_protocol().eligibility
+    return {c.id: localised(c.label, c.label_fr) if c.label else c.id for c in (*e.inclusion, *e.exclusion)}
 
 
 def _criteria(p: Any) -> list[dict[str, Any]]:
