@@ -36,7 +36,7 @@ from pmrtrial.edc.errors import ConflictError, EdcError, FormInvalid, NotFound, 
 from pmrtrial.edc.queries.models import Query
 from pmrtrial.edc.randomisation.models import UnblindingRequest
 from pmrtrial.edc.screening.models import STATUSES as STATUS_CHOICES
-from pmrtrial.edc.ui.labels import form_field_words, localised, protocol_label, translate_message
+from pmrtrial.edc.ui.labels import form_field_words, localised, protocol_label, translate_message, variable_label
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -389,7 +389,9 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
                 k: (record.derived if record else {}).get(k)
                 for k in ("crp_pmr_as", "esr_pmr_as", "crp_pmr_as_activity")
             },
-            "scores": [(k, record.derived.get(k)) for k in spec.scored if record and k in record.derived]
+            "scores": [
+                (variable_label(k) or k, record.derived.get(k)) for k in spec.scored if record and k in record.derived
+            ]
             if spec.name not in ("pmr_as", "labs")
             else [],
             "live": spec.name in ("pmr_as", "labs"),
