@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -429,3 +430,8 @@ def test_validation_messages_in_french(site_world: dict[str, Any]) -> None:
     assert "Ce champ est obligatoire." in page  # physician_global_vas etc. left empty
     screen = c.post("/screen/", {"site": "01", "age_years": "abc"}).content.decode()
     assert "Saisissez un nombre." in screen
+
+
+def test_permission_message_in_french(site_world: dict[str, Any]) -> None:
+    page = _client("inv1", "fr").get("/export/").content.decode()
+    assert "Votre rôle ne permet pas l'action « export »." in html.unescape(page)

@@ -96,6 +96,11 @@ MESSAGE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"Required to decide criterion (?P<id>\S+)"), "Required to decide criterion %(id)s"),
     (
+        re.compile(r"Your role does not allow '(?P<action>[^']+)' at site (?P<site>\S+)\."),
+        "Your role does not allow '%(action)s' at site %(site)s.",
+    ),
+    (re.compile(r"Your role does not allow '(?P<action>[^']+)'\."), "Your role does not allow '%(action)s'."),
+    (
         re.compile(
             r"Shoulder injections are permitted at weeks (?P<weeks>.+) only: this one will be recorded as a "
             r"protocol deviation\."
