@@ -7,82 +7,14 @@ Monitor: raise a query on the form. Investigator: answer it. Runs on SQLite and 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "browser-test-password"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("PMRTRIAL_CI") == "1":
-        pytest.fail(f"PMRTRIAL_CI=1 but {reason}")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(tmp: Path, backend: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PMRTRIAL_HOME": str(tmp),
-        "PMRTRIAL_EDC_DB": str(tmp / "edc.sqlite3"),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    env.pop("DATABASE_URL", None)
-    if backend == "postgresql":
-        url = os.environ.get("PMRTRIAL_TEST_POSTGRES_URL")
-        if not url:
-            _unavailable("PostgreSQL not configured: set PMRTRIAL_TEST_POSTGRES_URL (see .ci/services)")
-        try:
-            import psycopg
-
-            name = f"pmrtrial_browser_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-        except Exception as exc:
-            _unavailable(f"PostgreSQL not reachable: {exc}")
-        base, _, _ = str(url).rpartition("/")
-        env["DATABASE_URL"] = f"{base}/{name}"
-    return env
-
-
-def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pmrtrial.cli.edc", *args],
-        env=env,
-        input=stdin,
-        text=True,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+from tests.browser.conftest import ARGS, CHROMIUM, PASSWORD, _cli, _env, _unavailable, running_server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -91,42 +23,8 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _cli(env, "init", "--sites", "2", "--per-site", "6")
     _cli(env, "createuser", "inv1", "--role", "investigator", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
     _cli(env, "createuser", "mon1", "--role", "monitor", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pmrtrial.cli.edc",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--insecure-cookies",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/login/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        message = proc.stderr.read().decode() if proc.stderr else ""
-        if proc.stderr is not None:
-            proc.stderr.close()
-        raise RuntimeError("server did not start: " + message)
-    yield url
-    os.killpg(proc.pid, 15)
-    proc.wait(10)
-    if proc.stderr is not None:
-        proc.stderr.close()
+    with running_server(env) as url:
+        yield url
 
 
 def _login(page: Any, url: str, user: str) -> None:
@@ -191,6 +89,7 @@ def test_investigator_and_monitor_in_chromium(server: str) -> None:
         page.fill("#id_consent_version", "1.0")
         page.fill("#id_consented_on", dt.date.today().isoformat())
         page.click("#consent-submit")
+        page.check("#randomise-confirm")
         page.click("#randomise-button")
         page.wait_for_selector("#rand-number")
         assert page.text_content("#status") == "Randomised"
@@ -223,5 +122,5 @@ def test_investigator_and_monitor_in_chromium(server: str) -> None:
         page.goto(url + "/queries/")
         page.fill(".answer-input", "Confirmed: 2 in the source document")
         page.click(".answer-button")
-        page.wait_for_selector("td.state:text('answered')")
+        page.wait_for_selector("td.state [data-state=answered]")
         browser.close()

@@ -204,3 +204,14 @@ def test_console_script__no_traceback_on_error():
     )
     assert proc.returncode != 0
     assert proc.stderr.startswith("error: Invalid pain_vas") and "Traceback" not in proc.stderr
+
+
+def test_score_pmr_as__decimal_commas_for_french_users(capsys):
+    # P1 as a French user types it: 6,6 and 6,8 are 6.6 and 6.8 (score 29.9 by hand, as above)
+    french = [a.replace(".", ",") if a[:1].isdigit() else a for a in P1]
+    assert french != list(P1)
+    code, out, _ = run(capsys, "score", "pmr-as", *french, "--json")
+    assert code == 0 and json.loads(out)["score"] == pytest.approx(29.9)
+    # the --option=value form too
+    code, out, _ = run(capsys, "score", "pmr-as", *P1[2:], "--crp-mg-l=35,0", "--json")
+    assert code == 0 and json.loads(out)["score"] == pytest.approx(29.9)

@@ -198,7 +198,7 @@ def test_live_score_endpoint_and_language(world: dict[str, Any]) -> None:
     assert r.json()["derived"]["crp_pmr_as"] == pytest.approx(4.4)
     client.post("/language/", {"language": "fr"})
     page = client.get(f"/p/{sid}/").content.decode()
-    assert "Calendrier des visites" in page and "Visit schedule" not in page
+    assert "Visites et formulaires" in page and "Visits and forms" not in page
 
 
 def test_security_settings_and_headers(world: dict[str, Any]) -> None:

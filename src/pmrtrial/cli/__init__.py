@@ -5,8 +5,10 @@ Every error is printed as one line on stderr with a non-zero exit code, never a 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 from typer.exceptions import Abort, Exit, TyperException
@@ -45,11 +47,45 @@ app.command("analyse")(_analyse.analyse)
 app.command("simulate")(_simulate.simulate)
 
 
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def _is_float_option(param: Any) -> bool:
+    if getattr(getattr(param, "type", None), "name", None) in ("float", "float range"):  # click-based typer
+        return True
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    return annotation is float or float in getattr(annotation, "__args__", ())
+
+
+def accept_decimal_commas(command: Any, argv: list[str]) -> list[str]:
+    """``3,5`` -> ``3.5`` for the float options of the command ``argv`` selects, as French users write numbers.
+
+    Only a value of digits, one comma, digits given to a float option is rewritten; every other token is
+    left alone (text options and lists keep their commas).
+    """
+    out = list(argv)
+    i = 0
+    while i < len(out) and not out[i].startswith("-") and out[i] in getattr(command, "commands", {}):
+        command = command.commands[out[i]]
+        i += 1
+    floats = {opt for p in command.params if _is_float_option(p) for opt in getattr(p, "opts", ())}
+    for j in range(i, len(out)):
+        token = out[j]
+        name, eq, value = token.partition("=")
+        if eq and name in floats and _DECIMAL_COMMA.fullmatch(value):
+            out[j] = f"{name}={value.replace(',', '.')}"
+        elif j > 0 and out[j - 1] in floats and _DECIMAL_COMMA.fullmatch(token):
+            out[j] = token.replace(",", ".")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the process exit code."""
     code = 0
     try:
-        result = app(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="pmrtrial")
+        command = typer.main.get_command(app)
+        args = accept_decimal_commas(command, list(sys.argv[1:] if argv is None else argv))
+        result = command.main(args=args, standalone_mode=False, prog_name="pmrtrial")
         code = result if isinstance(result, int) else 0
     except Exit as exc:
         code = exc.exit_code

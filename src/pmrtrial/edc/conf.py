@@ -13,6 +13,7 @@ __all__ = [
     "data_dir",
     "database_settings",
     "default_db_path",
+    "eq5d_wording",
     "secret_key",
     "side_files_for_sqlite",
     "sqlite_holds_study",
@@ -154,3 +155,32 @@ def audit_side_files(db: dict[str, Any]) -> tuple[Path, Path]:
     key = os.environ.get("PMRTRIAL_EDC_AUDIT_KEY") or str(folder / f"{name}.audit-key")
     anchor = os.environ.get("PMRTRIAL_EDC_AUDIT_ANCHOR") or str(folder / f"{name}.audit-anchor")
     return Path(key), Path(anchor)
+_EQ5D_DIMS = ("mo", "sc", "ua", "pd", "ad")
+
+
+def eq5d_wording(language: str) -> dict[str, dict[str, str]]:
+    """Licensed EQ-5D level wording for ``language``, from the JSON file named by ``PMRTRIAL_EQ5D_WORDING``.
+
+    The file (obtained from the EuroQol Group under licence; never shipped) reads
+    ``{"en": {"mo": {"1": "I have no problems in walking about", "2": ..., "3": ...}, "sc": {...}, ...},
+    "fr": {...}}``. Without the variable the EDC shows dimension names and level numbers only. A file
+    that is missing or malformed raises ``ValueError`` naming the file and what is wrong.
+    """
+    path = os.environ.get("PMRTRIAL_EQ5D_WORDING", "")
+    if not path:
+        return {}
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"PMRTRIAL_EQ5D_WORDING={path}: cannot read the EQ-5D wording file ({exc}).") from None
+    table = data.get(language) or data.get("en") or {} if isinstance(data, dict) else None
+    if not isinstance(table, dict) or not all(
+        isinstance(table.get(d), dict) and {str(k) for k in table[d]} == {"1", "2", "3"} for d in _EQ5D_DIMS
+    ):
+        raise ValueError(
+            f"PMRTRIAL_EQ5D_WORDING={path}: expected {{language: {{dimension: {{'1','2','3': text}}}}}} "
+            f"with dimensions {', '.join(_EQ5D_DIMS)}."
+        )
+    return {d: {str(k): str(v) for k, v in table[d].items()} for d in _EQ5D_DIMS}

@@ -37,11 +37,19 @@ from pmrtrial.edc.crfs.services import (
     unlock_database,
     unlock_form,
     unlock_participant,
+    verify_form,
     view_casebook,
 )
 from pmrtrial.edc.errors import NotFound
 from pmrtrial.edc.exports.services import build_datasets, export_datasets, export_json
-from pmrtrial.edc.queries.services import answer_query, close_query, get_query, list_queries, raise_query
+from pmrtrial.edc.queries.services import (
+    answer_query,
+    close_query,
+    get_query,
+    list_queries,
+    raise_query,
+    reopen_query,
+)
 from pmrtrial.edc.randomisation.secrets import get_allocation, get_allocation_list
 from pmrtrial.edc.randomisation.services import (
     approve_unblinding,
@@ -87,6 +95,7 @@ __all__ = [
     "raise_query",
     "randomise_participant",
     "record_consent",
+    "reopen_query",
     "request_unblinding",
     "reveal_allocation",
     "save_form",
@@ -98,6 +107,7 @@ __all__ = [
     "unlock_form",
     "unlock_participant",
     "verify_audit_chain",
+    "verify_form",
     "verify_list_seal",
     "view_casebook",
     "visit_status",

@@ -50,24 +50,40 @@ class Sourced(_Frozen):
     source_ref: str = Field(min_length=1)
 
 
-class FieldSpec(_Frozen):
+class _Labelled(_Frozen):
+    """``label`` is English text, or ``{en: ..., fr: ...}`` in the file (kept as ``label`` + ``label_fr``)."""
+
+    label: str
+    label_fr: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_label(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("label"), dict):
+            text = dict(data["label"])
+            unknown = sorted(set(text) - {"en", "fr"})
+            if unknown or "en" not in text:
+                raise ValueError(f"label must be text or {{en: ..., fr: ...}}; got keys {sorted(text)}")
+            data = {**data, "label": text["en"], "label_fr": text.get("fr")}
+        return data
+
+
+class FieldSpec(_Labelled):
     """A typed candidate field used by eligibility rules."""
 
     name: str
     type: Literal["number", "integer", "boolean", "category"]
-    label: str
     unit: str | None = None
     min: float | None = None
     max: float | None = None
     allowed: tuple[str, ...] | None = None
 
 
-class DerivedField(_Frozen):
+class DerivedField(_Labelled):
     """A field computed from candidate fields by a named pmrtrial function."""
 
     name: str
     function: str
-    label: str
 
 
 class DoseSegment(_Frozen):
@@ -135,11 +151,15 @@ class Visit(_Frozen):
     forms: tuple[str, ...] = ()
 
 
-class Criterion(Sourced):
-    """An eligibility criterion. For inclusion the rule must hold; for exclusion it must not."""
+class Criterion(Sourced, _Labelled):
+    """An eligibility criterion. For inclusion the rule must hold; for exclusion it must not.
+
+    ``label`` is the short reading shown at screening (``{en, fr}``); empty means "show ``source_text``".
+    """
 
     id: str
     rule: Predicate
+    label: str = ""
 
 
 class Eligibility(_Frozen):

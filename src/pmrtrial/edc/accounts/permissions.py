@@ -34,6 +34,7 @@ ACTIONS = (
     "raise_query",
     "answer_query",
     "close_query",
+    "verify",  # source data verification of a saved form
     "lock",
     "unlock",
     "sign",
@@ -60,9 +61,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         }
     ),
     "nurse": frozenset({"view", "screen", "consent", "enter_data", "answer_query"}),
-    "monitor": frozenset({"view", "raise_query", "close_query", "view_audit"}),
+    "monitor": frozenset({"view", "raise_query", "close_query", "verify", "view_audit"}),
     "data_manager": frozenset(
-        {"view", "raise_query", "close_query", "lock", "unlock", "export", "view_audit", "approve_unblinding"}
+        {"view", "raise_query", "close_query", "verify", "lock", "unlock", "export", "view_audit", "approve_unblinding"}
     ),
     "blinded_statistician": frozenset({"view", "export"}),
     "unblinded_statistician": frozenset({"view", "export", "view_allocation"}),

@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pmrtrial.edc.adverse_events.meddra import MEDDRA_SOCS
+from pmrtrial.edc.crfs.instruments import (
+    EQ5D_DIMENSIONS,
+    HAQ_CATEGORIES,
+    HAQ_RESPONSES,
+    SF36_ITEMS,
+    SF36_OPTIONS,
+    haq_label,
+)
 from pmrtrial.edc.errors import NotFound
 from pmrtrial.scores import haq_item_keys, sf36_item_keys
 from pmrtrial.vocabulary import get_variable
@@ -34,6 +42,7 @@ class FieldDef:
     max: float | None = None
     choices: tuple[tuple[Any, str], ...] = ()
     unit: str = ""
+    group: str = ""  # a heading shared by consecutive fields (a HAQ-DI category, an SF-36 question stem)
 
 
 @dataclass(frozen=True)
@@ -78,10 +87,6 @@ def _i(name: str, label: str, lo: float, hi: float, unit: str = "", required: bo
     return FieldDef(name, "integer", label, required, lo, hi, unit=unit)
 
 
-def _codes(lo: int, hi: int) -> tuple[tuple[Any, str], ...]:
-    return tuple((k, str(k)) for k in range(lo, hi + 1))
-
-
 _YES_NO = "bool"
 _SF36_CODES = {
     "q1": 5,
@@ -101,17 +106,28 @@ _SF36_CODES = {
 def _haq_fields() -> tuple[FieldDef, ...]:
     out = []
     for key in haq_item_keys():
+        group = HAQ_CATEGORIES[key.split("_")[0]][0]
         if key.endswith(("_aid", "_help")):
-            out.append(FieldDef(key, "bool", key.replace("_", " ")))
+            out.append(FieldDef(key, "bool", haq_label(key), group=group))
         else:
-            out.append(FieldDef(key, "choice", key.replace("_", " "), choices=_codes(0, 3)))
+            out.append(FieldDef(key, "choice", haq_label(key), choices=HAQ_RESPONSES, group=group))
+    return tuple(out)
+
+
+def _sf36_fields() -> tuple[FieldDef, ...]:
+    out = []
+    for k in sf36_item_keys():
+        if len(SF36_OPTIONS[k]) != _SF36_CODES[k]:  # the wording and the scorer's codes must agree
+            raise ValueError(f"SF-36 item {k}: {len(SF36_OPTIONS[k])} options, scorer expects {_SF36_CODES[k]}")
+        stem, text = SF36_ITEMS[k]
+        out.append(FieldDef(k, "choice", text, choices=SF36_OPTIONS[k], group=stem))
     return tuple(out)
 
 
 FORMS: dict[str, FormSpec] = {
     spec.name: spec
     for spec in (
-        FormSpec("visit_info", "Visit", (FieldDef("visit_date", "date", "Visit date", True),)),
+        FormSpec("visit_info", "Visit date", (FieldDef("visit_date", "date", "Visit date", True),)),
         FormSpec(
             "pmr_as",
             "PMR activity score",
@@ -188,20 +204,23 @@ FORMS: dict[str, FormSpec] = {
                 FieldDef("tenosynovitis", "bool", "Biceps tenosynovitis"),
             ),
         ),
-        FormSpec("haq_di", "HAQ-DI", _haq_fields(), scored=("haq_di",)),
+        FormSpec("haq_di", "Health Assessment Questionnaire (HAQ-DI)", _haq_fields(), scored=("haq_di",)),
         FormSpec(
             "eq5d",
-            "EQ-5D",
+            "EQ-5D-3L",
             (
-                *(FieldDef(d.lower(), "choice", d, True, choices=_codes(1, 3)) for d in ("MO", "SC", "UA", "PD", "AD")),
-                _i("vas", "EQ VAS", 0, 100),
+                *(
+                    FieldDef(d, "choice", name, True, choices=tuple((k, f"Level {k}") for k in range(1, 4)))
+                    for d, name in EQ5D_DIMENSIONS.items()
+                ),
+                _i("vas", "EQ VAS (0 = worst, 100 = best imaginable health)", 0, 100),
             ),
             scored=("eq5d_index",),
         ),
         FormSpec(
             "sf36",
-            "SF-36",
-            tuple(FieldDef(k, "choice", k.upper(), choices=_codes(1, _SF36_CODES[k])) for k in sf36_item_keys()),
+            "SF-36 health survey",
+            _sf36_fields(),
             scored=("sf36_pcs", "sf36_mcs"),
         ),
         FormSpec(

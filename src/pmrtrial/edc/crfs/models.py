@@ -19,6 +19,9 @@ class FormRecord(models.Model):
     confirmed_warnings = models.JSONField(default=dict)
     version = models.PositiveIntegerField(default=1)
     locked = models.BooleanField(default=False)
+    # Source data verification by a monitor; cleared when the data change afterwards.
+    verified_by = models.CharField(max_length=150, blank=True, default="")
+    verified_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

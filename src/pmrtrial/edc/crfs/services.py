@@ -39,6 +39,7 @@ __all__ = [
     "unlock_database",
     "unlock_form",
     "unlock_participant",
+    "verify_form",
 ]
 
 _END_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost"}
@@ -274,7 +275,19 @@ def save_form(
             record.confirmed_warnings = outcome.warnings
             record.version += 1
             record.updated_by = actor
-            record.save(update_fields=["data", "derived", "confirmed_warnings", "version", "updated_by", "updated_at"])
+            record.verified_by, record.verified_at = "", None  # changed data need verifying again
+            record.save(
+                update_fields=[
+                    "data",
+                    "derived",
+                    "confirmed_warnings",
+                    "version",
+                    "updated_by",
+                    "updated_at",
+                    "verified_by",
+                    "verified_at",
+                ]
+            )
             audit_changes(
                 actor,
                 "update",
@@ -384,6 +397,28 @@ def unlock_form(actor: Any, participant: Participant, key: str, form: str, reaso
                 f"{participant.subject_id}/{key}",
                 {"locked": (True, False)},
                 reason=why,
+                site_code=participant.site.code,
+                participant=participant.subject_id,
+            )
+    return rec
+
+
+def verify_form(actor: Any, participant: Participant, key: str, form: str) -> FormRecord:
+    """Source data verification (monitor, data manager): marks the saved version as verified."""
+    check_participant(actor, "verify", participant)
+    with transaction.atomic():
+        rec = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        if rec is None:
+            raise NotFound("No such form record.")
+        if not rec.verified_at:
+            rec.verified_by, rec.verified_at = actor.username, timezone.now()
+            rec.save(update_fields=["verified_by", "verified_at"])
+            audit_changes(
+                actor,
+                "update",
+                f"form:{form}",
+                f"{participant.subject_id}/{key}",
+                {"verified": (None, f"version {rec.version}")},
                 site_code=participant.site.code,
                 participant=participant.subject_id,
             )

@@ -15,7 +15,7 @@ from pmrtrial.edc.errors import FormInvalid, NotFound, WorkflowError
 from pmrtrial.edc.queries.models import Query
 from pmrtrial.edc.screening.models import Participant
 
-__all__ = ["answer_query", "close_query", "get_query", "list_queries", "raise_query"]
+__all__ = ["answer_query", "close_query", "get_query", "list_queries", "raise_query", "reopen_query"]
 
 
 def raise_query(actor: Any, participant: Participant, key: str, form: str, field: str, text: str) -> Query:
@@ -98,6 +98,32 @@ def close_query(actor: Any, query_id: int) -> Query:
             "query",
             q.pk,
             {"state": (old, "closed")},
+            site_code=q.participant.site.code,
+            participant=q.participant.subject_id,
+        )
+    return q
+
+
+def reopen_query(actor: Any, query_id: int, text: str = "") -> Query:
+    """A monitor or data manager reopens a closed (or answered) query; ``text`` replaces the question if given."""
+    q = get_query(actor, query_id)
+    check_participant(actor, "close_query", q.participant)
+    with transaction.atomic():
+        q = Query.objects.select_for_update().get(pk=q.pk)
+        if q.state == "open":
+            raise WorkflowError("This query is already open.")
+        changes: dict[str, tuple[Any, Any]] = {"state": (q.state, "open")}
+        if text and text.strip():
+            changes["text"] = (q.text, text.strip())
+            q.text = text.strip()
+        q.state, q.closed_by, q.closed_at = "open", None, None
+        q.save()
+        audit_changes(
+            actor,
+            "update",
+            "query",
+            q.pk,
+            changes,
             site_code=q.participant.site.code,
             participant=q.participant.subject_id,
         )

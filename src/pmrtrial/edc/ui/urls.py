@@ -14,6 +14,7 @@ urlpatterns = [
     path("queries/<int:query_id>/", views.query_action, name="query_action"),
     path("unblinding/", views.unblinding, name="unblinding"),
     path("database/", views.database, name="database"),
+    path("export/", views.export, name="export"),
     path("p/<str:subject_id>/", views.participant, name="participant"),
     path("p/<str:subject_id>/action/", views.participant_action, name="participant_action"),
     path("p/<str:subject_id>/audit/", views.audit, name="audit"),
