@@ -172,7 +172,12 @@ def test_swap_an_arm_in_the_allocation_secrets(copy: Path) -> None:
 def test_swap_an_arm_and_reseal_the_list(copy: Path) -> None:
     """The attacker recomputes the (unkeyed) list seal too: the audited seal still differs."""
     _swap_arms(copy)
-    _sql(copy, "UPDATE edc_randomisation_randomisationlist SET seal_hash = 'f' || substr(seal_hash, 2)")
+    # Change the first hex digit (to 'e' if it already is 'f': an unchanged seal would test nothing).
+    _sql(
+        copy,
+        "UPDATE edc_randomisation_randomisationlist"
+        " SET seal_hash = CASE WHEN substr(seal_hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(seal_hash, 2)",
+    )
     _failed(copy, "edc_randomisation_randomisationlist v1 seal_hash: audit trail says")
 
 
