@@ -22,6 +22,7 @@ OPTIONAL_CORE = [
     "pmrtrial.analysis",
     "pmrtrial.tables",
     "pmrtrial.randomisation",
+    "pmrtrial.cdisc",
 ]
 FORBIDDEN = [
     "django",
