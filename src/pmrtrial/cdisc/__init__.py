@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pandas as pd
-
 from pmrtrial.cdisc.adam import TimeToEvent, build_adam, build_adtte, time_to_first_flare
 from pmrtrial.cdisc.model import CdiscPackage, Codelist, DatasetMeta, VariableMeta
 from pmrtrial.cdisc.sdtm import build_sdtm
@@ -35,11 +33,12 @@ def build_cdisc(
     datasets: AnalysisDatasets,
     protocol: Protocol,
     *,
-    gc_doses: pd.DataFrame | None = None,
-    flares: pd.DataFrame | None = None,
     time_to_event: Sequence[TimeToEvent] | None = None,
 ) -> dict[str, CdiscPackage]:
-    """``{"sdtm": ..., "adam": ...}`` from validated canonical datasets and the protocol."""
-    sdtm = build_sdtm(datasets, protocol, gc_doses=gc_doses)
-    adam = build_adam(datasets, sdtm, protocol, time_to_event=time_to_event, flares=flares)
+    """``{"sdtm": ..., "adam": ...}`` from validated canonical datasets and the protocol.
+
+    CM uses ``datasets.gc_doses`` and the default ADTTE uses ``datasets.flares`` when present.
+    """
+    sdtm = build_sdtm(datasets, protocol, gc_doses=datasets.gc_doses)
+    adam = build_adam(datasets, sdtm, protocol, time_to_event=time_to_event, flares=datasets.flares)
     return {"sdtm": sdtm, "adam": adam}

@@ -26,18 +26,13 @@ def cdisc(
 ) -> None:
     """SDTM (DM DS SV EX CM AE LB QS TS TA TV) and ADaM (ADSL ADEFF ADAE ADTTE) with define.xml."""
     from pmrtrial.cdisc import build_cdisc
-    from pmrtrial.io.cdisc import read_optional_table, write_cdisc
+    from pmrtrial.io.cdisc import write_cdisc
     from pmrtrial.io.datasets import read_datasets
     from pmrtrial.io.files import read_protocol
 
     proto = read_protocol(protocol)
     data = read_datasets(data_dir, protocol=proto)
-    packages = build_cdisc(
-        data,
-        proto,
-        gc_doses=read_optional_table(data_dir, "gc_doses"),
-        flares=read_optional_table(data_dir, "flares"),
-    )
+    packages = build_cdisc(data, proto)
     files = write_cdisc(out, packages, proto, formats=[f.strip() for f in formats.split(",") if f.strip()])
     for key, package in packages.items():
         console.print(f"{key}: " + ", ".join(f"{n} ({len(f)})" for n, f in package.datasets.items()))

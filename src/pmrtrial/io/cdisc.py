@@ -24,7 +24,7 @@ from pmrtrial.cdisc.model import CdiscPackage
 from pmrtrial.exceptions import DataError
 from pmrtrial.protocol import Protocol
 
-__all__ = ["FORMATS", "read_optional_table", "write_cdisc", "write_xpt"]
+__all__ = ["FORMATS", "write_cdisc", "write_xpt"]
 
 FORMATS = ("xpt", "dataset-json")
 
@@ -36,19 +36,6 @@ def _version() -> str:
         return version("pmrtrial")
     except PackageNotFoundError:  # pragma: no cover - source checkout without metadata
         return "0"
-
-
-def read_optional_table(folder: str | os.PathLike[str], name: str) -> pd.DataFrame | None:
-    """``name.csv`` or ``name.parquet`` of ``folder`` when present (an optional canonical table)."""
-    root = Path(folder)
-    for ext in (".csv", ".parquet"):
-        path = root / f"{name}{ext}"
-        if path.exists():
-            try:
-                return pd.read_parquet(path) if ext == ".parquet" else pd.read_csv(path)
-            except (OSError, ValueError) as exc:
-                raise DataError(f"Cannot read {path.name}: {exc}") from None
-    return None
 
 
 def _xpt_frame(package: CdiscPackage, name: str) -> pd.DataFrame:

@@ -219,3 +219,40 @@ def test_adtte__one_record_per_subject_with_censoring(run):
     adsl, _ = _xpt(root, "adam", "ADSL")
     assert len(adtte) == len(adsl) and set(adtte["CNSR"]) <= {0.0, 1.0}
     assert (adtte["AVAL"] >= 0).all() and not math.isnan(adtte["AVAL"].sum())
+
+
+def test_cm_from_gc_doses_and_adtte_from_flares_when_the_tables_are_given():
+    protocol = load_protocol("bachelor")
+    twin = Path(__file__).resolve().parents[2] / "reference" / "data" / "twin"
+    subjects = pd.read_csv(twin / "subjects.csv", dtype={"site_id": str})
+    visits = pd.read_csv(twin / "visits.csv")
+    ae = pd.read_csv(twin / "adverse_events.csv")
+    first, second = subjects["subject_id"].iloc[:2]
+    gc = pd.DataFrame(
+        {
+            "subject_id": [first, first, second],
+            "start_day": [10, 20, 0],
+            "end_day": [19, None, 27],
+            "dose_mg_day": [15.0, 10.0, 20.0],
+            "reason": ["rescue", "taper", "injection"],
+        }
+    )
+    flares = pd.DataFrame({"subject_id": [first], "day": [30], "confirmed": [True], "rule": ["investigator"]})
+    from pmrtrial.datasets import validate_datasets
+
+    data = validate_datasets(subjects, visits, ae, protocol=protocol, gc_doses=gc, flares=flares)
+    packages = build_cdisc(data, protocol)
+    cm = packages["sdtm"].datasets["CM"]
+    assert len(cm) == 3  # one record per dosing-log row, not the visits' oral GC
+    rand = pd.Timestamp(subjects["randomised_on"].iloc[0])
+    row = cm[cm["USUBJID"].str.endswith(first) & (cm["CMDOSE"] == 15.0)].iloc[0]
+    # hand arithmetic: day 10 after randomisation is study day 11; end day 19 -> study day 20
+    start = (rand + pd.Timedelta(days=10)).date().isoformat()
+    assert (row["CMSTDTC"], row["CMSTDY"], row["CMENDY"]) == (start, 11, 20)
+    ongoing = cm[cm["CMDOSE"] == 10.0].iloc[0]
+    assert ongoing["CMENRTPT"] == "ONGOING" and ongoing["CMENDTC"] == ""
+    assert cm.loc[cm["CMDOSE"] == 20.0, "CMROUTE"].iloc[0] == "INTRA-ARTICULAR"
+    adtte = packages["adam"].datasets["ADTTE"].set_index("SUBJID")
+    assert (adtte.loc[first, "AVAL"], adtte.loc[first, "CNSR"]) == (30.0, 0)
+    assert adtte.loc[second, "CNSR"] == 1  # no confirmed flare: censored at the last visit
+    assert check_package(packages["sdtm"]) == [] and check_package(packages["adam"]) == []
