@@ -131,12 +131,18 @@ def createuser(
 
 
 @app.command("token")
-def token(username: str, db: DbOption = None) -> None:
+def token(
+    username: str,
+    redcap: Annotated[
+        bool, typer.Option("--redcap", help="A REDCap-style token (32 hex characters) for /redcap/api/ (PyCap).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
     """Create an API token for USERNAME (printed once; use as `Authorization: Bearer <token>`)."""
     _setup(db, migrate=True)
     from pmrtrial.edc.accounts.services import create_token
 
-    typer.echo(create_token(None, username))
+    typer.echo(create_token(None, username, redcap=redcap))
 
 
 @audit_app.command("verify")
