@@ -159,7 +159,7 @@ def _twin_rows() -> list[dict[str, str]]:
 
 
 def test_round_trip__import_export_import_redcap_analyse_gives_the_r_primary(server, tmp_path):
-    url, tokens, root = server
+    url, tokens, _ = server
     rows = _twin_rows()
     answer = redcap.Project(url, tokens["inv"]).import_records(rows)
     assert answer == {"count": 34}
