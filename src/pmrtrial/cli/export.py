@@ -39,3 +39,24 @@ def cdisc(
         for note in package.notes:
             console.print(f"  [yellow]note[/]: {note}")
     console.print(f"{len(files)} files written to [bold]{out.resolve()}[/bold]")
+
+
+@app.command("odm")
+def odm(
+    data_dir: Annotated[Path, _DATA],
+    out: Annotated[Path, typer.Option("--out", help="ODM XML file to write.")],
+    protocol: Annotated[str, _PROTOCOL] = "bachelor",
+) -> None:
+    """CDISC ODM 1.3.2 XML of the study's metadata and clinical data (REDCap, OpenClinica... import it)."""
+    import datetime as dt
+
+    from pmrtrial.cdisc.odm import odm_xml
+    from pmrtrial.io.cdisc import source_version
+    from pmrtrial.io.datasets import read_datasets
+    from pmrtrial.io.files import read_protocol, write_text_atomic
+
+    proto = read_protocol(protocol)
+    data = read_datasets(data_dir, protocol=proto)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    path = write_text_atomic(out, odm_xml(data, proto, created=now, source_version=source_version()))
+    console.print(f"ODM 1.3.2 written to [bold]{path.resolve()}[/bold] ({len(data.subjects)} subjects)")

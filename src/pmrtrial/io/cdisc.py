@@ -24,12 +24,12 @@ from pmrtrial.cdisc.model import CdiscPackage
 from pmrtrial.exceptions import DataError
 from pmrtrial.protocol import Protocol
 
-__all__ = ["FORMATS", "write_cdisc", "write_xpt"]
+__all__ = ["FORMATS", "source_version", "write_cdisc", "write_xpt"]
 
 FORMATS = ("xpt", "dataset-json")
 
 
-def _version() -> str:
+def source_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -96,7 +96,7 @@ def write_cdisc(
             f"Invalid --format {','.join(bad) or '(empty)'}. Expected a comma list of {', '.join(FORMATS)}."
         )
     created = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    version = _version()
+    version = source_version()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".cdisc.", dir=root))

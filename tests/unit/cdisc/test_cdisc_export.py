@@ -116,6 +116,11 @@ def test_define_xml__structure_resolves(run):
         for group in groups:
             leaf = group.find("def:leaf", ns)
             assert (root / "out" / folder / leaf.get(f"{{{XLINK_NS}}}href")).exists()
+    # and each define.xml is valid against the Define-XML 2.1 schema (bundled with odmlib)
+    odm_parser = pytest.importorskip("odmlib.odm_parser", reason="odmlib is not installed (the [test] extra)")
+    validator = odm_parser.ODMSchemaValidator(standard="define", version="2.1")
+    for folder in ("sdtm", "adam"):
+        validator.validate_file(str(root / "out" / folder / "define.xml"))  # raises on a schema violation
     adam = ET.parse(root / "out" / "adam" / "define.xml").getroot()
     # value-level metadata for the PMR-AS parameters
     vlm = {i.get("OID") for i in adam.iter(f"{{{ODM_NS}}}ItemDef") if i.get("OID", "").startswith("IT.ADEFF.AVAL.")}
