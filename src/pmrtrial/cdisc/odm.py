@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -111,8 +112,8 @@ def _metadata(study: ET.Element, protocol: Protocol, frames: dict[str, pd.DataFr
             {"OID": oid, "Name": label, "Repeating": "Yes" if repeating else "No", "Type": kind},
         )
         forms = subject_forms if oid == "SE.SUBJECT" else ["F.VISITS"]
-        for i, form in enumerate(forms):
-            ET.SubElement(event, _o("FormRef"), {"FormOID": form, "OrderNumber": str(i + 1), "Mandatory": "No"})
+        for i, form_ref in enumerate(forms):
+            ET.SubElement(event, _o("FormRef"), {"FormOID": form_ref, "OrderNumber": str(i + 1), "Mandatory": "No"})
     for table in frames:
         form_oid, _repeating = _TABLES[table]
         form = ET.SubElement(mdv, _o("FormDef"), {"OID": form_oid, "Name": table, "Repeating": "No"})
