@@ -162,7 +162,7 @@ def _metadata(study: ET.Element, protocol: Protocol, frames: dict[str, pd.DataFr
 
 
 def _item_group(
-    parent: ET.Element, table: str, row: dict[str, Any], variables: list[Variable], key: int | None
+    parent: ET.Element, table: str, row: Mapping[Any, Any], variables: list[Variable], key: int | None
 ) -> None:
     attrs = {"ItemGroupOID": f"IG.{table.upper()}"}
     if key is not None:
