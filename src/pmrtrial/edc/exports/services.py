@@ -47,14 +47,20 @@ def _canonical_status(subject_id: str, status: str) -> str:
 
 
 def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows as a dataset with the vocabulary's columns of ``table``, in order (unfilled = missing)."""
+    """Rows as a dataset: the vocabulary's columns of ``table`` that the EDC fills, in vocabulary order.
+
+    A canonical column the EDC has no source for (e.g. a blinding guess before its form exists) is
+    left out, so the analysis reports it absent rather than present and empty. A table without rows
+    gets every column of the vocabulary.
+    """
     columns = column_names(table)
-    stray = sorted({k for row in rows for k in row} - set(columns))
+    written = {k for row in rows for k in row}
+    stray = sorted(written - set(columns))
     if stray:  # a programming error: the EDC must only write canonical columns
         raise ValueError(
             f"Export of {table} writes non-canonical column(s) {stray}; declare them in pmrtrial.vocabulary."
         )
-    return pd.DataFrame(rows, columns=list(columns))
+    return pd.DataFrame(rows, columns=[c for c in columns if c in written or not rows])
 
 
 class ExportedDatasets:
