@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pmrtrial.protocol import Protocol, Visit
+import pandas as pd
 
-__all__ = ["adverse_event_row", "subject_row", "synovitis", "visit_row"]
+from pmrtrial.protocol import Protocol, Visit
+from pmrtrial.vocabulary import column_names
+
+__all__ = ["adverse_event_row", "canonical_frame", "subject_row", "synovitis", "visit_row"]
 
 Forms = Mapping[str, Mapping[str, Any]]
 
@@ -87,3 +90,18 @@ def adverse_event_row(subject_id: str, ae: Mapping[str, Any]) -> dict[str, Any]:
         "onset_week": ae.get("onset_week"),
         "outcome": ae.get("outcome"),
     }
+
+
+def canonical_frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a dataset: the vocabulary's columns of ``table`` that the rows fill, in vocabulary order.
+
+    A canonical column without a source (e.g. a blinding guess before its form exists) is left out,
+    so the analysis reports it absent rather than present and empty. A table without rows gets every
+    column of the vocabulary.
+    """
+    columns = column_names(table)
+    written = {k for row in rows for k in row}
+    stray = sorted(written - set(columns))
+    if stray:  # a programming error: only canonical columns may be written
+        raise ValueError(f"Rows of {table} hold non-canonical column(s) {stray}; declare them in pmrtrial.vocabulary.")
+    return pd.DataFrame(rows, columns=[c for c in columns if c in written or not rows])

@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from pmrtrial.edc.accounts.permissions import check, is_unblinded, visible_participants
 from pmrtrial.edc.audit.services import audit_event
-from pmrtrial.edc.crfs.canonical import adverse_event_row, subject_row, visit_row
+from pmrtrial.edc.crfs.canonical import adverse_event_row, canonical_frame, subject_row, visit_row
 from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.randomisation.models import AllocationSecret
 from pmrtrial.edc.randomisation.secrets import arm_mask_for_service
 from pmrtrial.edc.sites.services import get_protocol, get_study
-from pmrtrial.vocabulary import column_names, levels
+from pmrtrial.vocabulary import levels
 
 __all__ = ["ExportedDatasets", "build_datasets", "export_datasets"]
 
@@ -44,23 +44,6 @@ def _canonical_status(subject_id: str, status: str) -> str:
             f"Expected one of {', '.join(accepted)} (or 'randomised', exported as 'ongoing')."
         )
     return value
-
-
-def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows as a dataset: the vocabulary's columns of ``table`` that the EDC fills, in vocabulary order.
-
-    A canonical column the EDC has no source for (e.g. a blinding guess before its form exists) is
-    left out, so the analysis reports it absent rather than present and empty. A table without rows
-    gets every column of the vocabulary.
-    """
-    columns = column_names(table)
-    written = {k for row in rows for k in row}
-    stray = sorted(written - set(columns))
-    if stray:  # a programming error: the EDC must only write canonical columns
-        raise ValueError(
-            f"Export of {table} writes non-canonical column(s) {stray}; declare them in pmrtrial.vocabulary."
-        )
-    return pd.DataFrame(rows, columns=[c for c in columns if c in written or not rows])
 
 
 class ExportedDatasets:
@@ -133,9 +116,9 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         "demo": study.demo,
     }
     return ExportedDatasets(
-        _frame("subjects", subj_rows),
-        _frame("visits", visit_rows),
-        _frame("adverse_events", ae_rows),
+        canonical_frame("subjects", subj_rows),
+        canonical_frame("visits", visit_rows),
+        canonical_frame("adverse_events", ae_rows),
         manifest,
     )
 

@@ -19,12 +19,11 @@ from typing import Any
 import pandas as pd
 
 from pmrtrial.datasets import AnalysisDatasets, validate_datasets
-from pmrtrial.edc.crfs.canonical import adverse_event_row, subject_row, visit_row
+from pmrtrial.edc.crfs.canonical import adverse_event_row, canonical_frame, subject_row, visit_row
 from pmrtrial.edc.crfs.form_validators import FormContext, validate_form
 from pmrtrial.edc.redcap.dictionary import DICTIONARY_HEADER, ENROLMENT, RECORD_ID, RedcapProject, event_name
 from pmrtrial.exceptions import DataError
 from pmrtrial.protocol import Protocol
-from pmrtrial.vocabulary import column_names
 
 __all__ = ["Problem", "RedcapImportError", "check_dictionary", "eav_to_flat", "records_to_datasets"]
 
@@ -243,7 +242,7 @@ def records_to_datasets(
     if problems:
         raise RedcapImportError(problems)
     frames = [
-        pd.DataFrame(rows, columns=list(column_names(table)))
+        canonical_frame(table, rows)
         for rows, table in ((subjects, "subjects"), (visit_rows, "visits"), (ae_rows, "adverse_events"))
     ]
     try:
