@@ -33,6 +33,7 @@ from pmrtrial.cdisc.model import CdiscPackage, Codelist, DatasetMeta, VariableMe
 from pmrtrial.datasets import AnalysisDatasets
 from pmrtrial.derive import derive_var_crp_pmr_as, derive_var_esr_pmr_as
 from pmrtrial.protocol import Protocol
+from pmrtrial.protocol.model import DoseSegment
 
 __all__ = [
     "LB_TESTS",
@@ -486,42 +487,48 @@ def _interval_frame(rows: Sequence[tuple[str, Any, float, float, float]], study_
     return frame
 
 
-def _drug_at(protocol: Protocol, arm: str, week: float) -> tuple[str, str] | None:
+def _segment_at(protocol: Protocol, arm: str, week: float) -> DoseSegment | None:
     spec = next(a for a in protocol.arms if a.id == arm)
-    for seg in spec.dosing:
-        if seg.from_week <= week < seg.to_week:
-            return seg.drug, seg.route or "oral"
-    return None
+    return next((seg for seg in spec.dosing if seg.from_week <= week < seg.to_week), None)
+
+
+def _frequency(seg: DoseSegment) -> str:
+    """CDISC FREQ term: QD for a daily segment, QnW for one dosed every n weeks."""
+    if seg.dose_mg_day is not None or not seg.interval_weeks:
+        return "QD"
+    return "QW" if seg.interval_weeks == 1 else f"Q{seg.interval_weeks:g}W"
 
 
 def _ex(data: pd.DataFrame, protocol: Protocol, study_id: str, notes: list[str]) -> pd.DataFrame:
-    in_segment = [_drug_at(protocol, a, float(w)) for a, w in zip(data["arm"], data["week"], strict=True)]
-    keep = np.array([d is not None for d in in_segment])
+    """Runs of a constant dose within the arm's dosing segments.
+
+    A daily segment takes the dose from ``visits.study_drug_mg_day`` (the protocol's planned
+    mg/day when the column is absent); a segment dosed every n weeks takes the protocol's dose and unit.
+    """
+    segments = [_segment_at(protocol, a, float(w)) for a, w in zip(data["arm"], data["week"], strict=True)]
+    keep = np.array([seg is not None for seg in segments])
     treated = data[keep].copy()
-    treated["_drug"] = [d[0] for d in in_segment if d is not None]
-    treated["_route"] = [d[1] for d in in_segment if d is not None]
-    if "study_drug_mg_day" not in treated.columns:
+    kept = [seg for seg in segments if seg is not None]
+    taken = "study_drug_mg_day" in treated.columns
+    if not taken:
         notes.append("EX: visits have no study_drug_mg_day; exposure is the protocol's planned dosing.")
-        treated["study_drug_mg_day"] = [
-            next(
-                (
-                    s.dose_mg_day
-                    for s in next(a for a in protocol.arms if a.id == arm).dosing
-                    if s.from_week <= w < s.to_week
-                ),
-                np.nan,
-            )
-            for arm, w in zip(treated["arm"], treated["week"], strict=True)
-        ]
+    visit_dose = pd.to_numeric(treated["study_drug_mg_day"], errors="coerce") if taken else None
+    treated["_dose"] = [
+        (visit_dose.iloc[i] if visit_dose is not None else seg.dose_mg_day) if seg.dose_mg_day is not None else seg.dose
+        for i, seg in enumerate(kept)
+    ]
+    treated["_key"] = [
+        (seg.drug, seg.route or "oral", _frequency(seg), "mg" if seg.dose_mg_day is not None else (seg.unit or "mg"))
+        for seg in kept
+    ]
     pieces = []
-    for (drug, route), rows in treated.groupby(["_drug", "_route"], sort=False):
-        frame = _interval_frame(_intervals(rows, protocol, "study_drug_mg_day", keep_zero=True), study_id, "EX")
+    for (drug, route, freq, unit), rows in treated.groupby("_key", sort=False):
+        frame = _interval_frame(_intervals(rows, protocol, "_dose", keep_zero=True), study_id, "EX")
         frame["EXTRT"] = str(drug).upper()
         frame["EXROUTE"] = {"oral": "ORAL", "iv": "INTRAVENOUS", "sc": "SUBCUTANEOUS"}[str(route)]
+        frame["EXDOSFRQ"], frame["EXDOSU"] = freq, unit
         pieces.append(frame)
     frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=["USUBJID", "EXSTDTC"])
-    frame["EXDOSU"] = "mg"
-    frame["EXDOSFRQ"] = "QD"
     notes.append("EX/CM: an interval between visits uses the protocol's planned visit days (no dosing dates).")
     return _finish(frame, META["EX"], ["EXSTDTC", "EXTRT"])
 
@@ -718,9 +725,20 @@ def codelists(protocol: Protocol, package_values: Mapping[str, Iterable[str]] | 
         "QSTEST": Codelist("QSTEST", "Questionnaire Test Name", {s[1]: s[1] for s in QS_TESTS.values()}),
         "QSCAT": Codelist("QSCAT", "Category of Questionnaire", {s[2]: s[2] for s in QS_TESTS.values()}),
         "UNIT": Codelist(
-            "UNIT", "Unit", {"mg": "Milligram", "mg/L": "Milligram per Liter", "mm/h": "Millimeter per Hour"}
+            "UNIT",
+            "Unit",
+            {
+                "mg": "Milligram",
+                "mg/kg": "Milligram per Kilogram",
+                "mg/L": "Milligram per Liter",
+                "mm/h": "Millimeter per Hour",
+            },
         ),
-        "FREQ": Codelist("FREQ", "Frequency", {"QD": "Daily"}),
+        "FREQ": Codelist(
+            "FREQ",
+            "Frequency",
+            {"QD": "Daily", "QW": "Every Week", **{f"Q{n}W": f"Every {n} Weeks" for n in (2, 3, 4, 6, 8)}},
+        ),
         "ROUTE": Codelist(
             "ROUTE",
             "Route of Administration",

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from pmrtrial.cdisc.checks import check_package
 from pmrtrial.cdisc.define import dataset_json, define_xml
 from pmrtrial.cdisc.model import CdiscPackage
 from pmrtrial.exceptions import DataError
@@ -88,7 +89,14 @@ def write_cdisc(
     formats: Iterable[str] = FORMATS,
     now: dt.datetime | None = None,
 ) -> list[Path]:
-    """Write each package (``{"sdtm": ..., "adam": ...}``) into ``out/<key>/``; returns the files."""
+    """Write each package (``{"sdtm": ..., "adam": ...}``) into ``out/<key>/``; returns the files.
+
+    The packages are checked first (:func:`pmrtrial.cdisc.checks.check_package`); any issue is an
+    error and nothing is written.
+    """
+    problems = [f"{key}: {issue}" for key, package in packages.items() for issue in check_package(package)]
+    if problems:  # nothing is written from datasets that break a structural rule
+        raise DataError(f"CDISC structural check failed ({len(problems)} issue(s)): " + "; ".join(problems))
     chosen = list(dict.fromkeys(formats))
     bad = [f for f in chosen if f not in FORMATS]
     if bad or not chosen:

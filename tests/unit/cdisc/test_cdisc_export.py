@@ -27,6 +27,7 @@ from pmrtrial.cli import main
 from pmrtrial.io.datasets import read_datasets
 from pmrtrial.protocol import load_protocol
 
+TWIN = Path(__file__).resolve().parents[2] / "reference" / "data" / "twin"
 SCHEMA = Path(__file__).resolve().parents[2] / "reference" / "cdisc" / "dataset-json-1.1.schema.json"
 SDTM = ("DM", "DS", "SV", "EX", "CM", "AE", "LB", "QS", "TS", "TA", "TV")
 ADAM = ("ADSL", "ADEFF", "ADAE", "ADTTE")
@@ -261,3 +262,23 @@ def test_cm_from_gc_doses_and_adtte_from_flares_when_the_tables_are_given():
     assert (adtte.loc[first, "AVAL"], adtte.loc[first, "CNSR"]) == (30.0, 0)
     assert adtte.loc[second, "CNSR"] == 1  # no confirmed flare: censored at the last visit
     assert check_package(packages["sdtm"]) == [] and check_package(packages["adam"]) == []
+
+
+def test_other_protocols__ex_frequency_from_the_dosing_segments_and_packages_conform():
+    # SAPHYR: sarilumab 200 mg sc every 2 weeks (protocol dosing), not a daily dose
+    protocol = load_protocol("saphyr")
+    subjects = pd.read_csv(TWIN / "subjects.csv", dtype={"site_id": str})
+    subjects["arm"] = subjects["arm"].replace({"baricitinib": "sarilumab"})
+    visits = pd.read_csv(TWIN / "visits.csv")
+    visits = visits[visits["week"].isin([float(v.week) for v in protocol.visits])]
+    from pmrtrial.datasets import validate_datasets
+
+    data = validate_datasets(subjects, visits, pd.read_csv(TWIN / "adverse_events.csv"), protocol=protocol)
+    packages = build_cdisc(data, protocol)
+    ex = packages["sdtm"].datasets["EX"]
+    segment = next(s for a in protocol.arms if a.id == "sarilumab" for s in a.dosing)
+    active = ex[ex["EXTRT"] == "SARILUMAB"]
+    assert set(active["EXDOSFRQ"]) == {f"Q{segment.interval_weeks:g}W"}
+    assert set(active["EXDOSE"]) == {segment.dose} and set(active["EXROUTE"]) == {"SUBCUTANEOUS"}
+    for package in packages.values():
+        assert check_package(package) == []
