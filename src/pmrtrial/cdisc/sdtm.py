@@ -24,7 +24,7 @@ Mapping decisions (also in define.xml and the README):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -522,7 +522,8 @@ def _ex(data: pd.DataFrame, protocol: Protocol, study_id: str, notes: list[str])
         for seg in kept
     ]
     pieces = []
-    for (drug, route, freq, unit), rows in treated.groupby("_key", sort=False):
+    for key, rows in treated.groupby("_key", sort=False):
+        drug, route, freq, unit = cast(tuple[str, str, str, str], key)
         frame = _interval_frame(_intervals(rows, protocol, "_dose", keep_zero=True), study_id, "EX")
         frame["EXTRT"] = str(drug).upper()
         frame["EXROUTE"] = {"oral": "ORAL", "iv": "INTRAVENOUS", "sc": "SUBCUTANEOUS"}[str(route)]
