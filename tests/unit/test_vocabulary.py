@@ -68,7 +68,7 @@ def test_lookups() -> None:
     assert "response_state" in vocab.canonical_names("derived")
     assert "response_state" not in vocab.canonical_names(*vocab.DATASET_TABLES)
     assert vocab.label("ep_primary") == "ep_primary"  # undeclared names are shown as they are
-    with pytest.raises(KeyError, match="Unknown variable 'crp' in table 'visits'. Expected one of subject_id"):
+    with pytest.raises(KeyError, match=r"Unknown variable 'crp' in table 'visits'\. Expected one of subject_id"):
         vocab.get_variable("crp", "visits")
     with pytest.raises(KeyError, match="Unknown table 'labs'"):
         vocab.column_names("labs")
@@ -103,3 +103,14 @@ def test_markdown_table_rows() -> None:
     assert table[0] == "| column | type | unit | accepted | required | description |"
     assert table[3] == "| `day` | integer | days | [-3650, 3650] | yes | day of the flare, days since randomisation |"
     assert len(table) == 2 + len(vocab.column_names("flares"))
+
+
+def test_ground_floor__imports_only_the_standard_library() -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    tree = ast.parse(Path(vocab.__file__).read_text(encoding="utf-8"))
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported

@@ -19,6 +19,7 @@ from scipy.special import ndtr, ndtri
 
 from pmrtrial.design.scenario import Scenario
 from pmrtrial.protocol.predicates import Predicate, evaluate_predicate_vectorised
+from pmrtrial.scores import RESPONSE_STATES, classify_response_state
 
 __all__ = [
     "SimulatedTrials",
@@ -343,21 +344,17 @@ def compute_state_proportions(
     """Four-state proportions per visit and arm among participants still assessed (no drop-out).
 
     Each participant has an independent centre effect, which gives the marginal distribution.
-    Keys: arm id -> visit code -> {le10_no_gc, le10_gc, gt10_no_gc, gt10_gc}.
+    Keys: arm id -> visit code -> {le10_no_gc, le10_gc, gt10_no_gc, gt10_gc}. The states are those of
+    the analysis (:func:`pmrtrial.scores.classify_response_state`, 6-decimal rounding at the cut-off).
     """
     out: dict[str, dict[str, dict[str, float]]] = {}
     for index, arm_id in enumerate(model.arm_ids):
         treated = np.full(n_per_arm, bool(index))
         centre_effect = model.sd_centre * rng.standard_normal(n_per_arm)
         _, pmr_as, on_gc, _ = simulate_subjects(model, rng, treated, centre_effect)
-        le10 = pmr_as <= 10.0
+        states = classify_response_state(pmr_as, on_oral_gc=on_gc)
         out[arm_id] = {
-            code: {
-                "le10_no_gc": float(np.mean(le10[:, v] & ~on_gc[:, v])),
-                "le10_gc": float(np.mean(le10[:, v] & on_gc[:, v])),
-                "gt10_no_gc": float(np.mean(~le10[:, v] & ~on_gc[:, v])),
-                "gt10_gc": float(np.mean(~le10[:, v] & on_gc[:, v])),
-            }
+            code: {state: float(np.mean(states[:, v] == state)) for state in RESPONSE_STATES if state != "missing"}
             for v, code in enumerate(model.visit_codes)
         }
     return out

@@ -47,14 +47,6 @@ class FormSpec:
         return next((f for f in self.fields if f.name == name), None)
 
 
-def _n(name: str, label: str, lo: float, hi: float, unit: str = "", required: bool = False) -> FieldDef:
-    return FieldDef(name, "number", label, required, lo, hi, unit=unit)
-
-
-def _i(name: str, label: str, lo: float, hi: float, unit: str = "", required: bool = False) -> FieldDef:
-    return FieldDef(name, "integer", label, required, lo, hi, unit=unit)
-
-
 _FIELD_TYPES: dict[str, FieldType] = {"float": "number", "integer": "integer", "boolean": "bool", "date": "date"}
 
 
@@ -75,6 +67,14 @@ def _canonical(
     kind = type or _FIELD_TYPES.get(var.kind, "text")
     unit = "" if var.unit == "-" else var.unit
     return FieldDef(name, kind, label, required, var.lo, var.hi, unit=unit)
+
+
+def _n(name: str, label: str, lo: float, hi: float, unit: str = "", required: bool = False) -> FieldDef:
+    return FieldDef(name, "number", label, required, lo, hi, unit=unit)
+
+
+def _i(name: str, label: str, lo: float, hi: float, unit: str = "", required: bool = False) -> FieldDef:
+    return FieldDef(name, "integer", label, required, lo, hi, unit=unit)
 
 
 def _codes(lo: int, hi: int) -> tuple[tuple[Any, str], ...]:
