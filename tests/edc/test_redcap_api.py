@@ -84,7 +84,22 @@ def server(tmp_path_factory):
         db,
         stdin=PASSWORD + "\n",
     )
-    tokens = {u: _cli("edc", "token", u, "--redcap", "--db", db).splitlines()[-1] for u in ("inv", "stat")}
+    _cli(
+        "edc",
+        "createuser",
+        "inv01",
+        "--role",
+        "investigator",
+        "--site",
+        "01",
+        "--password-stdin",
+        "--db",
+        db,
+        stdin=PASSWORD + "\n",
+    )
+    _cli("edc", "createuser", "mon", "--role", "monitor", *sites, "--password-stdin", "--db", db, stdin=PASSWORD + "\n")
+    users = ("inv", "stat", "inv01", "mon")
+    tokens = {u: _cli("edc", "token", u, "--redcap", "--db", db).splitlines()[-1] for u in users}
     port = _free_port()
     log = open(root / "serve.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
@@ -270,3 +285,21 @@ def test_records_csv_export_parses_and_eav_type_matches(server):
         "redcap_repeat_instance",
         "pain_vas",
     }
+
+
+def test_site_scoping_and_roles_apply_to_the_token(server):
+    url, tokens, _ = server
+    site01 = redcap.Project(url, tokens["inv01"]).export_records(fields=["record_id"])
+    assert site01 and {r["record_id"][:3] for r in site01} == {"01-"}
+    other = redcap.Project(url, tokens["stat"]).export_records(fields=["record_id"], events=["w0_arm_1"])
+    outside = next(r["record_id"] for r in other if not r["record_id"].startswith("01-"))
+    with pytest.raises(
+        redcap.RedcapError, match=f"record {outside}, event w0_arm_1, field record_id: no such participant"
+    ):
+        redcap.Project(url, tokens["inv01"]).import_records(
+            [{"record_id": outside, "redcap_event_name": "w0_arm_1", "fatigue_vas": "1"}]
+        )
+    with pytest.raises(redcap.RedcapError, match="does not allow 'enter_data'"):
+        redcap.Project(url, tokens["mon"]).import_records(
+            [{"record_id": site01[0]["record_id"], "redcap_event_name": "w2_arm_1", "fatigue_vas": "1"}]
+        )
