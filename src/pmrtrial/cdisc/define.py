@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import xml.etree.ElementTree as ET
 from typing import Any, Literal
 
@@ -16,6 +17,7 @@ import pandas as pd
 
 from pmrtrial.cdisc.model import CdiscPackage, DatasetMeta, VariableMeta
 from pmrtrial.protocol import Protocol
+from pmrtrial.vocabulary import get_variable
 
 __all__ = ["DEF_NS", "ODM_NS", "XLINK_NS", "dataset_json", "define_xml", "item_oid"]
 
@@ -205,6 +207,23 @@ def define_xml(
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+_CANONICAL_REF = re.compile(r"\b(subjects|visits|adverse_events|gc_doses|flares)\.([a-z0-9_]+)|^([a-z][a-z0-9_]*)$")
+
+
+def _canonical_note(source: str) -> str:
+    """The vocabulary's description and unit of the canonical variable a source names (``visits.crp_mg_l``)."""
+    match = _CANONICAL_REF.search(source)
+    if match is None:
+        return ""
+    table, name = (match.group(1), match.group(2)) if match.group(1) else (None, match.group(3))
+    try:
+        var = get_variable(name, table)
+    except KeyError:
+        return ""
+    unit = f", {var.unit}" if var.unit not in ("-", "") else ""
+    return f" (pmrtrial {var.table}.{var.name}: {var.description}{unit})"
+
+
 def _vlm_target(meta: DatasetMeta) -> tuple[str, str] | None:
     """(variable the value list describes, variable of the where-clause) of a findings/BDS dataset."""
     names = {v.name for v in meta.variables}
@@ -283,7 +302,7 @@ def _metadata_version(mdv: ET.Element, package: CdiscPackage, purpose: str, suff
             comment = None
             if var.source and var.origin != "Predecessor":
                 comment = f"COM.{name}.{var.name}"
-                comments.append((comment, f"Source: {var.source}"))
+                comments.append((comment, f"Source: {var.source}{_canonical_note(var.source)}"))
             _item_def(mdv, item_oid(name, var.name), var, length, var.label, comment)
             if var.origin == "Derived":
                 methods.append((f"MT.{name}.{var.name}", var.source or f"{var.label}: derived by pmrtrial"))
