@@ -584,6 +584,11 @@ def build_adam(
     adsl = _adsl(datasets, sdtm, protocol, derived, notes)
     adeff, params, value_level = _adeff(adsl, sdtm, protocol, derived)
     tte = list(time_to_event) if time_to_event is not None else [time_to_first_flare(derived, protocol, flares)]
+    if time_to_event is None and flares is None:
+        notes.append(
+            "ADTTE TTFLARE: no flares table; first post-baseline visit meeting the Dejaco 2011 rule (CRP PMR-AS > 9.35 "
+            "or > 6.6 above baseline), evaluated at every visit whether or not the participant was in remission."
+        )
     adtte = build_adtte(adsl, sdtm.study_id, tte)
     metas = {
         "ADSL": _adsl_meta(protocol),
