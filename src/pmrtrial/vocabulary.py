@@ -101,6 +101,9 @@ class Variable:
         For ``visits`` and ``derived`` variables: a protocol's endpoints and rescue rules may name it
         (:mod:`pmrtrial.protocol.variables`). False for keys, dates, and labels-only derived names
         that :mod:`pmrtrial.derive` does not compute on its own.
+    reveals_arm : bool
+        The value tells the randomised arm (the arm itself, the study-drug dose): blinded exports and
+        blinded reviews must leave it out.
     """
 
     name: str
@@ -117,6 +120,7 @@ class Variable:
     level_labels: Mapping[Any, tuple[str, str]] | None = field(default=None, compare=False)
     accepted: str | None = None
     protocol_variable: bool = True
+    reveals_arm: bool = False
 
     def label(self, lang: Lang = "en") -> str:
         """The label in ``lang`` (``"en"`` or ``"fr"``)."""
@@ -161,6 +165,7 @@ def _v(
     level_labels: Mapping[Any, tuple[str, str]] | None = None,
     accepted: str | None = None,
     protocol_variable: bool = True,
+    reveals_arm: bool = False,
 ) -> Variable:
     return Variable(
         name,
@@ -177,6 +182,7 @@ def _v(
         None if level_labels is None else MappingProxyType(dict(level_labels)),
         accepted,
         protocol_variable,
+        reveals_arm,
     )
 
 
@@ -220,6 +226,7 @@ _SUBJECTS = (
         "randomised arm id, one of the protocol's arms",
         required=True,
         accepted="an arm id of the protocol",
+        reveals_arm=True,
     ),
     _v(
         "subjects",
@@ -474,6 +481,7 @@ _VISITS = (
         "study-drug dose taken (placebo: 0)",
         lo=0,
         hi=1000,
+        reveals_arm=True,
     ),
     _v(
         "visits",
