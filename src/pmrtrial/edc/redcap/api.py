@@ -54,6 +54,7 @@ from pmrtrial.edc.redcap.dictionary import (
 )
 from pmrtrial.edc.redcap.records import SYSTEM_FIELDS, eav_to_flat
 from pmrtrial.exceptions import PmrTrialError
+from pmrtrial.vocabulary import get_variable
 
 __all__ = ["REDCAP_VERSION", "redcap_api"]
 
@@ -213,7 +214,8 @@ def _export_rows(actor: Any, project: RedcapProject) -> list[dict[str, str]]:
             "disease_duration_days": screening.get("symptom_duration_days"),
         }
         for name in ENROLMENT_FIELDS:
-            base[name] = _encode(project, name, enrol[name])
+            hidden = not unblinded and get_variable(name, "subjects").reveals_arm  # blinding, as the vocabulary says
+            base[name] = "" if hidden else _encode(project, name, enrol[name])
         for rec in records.get(p.pk, []):
             values = {
                 **rec.data,
