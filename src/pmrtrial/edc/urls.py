@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from pmrtrial.edc.api import api
+from pmrtrial.edc.api import api, not_found_json
 from pmrtrial.edc.redcap.api import redcap_api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("api/<path:rest>", not_found_json),
     path("redcap/api/", redcap_api, name="redcap-api"),
     path("", include("pmrtrial.edc.ui.urls")),
 ]
