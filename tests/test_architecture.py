@@ -23,6 +23,7 @@ OPTIONAL_CORE = [
     "pmrtrial.analysis",
     "pmrtrial.tables",
     "pmrtrial.randomisation",
+    "pmrtrial.cdisc",
 ]
 FORBIDDEN = [
     "django",

@@ -19,6 +19,8 @@ from pmrtrial.cli import demo as _demo
 from pmrtrial.cli import design as _design
 from pmrtrial.cli import edc as _edc
 from pmrtrial.cli import eligibility as _eligibility
+from pmrtrial.cli import export as _export
+from pmrtrial.cli import importing as _importing
 from pmrtrial.cli import protocol as _protocol
 from pmrtrial.cli import score as _score
 from pmrtrial.cli import simulate as _simulate
@@ -39,6 +41,8 @@ app.add_typer(_protocol.app, name="protocol")
 app.add_typer(_design.app, name="design")
 app.add_typer(_synth.app, name="synth")
 app.add_typer(_edc.app, name="edc")
+app.add_typer(_export.app, name="export")
+app.add_typer(_importing.app, name="import")
 app.command("serve")(_edc.serve)
 app.command("classify")(_classify.classify)
 app.command("eligibility")(_eligibility.eligibility)

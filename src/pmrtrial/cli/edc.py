@@ -229,14 +229,17 @@ def token(
         str | None, typer.Option("--revoke", metavar="TOKEN_ID", help="Revoke one token (id or prefix from --list).")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Revoke all of the user's tokens.")] = False,
+    redcap: Annotated[
+        bool, typer.Option("--redcap", help="A REDCap-style token (32 hex characters) for /redcap/api/ (PyCap).")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Create an API token for USERNAME (printed once; use as `Authorization: Bearer <token>`), or list/revoke."""
     _setup(db)
     from pmrtrial.edc.accounts.services import create_token, list_tokens, revoke_tokens
 
-    if sum((list_, revoke is not None, all_)) > 1:
-        raise PmrTrialError("Use one of --list, --revoke TOKEN_ID or --all.")
+    if sum((list_, revoke is not None, all_, redcap)) > 1:
+        raise PmrTrialError("Use one of --list, --revoke TOKEN_ID, --all or --redcap.")
     if list_:
         for t in list_tokens(None, username):
             state = "revoked" if t["revoked"] else "live"
@@ -245,7 +248,7 @@ def token(
         n = revoke_tokens(None, username, revoke)
         typer.echo(f"{n} token(s) of {username} revoked")
     else:
-        typer.echo(create_token(None, username))
+        typer.echo(create_token(None, username, redcap=redcap))
 
 
 @user_app.command("list")

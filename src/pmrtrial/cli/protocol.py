@@ -1,7 +1,8 @@
-"""``pmrtrial protocol show|check``."""
+"""``pmrtrial protocol show|check|export``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -93,3 +94,22 @@ def check(
         )
     if errors:
         raise typer.Exit(code=1)
+
+
+@app.command("export")
+def export(
+    name: Annotated[str, typer.Argument(help="Bundled protocol name or protocol YAML file.")],
+    out: Annotated[Path, typer.Option("--out", help="Data dictionary CSV; the event files are written beside it.")],
+    fmt: Annotated[str, typer.Option("--format", help="Export format: redcap-dictionary.")] = "redcap-dictionary",
+    lang: Annotated[str, typer.Option("--lang", help="Label language: en or fr.")] = "en",
+) -> None:
+    """Export a protocol for another system (a REDCap data dictionary with arms, events and mappings)."""
+    if fmt != "redcap-dictionary":
+        raise typer.BadParameter(f"Invalid --format {fmt!r}. Expected redcap-dictionary.")
+    if lang not in ("en", "fr"):
+        raise typer.BadParameter(f"Invalid --lang {lang!r}. Expected en or fr.")
+    from pmrtrial.edc.redcap.files import write_project_files
+
+    files = write_project_files(read_protocol(name), out, lang=lang)  # type: ignore[arg-type]
+    for path in files:
+        console.print(f"  {path}")

@@ -96,15 +96,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(actor: Any, username: str) -> str:
-    """A new API token for ``username`` (returned once; only its hash is stored)."""
+def create_token(actor: Any, username: str, *, redcap: bool = False) -> str:
+    """A new API token for ``username`` (returned once; only its hash is stored).
+
+    ``redcap=True`` gives a REDCap-style token (32 upper-case hexadecimal characters) for
+    ``/redcap/api/``; it is stored, revoked and checked like every other token.
+    """
     if actor is not None:
         check(actor, "manage_users")
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
         raise NotFound(f"No user {username!r}.")
-    token = "pmr_" + secrets.token_urlsafe(32)
+    token = secrets.token_hex(16).upper() if redcap else "pmr_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(user=user, prefix=token[:12], digest=_digest(token))
         audit_changes(actor, "create", "api_token", username, {"token_prefix": (None, token[:12])})

@@ -22,11 +22,12 @@ from django.utils import timezone
 
 from pmrtrial.edc.accounts.permissions import check, is_unblinded, visible_participants
 from pmrtrial.edc.audit.services import audit_event
+from pmrtrial.edc.crfs.canonical import adverse_event_row, canonical_frame, subject_row, visit_row
 from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.randomisation.models import AllocationSecret
 from pmrtrial.edc.randomisation.secrets import blinded_codes_for_service
 from pmrtrial.edc.sites.services import get_protocol, get_study
-from pmrtrial.vocabulary import column_names, levels
+from pmrtrial.vocabulary import levels
 
 __all__ = ["ExportedDatasets", "build_datasets", "export_datasets"]
 
@@ -48,23 +49,6 @@ def _canonical_status(subject_id: str, status: str) -> str:
     return value
 
 
-def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows as a dataset: the vocabulary's columns of ``table`` that the EDC fills, in vocabulary order.
-
-    A canonical column the EDC has no source for (e.g. a blinding guess before its form exists) is
-    left out, so the analysis reports it absent rather than present and empty. A table without rows
-    gets every column of the vocabulary.
-    """
-    columns = column_names(table)
-    written = {k for row in rows for k in row}
-    stray = sorted(written - set(columns))
-    if stray:  # a programming error: the EDC must only write canonical columns
-        raise ValueError(
-            f"Export of {table} writes non-canonical column(s) {stray}; declare them in pmrtrial.vocabulary."
-        )
-    return pd.DataFrame(rows, columns=[c for c in columns if c in written or not rows])
-
-
 class ExportedDatasets:
     def __init__(
         self, subjects: pd.DataFrame, visits: pd.DataFrame, adverse_events: pd.DataFrame, manifest: dict[str, Any]
@@ -73,11 +57,6 @@ class ExportedDatasets:
         self.visits = visits
         self.adverse_events = adverse_events
         self.manifest = manifest
-
-
-def _synovitis(us: dict[str, Any]) -> bool | None:
-    """Synovitis or tenosynovitis on an ultrasound form (None when no form was entered)."""
-    return (bool(us.get("synovitis")) or bool(us.get("tenosynovitis"))) if us else None
 
 
 def build_datasets(actor: Any) -> ExportedDatasets:
@@ -107,65 +86,26 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         us = forms.get(("W0", "ultrasound"), {})
         arm = arms.get(p.subject_id)
         subj_rows.append(
-            {
-                "subject_id": p.subject_id,
-                "site_id": p.site.code,
-                "arm": arm if unblinded else (codes.get(p.subject_id) if arm else None),
-                "randomised_on": p.randomised_on.isoformat() if p.randomised_on else None,
-                "age_years": p.screening_data.get("age_years"),
-                "sex": p.screening_data.get("sex"),
-                "disease_duration_days": p.screening_data.get("symptom_duration_days"),
-                "bmi": demo.get("bmi"),
-                "us_synovitis": _synovitis(us),
-                "status": _canonical_status(p.subject_id, p.status),
-                "stratum": p.site.code,  # the EDC's randomisation list is stratified by centre
-            }
+            subject_row(
+                subject_id=p.subject_id,
+                site_id=p.site.code,
+                arm=arm if unblinded else (codes.get(p.subject_id) if arm else None),
+                randomised_on=p.randomised_on.isoformat() if p.randomised_on else None,
+                screening=p.screening_data,
+                baseline={"demographics": demo, "ultrasound": us},
+                status=_canonical_status(p.subject_id, p.status),
+            )
         )
         for v in protocol.visits:
             keyed = {form: data for (key, form), data in forms.items() if key == v.code}
             if not keyed or "visit_info" not in keyed:
                 continue
-            pmr, labs, gc = keyed.get("pmr_as", {}), keyed.get("labs", {}), keyed.get("oral_gc", {})
-            dose = None
-            if unblinded and arm is not None:
-                drug = protocol.dose_at_week(arm, v.week)
-                dose = drug[1] if drug else 0.0
             visit_rows.append(
-                {
-                    "subject_id": p.subject_id,
-                    "week": v.week,
-                    "crp_mg_l": labs.get("crp_mg_l"),
-                    "esr_mm_h": labs.get("esr_mm_h"),
-                    "pain_vas": pmr.get("pain_vas"),
-                    "patient_global_vas": pmr.get("patient_global_vas"),
-                    "fatigue_vas": pmr.get("fatigue_vas"),
-                    "physician_global_vas": pmr.get("physician_global_vas"),
-                    "morning_stiffness_min": pmr.get("morning_stiffness_min"),
-                    "upper_limb_elevation": pmr.get("upper_limb_elevation"),
-                    "oral_gc_mg_day": gc.get("oral_gc_mg_day") if gc else None,
-                    "haq_di": keyed.get("haq_di", {}).get("haq_di"),
-                    "eq5d_index": keyed.get("eq5d", {}).get("eq5d_index"),
-                    "sf36_pcs": keyed.get("sf36", {}).get("sf36_pcs"),
-                    "sf36_mcs": keyed.get("sf36", {}).get("sf36_mcs"),
-                    "study_drug_mg_day": dose,
-                    "visit_date": keyed["visit_info"].get("visit_date"),
-                    "us_synovitis": _synovitis(keyed.get("ultrasound", {})),
-                }
+                visit_row(protocol, v, keyed, subject_id=p.subject_id, arm=arm if unblinded and arm else None)
             )
         for (_key, form), ae in sorted(forms.items(), key=lambda kv: int(kv[0][0][3:]) if kv[0][0][:3] == "AE-" else 0):
-            if form != "adverse_event":
-                continue
-            ae_rows.append(
-                {
-                    "subject_id": p.subject_id,
-                    "soc": ae.get("soc"),
-                    "term": ae.get("term"),
-                    "serious": ae.get("serious"),
-                    "severity": ae.get("severity"),
-                    "onset_week": ae.get("onset_week"),
-                    "outcome": ae.get("outcome"),
-                }
-            )
+            if form == "adverse_event":
+                ae_rows.append(adverse_event_row(p.subject_id, ae))
     manifest = {
         "synthetic": bool(study.demo),  # a demo study holds synthetic data, never trial data
         "source": "pmrtrial EDC",
@@ -181,9 +121,9 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         "demo": study.demo,
     }
     return ExportedDatasets(
-        _frame("subjects", subj_rows),
-        _frame("visits", visit_rows),
-        _frame("adverse_events", ae_rows),
+        canonical_frame("subjects", subj_rows),
+        canonical_frame("visits", visit_rows),
+        canonical_frame("adverse_events", ae_rows),
         manifest,
     )
 
