@@ -5,7 +5,7 @@ Pure core (numpy/scipy only). One algorithm per function:
 * approximations: :func:`compute_power_normal`, :func:`compute_power_normal_cc` (Fleiss),
   :func:`compute_power_arcsine` (Cohen's h) and their closed-form sizes ``compute_n_*``;
 * exact enumeration: :func:`compute_power_fisher_exact` (R ``fisher.test`` p-value),
-  :func:`compute_power_boschloo` (``scipy.stats.boschloo_exact`` p-value), with reusable rejection
+  :func:`compute_power_boschloo` (tables ordered by Fisher's two-sided p), with reusable rejection
   regions (:func:`compute_fisher_rejection_region`, :func:`compute_boschloo_rejection_region`);
 * search: :func:`find_sample_size`, :func:`find_sample_size_all`,
   :func:`explain_published_sample_size`;

@@ -245,6 +245,14 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
         gee,
         f"{_f(gee.estimate)} ({_f(md[0])} to {_f(md[1])})" if md else "not available",
     )
+    md_t = gee.details.get("ci_mancl_derouen_t") if gee.available else None
+    add(
+        f"Risk ratio clustered by centre (GEE, Mancl-DeRouen CI, t with {gee.details.get('df_t', '?')} df)",
+        gee,
+        f"{_f(gee.estimate)} ({_f(md_t[0])} to {_f(md_t[1])}); p {fmt_p(gee.details.get('p_mancl_derouen_t'))}"
+        if md_t
+        else "not available",
+    )
     add("Risk ratio, Bayesian (Jeffreys priors; 95% CrI)", pr.rr_bayes, _est(pr.rr_bayes))
     header = ("", "Reproduced", "Published") if pub else ("", "Value")
     notes = [
