@@ -246,7 +246,8 @@ def plot_kaplan_meier(result: AnalysisResult, endpoint_id: str) -> bytes:
     for i, arm in enumerate(arms):
         counts = numbers_at_risk(int(arms_km[arm]["n"]), arms_km[arm]["table"], ticks)
         row_y = 0.12 - 0.05 * i
-        fig.text(0.01, row_y, labels.get(arm, arm)[:14], fontsize=7, color=_COLOURS[i])
+        # the arm id (short), not the label: a long label ran into the first count (seen on the SAPHYR report)
+        fig.text(0.01, row_y, str(arm)[:11], fontsize=7, color=_COLOURS[i])
         for t, k in zip(ticks, counts, strict=True):
             fig.text(0.1 + 0.87 * t / (horizon * 1.02), row_y, str(k), fontsize=7, ha="center", color=_COLOURS[i])
     return _png(fig, result.synthetic)
