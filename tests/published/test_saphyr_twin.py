@@ -10,14 +10,12 @@ scipy, the Newcombe interval from the Wilson limits written out below.
 from __future__ import annotations
 
 import math
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import stats as sps
 from typer.testing import CliRunner
 
@@ -26,15 +24,10 @@ from pmrtrial.cli import app
 from pmrtrial.datasets import validate_datasets
 from pmrtrial.protocol import load_protocol
 from pmrtrial.synth.saphyr import generate_saphyr_twin
+from tests.published._printed import agrees, load_printed
 
-_TEXT = resources.files("pmrtrial.synth.data").joinpath("saphyr_published.yaml").read_text(encoding="utf-8")
-PUB: dict[str, Any] = yaml.load(_TEXT, Loader=yaml.BaseLoader)["saphyr"]
+PUB = load_printed("saphyr")
 ARMS = ("sarilumab", "placebo")
-
-
-def _agrees(printed: str, value: float) -> bool:
-    decimals = len(printed.split(".")[1]) if "." in printed else 0
-    return abs(value - float(printed)) <= 0.5 * 10.0**-decimals + 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +69,7 @@ def test_exact__arm_sizes_and_sustained_remission(twin: Any, analysed: Any) -> N
 
 def test_within_printed_precision__percentages_rd_and_fisher(analysed: Any) -> None:
     prim = PUB["primary_endpoint"]
-    assert _agrees(prim["sarilumab"]["pct"], 100 * 17 / 60) and _agrees(prim["placebo"]["pct"], 100 * 6 / 58)
+    assert agrees(prim["sarilumab"]["pct"], 100 * 17 / 60) and agrees(prim["placebo"]["pct"], 100 * 6 / 58)
     # Newcombe hybrid score (method 10) by hand: Wilson limits of 17/60 and 6/58, then
     # lo = d - sqrt((p1 - l1)^2 + (u2 - p2)^2), hi = d + sqrt((u1 - p1)^2 + (p2 - l2)^2)
     z = sps.norm.ppf(0.975)
@@ -89,12 +82,12 @@ def test_within_printed_precision__percentages_rd_and_fisher(analysed: Any) -> N
     p1, p2 = 17 / 60, 6 / 58
     lo, hi = p1 - p2 - math.hypot(p1 - l1, u2 - p2), p1 - p2 + math.hypot(u1 - p1, p2 - l2)
     rd = prim["risk_difference"]
-    assert _agrees(rd["estimate"], 100 * (p1 - p2)) and _agrees(rd["lo"], 100 * lo) and _agrees(rd["hi"], 100 * hi)
+    assert agrees(rd["estimate"], 100 * (p1 - p2)) and agrees(rd["lo"], 100 * lo) and agrees(rd["hi"], 100 * hi)
     entry = next(e for e in analysed.endpoints if e.id == "sustained_remission_w52").analyses
     assert entry["risk_difference"]["lo"] == pytest.approx(lo, abs=1e-9)
     # EULAR 2022: p = 0.0193 (Fisher's exact two-sided on 17/60 vs 6/58, scipy); abstract: P = 0.02
     fisher_p = sps.fisher_exact([[17, 43], [6, 52]]).pvalue
-    assert _agrees(prim["p_eular"]["value"], fisher_p) and _agrees(prim["p"]["value"], fisher_p)
+    assert agrees(prim["p_eular"]["value"], fisher_p) and agrees(prim["p"]["value"], fisher_p)
     assert entry["fisher_exact"]["p"] == pytest.approx(fisher_p, rel=1e-9)
 
 
@@ -108,7 +101,7 @@ def test_within_printed_precision__flare_after_remission_hr(analysed: Any) -> No
     z = sps.norm.ppf(0.975)
     hr = PUB["secondary"]["flare_after_remission"]["hazard_ratio"]
     got = (math.exp(coef), math.exp(coef - z * se), math.exp(coef + z * se))
-    assert _agrees(hr["estimate"], got[0]) and _agrees(hr["lo"], got[1]) and _agrees(hr["hi"], got[2]), got
+    assert agrees(hr["estimate"], got[0]) and agrees(hr["lo"], got[1]) and agrees(hr["hi"], got[2]), got
     # the event count the published interval implies: SE = (ln 0.90 - ln 0.35)/(2 x 1.96) = 0.241
     assert int(frame["event"].sum()) == 72 and 0.236 <= se <= 0.246
     cox = next(e for e in analysed.endpoints if e.id == "flare_after_remission").analyses["cox_ph"]

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from pmrtrial.synth.report import SYNTHETIC_LABEL, TwinReport
 
 __all__ = [
     "ComparatorTwin",
+    "adverse_event_rows",
     "efron_cox_binary",
     "oral_dose_on",
     "subject_frame",
@@ -97,6 +98,26 @@ def subject_frame(
             "status": "completed",
         }
     )
+
+
+def adverse_event_rows(
+    rng: np.random.Generator,
+    subjects: pd.DataFrame,
+    plan: Mapping[tuple[str, str], Sequence[int]],
+    arms: Sequence[str],
+    *,
+    last_week: int,
+) -> pd.DataFrame:
+    """The adverse-event listing: for each (SOC, term), ``plan`` gives the number of participants per arm (in
+    ``arms`` order) with one non-serious, mild, recovered event, onset in weeks 1 .. ``last_week`` - 1."""
+    rows = []
+    for (soc, term), counts in plan.items():
+        for arm, k in zip(arms, counts, strict=True):
+            ids = subjects.loc[subjects["arm"] == arm, "subject_id"].to_numpy()
+            for sid in rng.choice(ids, size=k, replace=False):
+                rows.append({"subject_id": str(sid), "soc": soc, "term": term, "serious": False, "severity": "mild",
+                             "onset_week": float(rng.integers(1, last_week)), "outcome": "recovered"})  # fmt: skip
+    return pd.DataFrame(rows).sort_values(["subject_id", "onset_week"], ignore_index=True)
 
 
 def taper_rows(subject_id: str, taper: Sequence[DoseSegment], until_day: int | None = None) -> list[dict[str, Any]]:

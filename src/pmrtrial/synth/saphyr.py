@@ -35,6 +35,7 @@ from pmrtrial.stats import cox_ph, estimate_risk_difference
 from pmrtrial.synth._comparator import (
     Z975,
     ComparatorTwin,
+    adverse_event_rows,
     efron_cox_binary,
     label_frames,
     oral_dose_on,
@@ -190,7 +191,7 @@ def generate_saphyr_twin(*, seed: int = 2023) -> ComparatorTwin:
     gc_doses["end_day"] = gc_doses["end_day"].astype("Int64")
     visits = pd.DataFrame(visit_rows)
     flares = pd.DataFrame(flare_rows).sort_values(["subject_id", "day"], ignore_index=True)
-    adverse_events = _adverse_events(rng, subjects)
+    adverse_events = adverse_event_rows(rng, subjects, _AE_PLAN, ARMS, last_week=52)
     label_frames(subjects, visits, adverse_events, gc_doses, flares)
     report = build_saphyr_report(subjects, visits, adverse_events, gc_doses, flares, protocol)
     notes = (
@@ -258,17 +259,6 @@ def _visits(
         rows.append({"subject_id": sid, "week": float(v.week), **visit_scores(rng, state),
                      "oral_gc_mg_day": oral_dose_on(log, v.day)})  # fmt: skip
     return rows
-
-
-def _adverse_events(rng: np.random.Generator, subjects: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (soc, term), counts in _AE_PLAN.items():
-        for arm, k in zip(ARMS, counts, strict=True):
-            ids = subjects.loc[subjects["arm"] == arm, "subject_id"].to_numpy()
-            for sid in rng.choice(ids, size=k, replace=False):
-                rows.append({"subject_id": str(sid), "soc": soc, "term": term, "serious": False, "severity": "mild",
-                             "onset_week": float(rng.integers(1, 52)), "outcome": "recovered"})  # fmt: skip
-    return pd.DataFrame(rows).sort_values(["subject_id", "onset_week"], ignore_index=True)
 
 
 def build_saphyr_report(
