@@ -194,6 +194,11 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
     pp = (pub or {}).get("primary_endpoint", {})
     for a in (pr.treated_arm, pr.control_arm):
         r = pr.responders[a]
+        if "events" not in r:  # a continuous or time-to-event primary: its analyses are in "Further endpoints"
+            rows.append(
+                (Cell(f"Analysed, {labels[a]}"), Cell(str(r["n"])), *((Cell("–", published=True),) if pub else ()))
+            )
+            continue
         pct = 100.0 * r["events"] / r["n"] if r["n"] else math.nan
         text = f"{r['events']}/{r['n']} ({_f(pct, 0)}%)"
         if pub:
