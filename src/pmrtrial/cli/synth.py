@@ -18,6 +18,7 @@ import typer
 
 from pmrtrial.exceptions import DataError
 from pmrtrial.io import write_json_atomic, write_text_atomic
+from pmrtrial.io.datasets import MANIFEST_NAME
 from pmrtrial.synth import SYNTHETIC_LABEL, TwinResult, generate_bachelor_twin
 from pmrtrial.synth._comparator import ComparatorTwin
 
@@ -117,6 +118,10 @@ def write_twin(twin: TwinResult | ComparatorTwin, out: Path, *, fmt: Literal["cs
             _write_parquet_atomic(frame, path)
         paths.append(path)
     paths.append(write_text_atomic(out / "README.txt", _readme(twin, fmt)))
+    # the manifest that carries the synthetic flag to `pmrtrial analyse` (CSV and Parquet keep no attrs)
+    trial = getattr(twin, "trial", "bachelor")
+    manifest = {"synthetic": True, "description": f"{SYNTHETIC_LABEL}: twin of {trial.upper()}, seed {twin.seed}"}
+    paths.append(write_json_atomic(out / MANIFEST_NAME, manifest))
     paths.append(write_json_atomic(out / "twin_report.json", twin.to_dict()))
     return paths
 
