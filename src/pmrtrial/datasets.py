@@ -37,6 +37,7 @@ from pmrtrial.vocabulary import DATASET_TABLES, OPTIONAL_TABLES, REQUIRED_TABLES
 
 __all__ = [
     "ADVERSE_EVENTS_COLUMNS",
+    "BLINDED_ARM_CODE_PATTERN",
     "DATASET_NAMES",
     "FLARES_COLUMNS",
     "GC_DOSES_COLUMNS",
@@ -52,6 +53,10 @@ __all__ = [
 #: A column of a canonical dataset is a :class:`~pmrtrial.vocabulary.Variable` (name, kind, unit,
 #: range or levels, required, labels, description).
 ColumnSpec = Variable
+
+#: In a blinded export (``dataset.json``: ``"blinded": true``) the ``arm`` column holds a code per
+#: participant (``BC-`` and 8 base-32 characters), not an arm: arms cannot be told apart.
+BLINDED_ARM_CODE_PATTERN = r"^BC-[A-Z2-7]{8}$"
 
 #: ``subjects``: one row per randomised participant. ``arm`` values are checked against the protocol.
 SUBJECTS_COLUMNS: tuple[ColumnSpec, ...] = table_variables("subjects")
@@ -95,6 +100,9 @@ class AnalysisDatasets:
         Optional columns absent from each dataset.
     synthetic : bool
         True when the data are synthetic (``subjects.attrs["synthetic"]``).
+    blinded : bool
+        True for a blinded export: ``arm`` holds per-participant codes (``subjects.attrs["blinded"]``);
+        only pooled summaries are possible.
     source_names : Mapping[str, str]
         File (or source) name of each dataset, as used in error messages.
     gc_doses, flares : pandas.DataFrame or None
@@ -114,6 +122,7 @@ class AnalysisDatasets:
     def absent_tables(self) -> tuple[str, ...]:
         """Optional datasets that were not supplied."""
         return tuple(t for t in OPTIONAL_DATASET_NAMES if getattr(self, t) is None)
+    blinded: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "absent_columns", MappingProxyType(dict(self.absent_columns)))
@@ -287,6 +296,7 @@ def _check_keys(
     protocol: Protocol,
     names: Mapping[str, str],
     optional: Mapping[str, pd.DataFrame],
+    blinded: bool = False,
 ) -> None:
     dup = subjects["subject_id"].duplicated().to_numpy()
     if dup.any():
@@ -300,16 +310,18 @@ def _check_keys(
             cls=DuplicateRecordError,
         )
     arms = [a.id for a in protocol.arms]
-    bad = ~subjects["arm"].isin(arms).to_numpy()
+    if blinded:
+        bad = ~subjects["arm"].astype("string").str.fullmatch(BLINDED_ARM_CODE_PATTERN).fillna(False).to_numpy(bool)
+        bad |= subjects["arm"].duplicated().to_numpy()
+        expected = (
+            "Expected, in a blinded export, a blinded code per participant (BC- and 8 letters/digits), each once."
+        )
+    else:
+        bad = ~subjects["arm"].isin(arms).to_numpy()
+        expected = f"Expected an arm of protocol {protocol.id} v{protocol.version}: {', '.join(arms)}."
     if bad.any():
         i = _first_bad(bad)
-        _fail(
-            names["subjects"],
-            i + 1,
-            "arm",
-            subjects["arm"].iloc[i],
-            f"Expected an arm of protocol {protocol.id} v{protocol.version}: {', '.join(arms)}.",
-        )
+        _fail(names["subjects"], i + 1, "arm", subjects["arm"].iloc[i], expected)
     ids = set(subjects["subject_id"])
     for dataset, frame in (("visits", visits), ("adverse_events", adverse_events), *optional.items()):
         unknown = ~frame["subject_id"].isin(ids).to_numpy()
@@ -349,6 +361,7 @@ def validate_datasets(
     source_names: Mapping[str, str] | Sequence[str] | None = None,
     gc_doses: pd.DataFrame | None = None,
     flares: pd.DataFrame | None = None,
+    blinded: bool | None = None,
 ) -> AnalysisDatasets:
     """Validate the canonical datasets against their specs and a protocol.
 
@@ -372,6 +385,9 @@ def validate_datasets(
         The optional datasets; ``None`` (default) means the table is absent. Their ``subject_id``
         must be known to ``subjects``; a dose's ``end_day`` must not precede its ``start_day``; a
         participant has at most one flare row per day.
+    blinded : bool, optional
+        A blinded export: ``arm`` must hold one blinded code per participant instead of protocol
+        arms. Default: ``subjects.attrs["blinded"]``.
 
     Returns
     -------
@@ -395,13 +411,18 @@ def validate_datasets(
     s, s_absent = _validate_table(subjects, "subjects", names["subjects"], protocol)
     v, v_absent = _validate_table(visits, "visits", names["visits"], protocol)
     a, a_absent = _validate_table(adverse_events, "adverse_events", names["adverse_events"], protocol)
+    if blinded is None:
+        blinded = bool(getattr(subjects, "attrs", {}).get("blinded", False))
+
     absent = {"subjects": s_absent, "visits": v_absent, "adverse_events": a_absent}
     optional: dict[str, pd.DataFrame] = {}
     for dataset, frame in (("gc_doses", gc_doses), ("flares", flares)):
         if frame is not None:
             optional[dataset], absent[dataset] = _validate_table(frame, dataset, names[dataset], protocol)
-    _check_keys(s, v, a, protocol, names, optional)
+    _check_keys(s, v, a, protocol, names, optional, blinded)
     s.attrs["synthetic"] = synthetic
+    if blinded:
+        s.attrs["blinded"] = True
     return AnalysisDatasets(
         subjects=s,
         visits=v,
@@ -411,4 +432,5 @@ def validate_datasets(
         source_names=names,
         gc_doses=optional.get("gc_doses"),
         flares=optional.get("flares"),
+        blinded=blinded,
     )

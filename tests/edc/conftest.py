@@ -100,6 +100,9 @@ def select_backend(name: str) -> None:
             pytest.fail(f"PMRTRIAL_CI=1 but {cfg['skip']}")
         pytest.skip(cfg["skip"])
     _use(cfg)
+    from pmrtrial.edc.audit.services import ensure_side_files
+
+    ensure_side_files()  # what `pmrtrial edc init` does: the audit key and an empty anchor
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
@@ -131,15 +134,26 @@ def db(request: pytest.FixtureRequest) -> Iterator[str]:
         transaction.set_rollback(True)
 
 
+def _reset_anchor() -> None:
+    """An emptied database starts a new audit chain: empty its anchor file too (tests only)."""
+    from pmrtrial.edc.audit.services import current_side_files
+
+    anchor = current_side_files()[1]
+    if anchor.exists():
+        anchor.write_text("")
+
+
 @pytest.fixture(params=BACKENDS)
 def tx_db(request: pytest.FixtureRequest) -> Iterator[str]:
     """A database with real commits (threads, subprocesses); emptied after the test."""
     select_backend(request.param)
     call_command("flush", interactive=False, verbosity=0)
+    _reset_anchor()
     yield request.param
     for conn in connections.all(initialized_only=True):
         conn.close()
     call_command("flush", interactive=False, verbosity=0)
+    _reset_anchor()
 
 
 def bachelor_text() -> str:

@@ -36,8 +36,8 @@ def test_scores_saved_and_audited_with_the_demo_reason(db: str) -> None:
     assert all(v is None for v in rec.data.values())  # no item answers were invented
     entries = AuditEntry.objects.filter(object_type="form:sf36", object_id=f"{p.subject_id}/W12")
     assert sorted((e.field, e.new_value, e.reason, e.actor) for e in entries) == [
-        ("sf36_mcs", "49.4", DEMO_SCORE_REASON, "inv1"),
-        ("sf36_pcs", "46.5", DEMO_SCORE_REASON, "inv1"),
+        ("derived.sf36_mcs", "49.4", DEMO_SCORE_REASON, "inv1"),
+        ("derived.sf36_pcs", "46.5", DEMO_SCORE_REASON, "inv1"),
     ]
     with pytest.raises(ConflictError):
         save_demo_scores(users["inv1"], p, "W12", "sf36", {"sf36_pcs": 40.0, "sf36_mcs": 40.0})

@@ -24,8 +24,17 @@ def analyse(
         "pmrtrial-report"
     ),
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip report.pdf (the slowest format).")] = False,
+    blinded: Annotated[
+        bool, typer.Option("--blinded", help="Pooled blinded review (no arm comparison): writes blinded_review.json.")
+    ] = False,
 ) -> None:
     """Validate the datasets, run the protocol's analysis plan and write report.html/.pdf/.docx and results.json."""
+    from pmrtrial.cli.blinded_review import refuse_blinded_folder, run_blinded_review
+
+    if blinded:
+        console.print(f"Pooled blinded review written to [bold]{run_blinded_review(data_dir, protocol, out)}[/bold]")
+        return
+    refuse_blinded_folder(data_dir)
     # Imported here: the analysis stack (scipy.stats, matplotlib) costs ~1.5 s, which other commands need not pay.
     from pmrtrial.report.pipeline import STEPS, analyse_directory
 

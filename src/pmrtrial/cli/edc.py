@@ -93,9 +93,13 @@ def init(
     from pmrtrial.io.files import read_protocol_text
 
     _setup(db, migrate=True)
+    from pmrtrial.edc.audit.services import current_side_files, ensure_side_files
     from pmrtrial.edc.sites.services import init_study
 
+    ensure_side_files()
     study = init_study(read_protocol_text(protocol), sites, demo=demo, seed=seed, n_per_site=per_site)
+    key_file, anchor_file = current_side_files()
+    typer.echo(f"audit key {key_file}, anchor {anchor_file} (owner-only; back them up with the database)")
     rlist = study.randomisation_lists.get(active=True)
     typer.echo(
         f"study {study.protocol_id} {study.protocol_version}: {sites} sites, randomisation list "
@@ -140,14 +144,23 @@ def token(username: str, db: DbOption = None) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None) -> None:
-    """Recompute the audit hash chain; exit 1 naming the first tampered entry."""
-    _setup(db)
-    from pmrtrial.edc.audit.services import verify_audit_chain
+def audit_verify(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check the keyed chain against its anchor, the list seals, and replay the trail against every record.
 
-    result = verify_audit_chain()
-    typer.echo(result.message, err=not result.ok)
-    if not result.ok:
+    Exit 1 listing every mismatch (table, record, field) and the first broken chain entry.
+    """
+    _setup(db)
+    from pmrtrial.edc.audit.replay import verify_integrity
+
+    report = verify_integrity()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        typer.echo(report.message, err=not report.ok)
+    if not report.ok:
         raise typer.Exit(1)
 
 
@@ -215,7 +228,7 @@ def export(
         str | None,
         typer.Option(
             help="Export with this user's rights (an unblinded role gets "
-            "arms); default: blinded export, arms masked A/B."
+            "arms); default: blinded export, a blinded code per participant."
         ),
     ] = None,
     db: DbOption = None,

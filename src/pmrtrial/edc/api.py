@@ -62,6 +62,22 @@ def _participant_out(p: Any) -> dict[str, Any]:
         "randomised_on": p.randomised_on.isoformat() if p.randomised_on else None,
         "locked": p.locked,
         "signed_by": p.signed_by or None,
+        "signature": _signature_out(p),
+    }
+
+
+def _signature_out(p: Any) -> dict[str, Any] | None:
+    """The e-signature with its meaning; ``status`` is "signature void: data changed after signing" once voided."""
+    if p.signed_at is None:
+        return None
+    return {
+        "signed_by": p.signed_by,
+        "printed_name": p.signer_name,
+        "signed_at": p.signed_at.isoformat(),
+        "meaning": p.signature_meaning,
+        "confirmed_exceptions": list(p.signature_exceptions or []),
+        "void": p.signature_void,
+        "status": svc.SIGNATURE_VOID_TEXT if p.signature_void else "valid",
     }
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-__all__ = ["data_dir", "database_settings", "default_db_path", "secret_key"]
+__all__ = [
+    "audit_side_files",
+    "data_dir",
+    "database_settings",
+    "default_db_path",
+    "secret_key",
+    "side_files_for_sqlite",
+]
 
 
 def data_dir() -> Path:
@@ -78,3 +85,33 @@ def secret_key() -> str:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
+
+
+def side_files_for_sqlite(db_path: Path | str) -> tuple[Path, Path]:
+    """The audit key and anchor of the SQLite file ``db_path``: ``<db>.audit-key``, ``<db>.audit-anchor``.
+
+    ``PMRTRIAL_EDC_AUDIT_KEY`` / ``PMRTRIAL_EDC_AUDIT_ANCHOR`` name other files; ``PMRTRIAL_EDC_AUDIT_DIR``
+    another folder (the files are then ``<folder>/<db file name>.audit-key`` and ``.audit-anchor``).
+    """
+    path = Path(db_path)
+    folder = Path(os.environ["PMRTRIAL_EDC_AUDIT_DIR"]) if os.environ.get("PMRTRIAL_EDC_AUDIT_DIR") else path.parent
+    key = os.environ.get("PMRTRIAL_EDC_AUDIT_KEY") or str(folder / f"{path.name}.audit-key")
+    anchor = os.environ.get("PMRTRIAL_EDC_AUDIT_ANCHOR") or str(folder / f"{path.name}.audit-anchor")
+    return Path(key), Path(anchor)
+
+
+def audit_side_files(db: dict[str, Any]) -> tuple[Path, Path]:
+    """The audit key and the anchor file of the Django database settings ``db`` (kept outside the database).
+
+    SQLite: beside the database file (:func:`side_files_for_sqlite`). PostgreSQL: in
+    ``PMRTRIAL_EDC_AUDIT_DIR`` (default: the data directory, :func:`data_dir`) as
+    ``<database name>.audit-key`` and ``<database name>.audit-anchor``; ``PMRTRIAL_EDC_AUDIT_KEY`` and
+    ``PMRTRIAL_EDC_AUDIT_ANCHOR`` override each file.
+    """
+    if "sqlite" in str(db.get("ENGINE", "")):
+        return side_files_for_sqlite(str(db["NAME"]))
+    folder = Path(os.environ["PMRTRIAL_EDC_AUDIT_DIR"]) if os.environ.get("PMRTRIAL_EDC_AUDIT_DIR") else data_dir()
+    name = str(db.get("NAME") or "edc")
+    key = os.environ.get("PMRTRIAL_EDC_AUDIT_KEY") or str(folder / f"{name}.audit-key")
+    anchor = os.environ.get("PMRTRIAL_EDC_AUDIT_ANCHOR") or str(folder / f"{name}.audit-anchor")
+    return Path(key), Path(anchor)

@@ -51,6 +51,7 @@ from pmrtrial.edc.accounts.permissions import check_participant
 from pmrtrial.edc.audit.services import audit_changes
 from pmrtrial.edc.crfs.form_specs import get_form_spec
 from pmrtrial.edc.crfs.models import FormRecord
+from pmrtrial.edc.crfs.services import void_signature
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, PermissionDenied, WorkflowError
 from pmrtrial.edc.screening.models import Participant
 from pmrtrial.edc.visits.models import Visit
@@ -224,11 +225,12 @@ def save_demo_scores(
             "create",
             f"form:{form}",
             f"{p.subject_id}/{key}",
-            {name: (None, value) for name, value in derived.items()},
+            {f"derived.{name}": (None, value) for name, value in derived.items()},
             reason=reason,
             site_code=p.site.code,
             participant=p.subject_id,
         )
+        void_signature(actor, p, f"{form} at {key}")
     return record
 
 
@@ -479,7 +481,8 @@ def sign_and_lock(users: DemoUsers, *, progress: Progress | None = None) -> None
     participants = list(Participant.objects.select_related("site").filter(randomised_on__isnull=False))
     for i, p in enumerate(participants):
         inv = users.investigators[p.site.code]
-        svc.sign_casebook(inv, p, users.password(inv))
+        # Demo only: the exceptions are confirmed as listed (they are stored with the signature).
+        svc.sign_casebook(inv, p, users.password(inv), confirm_exceptions=svc.signature_exceptions(p))
         svc.lock_participant(users.data_manager, p)
         report("sign", i + 1, len(participants))
     svc.lock_database(users.data_manager)

@@ -13,6 +13,7 @@ __all__ = [
     "LockedError",
     "NotFound",
     "PermissionDenied",
+    "SignatureExceptions",
     "WorkflowError",
 ]
 
@@ -64,3 +65,14 @@ class FormInvalid(EdcError):
         self.warnings = dict(warnings or {})
         parts = [f"{k}: {v}" for k, v in {**self.errors, **self.warnings}.items()]
         super().__init__("Invalid form. " + "; ".join(parts))
+
+
+class SignatureExceptions(WorkflowError):
+    """Signing refused: the casebook is incomplete. ``exceptions`` lists each reason; signing with
+    every one of them confirmed is allowed (they are stored with the signature)."""
+
+    def __init__(self, exceptions: list[str]) -> None:
+        super().__init__(
+            "The casebook is not complete; confirm these exceptions to sign anyway: " + "; ".join(exceptions)
+        )
+        self.exceptions = list(exceptions)

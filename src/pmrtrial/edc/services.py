@@ -23,6 +23,8 @@ from pmrtrial.edc.adverse_events.services import add_adverse_event, list_adverse
 from pmrtrial.edc.audit.services import verify_audit_chain
 from pmrtrial.edc.consent.services import record_consent
 from pmrtrial.edc.crfs.services import (
+    SIGNATURE_MEANING,
+    SIGNATURE_VOID_TEXT,
     forms_for_visit,
     get_form,
     lock_database,
@@ -31,6 +33,7 @@ from pmrtrial.edc.crfs.services import (
     preview_form,
     save_form,
     sign_casebook,
+    signature_exceptions,
     unlock_database,
     unlock_form,
     unlock_participant,
@@ -53,6 +56,8 @@ from pmrtrial.edc.sites.services import get_protocol, get_study, init_study
 from pmrtrial.edc.visits.services import missed_visits, visit_status
 
 __all__ = [
+    "SIGNATURE_MEANING",
+    "SIGNATURE_VOID_TEXT",
     "add_adverse_event",
     "answer_query",
     "approve_unblinding",
@@ -88,6 +93,7 @@ __all__ = [
     "screen_participant",
     "set_language",
     "sign_casebook",
+    "signature_exceptions",
     "unlock_database",
     "unlock_form",
     "unlock_participant",

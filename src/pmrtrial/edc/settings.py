@@ -5,6 +5,10 @@ Environment
 DATABASE_URL                 ``postgresql://user:password@host:port/name``; unset = SQLite.
 PMRTRIAL_EDC_DB              SQLite file (default ``~/.local/share/pmrtrial/edc.sqlite3``).
 PMRTRIAL_EDC_SECRET_KEY      secret key (default: generated once into the data directory).
+PMRTRIAL_EDC_AUDIT_KEY       HMAC key of the audit chain (default ``<db>.audit-key`` beside the SQLite file;
+                             PostgreSQL: ``<data dir>/<db name>.audit-key``). Owner-only (0600).
+PMRTRIAL_EDC_AUDIT_ANCHOR    append-only anchor of the chain head (default ``<db>.audit-anchor``, same rule).
+PMRTRIAL_EDC_AUDIT_DIR       folder for both files instead of the defaults above.
 PMRTRIAL_EDC_ALLOWED_HOSTS   comma-separated host names (default ``127.0.0.1,localhost``).
 PMRTRIAL_EDC_INSECURE_COOKIES=1  allow session/CSRF cookies over plain HTTP (loopback demos only).
 PMRTRIAL_EDC_DEBUG=1         Django debug mode (never in production).

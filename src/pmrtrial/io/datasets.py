@@ -95,6 +95,7 @@ def read_datasets(folder: str | os.PathLike[str], *, protocol: Protocol) -> Anal
     subjects, visits, adverse_events, manifest = read_datasets_raw(root)
     optional = read_optional_datasets_raw(root)
     subjects.attrs["synthetic"] = bool(manifest.get("synthetic", False))
+    subjects.attrs["blinded"] = bool(manifest.get("blinded", False))
     names = {d: _locate(root, d).name for d in (*DATASET_NAMES, *optional)}
     return validate_datasets(
         subjects,

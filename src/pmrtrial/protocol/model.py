@@ -329,10 +329,30 @@ class Population(_Frozen):
 
 
 class Randomisation(Sourced):
+    """How participants are allocated.
+
+    ``permuted_blocks`` (stratified by ``stratify_by``): block sizes drawn at random from
+    ``block_sizes``. The default, (4, 6), is for new protocols: with blocks of 2 the second allocation
+    of every block can be guessed, and blocks of 2 and 4 let a site that knows past allocations guess
+    72% of them under the convergence strategy, against 69% for 4 and 6 (Blackwell & Hodges 1957;
+    :func:`pmrtrial.design.allocation.permuted_block_predictability`).
+
+    ``minimisation``: Pocock–Simon over ``minimisation_factors`` (e.g. ``site_id``,
+    ``baseline_gc_category``), the preferred arm given with probability ``minimisation_p``.
+    """
+
     ratio: dict[str, int]
     stratify_by: tuple[str, ...] = ()
-    method: Literal["permuted_blocks"] = "permuted_blocks"
-    block_sizes: tuple[int, ...] = (2, 4)
+    method: Literal["permuted_blocks", "minimisation"] = "permuted_blocks"
+    block_sizes: tuple[int, ...] = (4, 6)
+    minimisation_factors: tuple[str, ...] = ()
+    minimisation_p: float = Field(default=0.8, ge=0.5, le=1.0)
+
+    @model_validator(mode="after")
+    def _factors_for_minimisation(self) -> Randomisation:
+        if self.method == "minimisation" and not self.minimisation_factors:
+            raise ValueError("randomisation.minimisation_factors: minimisation needs at least one factor")
+        return self
 
 
 class Parameters(_Frozen):

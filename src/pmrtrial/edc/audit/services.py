@@ -1,24 +1,74 @@
-"""Writing and verifying the audit trail (the only code that appends to it)."""
+"""Writing and verifying the audit trail (the only code that appends to it).
+
+Each entry's hash is an HMAC-SHA256, keyed with a key kept outside the database, over the entry's
+content and the previous entry's hash; after each commit the new head is appended to an anchor file
+outside the database (:mod:`pmrtrial.edc.audit.anchor`). :func:`verify_audit_chain` checks the chain,
+the key and the anchor; :func:`pmrtrial.edc.audit.replay.verify_integrity` also replays the trail
+against the current records.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from pmrtrial.edc.audit.anchor import AuditKeyMissing, append_anchor, create_side_files, read_anchor, read_key
 from pmrtrial.edc.audit.models import AuditEntry, AuditHead
+from pmrtrial.edc.conf import audit_side_files, side_files_for_sqlite
 
-__all__ = ["GENESIS_HASH", "AuditVerification", "audit_changes", "audit_event", "entry_hash", "verify_audit_chain"]
+__all__ = [
+    "GENESIS_HASH",
+    "AuditVerification",
+    "audit_changes",
+    "audit_event",
+    "canon",
+    "current_side_files",
+    "ensure_side_files",
+    "entry_hash",
+    "verification_side_files",
+    "verify_audit_chain",
+]
 
 GENESIS_HASH = "0" * 64
 #: Actions that are changes of data (counted by the completeness test); others are reads/events.
 CHANGE_ACTIONS = frozenset({"create", "update", "delete"})
+
+
+def verification_side_files(db_path: Path | str) -> list[Path]:
+    """The files beside the SQLite database ``db_path`` that verification needs: [audit key, anchor].
+
+    A backup must copy them with the database (and a restore put them back beside it).
+    """
+    return list(side_files_for_sqlite(db_path))
+
+
+def current_side_files() -> tuple[Path, Path]:
+    """(key, anchor) of the database Django is connected to now."""
+    return audit_side_files(connection.settings_dict)
+
+
+def ensure_side_files() -> list[Path]:
+    """Create the key and the anchor (0600) beside the current database when absent (``edc init``)."""
+    key, anchor = current_side_files()
+    return create_side_files(key, anchor)
+
+
+def _key(*, create: bool) -> bytes:
+    return read_key(current_side_files()[0], create_if_missing=create)
+
+
+def canon(value: Any) -> str:
+    """How a value is stored in an entry's old/new value: strings as they are, others as canonical JSON."""
+    return _canon(value)
 
 
 def _canon(value: Any) -> str:
@@ -29,8 +79,8 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
-    """SHA-256 of an entry's content fields and the previous hash (canonical JSON)."""
+def entry_hash(fields: Mapping[str, Any], prev_hash: str, key: bytes) -> str:
+    """HMAC-SHA256 (keyed with ``key``) of an entry's content fields and the previous hash (canonical JSON)."""
     payload = [
         int(fields["seq"]),
         fields["at"].astimezone(dt.UTC).isoformat(timespec="microseconds"),
@@ -47,7 +97,7 @@ def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
         bool(fields["restricted"]),
         prev_hash,
     ]
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return hmac.new(key, json.dumps(payload, ensure_ascii=False).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _actor_name(actor: Any) -> str:
@@ -64,19 +114,23 @@ def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
     """
     with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        # A missing key is created only for an empty trail (a new database); otherwise it must be restored.
+        key = _key(create=head.last_seq == 0)
         now = timezone.now()
         created = []
         seq, last_hash = head.last_seq, head.last_hash
         for row in rows:
             seq += 1
             fields = {**row, "seq": seq, "at": now}
-            digest = entry_hash(fields, last_hash)
+            digest = entry_hash(fields, last_hash, key)
             created.append(AuditEntry(**fields, prev_hash=last_hash, entry_hash=digest))
             last_hash = digest
         if created:
             # bulk_create only ever INSERTs (the trail stays append-only); seq is the primary key.
             AuditEntry.objects.bulk_create(created)
             AuditHead.objects.filter(id=1).update(last_seq=seq, last_hash=last_hash)
+            anchor = current_side_files()[1]
+            transaction.on_commit(lambda: append_anchor(anchor, seq, last_hash))
     return created
 
 
@@ -151,31 +205,43 @@ class AuditVerification:
         return {"ok": self.ok, "n_entries": self.n_entries, "bad_seq": self.bad_seq, "message": self.message}
 
 
+_ENTRY_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "site_code",
+    "participant",
+    "field",
+    "old_value",
+    "new_value",
+    "reason",
+    "restricted",
+)
+
+
 def verify_audit_chain() -> AuditVerification:
-    """Recompute every hash; report the first entry that was changed, removed or inserted."""
+    """Recompute every keyed hash and compare the head with the external anchor.
+
+    Reports the first entry that was changed, removed or inserted (or a chain recomputed without the
+    key), a head moved back behind the anchor, and a missing key or anchor.
+    """
+    key_path, anchor_path = current_side_files()
+    head = AuditHead.objects.filter(id=1).first()
+    last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
+    try:
+        key = read_key(key_path, create_if_missing=False)
+    except AuditKeyMissing as exc:
+        return AuditVerification(False, 0, None, str(exc))
     prev = GENESIS_HASH
     expected_seq = 1
     n = 0
+    hashes: dict[int, str] = {}
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         n += 1
-        fields = {
-            f: getattr(entry, f)
-            for f in (
-                "seq",
-                "at",
-                "actor",
-                "action",
-                "object_type",
-                "object_id",
-                "site_code",
-                "participant",
-                "field",
-                "old_value",
-                "new_value",
-                "reason",
-                "restricted",
-            )
-        }
+        fields = {f: getattr(entry, f) for f in _ENTRY_FIELDS}
         if entry.seq != expected_seq:
             return AuditVerification(
                 False, n, entry.seq, f"audit entry {expected_seq} is missing (next is {entry.seq})"
@@ -184,18 +250,18 @@ def verify_audit_chain() -> AuditVerification:
             return AuditVerification(
                 False, n, entry.seq, f"audit entry {entry.seq}: link to entry {entry.seq - 1} broken"
             )
-        if entry_hash(fields, prev) != entry.entry_hash:
+        if not hmac.compare_digest(entry_hash(fields, prev, key), entry.entry_hash):
             return AuditVerification(
                 False,
                 n,
                 entry.seq,
                 f"audit entry {entry.seq} ({entry.object_type} {entry.object_id} "
-                f"{entry.field or entry.action}): content does not match its hash (tampered)",
+                f"{entry.field or entry.action}): content does not match its keyed hash (tampered, "
+                "or the chain was recomputed without the key)",
             )
+        hashes[entry.seq] = entry.entry_hash
         prev = entry.entry_hash
         expected_seq += 1
-    head = AuditHead.objects.filter(id=1).first()
-    last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
     if last_seq != n or last_hash != prev:
         return AuditVerification(
             False,
@@ -203,4 +269,35 @@ def verify_audit_chain() -> AuditVerification:
             n + 1 if last_seq > n else None,
             f"audit chain head expects {last_seq} entries, found {n} (entries removed at the end)",
         )
-    return AuditVerification(True, n, None, f"audit chain intact: {n} entries")
+    return _check_anchor(anchor_path, hashes, n)
+
+
+def _check_anchor(anchor_path: Path, hashes: Mapping[int, str], n: int) -> AuditVerification:
+    """Every anchor line must name an entry of the chain with its hash; none may be beyond the head."""
+    if not anchor_path.exists():
+        if n == 0:
+            return AuditVerification(True, 0, None, "audit chain intact: 0 entries")
+        return AuditVerification(
+            False, n, None, f"audit anchor {anchor_path} is missing: the chain head cannot be checked"
+        )
+    lines, skipped = read_anchor(anchor_path)
+    top = max((line.seq for line in lines), default=0)
+    if top > n:
+        return AuditVerification(
+            False,
+            n,
+            n + 1,
+            f"audit chain rewound: the anchor {anchor_path} records entry {top}, the chain ends at {n} "
+            "(entries removed and the head moved back)",
+        )
+    for line in lines:
+        if hashes.get(line.seq) != line.entry_hash:
+            return AuditVerification(
+                False,
+                n,
+                line.seq,
+                f"audit entry {line.seq}: hash differs from the one anchored in {anchor_path} (chain rewritten)",
+            )
+    note = f"; {skipped} unreadable anchor line(s) skipped" if skipped else ""
+    lag = f"; anchored up to entry {top}" if top < n else ""
+    return AuditVerification(True, n, None, f"audit chain intact: {n} entries{lag}{note}")

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from pmrtrial.edc.accounts.permissions import check, check_participant
-from pmrtrial.edc.accounts.services import verify_password
+from pmrtrial.edc.accounts.reauth import reauthenticate
 from pmrtrial.edc.audit.services import audit_changes, audit_event
 from pmrtrial.edc.crfs.form_specs import FORM_ALIASES, WORKFLOW_FORMS, get_form_spec
 from pmrtrial.edc.crfs.form_validators import FormContext, ValidationOutcome, validate_form
 from pmrtrial.edc.crfs.models import FormRecord
-from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, WorkflowError
+from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, SignatureExceptions, WorkflowError
 from pmrtrial.edc.screening.models import Participant
 from pmrtrial.edc.sites.models import Study
 from pmrtrial.edc.sites.services import get_protocol, get_study
@@ -24,6 +24,8 @@ from pmrtrial.edc.visits.models import Visit
 from pmrtrial.protocol import Protocol
 
 __all__ = [
+    "SIGNATURE_MEANING",
+    "SIGNATURE_VOID_TEXT",
     "forms_for_visit",
     "get_form",
     "lock_database",
@@ -32,6 +34,7 @@ __all__ = [
     "preview_form",
     "save_form",
     "sign_casebook",
+    "signature_exceptions",
     "unlock_database",
     "unlock_form",
     "unlock_participant",
@@ -232,6 +235,7 @@ def save_form(
                 participant=subj,
             )
         _after_save(actor, p, key, form, record, protocol=protocol, visits=visits)
+        void_signature(actor, p, f"{form} at {key}")
     return record
 
 
@@ -332,25 +336,119 @@ def unlock_form(actor: Any, participant: Participant, key: str, form: str, reaso
     return rec
 
 
-def sign_casebook(actor: Any, participant: Participant, password: str) -> Participant:
-    """Investigator e-signature: re-enter the password; the signature is audited."""
+#: What an investigator's e-signature means (stated on screen and stored with the signature).
+SIGNATURE_MEANING = (
+    "I approve the data in this casebook as complete and accurate, with the exceptions listed, "
+    "as the investigator responsible for this participant."
+)
+SIGNATURE_VOID_TEXT = "signature void: data changed after signing"
+
+
+def signature_exceptions(participant: Participant) -> list[str]:
+    """Why the casebook is not complete: required forms missing and queries not closed.
+
+    A form is required when the protocol lists it at a visit that took place (its visit date is
+    entered) or whose window has closed, for a participant still in follow-up; after withdrawal or
+    loss to follow-up only the visits that took place count.
+    """
+    from pmrtrial.edc.queries.models import Query
+
+    if participant.randomised_on is None:
+        return []
+    protocol = _protocol_for(participant)
+    today = timezone.localdate()
+    saved = set(FormRecord.objects.filter(participant=participant).values_list("key", "form"))
+    ended = participant.status in ("withdrawn", "lost")
+    out = []
+    for visit in _visits(participant):
+        due = visit.visit_date is not None or (not ended and visit.window_end < today)
+        if not due:
+            continue
+        out += [
+            f"{visit.code}: form {name} missing"
+            for name in forms_for_visit(visit.code, protocol)
+            if (visit.code, name) not in saved
+        ]
+    for q in Query.objects.filter(participant=participant).exclude(state="closed").order_by("pk"):
+        out.append(f"query {q.pk} on {q.key}/{q.form}/{q.field} is {q.state}")
+    return out
+
+
+def sign_casebook(
+    actor: Any,
+    participant: Participant,
+    password: str,
+    *,
+    confirm_exceptions: list[str] | tuple[str, ...] | None = None,
+) -> Participant:
+    """Investigator e-signature (21 CFR Part 11 §11.50, §11.200): password re-entered (throttled like
+    a log-in), stored with the signer's printed name, the date and time and :data:`SIGNATURE_MEANING`.
+
+    Refused with :class:`SignatureExceptions` (listing them) while required forms are missing or
+    queries are open, unless every listed exception is passed back in ``confirm_exceptions``; the
+    confirmed exceptions are stored with the signature. Audited field by field.
+    """
     check_participant(actor, "sign", participant)
-    verify_password(actor, password)
+    reauthenticate(actor, password)
     with transaction.atomic():
+        p = Participant.objects.select_for_update(of=("self",)).select_related("site").get(pk=participant.pk)
+        if p.locked or get_study().locked:
+            raise LockedError("This casebook is locked: unlock it before signing.")
+        exceptions = signature_exceptions(p)
+        unconfirmed = [e for e in exceptions if e not in set(confirm_exceptions or ())]
+        if unconfirmed:
+            raise SignatureExceptions(unconfirmed)
         now = timezone.now()
-        Participant.objects.filter(pk=participant.pk).update(signed_by=actor.username, signed_at=now)
+        name = (actor.get_full_name() or "").strip() or actor.username
+        new = {
+            "signed_by": actor.username,
+            "signer_name": name,
+            "signed_at": now,
+            "signature_meaning": SIGNATURE_MEANING,
+            "signature_exceptions": exceptions,
+            "signature_void": False,
+            "signature_voided_at": None,
+        }
+        changes = {
+            "signed_by": (p.signed_by or None, actor.username),
+            "signer_name": (p.signer_name or None, name),
+            "signed_at": (p.signed_at.isoformat() if p.signed_at else None, now.isoformat()),
+            "signature_meaning": (p.signature_meaning or None, SIGNATURE_MEANING),
+            "signature_exceptions": (p.signature_exceptions, exceptions),
+            "signature_void": (p.signature_void, False),
+        }
+        Participant.objects.filter(pk=p.pk).update(**new)
         audit_changes(
             actor,
             "update",
             "participant",
-            participant.subject_id,
-            {"signed_by": (participant.signed_by or None, actor.username)},
-            reason="e-signature: I confirm the casebook is complete and accurate",
-            site_code=participant.site.code,
-            participant=participant.subject_id,
+            p.subject_id,
+            changes,
+            reason="e-signature: " + SIGNATURE_MEANING,
+            site_code=p.site.code,
+            participant=p.subject_id,
         )
     participant.refresh_from_db()
     return participant
+
+
+def void_signature(actor: Any, participant: Participant, what: str) -> None:
+    """A change to signed data voids the signature (audited); call inside the change's transaction."""
+    if participant.signed_at is None or participant.signature_void:
+        return
+    now = timezone.now()
+    Participant.objects.filter(pk=participant.pk).update(signature_void=True, signature_voided_at=now)
+    participant.signature_void, participant.signature_voided_at = True, now
+    audit_changes(
+        actor,
+        "update",
+        "participant",
+        participant.subject_id,
+        {"signature_void": (False, True)},
+        reason=f"{SIGNATURE_VOID_TEXT} ({what})",
+        site_code=participant.site.code,
+        participant=participant.subject_id,
+    )
 
 
 def lock_participant(actor: Any, participant: Participant) -> Participant:

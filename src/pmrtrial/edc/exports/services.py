@@ -1,8 +1,11 @@
 """Export the canonical analysis datasets (subjects, visits, adverse_events) from the EDC.
 
-Blinded users get arms masked as A/B (the mask is random per list and kept secret) and no
-study-drug dose (which would reveal the arm). An unlocked database is exported with a
-"not locked" mark in ``dataset.json``; site users never reach an export (role check).
+Blinded users get, in the ``arm`` column, a per-participant blinded code (``BC-XXXXXXXX``, see
+:func:`~pmrtrial.edc.randomisation.secrets.blinded_codes_for_service`) instead of the arm, and no
+study-drug dose (which would reveal the arm); ``dataset.json`` says ``"blinded": true``. Unlike one
+study-wide A/B mask, a code reveals no grouping, and unblinding one participant decodes no other.
+An unlocked database is exported with a "not locked" mark in ``dataset.json``; site users never
+reach an export (role check).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pmrtrial.edc.accounts.permissions import check, is_unblinded, visible_parti
 from pmrtrial.edc.audit.services import audit_event
 from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.randomisation.models import AllocationSecret
-from pmrtrial.edc.randomisation.secrets import arm_mask_for_service
+from pmrtrial.edc.randomisation.secrets import blinded_codes_for_service
 from pmrtrial.edc.sites.services import get_protocol, get_study
 from pmrtrial.vocabulary import column_names, levels
 
@@ -93,7 +96,7 @@ def build_datasets(actor: Any) -> ExportedDatasets:
             "slot__participant__subject_id", "arm"
         )
     )
-    mask = arm_mask_for_service()
+    codes = {} if unblinded else blinded_codes_for_service([p.subject_id for p in participants])
     records: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
     for rec in FormRecord.objects.filter(participant__in=participants):
         records[rec.participant_id][(rec.key, rec.form)] = {**rec.data, **rec.derived}
@@ -107,7 +110,7 @@ def build_datasets(actor: Any) -> ExportedDatasets:
             {
                 "subject_id": p.subject_id,
                 "site_id": p.site.code,
-                "arm": arm if unblinded else mask.get(arm or "", None),
+                "arm": arm if unblinded else (codes.get(p.subject_id) if arm else None),
                 "randomised_on": p.randomised_on.isoformat() if p.randomised_on else None,
                 "age_years": p.screening_data.get("age_years"),
                 "sex": p.screening_data.get("sex"),
@@ -172,7 +175,9 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         "locked": study.locked,
         "lock_status": "locked" if study.locked else "NOT LOCKED: interim data, may change",
         "arms_masked": not unblinded,
-        "arm_labels": sorted({a for a in mask.values()}) if not unblinded else [a.id for a in protocol.arms],
+        "blinded": not unblinded,
+        "arm_coding": "per-participant blinded code" if not unblinded else "arm id",
+        "arm_labels": [] if not unblinded else [a.id for a in protocol.arms],
         "demo": study.demo,
     }
     return ExportedDatasets(

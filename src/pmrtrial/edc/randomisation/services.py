@@ -11,10 +11,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from pmrtrial.design.allocation import replay_minimisation
 from pmrtrial.edc.accounts.permissions import check, check_participant
 from pmrtrial.edc.audit.services import audit_changes, audit_event
 from pmrtrial.edc.errors import NotFound, PermissionDenied, WorkflowError
-from pmrtrial.edc.randomisation.lists import generate_permuted_block_list
+from pmrtrial.edc.randomisation.lists import AllocationRow, generate_permuted_block_list
 from pmrtrial.edc.randomisation.models import (
     AllocationSecret,
     RandomisationList,
@@ -31,6 +32,9 @@ from pmrtrial.edc.visits.services import create_schedule
 __all__ = [
     "approve_unblinding",
     "create_randomisation_list",
+    "list_seal",
+    "minimisation_levels",
+    "minimisation_replay",
     "randomise_participant",
     "request_unblinding",
     "reveal_allocation",
@@ -61,13 +65,18 @@ def create_randomisation_list(study: Study, *, n_per_site: int = 40, seed: int |
     protocol = get_protocol(study)
     seed_value = pysecrets.randbits(63) if seed is None else int(seed)
     sites = list(Site.objects.filter(study=study).order_by("code"))
-    rows = generate_permuted_block_list(
-        ratio=protocol.randomisation.ratio,
-        strata=[s.code for s in sites],
-        n_per_stratum=n_per_site,
-        block_sizes=protocol.randomisation.block_sizes,
-        seed=seed_value,
-    )
+    minimising = protocol.randomisation.method == "minimisation"
+    if minimising:
+        # Slots (numbers, kit codes) only: each arm is computed at randomisation by minimisation.
+        rows = [AllocationRow(s.code, i, "", 0, 0) for s in sites for i in range(1, n_per_site + 1)]
+    else:
+        rows = generate_permuted_block_list(
+            ratio=protocol.randomisation.ratio,
+            strata=[s.code for s in sites],
+            n_per_stratum=n_per_site,
+            block_sizes=protocol.randomisation.block_sizes,
+            seed=seed_value,
+        )
     by_code = {s.code: s for s in sites}
     used: set[str] = set(RandomisationSlot.objects.values_list("kit_code", flat=True))
     arms = sorted(protocol.randomisation.ratio)
@@ -83,8 +92,8 @@ def create_randomisation_list(study: Study, *, n_per_site: int = 40, seed: int |
             study=study,
             version=version,
             active=True,
-            method=f"permuted blocks stratified by {', '.join(protocol.randomisation.stratify_by) or 'none'}",
-            block_sizes=list(protocol.randomisation.block_sizes),
+            method=_method_text(protocol),
+            block_sizes=[] if minimising else list(protocol.randomisation.block_sizes),
             sealed_at=timezone.now(),
             seal_hash="",
         )
@@ -98,9 +107,10 @@ def create_randomisation_list(study: Study, *, n_per_site: int = 40, seed: int |
                 randomisation_number=f"R{version}-{row.stratum}-{row.sequence:03d}",
                 kit_code=_kit_code(used),
             )
-            AllocationSecret.objects.create(slot=slot, arm=row.arm, block=row.block, block_size=row.block_size)
+            if not minimising:
+                AllocationSecret.objects.create(slot=slot, arm=row.arm, block=row.block, block_size=row.block_size)
             sealed.append((row.stratum, row.sequence, slot.randomisation_number, slot.kit_code, row.arm))
-        rlist.seal_hash = _seal(sealed, str(seed_value))
+        rlist.seal_hash = _seal(sealed, _seal_key(rlist, str(seed_value)))
         rlist.save(update_fields=["seal_hash"])
         audit_changes(
             None,
@@ -112,15 +122,71 @@ def create_randomisation_list(study: Study, *, n_per_site: int = 40, seed: int |
     return rlist
 
 
+def _method_text(protocol: Any) -> str:
+    r = protocol.randomisation
+    if r.method == "minimisation":
+        return f"Pocock-Simon minimisation over {', '.join(r.minimisation_factors)}, p = {r.minimisation_p}"
+    return f"permuted blocks stratified by {', '.join(r.stratify_by) or 'none'}"
+
+
+def _seal_key(rlist: RandomisationList, seed: str) -> str:
+    """What the seal binds besides the rows: the seed, and for minimisation its method (factors, p)."""
+    return seed if not rlist.method.startswith("Pocock") else f"{seed}|{rlist.method}"
+
+
+def list_seal(rlist: RandomisationList) -> str:
+    """Service use (audit verification): the seal recomputed from the list's secret content.
+
+    Permuted blocks: every slot with its arm. Minimisation: every slot (arms are computed at
+    randomisation and checked by :func:`minimisation_replay`), the seed and the method.
+    """
+    seed = RandomisationListSecret.objects.get(rlist=rlist).seed
+    if rlist.method.startswith("Pocock"):
+        rows = [
+            (s.site.code, s.sequence, s.randomisation_number, s.kit_code, "")
+            for s in RandomisationSlot.objects.select_related("site").filter(rlist=rlist)
+        ]
+    else:
+        rows = [
+            (s.slot.site.code, s.slot.sequence, s.slot.randomisation_number, s.slot.kit_code, s.arm)
+            for s in AllocationSecret.objects.select_related("slot", "slot__site").filter(slot__rlist=rlist)
+        ]
+    return _seal(rows, _seal_key(rlist, seed))
+
+
+def minimisation_levels(participant: Participant, factors: tuple[str, ...]) -> dict[str, str]:
+    """A participant's level of each minimisation factor: ``site_id`` is the site, others screening values."""
+    levels = {}
+    for factor in factors:
+        value = participant.site.code if factor == "site_id" else participant.screening_data.get(factor)
+        if value is None or value == "":
+            raise WorkflowError(f"Minimisation needs {factor!r} for {participant.subject_id}; it is not recorded.")
+        levels[factor] = _canon_level(value)
+    return levels
+
+
+def _canon_level(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def minimisation_replay(rlist: RandomisationList, entries: list[dict[str, str]]) -> list[str]:
+    """Service use: the arms minimisation gives ``entries`` (levels in allocation order) from the sealed seed."""
+    protocol = get_protocol(rlist.study)
+    r = protocol.randomisation
+    return replay_minimisation(
+        ratio=r.ratio,
+        factors=r.minimisation_factors,
+        p_best=r.minimisation_p,
+        seed=int(RandomisationListSecret.objects.get(rlist=rlist).seed),
+        entries=entries,
+    )
+
+
 def verify_list_seal(actor: Any) -> bool:
     """Unblinded roles: recompute the active list's seal from its secret content."""
     check(actor, "view_allocation")
     rlist = RandomisationList.objects.get(active=True)
-    rows = [
-        (s.slot.site.code, s.slot.sequence, s.slot.randomisation_number, s.slot.kit_code, s.arm)
-        for s in AllocationSecret.objects.select_related("slot", "slot__site").filter(slot__rlist=rlist)
-    ]
-    return _seal(rows, rlist.secret.seed) == rlist.seal_hash
+    return list_seal(rlist) == rlist.seal_hash
 
 
 def randomise_participant(
@@ -153,12 +219,19 @@ def randomise_participant(
         if p.status != "consented" or not p.consents.exists():
             raise WorkflowError("Consent must be recorded before randomisation.")
         free = RandomisationSlot.objects.filter(rlist__active=True, site=p.site, participant__isnull=True)
-        if demo_arm is not None:
+        minimised: dict[str, str] | None = None
+        if protocol.randomisation.method == "minimisation":
+            if demo_arm is not None:
+                raise WorkflowError("The demo allocation override is for permuted-block lists only.")
+            minimised = minimisation_levels(p, protocol.randomisation.minimisation_factors)
+        elif demo_arm is not None:
             protocol.get_arm(demo_arm)
             free = free.filter(secret__arm=demo_arm)
         slot = free.order_by("sequence").first()
         if slot is None:
             raise WorkflowError(f"The randomisation list of site {p.site.code} is exhausted.")
+        if minimised is not None:
+            _minimise_into(slot, p, minimised, protocol)
         now = timezone.now()
         taken = RandomisationSlot.objects.filter(pk=slot.pk, participant__isnull=True).update(
             participant=p, allocated_at=now
@@ -181,6 +254,7 @@ def randomise_participant(
                 "kit_code": (None, p.kit_code),
                 "randomised_on": (None, p.randomised_on.isoformat()),
                 "status": ("consented", "randomised"),
+                **({"minimisation_levels": (None, minimised)} if minimised is not None else {}),
             },
             site_code=p.site.code,
             participant=p.subject_id,
@@ -198,6 +272,22 @@ def randomise_participant(
         )
     participant.refresh_from_db()
     return participant
+
+
+def _minimise_into(slot: RandomisationSlot, p: Participant, levels: dict[str, str], protocol: Any) -> None:
+    """Compute the arm of ``p`` by minimisation and store it in ``slot``'s secret (study-wide lock held).
+
+    The state is rebuilt from the sealed seed and every earlier allocation's levels, in allocation
+    order, so the live allocation and any later replay are the same computation.
+    """
+    rlist = RandomisationList.objects.select_for_update().get(pk=slot.rlist_id)
+    earlier = (
+        AllocationSecret.objects.filter(slot__rlist=rlist).select_related("slot__participant__site").order_by("pk")
+    )
+    factors = protocol.randomisation.minimisation_factors
+    entries = [minimisation_levels(s.slot.participant, factors) for s in earlier if s.slot.participant is not None]
+    arm = minimisation_replay(rlist, [*entries, levels])[-1]
+    AllocationSecret.objects.create(slot=slot, arm=arm, block=0, block_size=0)
 
 
 def request_unblinding(actor: Any, participant: Participant, reason: str) -> UnblindingRequest:

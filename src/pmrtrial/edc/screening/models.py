@@ -30,8 +30,15 @@ class Participant(models.Model):
     kit_code = models.CharField(max_length=32, blank=True, default="")
     randomised_on = models.DateField(null=True, blank=True)
     locked = models.BooleanField(default=False)
+    # The investigator's e-signature (21 CFR Part 11 §11.50): who (user name and printed name), when,
+    # what it means, and the exceptions the signer confirmed. A later data change voids it (§11.70 spirit).
     signed_by = models.CharField(max_length=150, blank=True, default="")
     signed_at = models.DateTimeField(null=True, blank=True)
+    signer_name = models.CharField(max_length=300, blank=True, default="")
+    signature_meaning = models.TextField(blank=True, default="")
+    signature_exceptions = models.JSONField(default=list, blank=True)
+    signature_void = models.BooleanField(default=False)
+    signature_voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["subject_id"]

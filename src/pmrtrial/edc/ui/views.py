@@ -165,6 +165,8 @@ def participant(request: HttpRequest, subject_id: str) -> HttpResponse:
                 )
             },
             "consents": p.consents.all(),
+            "signature_meaning": svc.SIGNATURE_MEANING,
+            "sign_exceptions": svc.signature_exceptions(p) if can(user, "sign", p.site.code) else [],
         },
     )
 
@@ -184,7 +186,9 @@ def participant_action(request: HttpRequest, subject_id: str) -> HttpResponse:
             request, _("Randomised: number %(n)s, kit %(k)s.") % {"n": p.randomisation_number, "k": p.kit_code}
         )
     elif action == "sign":
-        svc.sign_casebook(user, p, request.POST.get("password", ""))
+        svc.sign_casebook(
+            user, p, request.POST.get("password", ""), confirm_exceptions=request.POST.getlist("confirm_exception")
+        )
         messages.success(request, _("Casebook signed."))
     elif action == "lock":
         svc.lock_participant(user, p)
