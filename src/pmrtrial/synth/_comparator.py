@@ -77,10 +77,18 @@ def label_frames(*frames: pd.DataFrame) -> None:
 
 
 def subject_frame(
-    rng: np.random.Generator, arms: Sequence[str], prefix: str, n_sites: int, start: str, end: str
+    rng: np.random.Generator,
+    arms: Sequence[str],
+    prefix: str,
+    n_sites: int,
+    start: str,
+    end: str,
+    *,
+    n_female: int | None = None,
 ) -> pd.DataFrame:
     """One row per participant (``arms`` in allocation order): id ``<prefix>-<site>-<nnn>``, site, arm,
-    randomisation date (sorted within the recruitment period), age, sex, status ``completed``."""
+    randomisation date (sorted within the recruitment period), age, sex (exactly ``n_female`` women when given,
+    else each with probability 0.69), status ``completed``."""
     n = len(arms)
     sites = np.sort(rng.integers(1, n_sites + 1, size=n))
     rng.shuffle(sites)
@@ -94,7 +102,7 @@ def subject_frame(
             "arm": list(arms),
             "randomised_on": dates,
             "age_years": np.round(np.clip(rng.normal(69.5, 7.5, n), 50.5, 90.0), 1),
-            "sex": np.where(rng.random(n) < 0.69, "female", "male"),
+            "sex": _sexes(rng, n, n_female),
             "status": "completed",
         }
     )
@@ -118,6 +126,14 @@ def adverse_event_rows(
                 rows.append({"subject_id": str(sid), "soc": soc, "term": term, "serious": False, "severity": "mild",
                              "onset_week": float(rng.integers(1, last_week)), "outcome": "recovered"})  # fmt: skip
     return pd.DataFrame(rows).sort_values(["subject_id", "onset_week"], ignore_index=True)
+
+
+def _sexes(rng: np.random.Generator, n: int, n_female: int | None) -> np.ndarray:
+    if n_female is None:
+        return np.where(rng.random(n) < 0.69, "female", "male")
+    out = np.full(n, "male", dtype=object)
+    out[rng.choice(n, size=n_female, replace=False)] = "female"
+    return out
 
 
 def taper_rows(subject_id: str, taper: Sequence[DoseSegment], until_day: int | None = None) -> list[dict[str, Any]]:

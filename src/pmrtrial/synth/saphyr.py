@@ -147,7 +147,7 @@ def generate_saphyr_twin(*, seed: int = 2023) -> ComparatorTwin:
     rng = np.random.default_rng(seed)
     protocol = load_protocol("saphyr")
     arms = [a for a in ARMS for _ in range(sum(ROLES[a].values()))]
-    subjects = subject_frame(rng, arms, "SAP", 12, "2018-10-01", "2020-12-31")
+    subjects = subject_frame(rng, arms, "SAP", 12, "2018-10-01", "2020-12-31", n_female=82)  # pathway: 82 of 118
     roles: list[str] = []
     for arm in ARMS:
         block = [r for r, k in ROLES[arm].items() for _ in range(k)]
@@ -282,6 +282,19 @@ def build_saphyr_report(
     n = {a: int((subjects["arm"] == a).sum()) for a in ARMS}
     rand = pub["arms"]["randomised"]
     checks.append(count_check("arms.randomised.total", rand["total"]["value"], len(subjects)))
+    female = pub["baseline"]["female"]
+    n_female = int((subjects["sex"] == "female").sum())
+    checks.append(count_check("baseline.female.n", female["n"], n_female))
+    checks.append(
+        pct_check(
+            "baseline.female.pct",
+            female["pct"],
+            n_female,
+            len(subjects),
+            "the summary prints 82 female and 36 male of 118 as 69.0% and 31.0%, but 82/118 = 69.5% and 36/118 = "
+            "30.5%: the twin keeps the counts",
+        )
+    )
     for arm in ARMS:
         checks.append(count_check(f"arms.randomised.{arm}", rand[arm]["value"], n[arm]))
     # primary: sustained remission at W52 (non-responder imputation: all randomised)
