@@ -40,3 +40,24 @@ def test_synth_then_analyse_shows_published_beside_reproduced(tmp_path: Path, tr
         entry = endpoints["response_w24"]["analyses"]["adjusted_risk_ratio"]
         assert (entry["arms"]["tocilizumab"]["events"], entry["arms"]["placebo"]["events"]) == (33, 16)
         assert round(entry["estimate"], 1) == 2.3
+
+
+def test_crp_pmr_as_trajectory_figure_leaves_out_the_cumulative_dose() -> None:
+    # With a gc_doses log the result's trajectories hold CRP PMR-AS and cumulative_gc_mg points at the same weeks;
+    # the CRP PMR-AS figure once drew both in one line (values up to ~1700 "PMR-AS" on the SEMAPHORE report).
+    from pmrtrial.analysis import analyse_trial
+    from pmrtrial.datasets import validate_datasets
+    from pmrtrial.protocol import load_protocol
+    from pmrtrial.report.figures import trajectory_points
+    from pmrtrial.synth.semaphore import generate_semaphore_twin
+
+    twin = generate_semaphore_twin(seed=2022)
+    p = load_protocol("semaphore")
+    result = analyse_trial(
+        validate_datasets(twin.subjects, twin.visits, twin.adverse_events, protocol=p, gc_doses=twin.gc_doses), p
+    )
+    assert {pt.variable for pt in result.trajectories} == {"crp_pmr_as", "cumulative_gc_mg"}
+    crp = trajectory_points(result, "placebo", "crp_pmr_as")
+    assert [pt.week for pt in crp] == [0, 4, 8, 12, 16, 20, 24]
+    # week 24 placebo mean CRP PMR-AS is the published 14.9 (deck), far from a cumulative dose in mg
+    assert round(crp[-1].mean, 1) == 14.9 and max(pt.mean for pt in crp) < 40

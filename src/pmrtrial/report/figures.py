@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
-from pmrtrial.analysis import AnalysisResult
+from pmrtrial.analysis import AnalysisResult, TrajectoryPoint
 
 __all__ = [
     "SYNTHETIC_BANNER",
@@ -28,6 +28,7 @@ __all__ = [
     "plot_state_bars",
     "plot_trajectory",
     "render_figures",
+    "trajectory_points",
 ]
 
 SYNTHETIC_BANNER = "SYNTHETIC — not trial data"
@@ -54,6 +55,11 @@ def _labels(result: AnalysisResult) -> dict[str, str]:
     return {str(a["id"]): str(a["label"]) for a in result.arms}
 
 
+def trajectory_points(result: AnalysisResult, arm: str, variable: str) -> list[TrajectoryPoint]:
+    """The trajectory points of one arm and one variable (``crp_pmr_as``, ``cumulative_gc_mg``), by week."""
+    return sorted((p for p in result.trajectories if p.arm == arm and p.variable == variable), key=lambda p: p.week)
+
+
 def plot_trajectory(result: AnalysisResult) -> bytes:
     """Mean CRP PMR-AS over time by arm with 95% CIs (t-based)."""
     fig = Figure(figsize=(7, 4))
@@ -62,7 +68,8 @@ def plot_trajectory(result: AnalysisResult) -> bytes:
     labels = _labels(result)
     arms = (result.primary.treated_arm, result.primary.control_arm)
     for i, arm in enumerate(arms):
-        pts = sorted((p for p in result.trajectories if p.arm == arm), key=lambda p: p.week)
+        # only the CRP PMR-AS points: with a gc_doses log the trajectories also hold cumulative_gc_mg
+        pts = trajectory_points(result, arm, "crp_pmr_as")
         if not pts:
             continue
         w = np.array([p.week for p in pts]) + (i - 0.5) * 0.3
@@ -260,9 +267,7 @@ def plot_cumulative_gc(result: AnalysisResult) -> bytes:
     ax = fig.add_subplot()
     labels = _labels(result)
     for i, arm in enumerate((result.primary.treated_arm, result.primary.control_arm)):
-        pts = sorted(
-            (p for p in result.trajectories if p.arm == arm and p.variable == "cumulative_gc_mg"), key=lambda p: p.week
-        )
+        pts = trajectory_points(result, arm, "cumulative_gc_mg")
         if not pts:
             continue
         w = np.array([p.week for p in pts])
