@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -176,8 +177,11 @@ def plot_forest(result: AnalysisResult) -> bytes:
 
 
 def _box(ax: object, x: float, y: float, text: str, width: float = 0.36) -> None:
+    height = max(0.09, 0.035 * (text.count("\n") + 1) + 0.02)  # three lines need a taller box
     ax.add_patch(  # type: ignore[attr-defined]
-        FancyBboxPatch((x - width / 2, y - 0.045), width, 0.09, boxstyle="round,pad=0.01", fc="#f4f6f8", ec="#333")
+        FancyBboxPatch(
+            (x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.01", fc="#f4f6f8", ec="#333"
+        )
     )
     ax.text(x, y, text, ha="center", va="center", fontsize=8)  # type: ignore[attr-defined]
 
@@ -197,7 +201,9 @@ def plot_consort(result: AnalysisResult) -> bytes:
     for i, arm in enumerate(arms):
         x = 0.27 + 0.46 * i
         ax.annotate("", xy=(x, 0.745), xytext=(0.5, 0.855), arrowprops={"arrowstyle": "->"})
-        _box(ax, x, 0.7, f"Allocated to {labels[arm]}\nn = {c.randomised[arm]}")
+        # long arm labels (SAPHYR: "... + 14-week prednisone taper") are wrapped to the box width
+        allocated = textwrap.fill(f"Allocated to {labels[arm]}", 38)
+        _box(ax, x, 0.7, f"{allocated}\nn = {c.randomised[arm]}")
         _box(ax, x, 0.5, f"Analysed at {result.primary.visit} (primary)\nn = {c.primary_analysed[arm]}")
         _box(ax, x, 0.3, f"Withdrawn n = {c.withdrawn[arm]}\nLost to follow-up n = {c.lost[arm]}")
         _box(ax, x, 0.1, f"Completed the study\nn = {c.completed[arm]}")
