@@ -27,6 +27,8 @@ def test_synth_then_analyse_shows_published_beside_reproduced(tmp_path: Path, tr
     assert payload["synthetic"] is True and payload["report"]["flags"] == []
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Published beside reproduced" in html and "SYNTHETIC" in html and "Safety" in html
+    # neither protocol declares the four-state table: no empty table is printed
+    assert payload["visit_states"] == [] and "Four states per visit" not in html
     endpoints = {e["id"]: e for e in payload["endpoints"]}
     if trial == "saphyr":
         assert "Time to flare after clinical remission" in html and "Cumulative glucocorticoid dose" in html

@@ -294,10 +294,11 @@ def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
         figures["trajectory"] = ("Figure 2. Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
     if result.visit_states:
         figures["states"] = ("Figure 3. Four states per visit (% of participants seen).", plot_state_bars(result))
-    figures["forest"] = (
-        "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
-        plot_forest(result),
-    )
+    if any(r.estimable and r.effect.available for r in result.secondary):  # no empty axes (SAPHYR has none)
+        figures["forest"] = (
+            "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
+            plot_forest(result),
+        )
     for k, entry in enumerate(e for e in result.endpoints if "kaplan_meier" in e.analyses):
         if entry.analyses["kaplan_meier"].get("available"):
             figures[f"km_{entry.id}"] = (

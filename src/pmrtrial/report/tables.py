@@ -576,7 +576,7 @@ def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = N
         _consort_table(result, arms, labels),
         _baseline_table(result, arms, labels, published),
         _primary_table(result, labels, published),
-        _states_table(result, arms, labels, published),
+        *((_states_table(result, arms, labels, published),) if result.visit_states else ()),
         _secondary_table(result, arms, labels, published),
         _ae_table(result, arms, labels, published),
         _sample_size_table(result),
