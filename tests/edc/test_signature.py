@@ -11,7 +11,7 @@ from django.test import Client
 
 from pmrtrial.edc import services as svc
 from pmrtrial.edc.audit.models import AuditEntry
-from pmrtrial.edc.errors import EdcError, PermissionDenied, SignatureExceptions
+from pmrtrial.edc.errors import EdcError, SignatureExceptions, ThrottledError
 from tests.edc.conftest import PASSWORD, randomised
 
 LABS = {"crp_value": 4, "crp_unit": "mg/L", "esr_mm_h": 10}
@@ -104,11 +104,11 @@ def test_a_later_change_voids_the_signature(users: dict[str, Any]) -> None:
 
 def test_signing_password_attempts_count_toward_the_login_lock_out(users: dict[str, Any]) -> None:
     p = randomised(users, days_ago=0)
-    for _ in range(settings.LOGIN_MAX_FAILURES):
+    for _ in range(settings.PASSWORD_THROTTLE_USER_FREE + 1):  # the free failures, then one that starts a delay
         with pytest.raises(EdcError, match="password is not correct"):
             svc.sign_casebook(users["inv1"], p, "wrong-password")
-    # Now locked out: signing with the right password is refused, and so is logging in.
-    with pytest.raises(PermissionDenied, match="too many failed password attempts"):
+    # A delay now runs: signing with the right password is refused, and so is logging in.
+    with pytest.raises(ThrottledError, match="Too many failed password attempts"):
         svc.sign_casebook(users["inv1"], p, PASSWORD)
     r = Client().post("/login/", {"username": "inv1", "password": PASSWORD})
     assert "Too many failed attempts" in r.content.decode()

@@ -8,10 +8,14 @@ locking and audit are identical.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from pmrtrial.edc import services as svc
@@ -32,21 +36,110 @@ class BearerAuth(HttpBearer):
 
 
 api = NinjaAPI(title="pmrtrial EDC", version="1.0", auth=BearerAuth(), urls_namespace="api", docs_url=None)
+log = logging.getLogger("pmrtrial.edc.api")
+
+# -- the error contract ---------------------------------------------------------------------------
+#
+# Every error is JSON ``{"code": ..., "detail": ...}``; ``code`` is stable (branch on it), ``detail`` is
+# for people. Service errors carry their code (:mod:`pmrtrial.edc.errors`); the others are below.
+# Validation errors add ``errors``/``warnings`` (field -> message), conflicts add ``current``/``version``.
+
+ERROR_CODES: dict[int, tuple[str, ...]] = {
+    400: ("bad_request",),
+    401: ("unauthenticated",),
+    403: ("permission_denied",),
+    404: ("not_found",),
+    405: ("method_not_allowed",),
+    409: ("workflow", "locked", "conflict"),
+    413: ("too_large",),
+    422: ("invalid", "validation"),
+    500: ("server_error",),
+}
+_DESCRIPTIONS = {
+    400: "Bad request (body not JSON, or a value the study cannot accept)",
+    401: "Missing or invalid Bearer token",
+    403: "The user's role or sites do not allow this action",
+    404: "No such participant, visit, form or query (another site's participant is not found)",
+    409: "Workflow state, lock or lost-update conflict (the current values come back)",
+    413: "Request body larger than the server accepts",
+    422: "Invalid values (field -> message in `errors`) or a malformed request (`detail` lists the problems)",
+}
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "detail"],
+    "properties": {
+        "code": {"type": "string", "enum": sorted({c for codes in ERROR_CODES.values() for c in codes})},
+        "detail": {},
+        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+        "warnings": {"type": "object", "additionalProperties": {"type": "string"}},
+        "current": {"type": "object"},
+        "version": {"type": ["integer", "null"]},
+    },
+}
+READ = (401, 403, 404)
+WRITE = (400, 401, 403, 404, 409, 413, 422)
+
+
+def errors(*statuses: int) -> dict[str, Any]:
+    """``openapi_extra`` declaring the error responses an operation can give."""
+    return {
+        "responses": {
+            s: {"description": _DESCRIPTIONS[s], "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+            for s in statuses
+        }
+    }
+
+
+def error_response(request: HttpRequest, status: int, code: str, detail: Any, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"code": code, "detail": detail, **extra}, status=status)
 
 
 @api.exception_handler(EdcError)
 def _edc_error(request: HttpRequest, exc: EdcError) -> HttpResponse:
-    body: dict[str, Any] = {"detail": str(exc)}
+    extra: dict[str, Any] = {}
     if isinstance(exc, FormInvalid):
-        body.update(errors=exc.errors, warnings=exc.warnings)
+        extra.update(errors=exc.errors, warnings=exc.warnings)
     if isinstance(exc, ConflictError):
-        body.update(current=exc.current, version=exc.version)
-    return api.create_response(request, body, status=exc.status)
+        extra.update(current=exc.current, version=exc.version)
+    return error_response(request, exc.status, exc.code, str(exc), **extra)
 
 
 @api.exception_handler(PmrTrialError)
 def _core_error(request: HttpRequest, exc: PmrTrialError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=400)
+    return error_response(request, 400, "bad_request", str(exc))
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error_response(request, 422, "validation", exc.errors)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = ERROR_CODES.get(exc.status_code, ("bad_request",))[0]
+    return error_response(request, exc.status_code, code, exc.message)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(request, 413, "too_large", f"Request body larger than {limit} bytes.")
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.error("Internal error on %s %s", request.method, request.path, exc_info=exc)
+    return error_response(request, 500, "server_error", "Internal error; the server log has the details.")
+
+
+def not_found_json(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """``/api/<anything unknown>``: the same JSON 404 as the API (not Django's HTML page)."""
+    return JsonResponse({"code": "not_found", "detail": f"No API endpoint /api/{rest}."}, status=404)
 
 
 def _participant_out(p: Any) -> dict[str, Any]:
@@ -114,24 +207,24 @@ class AnswerIn(Schema):
     answer: str
 
 
-@api.get("/participants")
+@api.get("/participants", openapi_extra=errors(401))
 def list_participants(request: HttpRequest) -> list[dict[str, Any]]:
     return [_participant_out(p) for p in visible_participants(request.user)]
 
 
-@api.post("/participants/screen")
+@api.post("/participants/screen", openapi_extra=errors(*WRITE))
 def screen(request: HttpRequest, body: ScreenIn) -> dict[str, Any]:
     return _participant_out(svc.screen_participant(request.user, body.site, body.data))
 
 
-@api.get("/participants/{subject_id}")
+@api.get("/participants/{subject_id}", openapi_extra=errors(*READ))
 def participant(request: HttpRequest, subject_id: str) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     svc.view_casebook(request.user, p)
     return _participant_out(p)
 
 
-@api.post("/participants/{subject_id}/consent")
+@api.post("/participants/{subject_id}/consent", openapi_extra=errors(*WRITE))
 def consent(request: HttpRequest, subject_id: str, body: ConsentIn) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     svc.record_consent(request.user, p, body.version, body.consented_on)
@@ -139,13 +232,13 @@ def consent(request: HttpRequest, subject_id: str, body: ConsentIn) -> dict[str,
     return _participant_out(p)
 
 
-@api.post("/participants/{subject_id}/randomise")
+@api.post("/participants/{subject_id}/randomise", openapi_extra=errors(400, 401, 403, 404, 409))
 def randomise(request: HttpRequest, subject_id: str) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     return _participant_out(svc.randomise_participant(request.user, p))
 
 
-@api.get("/participants/{subject_id}/visits")
+@api.get("/participants/{subject_id}/visits", openapi_extra=errors(*READ))
 def visits(request: HttpRequest, subject_id: str) -> list[dict[str, Any]]:
     p = svc.get_participant(request.user, subject_id)
     return [
@@ -175,7 +268,7 @@ def _record_out(rec: Any) -> dict[str, Any]:
     }
 
 
-@api.get("/participants/{subject_id}/forms/{key}/{form}")
+@api.get("/participants/{subject_id}/forms/{key}/{form}", openapi_extra=errors(*READ))
 def get_form(request: HttpRequest, subject_id: str, key: str, form: str) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     rec = svc.get_form(request.user, p, key, form)
@@ -184,7 +277,7 @@ def get_form(request: HttpRequest, subject_id: str, key: str, form: str) -> dict
     return _record_out(rec)
 
 
-@api.put("/participants/{subject_id}/forms/{key}/{form}")
+@api.put("/participants/{subject_id}/forms/{key}/{form}", openapi_extra=errors(*WRITE))
 def put_form(request: HttpRequest, subject_id: str, key: str, form: str, body: FormIn) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     rec = svc.save_form(
@@ -200,19 +293,19 @@ def put_form(request: HttpRequest, subject_id: str, key: str, form: str, body: F
     return _record_out(rec)
 
 
-@api.post("/participants/{subject_id}/forms/{key}/{form}/preview")
+@api.post("/participants/{subject_id}/forms/{key}/{form}/preview", openapi_extra=errors(*WRITE))
 def preview(request: HttpRequest, subject_id: str, key: str, form: str, body: PreviewIn) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     return svc.preview_form(request.user, p, key, form, body.data).to_dict()
 
 
-@api.post("/participants/{subject_id}/adverse-events")
+@api.post("/participants/{subject_id}/adverse-events", openapi_extra=errors(*WRITE))
 def add_ae(request: HttpRequest, subject_id: str, body: FormIn) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     return _record_out(svc.add_adverse_event(request.user, p, body.data, confirm_warnings=body.confirm_warnings))
 
 
-@api.get("/participants/{subject_id}/audit")
+@api.get("/participants/{subject_id}/audit", openapi_extra=errors(*READ))
 def audit(request: HttpRequest, subject_id: str) -> list[dict[str, Any]]:
     p = svc.get_participant(request.user, subject_id)
     check_participant(request.user, "view_audit", p)
@@ -246,38 +339,38 @@ def _query_out(q: Any) -> dict[str, Any]:
     }
 
 
-@api.get("/queries")
+@api.get("/queries", openapi_extra=errors(*READ))
 def queries(request: HttpRequest, state: str | None = None) -> list[dict[str, Any]]:
     return [_query_out(q) for q in svc.list_queries(request.user, state=state)]
 
 
-@api.post("/queries")
+@api.post("/queries", openapi_extra=errors(*WRITE))
 def new_query(request: HttpRequest, body: QueryIn) -> dict[str, Any]:
     p = svc.get_participant(request.user, body.subject_id)
     return _query_out(svc.raise_query(request.user, p, body.key, body.form, body.field, body.text))
 
 
-@api.post("/queries/{query_id}/answer")
+@api.post("/queries/{query_id}/answer", openapi_extra=errors(*WRITE))
 def answer(request: HttpRequest, query_id: int, body: AnswerIn) -> dict[str, Any]:
     return _query_out(svc.answer_query(request.user, query_id, body.answer))
 
 
-@api.post("/queries/{query_id}/close")
+@api.post("/queries/{query_id}/close", openapi_extra=errors(400, 401, 403, 404, 409, 422))
 def close(request: HttpRequest, query_id: int) -> dict[str, Any]:
     return _query_out(svc.close_query(request.user, query_id))
 
 
-@api.get("/export")
+@api.get("/export", openapi_extra=errors(401, 403))
 def export(request: HttpRequest) -> dict[str, Any]:
     return svc.export_json(request.user)
 
 
-@api.get("/allocations")
+@api.get("/allocations", openapi_extra=errors(401, 403))
 def allocations(request: HttpRequest) -> list[dict[str, Any]]:
     return svc.get_allocation_list(request.user)
 
 
-@api.get("/dashboard/missed-visits")
+@api.get("/dashboard/missed-visits", openapi_extra=errors(401, 403))
 def missed(request: HttpRequest) -> list[dict[str, Any]]:
     today = dt.date.today()
     return [

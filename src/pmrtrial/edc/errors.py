@@ -1,4 +1,8 @@
-"""Errors raised by the EDC service layer (mapped to HTTP status codes by the UI and the API)."""
+"""Errors raised by the EDC service layer (mapped to HTTP status codes by the UI and the API).
+
+Each class carries an HTTP ``status`` and a stable machine-readable ``code``: API clients get
+``{"code": ..., "detail": ...}`` and should branch on ``code``, never on the English ``detail``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "SignatureExceptions",
+    "ThrottledError",
     "WorkflowError",
 ]
 
@@ -22,32 +27,40 @@ class EdcError(PmrTrialError):
     """Base class of EDC service errors."""
 
     status = 400
+    code = "bad_request"
 
 
 class PermissionDenied(EdcError):
     """The user's role or sites do not allow this action."""
 
     status = 403
+    code = "permission_denied"
 
 
 class NotFound(EdcError):
     """No such record, or not visible to this user (site isolation answers 404, not 403)."""
 
     status = 404
+    code = "not_found"
 
 
 class WorkflowError(EdcError):
     """The action is not allowed in the record's current state (e.g. randomise before consent)."""
 
     status = 409
+    code = "workflow"
 
 
 class LockedError(WorkflowError):
     """The form, casebook or database is locked."""
 
+    code = "locked"
+
 
 class ConflictError(WorkflowError):
     """Lost-update protection: the record changed since the editor loaded it."""
+
+    code = "conflict"
 
     def __init__(self, message: str, *, current: dict[str, Any] | None = None, version: int | None = None) -> None:
         super().__init__(message)
@@ -59,6 +72,7 @@ class FormInvalid(EdcError):
     """Validation failed: nothing was saved. ``errors``/``warnings`` map field -> message."""
 
     status = 422
+    code = "invalid"
 
     def __init__(self, errors: dict[str, str], warnings: dict[str, str] | None = None) -> None:
         self.errors = dict(errors)
@@ -76,3 +90,14 @@ class SignatureExceptions(WorkflowError):
             "The casebook is not complete; confirm these exceptions to sign anyway: " + "; ".join(exceptions)
         )
         self.exceptions = list(exceptions)
+
+
+class ThrottledError(EdcError):
+    """Too many wrong passwords recently: retry after ``retry_after`` seconds (a delay, never a lock)."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -109,13 +109,15 @@ def get_participant(actor: Any, subject_id: str) -> Participant:
     from pmrtrial.edc.accounts.permissions import visible_participants
 
     # The study comes along (without its protocol text): form saves read the cached protocol from it.
-    p = (
+    # subject_id is unique: no ORDER BY to compile.
+    query = (
         visible_participants(actor)
         .select_related("site__study")
         .defer("site__study__protocol_yaml")
         .filter(subject_id=subject_id)
-        .first()
+        .order_by()
     )
+    p = next(iter(query[:1]), None)
     if p is None:
         raise NotFound("No such participant.")
     return p

@@ -12,6 +12,12 @@ PMRTRIAL_EDC_AUDIT_DIR       folder for both files instead of the defaults above
 PMRTRIAL_EDC_ALLOWED_HOSTS   comma-separated host names (default ``127.0.0.1,localhost``).
 PMRTRIAL_EDC_INSECURE_COOKIES=1  allow session/CSRF cookies over plain HTTP (loopback demos only).
 PMRTRIAL_EDC_DEBUG=1         Django debug mode (never in production).
+PMRTRIAL_EDC_HTTPS=1         behind a TLS-terminating reverse proxy that sets ``X-Forwarded-Proto``:
+                             redirect plain HTTP to HTTPS, send HSTS (one year), trust the proxy's
+                             ``X-Forwarded-Proto`` and (for login throttling) the last
+                             ``X-Forwarded-For`` address.
+PMRTRIAL_EDC_SQLITE_SYNC     ``NORMAL`` (default) or ``FULL``: SQLite durability on power loss
+                             (see :func:`pmrtrial.edc.conf.sqlite_synchronous`).
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pmrtrial.edc.accounts.middleware.RequestDataMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -119,9 +126,16 @@ if os.environ.get("PMRTRIAL_EDC_HTTPS") == "1":
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Login throttling: this many failures per user name within the window lock the account for the window.
-LOGIN_MAX_FAILURES = 5
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Request bodies above 1 MB are refused (HTTP 413 on the API): a form save is a few kB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
+
+# Password throttling (login and e-signature): growing delays per user name and per client address,
+# never a lock (see pmrtrial.edc.accounts.throttle).
+PASSWORD_THROTTLE_WINDOW_SECONDS = 15 * 60
+PASSWORD_THROTTLE_USER_FREE = 3
+PASSWORD_THROTTLE_USER_MAX_DELAY = 60
+PASSWORD_THROTTLE_IP_FREE = 10
+PASSWORD_THROTTLE_IP_MAX_DELAY = 300
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]

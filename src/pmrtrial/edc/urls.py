@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from pmrtrial.edc.api import api
+from pmrtrial.edc.api import api, not_found_json
 
 urlpatterns = [
     path("api/", api.urls),
+    path("api/<path:rest>", not_found_json),
     path("", include("pmrtrial.edc.ui.urls")),
 ]

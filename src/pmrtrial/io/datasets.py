@@ -5,6 +5,9 @@ A dataset folder holds ``subjects.csv|parquet``, ``visits.csv|parquet`` and
 (an absent file means the table is absent) and ``dataset.json``: a manifest such as
 ``{"synthetic": true, "description": "..."}``. The manifest carries the synthetic flag that
 ``subjects.attrs["synthetic"]`` holds in memory (CSV and Parquet do not keep DataFrame attrs).
+
+CSV text cells that a spreadsheet would run as formulas are written with a leading apostrophe and
+read back without it (:mod:`pmrtrial.io.csvsafe`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pmrtrial.datasets import (
     validate_datasets,
 )
 from pmrtrial.exceptions import DataError
+from pmrtrial.io.csvsafe import neutralise_frame, restore_frame
 from pmrtrial.protocol import Protocol
 
 __all__ = ["MANIFEST_NAME", "read_datasets", "read_datasets_raw", "read_optional_datasets_raw", "write_datasets"]
@@ -52,7 +56,8 @@ def _read_one(path: Path, dataset: str) -> pd.DataFrame:
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=text_columns, keep_default_na=True, na_values=[""], skipinitialspace=True)
+        frame = pd.read_csv(path, dtype=text_columns, keep_default_na=True, na_values=[""], skipinitialspace=True)
+        return restore_frame(frame)  # undo the spreadsheet-safe apostrophe (pmrtrial.io.csvsafe)
     except (OSError, ValueError) as exc:
         raise DataError(f"Cannot read {path.name}: {exc}") from None
 
@@ -147,8 +152,8 @@ def write_datasets(
             pending.append((tmp, root / f"{name}.{file_format}"))
             plain = frame.copy()
             plain.attrs = {}
-            if file_format == "csv":
-                plain.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+            if file_format == "csv":  # text cells spreadsheet-safe (pmrtrial.io.csvsafe); read_datasets undoes it
+                neutralise_frame(plain).to_csv(tmp, index=False, date_format="%Y-%m-%d")
             else:
                 plain.to_parquet(tmp, index=False)
         fd, tmp = tempfile.mkstemp(prefix=".dataset.", dir=root)

@@ -37,5 +37,9 @@ class ApiToken(models.Model):
 
 
 class FailedLogin(models.Model):
+    """A wrong password (at login or e-signature), counted by :mod:`pmrtrial.edc.accounts.throttle`."""
+
     username = models.CharField(max_length=150, db_index=True)
+    client_ip = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    context = models.CharField(max_length=16, default="login")
     at = models.DateTimeField(auto_now_add=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pmrtrial.edc.adverse_events.meddra import MEDDRA_SOCS
+from pmrtrial.edc.errors import NotFound
 from pmrtrial.scores import haq_item_keys, sf36_item_keys
 from pmrtrial.vocabulary import get_variable
 
@@ -267,7 +268,8 @@ FORM_ALIASES = {"adverse_events": "adverse_event"}
 
 
 def get_form_spec(name: str) -> FormSpec:
+    """The form called ``name`` (or its alias); :class:`~pmrtrial.edc.errors.NotFound` (HTTP 404) if none."""
     spec = FORMS.get(FORM_ALIASES.get(name, name))
     if spec is None:
-        raise KeyError(f"Unknown form {name!r}. Expected one of {sorted(FORMS)}.")
+        raise NotFound(f"Unknown form {name!r}. Expected one of {', '.join(sorted(FORMS))}.")
     return spec

@@ -4,10 +4,11 @@ protection, scores at entry, and locking at form, casebook and database level.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pmrtrial.edc.accounts.permissions import check, check_participant
@@ -54,6 +55,16 @@ def forms_for_visit(visit_code: str, protocol: Protocol | None = None) -> list[s
     return names
 
 
+def _one(qs: Any) -> Any:
+    """The first row of ``qs`` or None, without compiling an ORDER BY (a unique key selects at most one)."""
+    return next(iter(qs.order_by()[:1]), None)
+
+
+def _record(participant: Participant, key: str, form: str, *, for_update: bool = False) -> FormRecord | None:
+    qs = FormRecord.objects.select_for_update() if for_update else FormRecord.objects
+    return _one(qs.filter(participant=participant, key=key, form=form))  # type: ignore[no-any-return]
+
+
 def _visits(participant: Participant) -> list[Visit]:
     """All of a participant's visits in one query (a schedule has about ten)."""
     return list(Visit.objects.filter(participant=participant).order_by("week"))
@@ -75,6 +86,7 @@ def _context(
     *,
     protocol: Protocol | None = None,
     visits: list[Visit] | None = None,
+    siblings: dict[str, FormRecord] | None = None,
 ) -> FormContext:
     protocol = protocol or _protocol_for(participant)
     visits = _visits(participant) if visits is None else visits
@@ -86,8 +98,8 @@ def _context(
     if visit is not None:
         week = visit.week
         window = (visit.window_start, visit.window_end)
-        for rec in FormRecord.objects.filter(participant=participant, key=key).exclude(form=form).only("form", "data"):
-            same[rec.form] = rec.data
+        for name, rec in (_siblings(participant, key, form) if siblings is None else siblings).items():
+            same[name] = rec.data
         # The latest earlier visit that has a visit date (visits are ordered by week).
         earlier = [v for v in visits if v.week < visit.week and v.visit_date is not None]
         prev_date = earlier[-1].visit_date if earlier else None
@@ -102,16 +114,34 @@ def _context(
     )
 
 
-def _check_key(participant: Participant, key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
+#: Keys of the participant-level forms (adverse events are numbered AE-1, AE-2, ...).
+_PARTICIPANT_KEYS = {"adverse_event": re.compile(r"AE-[1-9][0-9]{0,5}"), "end_of_study": re.compile(r"EOS")}
+
+
+def _check_target(key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
+    """404 unless ``form`` exists and ``key`` names one of the participant's visits that lists it."""
     spec = get_form_spec(form)
     if spec.participant_level:
+        pattern = _PARTICIPANT_KEYS.get(spec.name)
+        if pattern is not None and not pattern.fullmatch(key):
+            raise NotFound(f"No {spec.name} record {key!r}: expected a key like {pattern.pattern}.")
         return
-    if participant.randomised_on is None:
-        raise WorkflowError("Visit forms can be entered after randomisation.")
     if _visit_in(visits, key) is None:
         raise NotFound(f"No visit {key!r} for this participant.")
-    if form != "visit_info" and form not in forms_for_visit(key, protocol):
-        raise NotFound(f"The protocol does not list form {form!r} at visit {key}.")
+    if spec.name != "visit_info" and spec.name not in forms_for_visit(key, protocol):
+        raise NotFound(f"The protocol does not list form {spec.name!r} at visit {key}.")
+
+
+def _check_key(participant: Participant, key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
+    if not get_form_spec(form).participant_level and participant.randomised_on is None:
+        raise WorkflowError("Visit forms can be entered after randomisation.")
+    _check_target(key, form, protocol, visits)
+
+
+def _siblings(participant: Participant, key: str, form: str) -> dict[str, FormRecord]:
+    """The other forms saved at the same visit (id, data, derived), by form name: one query per save."""
+    rows = FormRecord.objects.filter(participant=participant, key=key).exclude(form=form).order_by()
+    return {r.form: r for r in rows.only("id", "form", "data", "derived")}
 
 
 def _check_unlocked(study: Study, participant: Participant, record: FormRecord | None) -> None:
@@ -128,12 +158,19 @@ def preview_form(
 ) -> ValidationOutcome:
     """Validate and score without saving (the live PMR-AS endpoint)."""
     check_participant(actor, "view", participant)
-    return validate_form(form, data, _context(participant, key, form))
+    form = FORM_ALIASES.get(form, form)
+    protocol = _protocol_for(participant)
+    visits = _visits(participant)
+    _check_target(key, form, protocol, visits)
+    return validate_form(form, data, _context(participant, key, form, protocol=protocol, visits=visits))
 
 
 def get_form(actor: Any, participant: Participant, key: str, form: str) -> FormRecord | None:
+    """The saved record (None if not entered yet); :class:`NotFound` for an unknown form or visit."""
     check_participant(actor, "view", participant)
-    return FormRecord.objects.filter(participant=participant, key=key, form=form).first()
+    form = FORM_ALIASES.get(form, form)
+    _check_target(key, form, _protocol_for(participant), _visits(participant))
+    return _record(participant, key, form)
 
 
 def save_form(
@@ -159,13 +196,15 @@ def save_form(
     protocol = _protocol_for(participant)
     visits = _visits(participant)
     _check_key(participant, key, form, protocol, visits)
-    outcome = validate_form(form, data, _context(participant, key, form, protocol=protocol, visits=visits))
+    siblings = _siblings(participant, key, form) if _visit_in(visits, key) is not None else {}
+    ctx = _context(participant, key, form, protocol=protocol, visits=visits, siblings=siblings)
+    outcome = validate_form(form, data, ctx)
     if outcome.errors:
         raise FormInvalid(outcome.errors, outcome.warnings)
     if outcome.warnings and not confirm_warnings:
         raise FormInvalid({}, outcome.warnings)
     with transaction.atomic():
-        record = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        record = _record(participant, key, form, for_update=True)
         # The casebook and database lock flags are read inside the transaction (the row lock is
         # the participant's only: saves of different participants do not wait for each other).
         p = (
@@ -179,17 +218,29 @@ def save_form(
         if record is None:
             if expected_version not in (None, 0):
                 raise ConflictError("This form was deleted or never saved; reload it.", current={}, version=0)
-            record = FormRecord.objects.create(
-                participant=participant,
-                visit=_visit_in(visits, key),
-                key=key,
-                form=form,
-                data=outcome.cleaned,
-                derived=outcome.derived,
-                confirmed_warnings=outcome.warnings,
-                created_by=actor,
-                updated_by=actor,
-            )
+            try:
+                # A savepoint: on PostgreSQL a concurrent first save of the same form commits between our
+                # empty SELECT ... FOR UPDATE and this INSERT; the unique constraint then rejects ours, and
+                # the user gets the same conflict screen as on SQLite (where BEGIN IMMEDIATE serialises).
+                with transaction.atomic():
+                    record = FormRecord.objects.create(
+                        participant=participant,
+                        visit=_visit_in(visits, key),
+                        key=key,
+                        form=form,
+                        data=outcome.cleaned,
+                        derived=outcome.derived,
+                        confirmed_warnings=outcome.warnings,
+                        created_by=actor,
+                        updated_by=actor,
+                    )
+            except IntegrityError:
+                other = _record(participant, key, form)
+                raise ConflictError(
+                    "Someone else saved this form first. Your changes were not saved; review the current values.",
+                    current=other.data if other else {},
+                    version=other.version if other else 0,
+                ) from None
             changes = {name: (None, value) for name, value in outcome.cleaned.items() if value is not None}
             audit_changes(
                 actor,
@@ -249,7 +300,10 @@ def _after_save(
     protocol: Protocol,
     visits: list[Visit],
 ) -> None:
-    """Side effects of a saved form: visit date/window flag, sibling scores, end-of-study status."""
+    """Side effects of a saved form: visit date/window flag, sibling scores, end-of-study status.
+
+    Runs inside the save's transaction, after the participant row lock: what it reads is current.
+    """
     if form == "visit_info":
         visit = _visit_in(visits, key)
         if visit is not None:
@@ -260,7 +314,7 @@ def _after_save(
         # Keep the visit's PMR-AS in the pmr_as record whichever form was saved last.
         other = "pmr_as" if form == "labs" else None
         if other:
-            rec = FormRecord.objects.filter(participant=participant, key=key, form=other).first()
+            rec = _record(participant, key, other)
             if rec is not None:
                 ctx = _context(participant, key, other, protocol=protocol, visits=visits)
                 outcome = validate_form(other, rec.data, ctx)
@@ -295,7 +349,7 @@ def _require_reason(reason: str) -> str:
 def lock_form(actor: Any, participant: Participant, key: str, form: str) -> FormRecord:
     check_participant(actor, "lock", participant)
     with transaction.atomic():
-        rec = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        rec = _record(participant, key, form, for_update=True)
         if rec is None:
             raise NotFound("No such form record.")
         if not rec.locked:
@@ -317,7 +371,7 @@ def unlock_form(actor: Any, participant: Participant, key: str, form: str, reaso
     check_participant(actor, "unlock", participant)
     why = _require_reason(reason)
     with transaction.atomic():
-        rec = FormRecord.objects.select_for_update().filter(participant=participant, key=key, form=form).first()
+        rec = _record(participant, key, form, for_update=True)
         if rec is None:
             raise NotFound("No such form record.")
         if rec.locked:

@@ -192,23 +192,9 @@ def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedData
     """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv`` and ``dataset.json`` to ``out_dir``."""
     data = build_datasets(actor)
     root = Path(out_dir)
-    try:
-        from pmrtrial.io.datasets import write_datasets  # the analysis issue's writer, once merged
-    except ImportError:
-        write_datasets = None
-    if write_datasets is not None:
-        write_datasets(root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest)
-    else:
-        from pmrtrial.io import write_json_atomic, write_text_atomic
+    from pmrtrial.io.datasets import write_datasets  # spreadsheet-safe text cells (pmrtrial.io.csvsafe)
 
-        root.mkdir(parents=True, exist_ok=True)
-        for name, frame in (
-            ("subjects", data.subjects),
-            ("visits", data.visits),
-            ("adverse_events", data.adverse_events),
-        ):
-            write_text_atomic(root / f"{name}.csv", frame.to_csv(index=False))
-        write_json_atomic(root / "dataset.json", data.manifest)
+    write_datasets(root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest)
     audit_event(
         actor,
         "export",

@@ -22,7 +22,7 @@ def raise_query(actor: Any, participant: Participant, key: str, form: str, field
     check_participant(actor, "raise_query", participant)
     try:
         spec = get_form_spec(form)
-    except KeyError:
+    except NotFound:
         raise FormInvalid({"form": f"Unknown form {form!r}."}) from None
     if spec.get_field(field) is None:
         raise FormInvalid({"field": f"Form {form} has no field {field!r}."})
@@ -44,7 +44,13 @@ def raise_query(actor: Any, participant: Participant, key: str, form: str, field
     return q
 
 
+#: Primary keys are 64-bit: a larger number names no query (and must not reach the database driver).
+_MAX_ID = 2**63 - 1
+
+
 def get_query(actor: Any, query_id: int) -> Query:
+    if not 0 < query_id <= _MAX_ID:
+        raise NotFound("No such query.")
     q = Query.objects.select_related("participant__site").filter(pk=query_id).first()
     if q is None:
         raise NotFound("No such query.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,12 +16,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pmrtrial.edc import services as svc
 from pmrtrial.edc.accounts.permissions import can, check, check_participant, is_unblinded, visible_participants
-from pmrtrial.edc.accounts.services import is_login_locked, record_failed_login
+from pmrtrial.edc.accounts.throttle import check_throttle, clear_failures, client_address, record_failed_password
 from pmrtrial.edc.audit.models import AuditEntry
 from pmrtrial.edc.audit.services import audit_event
 from pmrtrial.edc.crfs.form_specs import get_form_spec
@@ -31,28 +33,53 @@ from pmrtrial.edc.visits.models import Visit
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
+    """Growing delays per user name and per client address (:mod:`pmrtrial.edc.accounts.throttle`)."""
+
     def clean(self) -> dict[str, Any]:
         username = (self.data.get("username") or "").strip()
-        if username and is_login_locked(username):
-            raise djforms.ValidationError(_("Too many failed attempts. Try again in 15 minutes."), code="throttled")
+        ip = client_address(self.request) if self.request is not None else ""
+        wait = check_throttle(username, ip)
+        if wait > 0:
+            raise djforms.ValidationError(
+                _("Too many failed attempts. Try again in %(n)d seconds.") % {"n": math.ceil(wait)}, code="throttled"
+            )
         try:
             return super().clean()
         except djforms.ValidationError:
             if username:
-                record_failed_login(username)
+                record_failed_password(username, ip)
             raise
 
 
 class EdcLoginView(LoginView):
     template_name = "edc/login.html"
     authentication_form = ThrottledAuthenticationForm
-    redirect_authenticated_user = True
+    redirect_authenticated_user = True  # `next` is checked against this host by LoginView
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        clear_failures(user.username)
+        audit_event(user, "login", "user", user.username, detail={"client_ip": client_address(self.request)})
+        return response
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_event(
+            request.user, "logout", "user", request.user.username, detail={"client_ip": client_address(request)}
+        )
     logout(request)
     return redirect("login")
+
+
+def safe_next(request: HttpRequest, default: str = "home") -> str:
+    """The ``next`` parameter if it is a path on this site, else ``default`` (no open redirects)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
 
 
 def edc_view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -103,7 +130,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @edc_view
 def language(request: HttpRequest) -> HttpResponse:
     svc.set_language(request.user, request.POST.get("language", "en"))
-    return redirect(request.POST.get("next") or "home")
+    return redirect(safe_next(request))
 
 
 @edc_view
@@ -361,23 +388,27 @@ def audit(request: HttpRequest, subject_id: str) -> HttpResponse:
         import csv
         import io
 
+        from pmrtrial.io.csvsafe import safe_row
+
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["seq", "at", "actor", "action", "object", "field", "old", "new", "reason", "hash"])
         for e in rows:
             w.writerow(
-                [
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.action,
-                    f"{e.object_type} {e.object_id}",
-                    e.field,
-                    e.old_value,
-                    e.new_value,
-                    e.reason,
-                    e.entry_hash,
-                ]
+                safe_row(  # spreadsheet-safe text cells (pmrtrial.io.csvsafe)
+                    [
+                        e.seq,
+                        e.at.isoformat(),
+                        e.actor,
+                        e.action,
+                        f"{e.object_type} {e.object_id}",
+                        e.field,
+                        e.old_value,
+                        e.new_value,
+                        e.reason,
+                        e.entry_hash,
+                    ]
+                )
             )
         audit_event(
             request.user, "export", "audit_trail", p.subject_id, site_code=p.site.code, participant=p.subject_id
