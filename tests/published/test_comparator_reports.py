@@ -63,3 +63,23 @@ def test_crp_pmr_as_trajectory_figure_leaves_out_the_cumulative_dose() -> None:
     assert [pt.week for pt in crp] == [0, 4, 8, 12, 16, 20, 24]
     # week 24 placebo mean CRP PMR-AS is the published 14.9 (deck), far from a cumulative dose in mg
     assert round(crp[-1].mean, 1) == 14.9 and max(pt.mean for pt in crp) < 40
+
+
+def test_cumulative_gc_figure_points_are_the_published_medians() -> None:
+    # the issue asks for the cumulative dose as median and IQR by arm over time; at week 52 the medians of the
+    # SAPHYR twin are the abstract's 777 and 2044 mg
+    from pmrtrial.analysis import analyse_trial
+    from pmrtrial.datasets import validate_datasets
+    from pmrtrial.protocol import load_protocol
+    from pmrtrial.report.figures import trajectory_points
+    from pmrtrial.synth.saphyr import generate_saphyr_twin
+
+    twin = generate_saphyr_twin(seed=2023)
+    p = load_protocol("saphyr")
+    ds = validate_datasets(
+        twin.subjects, twin.visits, twin.adverse_events, protocol=p, gc_doses=twin.gc_doses, flares=twin.flares
+    )
+    result = analyse_trial(ds, p)
+    for arm, median in (("sarilumab", 777.0), ("placebo", 2044.0)):
+        last = trajectory_points(result, arm, "cumulative_gc_mg")[-1]
+        assert last.week == 52 and last.median == median and last.q1 <= median <= last.q3

@@ -506,8 +506,21 @@ def _trajectories(
             mean = float(v.mean())
             sd = float(v.std(ddof=1)) if v.size > 1 else math.nan
             half = float(sps.t.ppf(0.975, v.size - 1) * sd / math.sqrt(v.size)) if v.size > 1 else math.nan
+            quartiles = describe_values(v)
             points.append(
-                TrajectoryPoint(variable, a, float(visit.week), int(v.size), mean, sd, mean - half, mean + half)
+                TrajectoryPoint(
+                    variable,
+                    a,
+                    float(visit.week),
+                    int(v.size),
+                    mean,
+                    sd,
+                    mean - half,
+                    mean + half,
+                    quartiles["median"],
+                    quartiles["q1"],
+                    quartiles["q3"],
+                )
             )
     return tuple(points)
 

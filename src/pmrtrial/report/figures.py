@@ -267,7 +267,7 @@ def plot_kaplan_meier(result: AnalysisResult, endpoint_id: str) -> bytes:
 
 
 def plot_cumulative_gc(result: AnalysisResult) -> bytes:
-    """Mean cumulative glucocorticoid dose (mg, from the gc_doses log) by arm over time, with 95% CIs."""
+    """Median cumulative glucocorticoid dose (mg, from the gc_doses log) by arm over time, with the IQR band."""
     fig = Figure(figsize=(7, 4))
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13)
     ax = fig.add_subplot()
@@ -277,8 +277,8 @@ def plot_cumulative_gc(result: AnalysisResult) -> bytes:
         if not pts:
             continue
         w = np.array([p.week for p in pts])
-        ax.plot(w, [p.mean for p in pts], marker="o", color=_COLOURS[i], label=labels.get(arm, arm))
-        ax.fill_between(w, [p.lo for p in pts], [p.hi for p in pts], color=_COLOURS[i], alpha=0.15)
+        ax.plot(w, [p.median for p in pts], marker="o", color=_COLOURS[i], label=labels.get(arm, arm))
+        ax.fill_between(w, [p.q1 for p in pts], [p.q3 for p in pts], color=_COLOURS[i], alpha=0.15)
     ax.set_xlabel("Week")
     ax.set_ylabel("Cumulative glucocorticoid (mg prednisone-equivalent)")
     ax.legend(frameon=False, fontsize=8)
@@ -307,7 +307,7 @@ def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
             )
     if any(p.variable == "cumulative_gc_mg" for p in result.trajectories):
         figures["cumulative_gc"] = (
-            "Cumulative glucocorticoid dose by arm over time (gc_doses log), mean with 95% CI.",
+            "Cumulative glucocorticoid dose by arm over time (gc_doses log): median with the interquartile range.",
             plot_cumulative_gc(result),
         )
     return figures
