@@ -114,9 +114,11 @@ def test_exact__cumulative_gc_medians_from_the_log(twin: Any) -> None:
     ends = log["end_day"].astype("float").fillna(363).clip(upper=363)
     days = (ends - log["start_day"] + 1).clip(lower=0)
     per = (log["dose_mg_day"] * days).groupby(log["subject_id"]).sum()
-    arm = twin.subjects.set_index("subject_id")["arm"]
+    # the endpoint is evaluated at the week-52 visit: participants who withdrew before it are not in the median
+    completed = twin.subjects[twin.subjects["status"] == "completed"].set_index("subject_id")["arm"]
+    per = per[per.index.isin(completed.index)]
     for a in ARMS:
-        median = float(np.median(per[arm[per.index] == a]))
+        median = float(np.median(per[completed[per.index] == a]))
         assert median == float(PUB["secondary"]["cumulative_gc_mg"][f"{a}_median"]["value"])
 
 
@@ -141,6 +143,19 @@ def test_exact__female_count_and_the_documented_conflict(twin: Any) -> None:
     # pathway summary: 82 female, 36 male of 118, printed 69.0% / 31.0%; by hand 82/118 = 69.49% -> 69.5%
     assert int((twin.subjects["sex"] == "female").sum()) == int(PUB["baseline"]["female"]["n"]) == 82
     assert not agrees(PUB["baseline"]["female"]["pct"], 100 * 82 / 118)
+
+
+def test_withdrawals__published_discontinuation_and_non_responder_imputation(twin: Any, analysed: Any) -> None:
+    # abstract (as quoted): treatment-related discontinuation 12% vs 7%; 7/60 = 11.7%, 4/58 = 6.9%
+    disc = PUB["adverse_events"]["treatment_related_discontinuation_pct"]
+    withdrawn = twin.subjects[twin.subjects["status"] == "withdrawn"]
+    counts = withdrawn["arm"].value_counts()
+    assert (counts["sarilumab"], counts["placebo"]) == (7, 4)
+    assert agrees(disc["sarilumab"], 100 * 7 / 60) and agrees(disc["placebo"], 100 * 4 / 58)
+    # no visit after withdrawal, no week-52 visit; still in the primary denominator as non-responders
+    assert not twin.visits[twin.visits["subject_id"].isin(withdrawn["subject_id"])]["week"].eq(52).any()
+    derived = analysed.derived_datasets["sustained_remission_w52"].set_index("subject_id")["value"]
+    assert (derived[withdrawn["subject_id"]] == 0).all() and len(derived) == 118
 
 
 def test_report__only_the_documented_conflict(twin: Any) -> None:

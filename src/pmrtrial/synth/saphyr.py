@@ -55,6 +55,9 @@ ROLES: Mapping[str, Mapping[str, int]] = {
     "placebo": {"sustained": 6, "flare": 40, "crp": 6, "active": 6},
 }
 _LANDMARK_WEEKS = (2, 4, 8, 12)
+#: Withdrawals (treatment discontinuation 12% vs 7%: 7/60 and 4/58) by role, and the weeks of their last visit.
+_WITHDRAWN: Mapping[str, Mapping[str, int]] = {"sarilumab": {"active": 4, "held": 3}, "placebo": {"active": 4}}
+_LAST_VISIT_WEEKS = {"active": (12, 16, 20, 24, 28, 36), "held": (28, 32, 36, 40)}
 _END_DAY = 364
 _TARGET = {"hr": (0.56, 0.005), "lo": (0.35, 0.005), "hi": (0.90, 0.005)}
 _MEDIAN = {"sarilumab": 777.0, "placebo": 2044.0}
@@ -76,10 +79,11 @@ def _loss(hr: float, lo: float, hi: float) -> float:
 
 
 def _search_flare_times(
-    rng: np.random.Generator, origin_day: np.ndarray, has_event: np.ndarray, treated: np.ndarray
+    rng: np.random.Generator, origin_day: np.ndarray, has_event: np.ndarray, treated: np.ndarray, last_day: np.ndarray
 ) -> np.ndarray:
-    """Days from the landmark to the flare (events) or to week 52 (censored) with the printed HR and CI."""
-    follow = _END_DAY - origin_day
+    """Days from the landmark to the flare (events) or to the last visit (censored: week 52, or the last visit
+    before withdrawal) with the printed HR and CI."""
+    follow = last_day - origin_day
     rate = np.where(treated == 1, 0.56, 1.0) * (np.log(1 / 0.23) / 300.0)
     # exponential times truncated to the follow-up (inverse CDF), whole days in [1, follow - 1]
     u = rng.random(len(follow))
@@ -109,26 +113,28 @@ def _search_flare_times(
 
 
 def _extras(
-    rng: np.random.Generator, roles: list[str], arm: str, base: float, available: np.ndarray
+    rng: np.random.Generator, roles: list[str], arm: str, base: float, available: np.ndarray, completer: np.ndarray
 ) -> list[tuple[float, int]]:
     """Extra (above-taper) glucocorticoid per participant as (mg/day, days), with the printed median exactly.
 
-    Participants on the taper alone sit at ``base``; the median of ``n`` values (n even) is the mean of the
-    middle two, which both get ``median - base`` (3 mg/day for 7 days = 21 mg in both arms); ``n/2 - 1`` values
-    lie strictly below (0.5 mg/day for 1-41 days) and the rest strictly above (2.5-10 mg/day, at most 84 days).
+    The median is taken over the ``completer`` participants (those with a week-52 visit, where the endpoint is
+    evaluated). Participants on the taper alone sit at ``base``; the middle value (n odd) or the middle two
+    (n even) get ``median - base`` (3 mg/day for 7 days = 21 mg in both arms); the values before them lie
+    strictly below (0.5 mg/day for 1-41 days) and the rest strictly above (2.5-10 mg/day, at most 84 days).
     ``available`` is the number of days left after each participant's rescue start.
     """
-    n = len(roles)
+    n = int(np.sum(completer))
     target = _MEDIAN[arm] - base
     if abs(target - 21.0) > 1e-9:  # pragma: no cover - guards a change of the protocol's taper
         raise ValueError(f"the {arm} taper schedules {base:g} mg; the twin expects the median {_MEDIAN[arm]:g} - 21")
     on_taper = [i for i, r in enumerate(roles) if r in ("sustained", "crp")]
     others = [int(i) for i in rng.permutation([i for i, r in enumerate(roles) if r not in ("sustained", "crp")])]
-    n_below = n // 2 - 1 - len(on_taper)
-    short = [i for i in others if available[i] < 7]  # too little time left for more than a short rescue
-    flare_like = short + [i for i in others if roles[i] == "flare" and available[i] >= 7]
-    below, middle = flare_like[:n_below], flare_like[n_below : n_below + 2]
-    plan: list[tuple[float, int]] = [(0.0, 0)] * n
+    n_middle = 1 if n % 2 else 2
+    n_below = (n - n_middle) // 2 - len(on_taper)
+    short = [i for i in others if available[i] < 7 and completer[i]]  # too little time left for a longer rescue
+    flare_like = short + [i for i in others if roles[i] == "flare" and available[i] >= 7 and completer[i]]
+    below, middle = flare_like[:n_below], flare_like[n_below : n_below + n_middle]
+    plan: list[tuple[float, int]] = [(0.0, 0)] * len(roles)
     for i in below:
         plan[i] = (0.5, int(rng.integers(1, min(2 * int(target), int(available[i])) + 1)))
     for i in middle:
@@ -160,9 +166,18 @@ def generate_saphyr_twin(*, seed: int = 2023) -> ComparatorTwin:
         np.isin(roles_arr, ["sustained"]), rng.choice([2, 4], size=len(roles)), rng.choice(_LANDMARK_WEEKS, len(roles))
     )
     origin_day = 7 * landmark
+    last_day = np.full(len(roles), _END_DAY)
+    for arm, by_role in _WITHDRAWN.items():
+        for role, k in by_role.items():
+            pool = np.flatnonzero((subjects["arm"].to_numpy() == arm) & (roles_arr == role))
+            for i in rng.choice(pool, size=k, replace=False):
+                last_day[i] = 7 * int(rng.choice(_LAST_VISIT_WEEKS[role]))
+    subjects["status"] = np.where(last_day < _END_DAY, "withdrawn", "completed")
     has_event = roles_arr == "flare"
     idx = np.flatnonzero(at_risk)
-    times = _search_flare_times(rng, origin_day[idx].astype(float), has_event[idx], treated[idx])
+    times = _search_flare_times(
+        rng, origin_day[idx].astype(float), has_event[idx], treated[idx], last_day[idx].astype(float)
+    )
     flare_day = np.full(len(roles), -1)
     flare_day[idx[has_event[idx]]] = (origin_day[idx] + times)[has_event[idx]].astype(int)
 
@@ -174,13 +189,18 @@ def generate_saphyr_twin(*, seed: int = 2023) -> ComparatorTwin:
         taper = protocol.get_arm(arm).gc_taper
         base = sum(7 * (s.to_week - s.from_week) * float(s.dose_mg_day or 0) for s in taper)
         starts = np.array([_rescue_start(roles[i], int(flare_day[i])) for i in members])
-        plan = _extras(rng, [roles[i] for i in members], arm, base, _END_DAY - starts)
+        completer = last_day[members] == _END_DAY
+        plan = _extras(rng, [roles[i] for i in members], arm, base, _END_DAY - starts, completer)
         for j, i in enumerate(members):
             sid = str(subjects.at[i, "subject_id"])
-            rows = taper_rows(sid, taper)
-            rows += _extra_rows(sid, roles[i], plan[j], int(starts[j]))
+            rows = taper_rows(sid, taper) + _extra_rows(sid, roles[i], plan[j], int(starts[j]))
+            if last_day[i] < _END_DAY:  # withdrawn: nothing logged after the last visit
+                rows = [{**r, "end_day": min(int(r["end_day"]), int(last_day[i]))} for r in rows
+                        if r["start_day"] <= last_day[i]]  # fmt: skip
             log_rows += rows
-            visit_rows += _visits(rng, protocol, sid, arm, roles[i], rows, int(origin_day[i]), int(flare_day[i]))
+            visit_rows += _visits(
+                rng, protocol, sid, arm, roles[i], rows, int(origin_day[i]), int(flare_day[i]), int(last_day[i])
+            )
             if roles[i] == "flare":
                 score = next(v for v in visit_rows if v["subject_id"] == sid and 7 * v["week"] >= flare_day[i])
                 flare_rows.append(
@@ -195,12 +215,13 @@ def generate_saphyr_twin(*, seed: int = 2023) -> ComparatorTwin:
     label_frames(subjects, visits, adverse_events, gc_doses, flares)
     report = build_saphyr_report(subjects, visits, adverse_events, gc_doses, flares, protocol)
     notes = (
-        "Every participant attends every scheduled visit (W0-W52); the published discontinuations (12% vs 7%) are "
-        "not reproduced, so the primary endpoint's non-responder imputation is not exercised by the twin.",
+        "Withdrawals: 7/60 vs 4/58 participants (the published treatment discontinuation, 12% vs 7%) stop attending "
+        "after their last visit (status withdrawn, nothing logged after it); they are non-responders for the "
+        "primary endpoint (non-responder imputation) and censored at their last visit for flare after remission.",
         "Flare times were searched so that the Cox (Efron) hazard ratio of flare after remission and its Wald 95% CI "
-        "print as 0.56 (0.35 to 0.90): 30 vs 40 events among 54 vs 52 participants at risk.",
+        "print as 0.56 (0.35 to 0.90): 32 vs 40 events among 54 vs 52 participants at risk.",
         "Cumulative glucocorticoid: each arm's taper from the protocol (756 and 2023 mg scheduled) plus rescue, "
-        "sized so that the medians are exactly 777 and 2044 mg.",
+        "sized so that the medians over the participants assessed at week 52 are exactly 777 and 2044 mg.",
         "Adverse events: only the published proportions (neutropenia, arthralgia, diarrhoea) are targeted; the "
         "infection rows are illustrative.",
     )
@@ -237,6 +258,7 @@ def _visits(
     log: list[dict[str, Any]],
     origin_day: int,
     flare_day: int,
+    last_day: int,
 ) -> list[dict[str, Any]]:
     il6 = arm == "sarilumab"
     crp_visit = int(rng.choice([16, 24, 32, 40, 48])) if role == "crp" else -1
@@ -245,6 +267,8 @@ def _visits(
     )
     rows = []
     for v in protocol.visits:
+        if v.day > last_day:
+            break
         if v.week == 0:
             state = "relapse"
         elif role == "active" or v.day < origin_day:
@@ -323,6 +347,12 @@ def build_saphyr_report(
         values = w52.loc[w52["arm"] == arm, "cumulative_gc_mg"].to_numpy(float)
         target = f"secondary.cumulative_gc_mg.{arm}_median"
         checks.append(value_check(target, cum[f"{arm}_median"]["value"], float(np.median(values))))
+    disc = pub["adverse_events"]["treatment_related_discontinuation_pct"]
+    for arm in ARMS:
+        withdrawn = int(((subjects["arm"] == arm) & (subjects["status"] == "withdrawn")).sum())
+        checks.append(
+            pct_check(f"adverse_events.treatment_related_discontinuation_pct.{arm}", disc[arm], withdrawn, n[arm])
+        )
     # adverse events (participants with the event, % of the arm)
     ae = adverse_events.merge(subjects[["subject_id", "arm"]], on="subject_id")
     for key, term in (
