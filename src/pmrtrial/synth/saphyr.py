@@ -88,7 +88,7 @@ def _search_flare_times(
     # exponential times truncated to the follow-up (inverse CDF), whole days in [1, follow - 1]
     u = rng.random(len(follow))
     draw = np.ceil(-np.log(1 - u * (1 - np.exp(-rate * (follow - 1)))) / rate)
-    time = np.where(has_event, np.clip(draw, 1, follow - 1), follow).astype(float)
+    time: np.ndarray = np.asarray(np.where(has_event, np.clip(draw, 1, follow - 1), follow), dtype=float)
 
     def fit(t: np.ndarray) -> tuple[float, float, float]:
         b, se = efron_cox_binary(t, has_event.astype(int), treated)
