@@ -137,7 +137,8 @@ def _search_covariates(
         return _poisson_rr(ys[0], x), _poisson_rr(ys[1], x)
 
     def ok(r: tuple[float, float]) -> bool:
-        return all(abs(v - t) < 0.05 - 1e-6 for v, t in zip(r, _TARGET_RR, strict=True))
+        # half the printed half-width: the ratios stay clear of the rounding boundaries (2.25, 2.35, 2.45, 2.55)
+        return all(abs(v - t) < 0.025 for v, t in zip(r, _TARGET_RR, strict=True))
 
     def loss(r: tuple[float, float]) -> float:
         return float(sum((np.log(v) - np.log(t)) ** 2 for v, t in zip(r, _TARGET_RR, strict=True)))
