@@ -63,3 +63,19 @@ def test_km_medians_match_r_survfit(entry_and_frame: tuple[dict, pd.DataFrame]) 
         for key in ("median", "median_lo", "median_hi"):
             got = arms[arm][key]
             assert close(math.nan if got is None else got, want[arm][key], RTOL), (arm, key, got)
+
+
+def test_search_helper_cox_matches_r() -> None:
+    # the twin's flare-time search uses its own fast Efron fit; it agrees with R coxph on the stored dataset
+    import numpy as np
+
+    from pmrtrial.synth._comparator import efron_cox_binary
+
+    data = pd.read_csv(DATA / "saphyr_twin" / "flare_after_remission.csv")
+    beta, se = efron_cox_binary(
+        data["time_days"].to_numpy(float),
+        data["event"].to_numpy(int),
+        (data["arm"] == "sarilumab").to_numpy(int),
+    )
+    want = load_values("saphyr_twin.json")["cox"]
+    assert close(float(np.exp(beta)), want["hr"], RTOL) and close(se, want["se"], RTOL)
