@@ -302,6 +302,14 @@ _SUBJECTS = (
     ),
     _v(
         "subjects",
+        "mtx_baseline",
+        "boolean",
+        "-",
+        ("Methotrexate at baseline", "Méthotrexate à l'inclusion"),
+        "methotrexate co-medication at randomisation",
+    ),
+    _v(
+        "subjects",
         "blinding_guess_participant",
         "category",
         "-",

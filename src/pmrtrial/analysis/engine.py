@@ -506,8 +506,21 @@ def _trajectories(
             mean = float(v.mean())
             sd = float(v.std(ddof=1)) if v.size > 1 else math.nan
             half = float(sps.t.ppf(0.975, v.size - 1) * sd / math.sqrt(v.size)) if v.size > 1 else math.nan
+            quartiles = describe_values(v)
             points.append(
-                TrajectoryPoint(variable, a, float(visit.week), int(v.size), mean, sd, mean - half, mean + half)
+                TrajectoryPoint(
+                    variable,
+                    a,
+                    float(visit.week),
+                    int(v.size),
+                    mean,
+                    sd,
+                    mean - half,
+                    mean + half,
+                    quartiles["median"],
+                    quartiles["q1"],
+                    quartiles["q3"],
+                )
             )
     return tuple(points)
 
@@ -683,6 +696,13 @@ def infer_published_methods(published: Mapping[str, Any], *, treated: str, contr
 # -- entry point ------------------------------------------------------------------------------------
 
 
+#: Why an input of a window composite can be absent (the composite is then not derived).
+_ABSENT_INPUT = {
+    "gc_taper_adherent": "taper adherence is derived from a gc_doses log against the arm's gc_taper; the datasets "
+    "have no gc_doses table (and no gc_taper_adherent column)",
+}
+
+
 def prepare_visits(
     datasets: AnalysisDatasets, protocol: Protocol, *, gc_doses: pd.DataFrame | None = None
 ) -> tuple[DerivedVisits, list[str]]:
@@ -707,6 +727,13 @@ def prepare_visits(
         not_derived.pop("gc_taper_adherent", None)
     weeks = [float(v.week) for v in protocol.visits]
     for composite in protocol.composites:
+        absent = sorted({c.var for c in iter_comparisons(composite.predicate)} - set(data.columns))
+        if absent:
+            # An absent input must not reach the missing-visit rule (which would turn it into a failure
+            # for everyone): the composite is not derived, and endpoints using it are not estimable.
+            reasons = [not_derived.get(v) or _ABSENT_INPUT.get(v, f"column {v!r} absent") for v in absent]
+            not_derived[composite.id] = f"{composite.id} needs {', '.join(absent)}: " + "; ".join(reasons)
+            continue
         data = derive_var_window_composite(data, composite, weeks)
         notes.append(
             f"{composite.label} ({composite.id}): {composite.predicate.describe()} "

@@ -6,6 +6,7 @@ Every part has ``to_dict()`` returning JSON-ready Python (NaN -> None, inf -> "i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
@@ -143,7 +144,8 @@ class VisitStateRow(_ToDict):
 
 @dataclass(frozen=True)
 class TrajectoryPoint(_ToDict):
-    """Mean of a variable in one arm at one visit with a t-based 95% CI."""
+    """Mean of a variable in one arm at one visit with a t-based 95% CI, and the median and quartiles
+    (SAS PCTLDEF=5 = R type 2; for skewed variables such as the cumulative glucocorticoid dose)."""
 
     variable: str
     arm: str
@@ -153,6 +155,9 @@ class TrajectoryPoint(_ToDict):
     sd: float
     lo: float
     hi: float
+    median: float = math.nan
+    q1: float = math.nan
+    q3: float = math.nan
 
 
 @dataclass(frozen=True)

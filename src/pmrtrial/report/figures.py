@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
-from pmrtrial.analysis import AnalysisResult
+from pmrtrial.analysis import AnalysisResult, TrajectoryPoint
 
 __all__ = [
     "SYNTHETIC_BANNER",
@@ -28,6 +29,7 @@ __all__ = [
     "plot_state_bars",
     "plot_trajectory",
     "render_figures",
+    "trajectory_points",
 ]
 
 SYNTHETIC_BANNER = "SYNTHETIC — not trial data"
@@ -54,6 +56,11 @@ def _labels(result: AnalysisResult) -> dict[str, str]:
     return {str(a["id"]): str(a["label"]) for a in result.arms}
 
 
+def trajectory_points(result: AnalysisResult, arm: str, variable: str) -> list[TrajectoryPoint]:
+    """The trajectory points of one arm and one variable (``crp_pmr_as``, ``cumulative_gc_mg``), by week."""
+    return sorted((p for p in result.trajectories if p.arm == arm and p.variable == variable), key=lambda p: p.week)
+
+
 def plot_trajectory(result: AnalysisResult) -> bytes:
     """Mean CRP PMR-AS over time by arm with 95% CIs (t-based)."""
     fig = Figure(figsize=(7, 4))
@@ -62,7 +69,8 @@ def plot_trajectory(result: AnalysisResult) -> bytes:
     labels = _labels(result)
     arms = (result.primary.treated_arm, result.primary.control_arm)
     for i, arm in enumerate(arms):
-        pts = sorted((p for p in result.trajectories if p.arm == arm), key=lambda p: p.week)
+        # only the CRP PMR-AS points: with a gc_doses log the trajectories also hold cumulative_gc_mg
+        pts = trajectory_points(result, arm, "crp_pmr_as")
         if not pts:
             continue
         w = np.array([p.week for p in pts]) + (i - 0.5) * 0.3
@@ -169,8 +177,11 @@ def plot_forest(result: AnalysisResult) -> bytes:
 
 
 def _box(ax: object, x: float, y: float, text: str, width: float = 0.36) -> None:
+    height = max(0.09, 0.035 * (text.count("\n") + 1) + 0.02)  # three lines need a taller box
     ax.add_patch(  # type: ignore[attr-defined]
-        FancyBboxPatch((x - width / 2, y - 0.045), width, 0.09, boxstyle="round,pad=0.01", fc="#f4f6f8", ec="#333")
+        FancyBboxPatch(
+            (x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.01", fc="#f4f6f8", ec="#333"
+        )
     )
     ax.text(x, y, text, ha="center", va="center", fontsize=8)  # type: ignore[attr-defined]
 
@@ -190,7 +201,9 @@ def plot_consort(result: AnalysisResult) -> bytes:
     for i, arm in enumerate(arms):
         x = 0.27 + 0.46 * i
         ax.annotate("", xy=(x, 0.745), xytext=(0.5, 0.855), arrowprops={"arrowstyle": "->"})
-        _box(ax, x, 0.7, f"Allocated to {labels[arm]}\nn = {c.randomised[arm]}")
+        # long arm labels (SAPHYR: "... + 14-week prednisone taper") are wrapped to the box width
+        allocated = textwrap.fill(f"Allocated to {labels[arm]}", 38)
+        _box(ax, x, 0.7, f"{allocated}\nn = {c.randomised[arm]}")
         _box(ax, x, 0.5, f"Analysed at {result.primary.visit} (primary)\nn = {c.primary_analysed[arm]}")
         _box(ax, x, 0.3, f"Withdrawn n = {c.withdrawn[arm]}\nLost to follow-up n = {c.lost[arm]}")
         _box(ax, x, 0.1, f"Completed the study\nn = {c.completed[arm]}")
@@ -246,27 +259,26 @@ def plot_kaplan_meier(result: AnalysisResult, endpoint_id: str) -> bytes:
     for i, arm in enumerate(arms):
         counts = numbers_at_risk(int(arms_km[arm]["n"]), arms_km[arm]["table"], ticks)
         row_y = 0.12 - 0.05 * i
-        fig.text(0.01, row_y, labels.get(arm, arm)[:14], fontsize=7, color=_COLOURS[i])
+        # the arm id (short), not the label: a long label ran into the first count (seen on the SAPHYR report)
+        fig.text(0.01, row_y, str(arm)[:11], fontsize=7, color=_COLOURS[i])
         for t, k in zip(ticks, counts, strict=True):
             fig.text(0.1 + 0.87 * t / (horizon * 1.02), row_y, str(k), fontsize=7, ha="center", color=_COLOURS[i])
     return _png(fig, result.synthetic)
 
 
 def plot_cumulative_gc(result: AnalysisResult) -> bytes:
-    """Mean cumulative glucocorticoid dose (mg, from the gc_doses log) by arm over time, with 95% CIs."""
+    """Median cumulative glucocorticoid dose (mg, from the gc_doses log) by arm over time, with the IQR band."""
     fig = Figure(figsize=(7, 4))
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13)
     ax = fig.add_subplot()
     labels = _labels(result)
     for i, arm in enumerate((result.primary.treated_arm, result.primary.control_arm)):
-        pts = sorted(
-            (p for p in result.trajectories if p.arm == arm and p.variable == "cumulative_gc_mg"), key=lambda p: p.week
-        )
+        pts = trajectory_points(result, arm, "cumulative_gc_mg")
         if not pts:
             continue
         w = np.array([p.week for p in pts])
-        ax.plot(w, [p.mean for p in pts], marker="o", color=_COLOURS[i], label=labels.get(arm, arm))
-        ax.fill_between(w, [p.lo for p in pts], [p.hi for p in pts], color=_COLOURS[i], alpha=0.15)
+        ax.plot(w, [p.median for p in pts], marker="o", color=_COLOURS[i], label=labels.get(arm, arm))
+        ax.fill_between(w, [p.q1 for p in pts], [p.q3 for p in pts], color=_COLOURS[i], alpha=0.15)
     ax.set_xlabel("Week")
     ax.set_ylabel("Cumulative glucocorticoid (mg prednisone-equivalent)")
     ax.legend(frameon=False, fontsize=8)
@@ -282,10 +294,11 @@ def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
         figures["trajectory"] = ("Figure 2. Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
     if result.visit_states:
         figures["states"] = ("Figure 3. Four states per visit (% of participants seen).", plot_state_bars(result))
-    figures["forest"] = (
-        "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
-        plot_forest(result),
-    )
+    if any(r.estimable and r.effect.available for r in result.secondary):  # no empty axes (SAPHYR has none)
+        figures["forest"] = (
+            "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
+            plot_forest(result),
+        )
     for k, entry in enumerate(e for e in result.endpoints if "kaplan_meier" in e.analyses):
         if entry.analyses["kaplan_meier"].get("available"):
             figures[f"km_{entry.id}"] = (
@@ -294,7 +307,7 @@ def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
             )
     if any(p.variable == "cumulative_gc_mg" for p in result.trajectories):
         figures["cumulative_gc"] = (
-            "Cumulative glucocorticoid dose by arm over time (gc_doses log), mean with 95% CI.",
+            "Cumulative glucocorticoid dose by arm over time (gc_doses log): median with the interquartile range.",
             plot_cumulative_gc(result),
         )
     return figures

@@ -137,6 +137,7 @@ def render_html(
             )
     by_id = {t.id: t for t in tables}
     sections = [
+        ("Published beside reproduced", ["published_comparison"], []),
         ("Participant flow", ["consort"], ["consort"]),
         ("Baseline characteristics", ["baseline"], []),
         ("Primary endpoint", ["primary"], []),

@@ -576,7 +576,7 @@ def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = N
         _consort_table(result, arms, labels),
         _baseline_table(result, arms, labels, published),
         _primary_table(result, labels, published),
-        _states_table(result, arms, labels, published),
+        *((_states_table(result, arms, labels, published),) if result.visit_states else ()),
         _secondary_table(result, arms, labels, published),
         _ae_table(result, arms, labels, published),
         _sample_size_table(result),
@@ -587,6 +587,12 @@ def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = N
     pm = _published_methods_table(result)
     if pm is not None:
         tables.append(pm)
+    if result.synthetic:
+        from pmrtrial.report.comparison import comparison_table  # comparator twins (SEMAPHORE, SAPHYR)
+
+        compared = comparison_table(result)
+        if compared is not None:
+            tables.append(compared)
     return tuple(tables)
 
 

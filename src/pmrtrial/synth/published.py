@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["PrintedNumber", "load_bachelor_published", "published_text"]
+__all__ = ["PrintedNumber", "load_bachelor_published", "load_trial_published", "published_text"]
 
 _FLOAT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+|\d+)$")
 
@@ -80,3 +80,14 @@ def load_bachelor_published() -> Mapping[str, Any]:
     """
     bachelor: Mapping[str, Any] = _load()["bachelor"]
     return bachelor
+
+
+@cache
+def load_trial_published(trial: str) -> Mapping[str, Any]:
+    """The ``<trial>`` section of ``data/<trial>_published.yaml`` (``semaphore``, ``saphyr``), numbers as
+    :class:`PrintedNumber`. The mapping is shared; treat it as read-only."""
+    if trial not in ("bachelor", "semaphore", "saphyr"):
+        raise KeyError(f"No published figures for {trial!r}. Expected bachelor, semaphore or saphyr.")
+    text = resources.files("pmrtrial.synth.data").joinpath(f"{trial}_published.yaml").read_text(encoding="utf-8")
+    section: Mapping[str, Any] = yaml.load(text, Loader=_Loader)[trial]
+    return section

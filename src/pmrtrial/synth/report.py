@@ -28,7 +28,16 @@ from pmrtrial.synth._feasibility import check_secondary_composites
 from pmrtrial.synth._search import quantile_type2
 from pmrtrial.synth.published import PrintedNumber
 
-__all__ = ["SYNTHETIC_LABEL", "TwinCheck", "TwinReport", "build_twin_report", "derive_visit_scores"]
+__all__ = [
+    "SYNTHETIC_LABEL",
+    "TwinCheck",
+    "TwinReport",
+    "build_twin_report",
+    "count_check",
+    "derive_visit_scores",
+    "pct_check",
+    "value_check",
+]
 
 SYNTHETIC_LABEL = "SYNTHETIC — not trial data"
 Status = Literal["exact", "within_printed_precision", "conflict"]
@@ -429,3 +438,14 @@ def _adverse_event_checks(
             )
         )
     return checks
+
+
+#: Public names of the three check builders, for the comparator twins' reports.
+count_check = _count
+pct_check = _pct
+
+
+def value_check(target: str, published: Any, achieved: float, conflict: str | None = None) -> TwinCheck:
+    """A continuous figure: ``exact`` if equal, ``within_printed_precision`` if it rounds to the printed
+    figure, else a ``conflict`` with ``conflict`` as the explanation."""
+    return _continuous(target, published, achieved, conflict)

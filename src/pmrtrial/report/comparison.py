@@ -1,0 +1,114 @@
+"""Published beside reproduced for the comparator trials' twins (SEMAPHORE, SAPHYR).
+
+``data/comparator_figures.yaml`` says where each published figure of ``pmrtrial/synth/data/<trial>_published.yaml``
+is reproduced in the analysis result (an endpoints[] entry and method, or the adverse-event summary). The table
+prints both and flags a reproduced value that does not round to the printed figure (or, for a p printed as an
+inequality such as ``<0.001``, does not satisfy it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from pmrtrial._yaml import safe_load
+from pmrtrial.analysis import AnalysisResult
+from pmrtrial.report.tables import Cell, Table, fmt_p
+
+__all__ = ["COMPARATORS", "comparison_table", "load_comparator_published"]
+
+#: Trials whose twins get the table.
+COMPARATORS = ("semaphore", "saphyr")
+
+
+def _text(name: str, package: str) -> str:
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+def load_comparator_published(trial: str) -> Mapping[str, Any]:
+    """The ``<trial>`` section of the bundled ``<trial>_published.yaml`` (plain YAML values)."""
+    section: Mapping[str, Any] = safe_load(_text(f"{trial}_published.yaml", "pmrtrial.synth.data"))[trial]
+    return section
+
+
+def _at(data: Any, path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(data, Mapping) or key not in data:
+            return None
+        data = data[key]
+    if isinstance(data, Mapping) and "value" in data:
+        return data["value"]
+    return data
+
+
+def _printed_text(published: Any, raw: str | None) -> str:
+    return raw if raw is not None else str(published)
+
+
+def _agrees(published: Any, value: float | None, decimals: int) -> bool:
+    if value is None:
+        return False
+    if isinstance(published, str):
+        bound = published.strip()
+        if bound.startswith("<"):
+            return value < float(bound[1:])
+        return False
+    return abs(float(value) - float(published)) <= 0.5 * 10.0**-decimals + 1e-9
+
+
+def _decimals(raw: str) -> int:
+    return len(raw.split(".")[1]) if "." in raw else 0
+
+
+def _raw_numbers(trial: str) -> Mapping[str, Any]:
+    """The published section with every scalar as its printed string (precision of the printed figure)."""
+    import yaml
+
+    text = _text(f"{trial}_published.yaml", "pmrtrial.synth.data")
+    section: Mapping[str, Any] = yaml.load(text, Loader=yaml.BaseLoader)[trial]
+    return section
+
+
+def _reproduced(result: AnalysisResult, spec: Mapping[str, Any]) -> float | None:
+    if "soc" in spec:
+        ae = result.adverse_events
+        row = next((r for r in ae.any_ae_by_soc if r["soc"] == spec["soc"]), None)
+        count = float(row[spec["arm"]]) if row is not None else 0.0
+        return 100.0 * count / float(ae.n_by_arm[spec["arm"]]) if spec.get("pct") else count
+    entry = next((e for e in result.endpoints if e.id == spec["endpoint"]), None)
+    if entry is None or spec["analysis"] not in entry.analyses:
+        return None
+    value = _at(entry.analyses[spec["analysis"]], str(spec["field"]))
+    return None if value is None else float(value) * float(spec.get("scale", 1))
+
+
+def comparison_table(result: AnalysisResult) -> Table | None:
+    """The "Published beside reproduced" table of a comparator twin, or None for other trials."""
+    trial = result.protocol_id
+    if trial not in COMPARATORS:
+        return None
+    specs = safe_load(_text("comparator_figures.yaml", "pmrtrial.report.data"))
+    published, raw = load_comparator_published(trial), _raw_numbers(trial)
+    rows: list[tuple[Cell, ...]] = []
+    for spec in (*specs[trial], *specs[f"{trial}_safety"]):
+        value = _reproduced(result, spec)
+        pub, pub_raw = _at(published, spec["published"]), _at(raw, spec["published"])
+        text = _printed_text(pub, pub_raw)
+        decimals = _decimals(text) if not text.startswith("<") else 0
+        if value is None:
+            shown = "not available"
+        elif str(spec.get("field", "")) == "p":
+            shown = fmt_p(value)
+        else:
+            shown = f"{value:.{max(decimals, 1) + 1}f}"
+        ok = _agrees(pub if not text.startswith("<") else text, value, decimals)
+        note = None if ok else f"published {text}"
+        rows.append((Cell(str(spec["label"])), Cell(text, published=True), Cell(shown, not ok, note)))
+    notes = (
+        "Reproduced values come from this analysis (results.json endpoints[] and the adverse-event summary); a value "
+        "is flagged (≠) when it does not round to the printed figure. Sources of the published figures: "
+        f"pmrtrial/synth/data/{trial}_published.yaml.",
+    )
+    return Table("published_comparison", "Published beside reproduced", ("Figure", "Published", "Reproduced"),
+                 tuple(rows), notes)  # fmt: skip
