@@ -181,8 +181,9 @@ def test_protocol_show_and_check(capsys, tmp_path: Path):
 
 def test_demo__writes_outputs_into_named_folder(capsys, tmp_path: Path):
     out_dir = tmp_path / "demo"
-    code, out, _ = run(capsys, "demo", "--out", str(out_dir))
+    code, out, err = run(capsys, "demo", "--out", str(out_dir))
     assert code == 0
+    assert "HarfBuzz" not in out + err  # libharfbuzz-subset0 is optional; its absence is not the user's business
     assert {p.name for p in out_dir.iterdir()} >= {"protocol.json", "screening.json", "summary.md"}
     screening = json.loads((out_dir / "screening.json").read_text())
     assert [s["status"] for s in screening].count("eligible") == 1

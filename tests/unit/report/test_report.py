@@ -95,3 +95,15 @@ def test_fmt_p__journal_style(p, text):
 
 def test_printed_decimals():
     assert (printed_decimals(2.0), printed_decimals(5.34), printed_decimals(14)) == (1, 2, 0)
+
+
+def test_pdf__without_harfbuzz_subset_is_written_quietly_and_says_so(tmp_path, monkeypatch, caplog):
+    """Debian's libharfbuzz-subset0 is optional (absent from the base image): WeasyPrint then subsets fonts with
+    fontTools. The PDF is still written, no warning or log line escapes, and the engine string records it."""
+    fonts = pytest.importorskip("weasyprint.pdf.fonts")
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)  # what WeasyPrint holds when the library did not load
+    with caplog.at_level("WARNING"):
+        files = write_report(_result(True), tmp_path, formats=("pdf",))
+    assert files.pdf is not None and files.pdf.read_bytes().startswith(b"%PDF")
+    assert files.pdf_engine is not None and "HarfBuzz-Subset library is absent" in files.pdf_engine
+    assert not [r for r in caplog.records if "HarfBuzz" in r.getMessage()]
