@@ -199,3 +199,36 @@ def test_console_script__no_traceback_on_error():
     )
     assert proc.returncode != 0
     assert proc.stderr.startswith("error: Invalid pain_vas") and "Traceback" not in proc.stderr
+
+
+def test_help__imports_no_heavy_library():
+    """``pmrtrial --help`` is instant: it imports none of scipy, pandas, statsmodels or django (nor typer/numpy)."""
+    code = (
+        "import json, sys\n"
+        "from pmrtrial.cli import main\n"
+        "main(['--help'])\n"
+        "heavy = ('scipy', 'pandas', 'statsmodels', 'django', 'numpy', 'typer')\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    *help_lines, loaded = proc.stdout.strip().splitlines()
+    assert json.loads(loaded) == []
+    assert any(line.strip().startswith("score") for line in help_lines)
+
+
+def test_version__prints_package_version(capsys):
+    from pmrtrial import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"pmrtrial {__version__}"
+
+
+def test_unknown_command__one_line_error(capsys):
+    code, out, err = run(capsys, "scroe")
+    assert code == 2 and out == ""
+    assert err.startswith("error: No such command 'scroe'.") and err.count("\n") == 1
+
+
+def test_command_help__names_the_command(capsys):
+    code, out, _ = run(capsys, "design", "power", "--help")
+    assert code == 0 and "pmrtrial design power" in out

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pmrtrial.cli._render import console
+from pmrtrial.cli._render import console, get_console
 
 __all__ = ["analyse", "app"]
 
@@ -30,7 +30,9 @@ def analyse(
     from pmrtrial.report.pipeline import STEPS, analyse_directory
 
     formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=get_console()
+    ) as progress:
         task = progress.add_task("starting", total=len(STEPS))
 
         def on_step(name: str) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pmrtrial.cli._render import console
+from pmrtrial.cli._render import console, get_console
 
 _STAGES = {
     "init": "EDC: demo study (6 sites), users",
@@ -36,7 +36,7 @@ def demo(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=get_console(),
         transient=False,
     ) as bar:
         tasks: dict[str, TaskID] = {}

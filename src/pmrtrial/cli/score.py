@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from pmrtrial.cli._render import console, print_json
 from pmrtrial.cli.score_pro import register as register_pro_commands
@@ -76,6 +75,8 @@ def pmr_as(
     if as_json:
         print_json(out)
         return
+    from rich.table import Table
+
     table = Table(title="PMR activity score", show_header=False)
     for key, value in out.items():
         if key == "flare" and isinstance(value, dict):

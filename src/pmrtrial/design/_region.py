@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import binom
+from scipy.special import gammaln, xlog1py, xlogy
 
 from pmrtrial._validate import FloatArray
 from pmrtrial.design._inputs import check_probability
@@ -16,7 +16,7 @@ from pmrtrial.exceptions import ScoreInputError
 
 BoolArray = npt.NDArray[np.bool_]
 
-__all__ = ["RejectionRegion"]
+__all__ = ["RejectionRegion", "binom_pmf_matrix"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,8 +60,8 @@ class RejectionRegion:
 
     def rejection_probability(self, p_control: float, p_treated: float) -> float:
         """Probability of landing in the rejection region: power under H1, size under H0."""
-        b0 = binom.pmf(np.arange(self.n_control + 1), self.n_control, p_control)
-        b1 = binom.pmf(np.arange(self.n_treated + 1), self.n_treated, p_treated)
+        b0 = binom_pmf_matrix(self.n_control, np.array([p_control]))[0]
+        b1 = binom_pmf_matrix(self.n_treated, np.array([p_treated]))[0]
         return float(b0 @ (self.reject.astype(np.float64) @ b1))
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,3 +88,12 @@ class RejectionRegion:
             alpha=self.alpha,
             assumptions=assumptions,
         )
+
+
+def binom_pmf_matrix(total: int, pis: FloatArray) -> FloatArray:
+    """Binomial(total, pi) pmf for every pi (rows) and t = 0..total (columns), pi in [0, 1]."""
+    t = np.arange(total + 1, dtype=np.float64)
+    log_choose = gammaln(total + 1.0) - gammaln(t + 1.0) - gammaln(total - t + 1.0)
+    logp = log_choose[None, :] + xlogy(t[None, :], pis[:, None]) + xlog1py(total - t[None, :], -pis[:, None])
+    out: FloatArray = np.exp(logp)
+    return out
