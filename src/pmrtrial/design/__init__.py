@@ -16,8 +16,9 @@ Pure core (numpy/scipy only). One algorithm per function:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pmrtrial._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pmrtrial.design._results import (
@@ -67,8 +68,8 @@ if TYPE_CHECKING:
         simulate_trials,
     )
 
-# Names are imported from their module on first use (PEP 562), so that ``pmrtrial design power`` does not pay for
-# the simulator (pandas, statsmodels) and ``import pmrtrial.design.fisher`` does not pay for the rest.
+# Names are imported from their module on first use (pmrtrial._lazy), so that ``pmrtrial design power`` does not
+# pay for the simulator and ``import pmrtrial.design.fisher`` does not pay for the rest.
 _LAZY: dict[str, str] = {
     "APPROXIMATE_METHODS": "pmrtrial.design.sample_size",
     "BoschlooRejectionRegion": "pmrtrial.design.boschloo",
@@ -109,20 +110,7 @@ _LAZY: dict[str, str] = {
     "simulate_operating_characteristics": "pmrtrial.design.simulate",
     "simulate_trials": "pmrtrial.design.simulate",
 }
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "APPROXIMATE_METHODS",

@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import scipy
-from scipy import stats as sps
+from scipy.special import ndtr, ndtri
 
 from pmrtrial import __version__ as _pmrtrial_version
 from pmrtrial._validate import as_float_array
@@ -528,9 +528,9 @@ def _validate_single(y: Any, treatment: Any, cluster: Any) -> tuple[FloatArray, 
 def _wald(log_rr: float, se: float, conf_level: float) -> tuple[tuple[float, float], float]:
     if not (math.isfinite(se) and se > 0):
         return (math.nan, math.nan), math.nan
-    z = float(sps.norm.ppf(0.5 + conf_level / 2.0))
+    z = float(ndtri(0.5 + conf_level / 2.0))
     ci = (math.exp(log_rr - z * se), math.exp(log_rr + z * se))
-    p = float(2.0 * sps.norm.sf(abs(log_rr / se)))
+    p = float(2.0 * ndtr(-abs(log_rr / se)))
     return ci, p
 
 
