@@ -93,7 +93,8 @@ def _run_case(case: str, data_dir: Path, out_dir: Path, pdf: bool) -> dict[str, 
     from pmrtrial.analysis import analyse_trial
     from pmrtrial.io import read_protocol
     from pmrtrial.io.datasets import read_datasets
-    from pmrtrial.report.render import load_published, write_report
+    from pmrtrial.published import load_published
+    from pmrtrial.report.render import write_report
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

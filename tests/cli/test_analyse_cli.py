@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from pmrtrial.cli.analyse import app
@@ -32,3 +33,47 @@ def test_analyse__invalid_data_fails_and_writes_nothing(tmp_path):
     assert res.exit_code != 0
     assert "visits.csv, row 3, column 'morning_stiffness_min': value 2000" in str(res.exception)
     assert not (tmp_path / "out").exists()
+
+
+def test_analyse__crp_in_mg_dl_warns_on_stderr_json_and_report(tmp_path, capsys):
+    """The issue's case: CRP typed in mg/dL into the mg/L column (every value a tenth of its mg/L value, so the
+    baseline median drops below 5 mg/L): one warning line on stderr naming the column and the suspected unit,
+    and the same warning in results.json and the report."""
+    from pmrtrial.cli import main
+
+    s, v, a = make_trial(14, 18, 2, 15, sites=6)
+    v["crp_mg_l"] = v["crp_mg_l"] / 10 + 0.05  # mg/dL as a lab prints it (one decimal)
+    write_datasets(tmp_path / "data", s, v, a)
+    code = main(["analyse", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--no-pdf"])
+    err = capsys.readouterr().err
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(lines) == 1 and "crp_mg_l" in lines[0] and "looks like mg/dL" in lines[0]
+    warnings = json.loads((tmp_path / "out" / "results.json").read_text())["warnings"]
+    assert any(w.startswith("Unit plausibility: crp_mg_l: looks like mg/dL") for w in warnings)
+    assert "Unit plausibility: crp_mg_l" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_analyse__vas_0_100_warns_before_the_validation_error(tmp_path, capsys):
+    from pmrtrial.cli import main
+
+    s, v, a = make_trial(14, 18, 2, 15, sites=6)
+    v["pain_vas"] = v["pain_vas"] * 10
+    write_datasets(tmp_path / "data", s, v, a)
+    code = main(["analyse", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--no-pdf"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert err[0].startswith("warning: visits.csv pain_vas: looks like 0-100 mm rather than 0-10")
+    assert err[-1].startswith("error: Invalid data in visits.csv") and not (tmp_path / "out").exists()
+
+
+def test_score__single_crp_value_at_the_boundary_warns(capsys):
+    from pmrtrial.cli import main
+
+    args = ["score", "pmr-as", "--pain-vas", "6.6", "--physician-global-vas", "6.8", "--morning-stiffness-min"]
+    code = main([*args, "120", "--upper-limb-elevation", "1", "--crp-mg-l", "3.5", "--json"])
+    out, err = capsys.readouterr()
+    # Scored as given (a warning never changes data), Leeb & Bird 2004 formula by hand:
+    # CRP 3.5 mg/L = 0.35 mg/dL; 0.35 + 6.6 + 6.8 + 120 x 0.1 + 1 = 26.75
+    assert code == 0 and json.loads(out)["score"] == pytest.approx(26.75)
+    assert err.strip().startswith("warning: crp_mg_l: looks like mg/dL rather than mg/L")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ def analyse(
 ) -> None:
     """Validate the datasets, run the protocol's analysis plan and write report.html/.pdf/.docx and results.json."""
     # Imported here: the analysis stack (scipy.stats, matplotlib) costs ~1.5 s, which other commands need not pay.
-    from pmrtrial.report.pipeline import STEPS, analyse_directory
+    from pmrtrial.demo.pipeline import STEPS, analyse_directory
 
     formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
     with Progress(
@@ -38,7 +39,12 @@ def analyse(
         def on_step(name: str) -> None:
             progress.update(task, description=name, advance=0 if name == STEPS[0] else 1)
 
-        run = analyse_directory(data_dir, protocol=protocol, out_dir=out, formats=formats, on_step=on_step)
+        def on_warning(line: str) -> None:
+            print(f"warning: {line}", file=sys.stderr)
+
+        run = analyse_directory(
+            data_dir, protocol=protocol, out_dir=out, formats=formats, on_step=on_step, on_warning=on_warning
+        )
         progress.update(task, description="done", completed=len(STEPS))
     result, files = run.result, run.files
     primary = result.primary

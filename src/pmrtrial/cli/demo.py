@@ -26,9 +26,12 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs (created if needed).")] = Path(
         "pmrtrial-demo"
     ),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing demo folder (otherwise the demo refuses).")
+    ] = False,
 ) -> None:
     """Screen the example candidates; route the synthetic twin through a demo EDC; analyse its export."""
-    from pmrtrial.report.demo import run_demo  # lazy: keeps the other commands' start-up fast
+    from pmrtrial.demo.run import run_demo  # lazy: keeps the other commands' start-up fast
 
     started = time.perf_counter()
     with Progress(
@@ -46,7 +49,7 @@ def demo(
                 tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        result = run_demo(out, progress=progress)
+        result = run_demo(out, progress=progress, force=force)
     elapsed = time.perf_counter() - started
     console.print(f"[bold]{result.protocol_id}[/bold] protocol v{result.protocol_version}: loaded and validated")
     for w in result.protocol_warnings:

@@ -93,7 +93,7 @@ def init(
     from pmrtrial.io.files import read_protocol_text
 
     _setup(db, migrate=True)
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     study = init_study(read_protocol_text(protocol), sites, demo=demo, seed=seed, n_per_site=per_site)
     rlist = study.randomisation_lists.get(active=True)

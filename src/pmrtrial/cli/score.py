@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -48,6 +49,12 @@ def pmr_as(
         "morning_stiffness_min": morning_stiffness_min,
         "upper_limb_elevation": upper_limb_elevation,
     }
+    from pmrtrial.plausibility import check_values
+
+    for suspicion in check_values(
+        {"crp_mg_l": crp_mg_l, "crp_mg_dl": crp_mg_dl, "morning_stiffness_min": morning_stiffness_min}
+    ):
+        print(f"warning: {suspicion.message}", file=sys.stderr)
     out: dict[str, object] = {}
     if crp_mg_l is not None or crp_mg_dl is not None:
         crp = {"crp_mg_l": crp_mg_l} if crp_mg_l is not None else {"crp_mg_dl": crp_mg_dl}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,10 +62,21 @@ def read_datasets_raw(
     return frames[0], frames[1], frames[2], manifest
 
 
-def read_datasets(folder: str | os.PathLike[str], *, protocol: Protocol) -> AnalysisDatasets:
-    """Read and validate the datasets of ``folder``; errors name the file, row, column and value."""
+def read_datasets(
+    folder: str | os.PathLike[str],
+    *,
+    protocol: Protocol,
+    inspect: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], None] | None = None,
+) -> AnalysisDatasets:
+    """Read and validate the datasets of ``folder``; errors name the file, row, column and value.
+
+    ``inspect(subjects, visits, adverse_events)`` sees the tables as read, before validation (the analyse
+    pipeline's unit-plausibility check, so that its warnings come out even when validation then fails).
+    """
     root = Path(folder)
     subjects, visits, adverse_events, manifest = read_datasets_raw(root)
+    if inspect is not None:
+        inspect(subjects, visits, adverse_events)
     subjects.attrs["synthetic"] = bool(manifest.get("synthetic", False))
     names = {d: _locate(root, d).name for d in DATASET_NAMES}
     return validate_datasets(subjects, visits, adverse_events, protocol=protocol, source_names=names)

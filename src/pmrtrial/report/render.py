@@ -20,17 +20,16 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pmrtrial._yaml import safe_load
 from pmrtrial.analysis import AnalysisResult
 from pmrtrial.io import write_json_atomic, write_text_atomic
+from pmrtrial.published import load_published
 from pmrtrial.report.figures import SYNTHETIC_BANNER, render_figures
 from pmrtrial.report.tables import Table, build_tables, collect_flags
 
-__all__ = ["ReportFiles", "load_published", "render_html", "write_report"]
+__all__ = ["ReportFiles", "render_html", "write_report"]
 
 _CSS = """
 body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; font-size: 10pt; margin: 2em; color: #222; }
@@ -58,13 +57,6 @@ class ReportFiles:
     json: Path
     pdf_engine: str | None
     flags: tuple[Mapping[str, Any], ...]
-
-
-def load_published(trial: str = "bachelor") -> Mapping[str, Any]:
-    """The trial's section of the bundled ``bachelor_published.yaml`` (published aggregates)."""
-    text = resources.files("pmrtrial.report.data").joinpath("bachelor_published.yaml").read_text(encoding="utf-8")
-    data: Mapping[str, Any] = safe_load(text)[trial]
-    return data
 
 
 def _title(result: AnalysisResult) -> str:

@@ -11,7 +11,8 @@ import pytest
 from pmrtrial.analysis import analyse_trial
 from pmrtrial.datasets import validate_datasets
 from pmrtrial.protocol import load_protocol
-from pmrtrial.report.render import load_published, write_report
+from pmrtrial.published import load_published
+from pmrtrial.report.render import write_report
 from pmrtrial.report.tables import build_tables, collect_flags, fmt_p, printed_decimals
 from tests.unit.analysis._data import make_trial
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import pandas as pd
 
 from pmrtrial.analysis import AnalysisResult, analyse_trial
 from pmrtrial.io import read_protocol
 from pmrtrial.io.datasets import read_datasets
-from pmrtrial.report.render import ReportFiles, load_published, write_report
+from pmrtrial.plausibility import UnitSuspicion, check_visits
+from pmrtrial.published import load_published
+from pmrtrial.report.render import ReportFiles, write_report
 
 __all__ = ["AnalysisRun", "analyse_directory"]
 
@@ -31,19 +35,35 @@ def analyse_directory(
     out_dir: str | os.PathLike[str],
     formats: Sequence[str] = ("html", "pdf", "docx"),
     on_step: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> AnalysisRun:
     """Validate ``data_dir`` against ``protocol`` (bundled name or YAML path), analyse, write into ``out_dir``.
 
     Nothing is analysed or written when validation fails (the DataError names file, row, column and
     value). The published aggregates are compared only for synthetic BACHELOR data.
+
+    Unit plausibility (:mod:`pmrtrial.plausibility`) runs on the tables as read: each suspicion is passed to
+    ``on_warning`` at once (one line; the CLI prints it on stderr, also before a validation error) and added to
+    the result's warnings, so it reaches ``results.json`` and the report's "Methods and warnings".
     """
     step = on_step or (lambda _name: None)
     proto = read_protocol(protocol)
+    suspicions: list[UnitSuspicion] = []
+
+    def inspect(_subjects: pd.DataFrame, visits: pd.DataFrame, _adverse_events: pd.DataFrame) -> None:
+        for suspicion in check_visits(visits):
+            suspicions.append(suspicion)
+            if on_warning is not None:
+                on_warning(f"visits.csv {suspicion.message}")
+
     step(STEPS[0])
-    datasets = read_datasets(Path(data_dir), protocol=proto)
+    datasets = read_datasets(Path(data_dir), protocol=proto, inspect=inspect)
     step(STEPS[1])
     published = load_published("bachelor") if proto.id == "bachelor" else None
     result = analyse_trial(datasets, proto, published=published)
+    if suspicions:
+        notes = tuple(f"Unit plausibility: {s.message}" for s in suspicions)
+        result = replace(result, warnings=(*notes, *result.warnings))
     step(STEPS[2])
     files = write_report(result, out_dir, published=published, formats=formats)
     return AnalysisRun(result, files)
