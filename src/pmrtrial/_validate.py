@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pmrtrial.exceptions import ScoreInputError
+from pmrtrial.vocabulary import get_variable
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,6 +120,18 @@ def as_float_array(
             shown: Any = int(first) if first == round(first) else float(first)
             raise ScoreInputError(field, shown, expected)
     return out.reshape(raw.shape)
+
+
+def as_variable_array(value: Any, name: str, *, table: str | None = None) -> FloatArray:
+    """:func:`as_float_array` with the range or levels :mod:`pmrtrial.vocabulary` declares for ``name``.
+
+    >>> as_variable_array(7.5, "pain_vas").tolist()
+    7.5
+    """
+    var = get_variable(name, table)
+    if var.levels is not None:
+        return as_float_array(value, field=name, allowed=var.levels)
+    return as_float_array(value, field=name, lo=var.lo, hi=var.hi, integer=var.kind == "integer")
 
 
 def _numeric_array(value: Any) -> npt.NDArray[Any] | None:

@@ -1,7 +1,10 @@
 """The canonical analysis datasets (subjects, visits, adverse events): column specs and validation.
 
 Every path into analysis (an EDC export, CSV files from another EDC, the synthetic twin) ends in
-these three tables. :func:`validate_datasets` checks them against the specs below and against a
+these three tables, plus two optional ones: ``gc_doses`` (a glucocorticoid dosing log) and
+``flares`` (recorded flares); an absent optional table is ``None``. The column specs are built
+from :mod:`pmrtrial.vocabulary`, the one place where each variable is declared.
+:func:`validate_datasets` checks them against the specs below and against a
 :class:`~pmrtrial.protocol.Protocol` (arms, visit weeks) and returns an :class:`AnalysisDatasets`
 with normalised dtypes. A failure raises :class:`~pmrtrial.exceptions.DataError` whose message
 names the file, the 1-based data row (the header is not counted; in a CSV file the line is row + 1),
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,10 +33,14 @@ import pandas as pd
 from pmrtrial._validate import as_float_array
 from pmrtrial.exceptions import DataError, DuplicateRecordError, MissingColumnError, ScoreInputError
 from pmrtrial.protocol import Protocol
+from pmrtrial.vocabulary import DATASET_TABLES, OPTIONAL_TABLES, REQUIRED_TABLES, Variable, table_variables
 
 __all__ = [
     "ADVERSE_EVENTS_COLUMNS",
     "DATASET_NAMES",
+    "FLARES_COLUMNS",
+    "GC_DOSES_COLUMNS",
+    "OPTIONAL_DATASET_NAMES",
     "SUBJECTS_COLUMNS",
     "VISITS_COLUMNS",
     "AnalysisDatasets",
@@ -42,133 +49,36 @@ __all__ = [
     "validate_datasets",
 ]
 
-Kind = Literal["string", "float", "integer", "boolean", "category", "date"]
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column of a canonical dataset.
-
-    Attributes
-    ----------
-    name : str
-        Column name (snake case, unit suffix where there is a unit).
-    kind : {"string", "float", "integer", "boolean", "category", "date"}
-        Logical type. Booleans are ``true``/``false`` (also ``1``/``0``); dates are ISO 8601
-        ``YYYY-MM-DD``; categories take one of ``allowed``.
-    unit : str
-        Unit or scale ("mg/L", "0-10", "-" when unitless).
-    description : str
-        What the column holds.
-    required : bool
-        A required column must be present and every value non-missing.
-    lo, hi : float or None
-        Inclusive range of numeric values.
-    allowed : tuple or None
-        Accepted values (categories, or the integer codes of an ordinal scale).
-    """
-
-    name: str
-    kind: Kind
-    unit: str
-    description: str
-    required: bool = False
-    lo: float | None = None
-    hi: float | None = None
-    allowed: tuple[Any, ...] | None = None
-
-    def describe_range(self) -> str:
-        if self.allowed is not None:
-            return "one of " + ", ".join(str(a) for a in self.allowed)
-        if self.lo is not None and self.hi is not None:
-            return f"[{self.lo:g}, {self.hi:g}]"
-        if self.lo is not None:
-            return f">= {self.lo:g}"
-        return "-"
-
-
-def _c(name: str, kind: Kind, unit: str, description: str, **kw: Any) -> ColumnSpec:
-    return ColumnSpec(name, kind, unit, description, **kw)
-
+#: A column of a canonical dataset is a :class:`~pmrtrial.vocabulary.Variable` (name, kind, unit,
+#: range or levels, required, labels, description).
+ColumnSpec = Variable
 
 #: ``subjects``: one row per randomised participant. ``arm`` values are checked against the protocol.
-SUBJECTS_COLUMNS: tuple[ColumnSpec, ...] = (
-    _c("subject_id", "string", "-", "participant identifier, unique", required=True),
-    _c("site_id", "string", "-", "centre identifier (GEE cluster)", required=True),
-    _c("arm", "category", "-", "randomised arm id, one of the protocol's arms", required=True),
-    _c("randomised_on", "date", "YYYY-MM-DD", "date of randomisation", required=True),
-    _c("age_years", "float", "years", "age at randomisation", lo=18, hi=120),
-    _c("sex", "category", "-", "sex", allowed=("female", "male")),
-    _c("disease_duration_days", "float", "days", "time from symptom onset to inclusion", lo=0, hi=36500),
-    _c("bmi", "float", "kg/m2", "body-mass index", lo=10, hi=80),
-    _c("us_synovitis", "boolean", "-", "synovitis or tenosynovitis on ultrasound at baseline"),
-    _c(
-        "status",
-        "category",
-        "-",
-        "end-of-study status",
-        required=True,
-        allowed=("completed", "withdrawn", "lost"),
-    ),
-)
-
+SUBJECTS_COLUMNS: tuple[ColumnSpec, ...] = table_variables("subjects")
 #: ``visits``: one row per participant and attended visit; ``week`` must be a scheduled week.
-VISITS_COLUMNS: tuple[ColumnSpec, ...] = (
-    _c("subject_id", "string", "-", "participant identifier (must exist in subjects)", required=True),
-    _c("week", "float", "weeks", "scheduled visit week (protocol schedule)", required=True, lo=0, hi=520),
-    _c("crp_mg_l", "float", "mg/L", "C-reactive protein", lo=0, hi=1000),
-    _c("esr_mm_h", "float", "mm/h", "erythrocyte sedimentation rate, Westergren, first hour", lo=0, hi=200),
-    _c("pain_vas", "float", "0-10", "patient's pain, visual analogue scale", lo=0, hi=10),
-    _c("patient_global_vas", "float", "0-10", "patient's assessment of disease activity, VAS", lo=0, hi=10),
-    _c("fatigue_vas", "float", "0-10", "patient's fatigue, VAS", lo=0, hi=10),
-    _c("physician_global_vas", "float", "0-10", "physician's global assessment of disease activity", lo=0, hi=10),
-    _c("morning_stiffness_min", "float", "min", "morning stiffness", lo=0, hi=1440),
-    _c(
-        "upper_limb_elevation",
-        "integer",
-        "0-3",
-        "EUL: 0 above the shoulder girdle, 1 up to it, 2 below it, 3 none",
-        allowed=(0, 1, 2, 3),
-    ),
-    _c("oral_gc_mg_day", "float", "mg/day", "oral glucocorticoid, prednisone-equivalent (0 = none)", lo=0, hi=1000),
-    _c("haq_di", "float", "0-3", "HAQ Disability Index", lo=0, hi=3),
-    _c("eq5d_index", "float", "index", "EQ-5D index (value set named in the protocol)", lo=-1, hi=1),
-    _c("sf36_pcs", "float", "T-score", "SF-36 physical component summary (norm-based)", lo=0, hi=100),
-    _c("sf36_mcs", "float", "T-score", "SF-36 mental component summary (norm-based)", lo=0, hi=100),
-    _c("study_drug_mg_day", "float", "mg/day", "study-drug dose taken (placebo: 0)", lo=0, hi=1000),
-)
-
+VISITS_COLUMNS: tuple[ColumnSpec, ...] = table_variables("visits")
 #: ``adverse_events``: one row per event.
-ADVERSE_EVENTS_COLUMNS: tuple[ColumnSpec, ...] = (
-    _c("subject_id", "string", "-", "participant identifier (must exist in subjects)", required=True),
-    _c("soc", "string", "-", "MedDRA system organ class", required=True),
-    _c("term", "string", "-", "MedDRA preferred term (or verbatim term)", required=True),
-    _c("serious", "boolean", "-", "serious adverse event (ICH E2A)", required=True),
-    _c("severity", "category", "-", "intensity", allowed=("mild", "moderate", "severe")),
-    _c("onset_week", "float", "weeks", "onset, weeks since randomisation", lo=0, hi=520),
-    _c(
-        "outcome",
-        "category",
-        "-",
-        "outcome (CDISC AEOUT, lower case; 'fatal' counts as a death)",
-        allowed=("recovered", "recovering", "not_recovered", "recovered_with_sequelae", "fatal", "unknown"),
-    ),
-)
+ADVERSE_EVENTS_COLUMNS: tuple[ColumnSpec, ...] = table_variables("adverse_events")
+#: ``gc_doses`` (optional): one row per glucocorticoid dosing segment.
+GC_DOSES_COLUMNS: tuple[ColumnSpec, ...] = table_variables("gc_doses")
+#: ``flares`` (optional): one row per recorded flare.
+FLARES_COLUMNS: tuple[ColumnSpec, ...] = table_variables("flares")
 
-DATASET_NAMES = ("subjects", "visits", "adverse_events")
+#: The required datasets, in the order :func:`validate_datasets` takes them.
+DATASET_NAMES = REQUIRED_TABLES
+#: Optional datasets: an absent table is ``None`` in :class:`AnalysisDatasets`.
+OPTIONAL_DATASET_NAMES = OPTIONAL_TABLES
 
-_SPECS: Mapping[str, tuple[ColumnSpec, ...]] = MappingProxyType(
-    {"subjects": SUBJECTS_COLUMNS, "visits": VISITS_COLUMNS, "adverse_events": ADVERSE_EVENTS_COLUMNS}
-)
+_SPECS: Mapping[str, tuple[ColumnSpec, ...]] = MappingProxyType({t: table_variables(t) for t in DATASET_TABLES})
 
 _TRUE = frozenset({"true", "1", "yes", "1.0"})
 _FALSE = frozenset({"false", "0", "no", "0.0"})
 
 
 def get_column_specs(dataset: str) -> tuple[ColumnSpec, ...]:
-    """Column specs of ``"subjects"``, ``"visits"`` or ``"adverse_events"``."""
+    """Column specs of a dataset: ``subjects``, ``visits``, ``adverse_events``, ``gc_doses`` or ``flares``."""
     if dataset not in _SPECS:
-        raise KeyError(f"Unknown dataset {dataset!r}. Expected one of {', '.join(DATASET_NAMES)}.")
+        raise KeyError(f"Unknown dataset {dataset!r}. Expected one of {', '.join(DATASET_TABLES)}.")
     return _SPECS[dataset]
 
 
@@ -187,6 +97,8 @@ class AnalysisDatasets:
         True when the data are synthetic (``subjects.attrs["synthetic"]``).
     source_names : Mapping[str, str]
         File (or source) name of each dataset, as used in error messages.
+    gc_doses, flares : pandas.DataFrame or None
+        The optional tables, validated; ``None`` when the table is absent.
     """
 
     subjects: pd.DataFrame
@@ -195,6 +107,13 @@ class AnalysisDatasets:
     absent_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     synthetic: bool = False
     source_names: Mapping[str, str] = field(default_factory=dict)
+    gc_doses: pd.DataFrame | None = None
+    flares: pd.DataFrame | None = None
+
+    @property
+    def absent_tables(self) -> tuple[str, ...]:
+        """Optional datasets that were not supplied."""
+        return tuple(t for t in OPTIONAL_DATASET_NAMES if getattr(self, t) is None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "absent_columns", MappingProxyType(dict(self.absent_columns)))
@@ -235,10 +154,10 @@ def _normalise_column(series: pd.Series, spec: ColumnSpec, source: str) -> pd.Se
         _fail(source, i + 1, spec.name, None, f"Expected a value ({spec.describe_range()}); the column is required.")
     if spec.kind in ("string", "category"):
         text = series.astype("string").str.strip()
-        if spec.kind == "category" and spec.allowed is not None:
+        if spec.kind == "category" and spec.levels is not None:
             # Case-insensitive; spaces and hyphens read as underscores ("Not recovered" -> "not_recovered").
             text = text.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-            bad = ~missing & ~text.isin(list(spec.allowed)).fillna(False).to_numpy()
+            bad = ~missing & ~text.isin(list(spec.levels)).fillna(False).to_numpy()
             if bad.any():
                 i = _first_bad(bad)
                 _fail(source, i + 1, spec.name, series.iloc[i], f"Expected {spec.describe_range()}.")
@@ -286,7 +205,7 @@ def _normalise_column(series: pd.Series, spec: ColumnSpec, source: str) -> pd.Se
             lo=spec.lo,
             hi=spec.hi,
             integer=spec.kind == "integer",
-            allowed=spec.allowed,
+            allowed=spec.levels,
         )
     except ScoreInputError as exc:
         # Locate the first offending row for the message; the validator names what is accepted.
@@ -294,7 +213,7 @@ def _normalise_column(series: pd.Series, spec: ColumnSpec, source: str) -> pd.Se
             np.isinf(numbers)
             | ((numbers < spec.lo) if spec.lo is not None else False)
             | ((numbers > spec.hi) if spec.hi is not None else False)
-            | ((~np.isin(numbers, [float(a) for a in spec.allowed])) if spec.allowed is not None else False)
+            | ((~np.isin(numbers, [float(a) for a in spec.levels])) if spec.levels is not None else False)
             | ((numbers != np.round(numbers)) if spec.kind == "integer" else False)
         )
         i = _first_bad(bad) if bad.any() else 0
@@ -331,12 +250,43 @@ def _validate_table(
     return out, absent
 
 
+def _check_one_row_per(frame: pd.DataFrame, source: str, key: str, what: str) -> None:
+    dup = frame.duplicated(["subject_id", key]).to_numpy()
+    if dup.any():
+        i = _first_bad(dup)
+        _fail(
+            source,
+            i + 1,
+            f"subject_id, {key}",
+            (frame["subject_id"].iloc[i], _plain(frame[key].iloc[i])),
+            f"Expected one row per participant and {what}; this pair is duplicated.",
+            cls=DuplicateRecordError,
+        )
+
+
+def _check_dose_days(doses: pd.DataFrame, source: str) -> None:
+    if "end_day" not in doses:
+        return
+    end = doses["end_day"].to_numpy(dtype=np.float64)
+    backwards = ~np.isnan(end) & (end < doses["start_day"].to_numpy(dtype=np.float64))
+    if backwards.any():
+        i = _first_bad(backwards)
+        _fail(
+            source,
+            i + 1,
+            "end_day",
+            _plain(end[i]),
+            f"Expected end_day >= start_day ({_plain(doses['start_day'].iloc[i])}); empty means ongoing.",
+        )
+
+
 def _check_keys(
     subjects: pd.DataFrame,
     visits: pd.DataFrame,
     adverse_events: pd.DataFrame,
     protocol: Protocol,
     names: Mapping[str, str],
+    optional: Mapping[str, pd.DataFrame],
 ) -> None:
     dup = subjects["subject_id"].duplicated().to_numpy()
     if dup.any():
@@ -361,7 +311,7 @@ def _check_keys(
             f"Expected an arm of protocol {protocol.id} v{protocol.version}: {', '.join(arms)}.",
         )
     ids = set(subjects["subject_id"])
-    for dataset, frame in (("visits", visits), ("adverse_events", adverse_events)):
+    for dataset, frame in (("visits", visits), ("adverse_events", adverse_events), *optional.items()):
         unknown = ~frame["subject_id"].isin(ids).to_numpy()
         if unknown.any():
             i = _first_bad(unknown)
@@ -383,17 +333,11 @@ def _check_keys(
             _plain(visits["week"].iloc[i]),
             f"Expected a scheduled week of protocol {protocol.id}: {', '.join(f'{w:g}' for w in weeks)}.",
         )
-    dup = visits.duplicated(["subject_id", "week"]).to_numpy()
-    if dup.any():
-        i = _first_bad(dup)
-        _fail(
-            names["visits"],
-            i + 1,
-            "subject_id, week",
-            (visits["subject_id"].iloc[i], _plain(visits["week"].iloc[i])),
-            "Expected one row per participant and week; this pair is duplicated.",
-            cls=DuplicateRecordError,
-        )
+    _check_one_row_per(visits, names["visits"], "week", "week")
+    if "flares" in optional:
+        _check_one_row_per(optional["flares"], names["flares"], "day", "day")
+    if "gc_doses" in optional:
+        _check_dose_days(optional["gc_doses"], names["gc_doses"])
 
 
 def validate_datasets(
@@ -403,8 +347,10 @@ def validate_datasets(
     *,
     protocol: Protocol,
     source_names: Mapping[str, str] | Sequence[str] | None = None,
+    gc_doses: pd.DataFrame | None = None,
+    flares: pd.DataFrame | None = None,
 ) -> AnalysisDatasets:
-    """Validate the three canonical datasets against their specs and a protocol.
+    """Validate the canonical datasets against their specs and a protocol.
 
     Checks, in order, per dataset: required columns present, no unknown column, types, ranges and
     categories (ranges via :func:`pmrtrial._validate.as_float_array`), required values present; then
@@ -422,6 +368,10 @@ def validate_datasets(
     source_names : mapping or sequence of str, optional
         Names to use in error messages (file names), keyed by dataset or in the order
         subjects, visits, adverse_events. Default: the dataset names.
+    gc_doses, flares : pandas.DataFrame, optional
+        The optional datasets; ``None`` (default) means the table is absent. Their ``subject_id``
+        must be known to ``subjects``; a dose's ``end_day`` must not precede its ``start_day``; a
+        participant has at most one flare row per day.
 
     Returns
     -------
@@ -434,24 +384,31 @@ def validate_datasets(
         the value. ``MissingColumnError`` and ``DuplicateRecordError`` are subclasses.
     """
     if source_names is None:
-        names = {d: d for d in DATASET_NAMES}
+        names = {d: d for d in DATASET_TABLES}
     elif isinstance(source_names, Mapping):
-        names = {d: str(source_names.get(d, d)) for d in DATASET_NAMES}
+        names = {d: str(source_names.get(d, d)) for d in DATASET_TABLES}
     else:
-        names = dict(zip(DATASET_NAMES, (str(s) for s in source_names), strict=True))
+        names = {d: d for d in DATASET_TABLES} | dict(zip(DATASET_NAMES, (str(s) for s in source_names), strict=True))
     synthetic = bool(getattr(subjects, "attrs", {}).get("synthetic", False)) or bool(
         getattr(visits, "attrs", {}).get("synthetic", False)
     )
     s, s_absent = _validate_table(subjects, "subjects", names["subjects"], protocol)
     v, v_absent = _validate_table(visits, "visits", names["visits"], protocol)
     a, a_absent = _validate_table(adverse_events, "adverse_events", names["adverse_events"], protocol)
-    _check_keys(s, v, a, protocol, names)
+    absent = {"subjects": s_absent, "visits": v_absent, "adverse_events": a_absent}
+    optional: dict[str, pd.DataFrame] = {}
+    for dataset, frame in (("gc_doses", gc_doses), ("flares", flares)):
+        if frame is not None:
+            optional[dataset], absent[dataset] = _validate_table(frame, dataset, names[dataset], protocol)
+    _check_keys(s, v, a, protocol, names, optional)
     s.attrs["synthetic"] = synthetic
     return AnalysisDatasets(
         subjects=s,
         visits=v,
         adverse_events=a,
-        absent_columns={"subjects": s_absent, "visits": v_absent, "adverse_events": a_absent},
+        absent_columns=absent,
         synthetic=synthetic,
         source_names=names,
+        gc_doses=optional.get("gc_doses"),
+        flares=optional.get("flares"),
     )

@@ -10,8 +10,9 @@ dtype: ``True``, ``False`` or ``<NA>`` when the value cannot be decided from the
 
 :func:`derive_visit_variables` runs them all from a :class:`~pmrtrial.protocol.Protocol`: it
 adds every derived variable whose inputs are present, then one flag column ``ep_<endpoint id>``
-per binary endpoint, evaluated with :func:`compute_predicate` (the vectorised form of
-:func:`pmrtrial.protocol.evaluate_predicate`). Nothing is hard-coded to BACHELOR names.
+per binary endpoint, evaluated with the protocol's one predicate evaluator
+(:func:`pmrtrial.protocol.predicates.evaluate_predicate_vectorised`, 6-decimal rounding at
+cut-offs). Nothing is hard-coded to BACHELOR names.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import pandas as pd
 
 from pmrtrial._validate import FloatArray
 from pmrtrial.exceptions import MissingColumnError
-from pmrtrial.protocol import Endpoint, Predicate, Protocol
-from pmrtrial.protocol.predicates import iter_comparisons
+from pmrtrial.protocol import Endpoint, Protocol
+from pmrtrial.protocol.predicates import evaluate_predicate_vectorised, iter_comparisons, parse_predicate
 from pmrtrial.scores import classify_response_state, compute_crp_pmr_as, compute_esr_pmr_as, detect_flare
 from pmrtrial.units import crp_mg_dl_from_mg_l
 
@@ -53,10 +54,6 @@ __all__ = [
     "endpoint_column",
 ]
 
-#: Numeric comparisons happen after rounding to this many decimals (as in :mod:`pmrtrial.scores`),
-#: so that a score computed as 9.9999999999 or 10.0000000001 compares as 10.
-_ROUND_DECIMALS = 6
-
 
 def _require(visits: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in visits.columns]
@@ -80,95 +77,9 @@ def _tri_to_boolean(values: FloatArray, index: pd.Index) -> pd.Series:
 
 # -- predicates ----------------------------------------------------------------------------------
 
-
-def _column_values(data: pd.DataFrame | Mapping[str, Any], var: str, n: int) -> tuple[np.ndarray[Any, Any], bool]:
-    """(values, is_numeric) for ``var``; an absent variable is all missing."""
-    if var not in data:
-        return np.full(n, np.nan), True
-    raw = data[var]
-    series = raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw))
-    if isinstance(series.dtype, pd.BooleanDtype) or series.dtype == bool:
-        return _as_float(series.astype("boolean")), True
-    if series.dtype.kind in "fiu":
-        return series.to_numpy(dtype=np.float64), True
-    return series.to_numpy(dtype=object), False
-
-
-def _compare(values: np.ndarray[Any, Any], numeric: bool, op: str, constant: Any) -> FloatArray:
-    if numeric:
-        x = np.round(values.astype(np.float64), _ROUND_DECIMALS)
-        missing = np.isnan(x)
-        if op in ("in", "not_in"):
-            members = [float(c) for c in constant]
-            hit = np.isin(x, members)
-            res = hit if op == "in" else ~hit
-        else:
-            c = float(constant) if not isinstance(constant, bool) else (1.0 if constant else 0.0)
-            c = round(c, _ROUND_DECIMALS)
-            res = {
-                "eq": x == c,
-                "ne": x != c,
-                "lt": x < c,
-                "le": x <= c,
-                "gt": x > c,
-                "ge": x >= c,
-            }[op]
-    else:
-        series = pd.Series(values, dtype=object)
-        missing = series.isna().to_numpy()
-        if op == "in":
-            res = series.isin(list(constant)).to_numpy()
-        elif op == "not_in":
-            res = ~series.isin(list(constant)).to_numpy()
-        elif op == "eq":
-            res = (series == constant).to_numpy()
-        elif op == "ne":
-            res = (series != constant).to_numpy()
-        else:
-            raise ValueError(f"Operator {op!r} needs a numeric variable.")
-    return np.where(missing, np.nan, res.astype(np.float64))
-
-
-def compute_predicate(predicate: Predicate, data: pd.DataFrame | Mapping[str, Any]) -> FloatArray:
-    """Evaluate a protocol predicate on every row at once (Kleene three-valued logic).
-
-    The vectorised equivalent of :func:`pmrtrial.protocol.evaluate_predicate`: it gives the same
-    answer row by row, except that numbers are rounded to 6 decimals before comparison (as the
-    scores do), so floating-point noise never moves a value across a cut-off.
-
-    Parameters
-    ----------
-    predicate : Predicate
-        From the protocol (for example an endpoint's ``definition``).
-    data : DataFrame or mapping of column name to array
-        Variables; a variable absent from ``data`` is missing in every row. Boolean columns
-        compare with ``true``/``false`` constants.
-
-    Returns
-    -------
-    numpy.ndarray of float
-        1.0 (true), 0.0 (false) or NaN (undecided because an input is missing).
-    """
-    n = len(data) if isinstance(data, pd.DataFrame) else len(next(iter(data.values()), []))
-    if predicate.compare is not None:
-        values, numeric = _column_values(data, predicate.compare.var, n)
-        return _compare(values, numeric, predicate.compare.op, predicate.compare.value)
-    if predicate.not_ is not None:
-        inner = compute_predicate(predicate.not_, data)
-        return np.where(np.isnan(inner), np.nan, 1.0 - inner)
-    children = [
-        compute_predicate(p, data) for p in (predicate.all if predicate.all is not None else predicate.any or ())
-    ]
-    if not children:
-        return np.full(n, 1.0 if predicate.all is not None else 0.0)
-    stacked = np.vstack(children)
-    if predicate.all is not None:
-        any_false = (stacked == 0.0).any(axis=0)
-        any_nan = np.isnan(stacked).any(axis=0)
-        return np.where(any_false, 0.0, np.where(any_nan, np.nan, 1.0))
-    any_true = (stacked == 1.0).any(axis=0)
-    any_nan = np.isnan(stacked).any(axis=0)
-    return np.where(any_true, 1.0, np.where(any_nan, np.nan, 0.0))
+#: The vectorised predicate evaluator (:func:`pmrtrial.protocol.predicates.evaluate_predicate_vectorised`),
+#: under the name this module has always exported.
+compute_predicate = evaluate_predicate_vectorised
 
 
 # -- one variable each -----------------------------------------------------------------------------
@@ -406,7 +317,8 @@ def _running_all_from(visits: pd.DataFrame, values: FloatArray, start_week: floa
 
 def _crp_normal(visits: pd.DataFrame, crp_upper_limit_mg_l: float) -> FloatArray:
     crp = _as_float(visits["crp_mg_l"])
-    return np.where(np.isnan(crp), np.nan, (np.round(crp, _ROUND_DECIMALS) <= crp_upper_limit_mg_l).astype(float))
+    normal = parse_predicate({"var": "crp_mg_l", "op": "le", "value": crp_upper_limit_mg_l})
+    return evaluate_predicate_vectorised(normal, {"crp_mg_l": crp})
 
 
 def derive_var_flare_free_from(visits: pd.DataFrame, *, start_week: float = 12.0) -> pd.DataFrame:
@@ -498,7 +410,9 @@ def derive_var_endpoint(visits: pd.DataFrame, endpoint: Endpoint) -> pd.DataFram
     if endpoint.definition is None:
         raise ValueError(f"Endpoint {endpoint.id!r} has no definition (type {endpoint.type}).")
     out = visits.copy()
-    out[endpoint_column(endpoint)] = _tri_to_boolean(compute_predicate(endpoint.definition, visits), visits.index)
+    out[endpoint_column(endpoint)] = _tri_to_boolean(
+        evaluate_predicate_vectorised(endpoint.definition, visits), visits.index
+    )
     return out
 
 

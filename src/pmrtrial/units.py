@@ -17,7 +17,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from pmrtrial._validate import FloatArray, as_float_array, unwrap
+from pmrtrial._validate import FloatArray, as_float_array, as_variable_array, unwrap
 from pmrtrial.exceptions import UnitError
 
 __all__ = [
@@ -49,13 +49,13 @@ GC_PREDNISONE_EQUIVALENT_MG = MappingProxyType(
 
 def crp_mg_dl_from_mg_l(crp_mg_l: Any) -> Any:
     """CRP in mg/dL from mg/L (divide by 10). Missing stays missing; negative raises."""
-    values = as_float_array(crp_mg_l, field="crp_mg_l", lo=0)
+    values = as_variable_array(crp_mg_l, "crp_mg_l")
     return unwrap(values / 10.0, crp_mg_l)
 
 
 def crp_mg_l_from_mg_dl(crp_mg_dl: Any) -> Any:
     """CRP in mg/L from mg/dL (multiply by 10). Missing stays missing; negative raises."""
-    values = as_float_array(crp_mg_dl, field="crp_mg_dl", lo=0)
+    values = as_variable_array(crp_mg_dl, "crp_mg_dl")
     return unwrap(values * 10.0, crp_mg_dl)
 
 

@@ -153,3 +153,23 @@ def test_validate_datasets__boolean_text_accepted_and_bad_boolean_rejected():
     a.loc[1, "serious"] = "maybe"
     with pytest.raises(DataError, match=r"row 2, column 'serious': value 'maybe'"):
         validate_datasets(s, v, a, protocol=PROTOCOL)
+
+
+def test_specs__built_from_the_vocabulary():
+    from pmrtrial.datasets import FLARES_COLUMNS, GC_DOSES_COLUMNS
+    from pmrtrial.vocabulary import table_variables
+
+    assert table_variables("visits") == VISITS_COLUMNS
+    assert [s.name for s in GC_DOSES_COLUMNS] == ["subject_id", "start_day", "end_day", "dose_mg_day", "reason"]
+    assert [s.name for s in FLARES_COLUMNS] == ["subject_id", "day", "confirmed", "rule", "crp_pmr_as"]
+
+
+def test_validate_datasets__interim_status_ongoing_and_new_optional_columns():
+    s, v, a = _trial()
+    s = s.assign(status=["ongoing"] * len(s), stratum="S0", blinding_guess_participant="dont_know")
+    v = v.assign(us_synovitis="true", visit_date="2021-01-04")
+    d = validate_datasets(s, v, a, protocol=PROTOCOL)
+    assert set(d.subjects["status"]) == {"ongoing"}
+    assert d.visits["us_synovitis"].all()
+    with pytest.raises(DataError, match=r"column 'blinding_guess_investigator': value 'placebo'\. Expected one of"):
+        validate_datasets(s.assign(blinding_guess_investigator="placebo"), v, a, protocol=PROTOCOL)

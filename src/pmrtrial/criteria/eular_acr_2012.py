@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pmrtrial._validate import as_bool_array, as_float_array, is_missing
+from pmrtrial._validate import as_bool_array, as_float_array, as_variable_array, is_missing
 from pmrtrial.exceptions import ScoreInputError
 
 __all__ = [
@@ -80,8 +80,8 @@ def is_inflammatory_marker_abnormal(
     and sex; False if every available marker is normal and both are known (or the CRP alone is
     known and normal while the ESR cannot be judged); None when nothing can be decided.
     """
-    crp = as_float_array(crp_mg_l, field="crp_mg_l", lo=0).reshape(-1)[0]
-    esr = as_float_array(esr_mm_h, field="esr_mm_h", lo=0, hi=200).reshape(-1)[0]
+    crp = as_variable_array(crp_mg_l, "crp_mg_l").reshape(-1)[0]
+    esr = as_variable_array(esr_mm_h, "esr_mm_h").reshape(-1)[0]
     crp_abnormal = None if np.isnan(crp) else bool(crp > crp_upper_limit_mg_l)
     esr_abnormal: bool | None = None
     if not np.isnan(esr) and not is_missing(age_years) and sex is not None:
@@ -209,7 +209,7 @@ def classify_pmr_2012(
     if not isinstance(with_ultrasound, bool):
         raise ScoreInputError("with_ultrasound", with_ultrasound, "true or false")
     age = float(as_float_array(age_years, field="age_years", lo=0, hi=130).reshape(-1)[0])
-    mst = float(as_float_array(morning_stiffness_min, field="morning_stiffness_min", lo=0, hi=1440).reshape(-1)[0])
+    mst = float(as_variable_array(morning_stiffness_min, "morning_stiffness_min").reshape(-1)[0])
     entry = {
         "age_50_or_over": None if np.isnan(age) else age >= 50,
         "bilateral_shoulder_aching": _flag(bilateral_shoulder_aching, "bilateral_shoulder_aching"),

@@ -54,6 +54,7 @@ from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, PermissionDenied, WorkflowError
 from pmrtrial.edc.screening.models import Participant
 from pmrtrial.edc.visits.models import Visit
+from pmrtrial.vocabulary import value_range
 
 __all__ = [
     "DEMO_AE_RELATEDNESS",
@@ -76,11 +77,18 @@ DEMO_AE_RELATEDNESS = "possible"
 DEMO_SERIOUS_CRITERION = "important_medical_event"
 DEMO_EOS_REASON = "synthetic twin: no reason recorded"
 
+
 #: Derived scores :func:`save_demo_scores` accepts, with their admissible range.
+def _score_range(name: str) -> tuple[float, float]:
+    lo, hi = value_range(name, "visits")
+    if lo is None or hi is None:
+        raise ValueError(f"pmrtrial.vocabulary declares no bounded range for the score {name!r}.")
+    return lo, hi
+
+
 DEMO_SCORES: dict[str, dict[str, tuple[float, float]]] = {
-    "haq_di": {"haq_di": (0.0, 3.0)},
-    "eq5d": {"eq5d_index": (-1.0, 1.0)},
-    "sf36": {"sf36_pcs": (0.0, 100.0), "sf36_mcs": (0.0, 100.0)},
+    form: {name: _score_range(name) for name in names}
+    for form, names in (("haq_di", ("haq_di",)), ("eq5d", ("eq5d_index",)), ("sf36", ("sf36_pcs", "sf36_mcs")))
 }
 _HEIGHT_CM = {"female": 160.0, "male": 170.0}
 _SCREEN_FROM_VISIT = ("crp_mg_l", "esr_mm_h", "pain_vas", "physician_global_vas", "morning_stiffness_min")

@@ -49,7 +49,7 @@ from pmrtrial.design.simulate_model import (
     SimulatedTrials,
     SimulationModel,
     compile_model,
-    evaluate_predicate_arrays,
+    endpoint_values,
     simulate_block,
     simulate_subjects,
 )
@@ -395,11 +395,8 @@ def _true_effect(model_key: str, model: SimulationModel, n_per_arm: int, *, use_
             centre_effect = model.sd_centre * rng.standard_normal(m)
             _, pmr_as, on_gc, _ = simulate_subjects(model, rng, treated, centre_effect)
             v = model.primary_index
-            no_missing = np.zeros(m, dtype=bool)
-            value, _ = evaluate_predicate_arrays(
-                model.endpoint, {"crp_pmr_as": (pmr_as[:, v], no_missing), "on_oral_gc": (on_gc[:, v], no_missing)}
-            )
-            counts[arm] += int(value.sum())
+            value = endpoint_values(model, pmr_as[:, v], on_gc[:, v], np.ones(m, dtype=bool))
+            counts[arm] += int((value == 1.0).sum())
             done += m
     p0, p1 = counts[0] / n_per_arm, counts[1] / n_per_arm
     if _arms_identical(model):

@@ -18,13 +18,14 @@ import numpy.typing as npt
 from scipy.special import ndtr, ndtri
 
 from pmrtrial.design.scenario import Scenario
-from pmrtrial.protocol.predicates import OPERATORS, Predicate
+from pmrtrial.protocol.predicates import Predicate, evaluate_predicate_vectorised
+from pmrtrial.scores import RESPONSE_STATES, classify_response_state
 
 __all__ = [
     "SimulatedTrials",
     "SimulationModel",
     "compile_model",
-    "evaluate_predicate_arrays",
+    "endpoint_values",
     "simulate_allocation",
     "simulate_block",
     "simulate_subjects",
@@ -286,58 +287,24 @@ def simulate_subjects(
     return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(deviation, 0, -1)
 
 
-def evaluate_predicate_arrays(
-    predicate: Predicate, columns: dict[str, tuple[npt.NDArray[Any], BoolArray]]
-) -> tuple[BoolArray, BoolArray]:
-    """Vectorised :func:`pmrtrial.protocol.evaluate_predicate` (Kleene three-valued logic).
+def endpoint_values(model: SimulationModel, pmr_as: FloatArray, on_gc: BoolArray, observed: BoolArray) -> FloatArray:
+    """The endpoint's predicate on simulated values (any shape): 1.0, 0.0 or NaN where not observed.
 
-    Parameters
-    ----------
-    predicate : Predicate
-    columns : mapping name -> (values, missing)
-        Arrays of one common shape; ``missing`` marks unknown entries.
-
-    Returns
-    -------
-    (value, known) : bool arrays
-        ``known`` False where the scalar evaluator would return None; ``value`` is meaningful
-        only where ``known``.
+    Evaluated by the protocol's one predicate evaluator
+    (:func:`pmrtrial.protocol.predicates.evaluate_predicate_vectorised`), with the same 6-decimal
+    rounding at cut-offs as the analysis of real data.
     """
-    if predicate.compare is not None:
-        comp = predicate.compare
-        values, missing = columns[comp.var]
-        if comp.op in ("in", "not_in"):
-            hit = np.isin(values, np.asarray(list(comp.value)))
-            result = hit if comp.op == "in" else ~hit
-        else:
-            result = np.asarray(OPERATORS[comp.op](values, comp.value), dtype=bool)
-        known = ~missing
-        return result & known, known
-    if predicate.not_ is not None:
-        value, known = evaluate_predicate_arrays(predicate.not_, columns)
-        return ~value & known, known
-    children = [evaluate_predicate_arrays(p, columns) for p in (predicate.all or predicate.any or ())]
-    if predicate.all is not None:
-        any_false = np.zeros_like(children[0][1])
-        all_true = np.ones_like(children[0][1])
-        for value, known in children:
-            any_false |= known & ~value
-            all_true &= known & value
-        return all_true, any_false | all_true
-    any_true = np.zeros_like(children[0][1])
-    all_false = np.ones_like(children[0][1])
-    for value, known in children:
-        any_true |= known & value
-        all_false &= known & ~value
-    return any_true, any_true | all_false
+    columns = {
+        "crp_pmr_as": np.where(observed, pmr_as, np.nan),
+        "on_oral_gc": np.where(observed, on_gc.astype(np.float64), np.nan),
+    }
+    return evaluate_predicate_vectorised(model.endpoint, columns)
 
 
 def _endpoint(model: SimulationModel, pmr_as: FloatArray, on_gc: BoolArray, observed: BoolArray) -> FloatArray:
-    v = model.primary_index
-    missing = ~observed[..., v]
-    columns = {"crp_pmr_as": (pmr_as[..., v], missing), "on_oral_gc": (on_gc[..., v], missing)}
-    value, known = evaluate_predicate_arrays(model.endpoint, columns)
-    return np.where(known, value.astype(np.float64), np.nan)
+    return endpoint_values(
+        model, pmr_as[..., model.primary_index], on_gc[..., model.primary_index], observed[..., model.primary_index]
+    )
 
 
 def simulate_block(model: SimulationModel, n_subjects: int, rng: np.random.Generator, n_reps: int) -> SimulatedTrials:
@@ -377,21 +344,17 @@ def compute_state_proportions(
     """Four-state proportions per visit and arm among participants still assessed (no drop-out).
 
     Each participant has an independent centre effect, which gives the marginal distribution.
-    Keys: arm id -> visit code -> {le10_no_gc, le10_gc, gt10_no_gc, gt10_gc}.
+    Keys: arm id -> visit code -> {le10_no_gc, le10_gc, gt10_no_gc, gt10_gc}. The states are those of
+    the analysis (:func:`pmrtrial.scores.classify_response_state`, 6-decimal rounding at the cut-off).
     """
     out: dict[str, dict[str, dict[str, float]]] = {}
     for index, arm_id in enumerate(model.arm_ids):
         treated = np.full(n_per_arm, bool(index))
         centre_effect = model.sd_centre * rng.standard_normal(n_per_arm)
         _, pmr_as, on_gc, _ = simulate_subjects(model, rng, treated, centre_effect)
-        le10 = pmr_as <= 10.0
+        states = classify_response_state(pmr_as, on_oral_gc=on_gc)
         out[arm_id] = {
-            code: {
-                "le10_no_gc": float(np.mean(le10[:, v] & ~on_gc[:, v])),
-                "le10_gc": float(np.mean(le10[:, v] & on_gc[:, v])),
-                "gt10_no_gc": float(np.mean(~le10[:, v] & ~on_gc[:, v])),
-                "gt10_gc": float(np.mean(~le10[:, v] & on_gc[:, v])),
-            }
+            code: {state: float(np.mean(states[:, v] == state)) for state in RESPONSE_STATES if state != "missing"}
             for v, code in enumerate(model.visit_codes)
         }
     return out

@@ -1,7 +1,8 @@
 """Read and write the canonical analysis datasets (CSV or Parquet) in a folder.
 
 A dataset folder holds ``subjects.csv|parquet``, ``visits.csv|parquet`` and
-``adverse_events.csv|parquet`` and, optionally, ``dataset.json``: a manifest such as
+``adverse_events.csv|parquet``; optionally ``gc_doses.csv|parquet`` and ``flares.csv|parquet``
+(an absent file means the table is absent) and ``dataset.json``: a manifest such as
 ``{"synthetic": true, "description": "..."}``. The manifest carries the synthetic flag that
 ``subjects.attrs["synthetic"]`` holds in memory (CSV and Parquet do not keep DataFrame attrs).
 """
@@ -17,22 +18,33 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from pmrtrial.datasets import DATASET_NAMES, AnalysisDatasets, get_column_specs, validate_datasets
+from pmrtrial.datasets import (
+    DATASET_NAMES,
+    OPTIONAL_DATASET_NAMES,
+    AnalysisDatasets,
+    get_column_specs,
+    validate_datasets,
+)
 from pmrtrial.exceptions import DataError
 from pmrtrial.protocol import Protocol
 
-__all__ = ["MANIFEST_NAME", "read_datasets", "read_datasets_raw", "write_datasets"]
+__all__ = ["MANIFEST_NAME", "read_datasets", "read_datasets_raw", "read_optional_datasets_raw", "write_datasets"]
 
 MANIFEST_NAME = "dataset.json"
 
 
-def _locate(folder: Path, dataset: str) -> Path:
+def _find(folder: Path, dataset: str) -> Path | None:
     found = [folder / f"{dataset}{ext}" for ext in (".csv", ".parquet") if (folder / f"{dataset}{ext}").exists()]
-    if not found:
-        raise DataError(f"Missing dataset in {folder}: expected {dataset}.csv or {dataset}.parquet.")
     if len(found) > 1:
         raise DataError(f"Ambiguous dataset in {folder}: both {dataset}.csv and {dataset}.parquet exist; keep one.")
-    return found[0]
+    return found[0] if found else None
+
+
+def _locate(folder: Path, dataset: str) -> Path:
+    found = _find(folder, dataset)
+    if found is None:
+        raise DataError(f"Missing dataset in {folder}: expected {dataset}.csv or {dataset}.parquet.")
+    return found
 
 
 def _read_one(path: Path, dataset: str) -> pd.DataFrame:
@@ -62,6 +74,17 @@ def read_datasets_raw(
     return frames[0], frames[1], frames[2], manifest
 
 
+def read_optional_datasets_raw(folder: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
+    """The optional tables present in ``folder`` (``gc_doses``, ``flares``), as read; absent ones are left out."""
+    root = Path(folder)
+    out: dict[str, pd.DataFrame] = {}
+    for dataset in OPTIONAL_DATASET_NAMES:
+        path = _find(root, dataset)
+        if path is not None:
+            out[dataset] = _read_one(path, dataset)
+    return out
+
+
 def read_datasets(
     folder: str | os.PathLike[str],
     *,
@@ -70,16 +93,27 @@ def read_datasets(
 ) -> AnalysisDatasets:
     """Read and validate the datasets of ``folder``; errors name the file, row, column and value.
 
-    ``inspect(subjects, visits, adverse_events)`` sees the tables as read, before validation (the analyse
-    pipeline's unit-plausibility check, so that its warnings come out even when validation then fails).
+    The optional tables are read when their file exists (``AnalysisDatasets.gc_doses`` and
+    ``.flares`` are ``None`` otherwise). ``inspect(subjects, visits, adverse_events)`` sees the tables as read,
+    before validation (the analyse pipeline's unit-plausibility check, so that its warnings come out even when
+    validation then fails).
     """
     root = Path(folder)
     subjects, visits, adverse_events, manifest = read_datasets_raw(root)
     if inspect is not None:
         inspect(subjects, visits, adverse_events)
+    optional = read_optional_datasets_raw(root)
     subjects.attrs["synthetic"] = bool(manifest.get("synthetic", False))
-    names = {d: _locate(root, d).name for d in DATASET_NAMES}
-    return validate_datasets(subjects, visits, adverse_events, protocol=protocol, source_names=names)
+    names = {d: _locate(root, d).name for d in (*DATASET_NAMES, *optional)}
+    return validate_datasets(
+        subjects,
+        visits,
+        adverse_events,
+        protocol=protocol,
+        source_names=names,
+        gc_doses=optional.get("gc_doses"),
+        flares=optional.get("flares"),
+    )
 
 
 def write_datasets(
@@ -91,17 +125,23 @@ def write_datasets(
     protocol: Protocol | None = None,
     file_format: Literal["csv", "parquet"] = "csv",
     manifest: Mapping[str, Any] | None = None,
+    gc_doses: pd.DataFrame | None = None,
+    flares: pd.DataFrame | None = None,
 ) -> tuple[Path, ...]:
-    """Write the three datasets (and the manifest) into ``folder``, all or nothing.
+    """Write the datasets (and the manifest) into ``folder``, all or nothing.
 
     When ``protocol`` is given the datasets are validated first, and nothing is written if they
     fail. Each file is written to a temporary name and renamed only after every file was written.
-    The synthetic flag (``subjects.attrs["synthetic"]``) goes into ``dataset.json``.
+    The synthetic flag (``subjects.attrs["synthetic"]``) goes into ``dataset.json``. The optional
+    tables ``gc_doses`` and ``flares`` are written when given; when not given, a file of that table
+    left in ``folder`` by an earlier write is removed (the table is absent).
     """
     if file_format not in ("csv", "parquet"):
         raise DataError(f"Invalid file_format. Expected 'csv' or 'parquet'. Got {file_format!r}.")
     if protocol is not None:
-        validate_datasets(subjects, visits, adverse_events, protocol=protocol)
+        validate_datasets(subjects, visits, adverse_events, protocol=protocol, gc_doses=gc_doses, flares=flares)
+    tables = {"subjects": subjects, "visits": visits, "adverse_events": adverse_events}
+    tables.update({name: frame for name, frame in (("gc_doses", gc_doses), ("flares", flares)) if frame is not None})
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
     info = dict(manifest or {})
@@ -109,7 +149,7 @@ def write_datasets(
     info.setdefault("format", file_format)
     pending: list[tuple[str, Path]] = []
     try:
-        for name, frame in zip(DATASET_NAMES, (subjects, visits, adverse_events), strict=True):
+        for name, frame in tables.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=root)
             os.close(fd)
             pending.append((tmp, root / f"{name}.{file_format}"))
@@ -128,8 +168,10 @@ def write_datasets(
             Path(tmp).unlink(missing_ok=True)
         raise
     other = "parquet" if file_format == "csv" else "csv"
-    for name in DATASET_NAMES:  # a stale file in the other format would make the folder ambiguous
+    for name in DATASET_NAMES + OPTIONAL_DATASET_NAMES:  # a stale file would make the folder ambiguous
         (root / f"{name}.{other}").unlink(missing_ok=True)
+        if name not in tables:  # an optional table not written is absent
+            (root / f"{name}.{file_format}").unlink(missing_ok=True)
     for tmp, target in pending:
         os.replace(tmp, target)
     return tuple(target for _, target in pending)

@@ -2,70 +2,27 @@
 
 The visit variables are the columns of the canonical ``visits`` analysis dataset (README,
 "Canonical analysis datasets"); derived variables are computed from them by
-:mod:`pmrtrial.scores`. Endpoints may use either; :func:`pmrtrial.protocol.validate_protocol`
-rejects any other name.
+:mod:`pmrtrial.derive`. Both come from :mod:`pmrtrial.vocabulary`. Endpoints may use either;
+:func:`pmrtrial.protocol.validate_protocol` rejects any other name.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
+from pmrtrial.vocabulary import table_variables
+
 __all__ = ["DERIVED_VISIT_VARIABLES", "FORMS", "VISIT_VARIABLES"]
 
-#: Canonical ``visits`` columns: name -> (unit or scale, description).
+#: Canonical ``visits`` columns a protocol may name: name -> (unit or scale, description).
+#: Built from :mod:`pmrtrial.vocabulary` (keys and dates excluded).
 VISIT_VARIABLES = MappingProxyType(
-    {
-        "crp_mg_l": ("mg/L", "C-reactive protein"),
-        "esr_mm_h": ("mm/h", "erythrocyte sedimentation rate, Westergren, first hour"),
-        "pain_vas": ("0-10", "patient's pain, visual analogue scale"),
-        "patient_global_vas": ("0-10", "patient's assessment of disease activity, VAS"),
-        "fatigue_vas": ("0-10", "patient's fatigue, VAS"),
-        "physician_global_vas": ("0-10", "physician's global assessment of disease activity, VAS"),
-        "morning_stiffness_min": ("min", "morning stiffness"),
-        "upper_limb_elevation": ("0-3", "EUL: 0 above shoulder girdle ... 3 none"),
-        "oral_gc_mg_day": ("mg/day", "oral glucocorticoid, prednisone-equivalent, currently taken (0 = none)"),
-        "haq_di": ("0-3", "HAQ Disability Index"),
-        "eq5d_index": ("index", "EQ-5D index (value set named in the protocol)"),
-        "sf36_pcs": ("T-score", "SF-36 physical component summary"),
-        "sf36_mcs": ("T-score", "SF-36 mental component summary"),
-        "study_drug_mg_day": ("mg/day", "study drug dose taken"),
-    }
+    {v.name: (v.unit, v.description) for v in table_variables("visits") if v.protocol_variable}
 )
 
-#: Variables derived per visit from the canonical columns.
+#: Variables derived per visit from the canonical columns (:mod:`pmrtrial.derive`), from the vocabulary.
 DERIVED_VISIT_VARIABLES = MappingProxyType(
-    {
-        "crp_mg_dl": ("mg/dL", "CRP in mg/dL (crp_mg_l / 10)"),
-        "crp_pmr_as": ("score", "CRP PMR-AS (Leeb & Bird 2004)"),
-        "esr_pmr_as": ("score", "ESR PMR-AS"),
-        "clin_pmr_as": ("score", "PMR-AS without inflammatory marker"),
-        "on_oral_gc": ("bool", "oral glucocorticoid taken at the visit (oral_gc_mg_day > 0)"),
-        "upper_limb_elevation_above_90": ("bool", "EUL = 0 (elevation above 90 degrees)"),
-        "change_crp_pmr_as": ("score", "CRP PMR-AS change from baseline"),
-        "flare": ("bool", "flare by Dejaco 2011 rules against baseline"),
-        "cumulative_gc_mg": ("mg", "cumulative oral glucocorticoid since the first visit (step rule)"),
-        "change_oral_gc_mg_day": ("mg/day", "oral GC dose change from baseline (oral_gc_mg_day - baseline)"),
-        "flare_free_from_w12": (
-            "bool",
-            "no flare (Dejaco 2011, against baseline) at any recorded visit from week 12 to this visit; "
-            "missing before week 12",
-        ),
-        "crp_normal_from_w12": (
-            "bool",
-            "CRP <= parameters.crp_upper_limit_mg_l at every recorded visit from week 12 to this visit; "
-            "missing before week 12",
-        ),
-        "remission_by_w12": (
-            "bool",
-            "per participant: at the week-12 visit, no flare (Dejaco 2011) and CRP <= the protocol's upper limit "
-            "(a proxy for 'resolution of signs and symptoms by week 12'); the same value on every row",
-        ),
-        "gc_taper_adherent": (
-            "bool",
-            "adherence to the protocol's glucocorticoid taper up to the visit; NOT derivable from the canonical "
-            "datasets (taken from a 'gc_taper_adherent' column when one is supplied)",
-        ),
-    }
+    {v.name: (v.unit, v.description) for v in table_variables("derived") if v.protocol_variable}
 )
 
 #: eCRF forms (instruments) a visit may require.

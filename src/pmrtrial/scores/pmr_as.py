@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pmrtrial._validate import FloatArray, as_bool_array, as_float_array, is_scalar_input, unwrap
+from pmrtrial._validate import FloatArray, as_bool_array, as_float_array, as_variable_array, is_scalar_input, unwrap
 from pmrtrial.exceptions import ScoreInputError
 
 __all__ = [
@@ -105,10 +105,10 @@ ACTIVITY_CUTOFFS: dict[str, ActivityCutoffs] = {
 def _clinical_components(
     pain_vas: Any, physician_global_vas: Any, morning_stiffness_min: Any, upper_limb_elevation: Any
 ) -> FloatArray:
-    vasp = as_float_array(pain_vas, field="pain_vas", lo=0, hi=10)
-    vasph = as_float_array(physician_global_vas, field="physician_global_vas", lo=0, hi=10)
-    mst = as_float_array(morning_stiffness_min, field="morning_stiffness_min", lo=0, hi=1440)
-    eul = as_float_array(upper_limb_elevation, field="upper_limb_elevation", allowed=(0, 1, 2, 3))
+    vasp = as_variable_array(pain_vas, "pain_vas")
+    vasph = as_variable_array(physician_global_vas, "physician_global_vas")
+    mst = as_variable_array(morning_stiffness_min, "morning_stiffness_min")
+    eul = as_variable_array(upper_limb_elevation, "upper_limb_elevation")
     total: FloatArray = vasp + vasph + 0.1 * mst + eul
     return total
 
@@ -132,8 +132,8 @@ def _crp_mg_dl(crp_mg_l: Any, crp_mg_dl: Any) -> FloatArray:
             suggestion="pass the CRP in the unit the laboratory reported; pmrtrial converts mg/L to mg/dL.",
         )
     if crp_mg_l is not _NOT_GIVEN:
-        return as_float_array(crp_mg_l, field="crp_mg_l", lo=0) / 10.0
-    return as_float_array(crp_mg_dl, field="crp_mg_dl", lo=0)
+        return as_variable_array(crp_mg_l, "crp_mg_l") / 10.0
+    return as_variable_array(crp_mg_dl, "crp_mg_dl")
 
 
 def compute_crp_pmr_as(
@@ -219,7 +219,7 @@ def compute_esr_pmr_as(
     ...                          morning_stiffness_min=10, upper_limb_elevation=0), 6)
     7.4
     """
-    esr = as_float_array(esr_mm_h, field="esr_mm_h", lo=0, hi=200)
+    esr = as_variable_array(esr_mm_h, "esr_mm_h")
     clinical = _clinical_components(pain_vas, physician_global_vas, morning_stiffness_min, upper_limb_elevation)
     return unwrap(
         0.1 * esr + clinical, esr_mm_h, pain_vas, physician_global_vas, morning_stiffness_min, upper_limb_elevation
@@ -362,7 +362,7 @@ def is_bachelor_responder(crp_pmr_as: Any, *, on_oral_gc: Any) -> Any:
     when it cannot be decided (score missing and not on oral GC, or GC status missing with a
     score <= 10).
     """
-    score = np.round(as_float_array(crp_pmr_as, field="crp_pmr_as", lo=0), _ROUND_DECIMALS)
+    score = np.round(as_variable_array(crp_pmr_as, "crp_pmr_as"), _ROUND_DECIMALS)
     gc = as_bool_array(on_oral_gc, field="on_oral_gc")
     low = np.where(np.isnan(score), np.nan, (score <= RESPONSE_THRESHOLD).astype(float))
     responder = np.where(gc == 1.0, 0.0, np.where(low == 0.0, 0.0, np.where(np.isnan(low) | np.isnan(gc), np.nan, 1.0)))
@@ -383,7 +383,7 @@ def classify_response_state(crp_pmr_as: Any, *, on_oral_gc: Any) -> Any:
     ``"missing"`` when the score or the GC status is missing. "missing" is never silently folded
     into a non-responder state (Leeb & Bird 2004).
     """
-    score = np.round(as_float_array(crp_pmr_as, field="crp_pmr_as", lo=0), _ROUND_DECIMALS)
+    score = np.round(as_variable_array(crp_pmr_as, "crp_pmr_as"), _ROUND_DECIMALS)
     gc = as_bool_array(on_oral_gc, field="on_oral_gc")
     score, gc = np.broadcast_arrays(score, gc)
     out = np.full(score.shape, "missing", dtype=object)

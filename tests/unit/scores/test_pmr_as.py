@@ -122,7 +122,9 @@ def _score_none() -> float:
         ("morning_stiffness_min", -1, "[0, 1440]"),
         ("upper_limb_elevation", 4, "{0, 1, 2, 3}"),
         ("upper_limb_elevation", 1.5, "{0, 1, 2, 3}"),
-        ("crp_mg_l", -3, ">= 0"),
+        # CRP accepts what the canonical visits dataset accepts (pmrtrial.vocabulary: [0, 1000] mg/L).
+        ("crp_mg_l", -3, "[0, 1000]"),
+        ("crp_mg_l", 1000.5, "[0, 1000]"),
         ("pain_vas", "7", "[0, 10]"),
         ("pain_vas", True, "[0, 10]"),
     ],

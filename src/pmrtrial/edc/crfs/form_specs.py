@@ -2,6 +2,11 @@
 
 A visit's forms come from ``Protocol.visits[i].forms``; ``eligibility`` and ``consent`` are
 workflows (screening, consent) rather than CRFs. Labels are English msgids translated by the UI.
+
+A field that records a canonical variable (``pain_vas``, ``esr_mm_h``, ``severity``...) takes its
+range or its choices from :mod:`pmrtrial.vocabulary` (:func:`_canonical`), so what the eCRF accepts
+is what dataset validation accepts. Entry-only fields (``crp_value`` with its unit, height, tablets)
+keep their own plausibility ranges.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import Any, Literal
 
 from pmrtrial.edc.adverse_events.meddra import MEDDRA_SOCS
 from pmrtrial.scores import haq_item_keys, sf36_item_keys
+from pmrtrial.vocabulary import get_variable
 
 __all__ = ["FORMS", "WORKFLOW_FORMS", "FieldDef", "FormSpec", "get_form_spec"]
 
@@ -39,6 +45,28 @@ class FormSpec:
 
     def get_field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)
+
+
+_FIELD_TYPES: dict[str, FieldType] = {"float": "number", "integer": "integer", "boolean": "bool", "date": "date"}
+
+
+def _canonical(
+    name: str,
+    label: str,
+    required: bool = False,
+    *,
+    table: str = "visits",
+    type: FieldType | None = None,
+    exclude: tuple[Any, ...] = (),
+) -> FieldDef:
+    """A field for the canonical variable ``name``: range, unit or choices from the vocabulary."""
+    var = get_variable(name, table)
+    if var.levels is not None:
+        choices = tuple((level, var.level_label(level)) for level in var.levels if level not in exclude)
+        return FieldDef(name, type or "choice", label, required, choices=choices)
+    kind = type or _FIELD_TYPES.get(var.kind, "text")
+    unit = "" if var.unit == "-" else var.unit
+    return FieldDef(name, kind, label, required, var.lo, var.hi, unit=unit)
 
 
 def _n(name: str, label: str, lo: float, hi: float, unit: str = "", required: bool = False) -> FieldDef:
@@ -87,18 +115,12 @@ FORMS: dict[str, FormSpec] = {
             "pmr_as",
             "PMR activity score",
             (
-                _n("pain_vas", "Patient's pain VAS", 0, 10, "0-10", True),
-                _n("patient_global_vas", "Patient's global (disease activity) VAS", 0, 10, "0-10"),
-                _n("fatigue_vas", "Fatigue VAS", 0, 10, "0-10"),
-                _n("physician_global_vas", "Physician's global VAS", 0, 10, "0-10", True),
-                _i("morning_stiffness_min", "Morning stiffness", 0, 1440, "min", True),
-                FieldDef(
-                    "upper_limb_elevation",
-                    "choice",
-                    "Upper-limb elevation (EUL)",
-                    True,
-                    choices=((0, "0: above 90°"), (1, "1: up to 90°"), (2, "2: below 90°"), (3, "3: none")),
-                ),
+                _canonical("pain_vas", "Patient's pain VAS", True),
+                _canonical("patient_global_vas", "Patient's global (disease activity) VAS"),
+                _canonical("fatigue_vas", "Fatigue VAS"),
+                _canonical("physician_global_vas", "Physician's global VAS", True),
+                _canonical("morning_stiffness_min", "Morning stiffness", True, type="integer"),
+                _canonical("upper_limb_elevation", "Upper-limb elevation (EUL)", True),
             ),
             scored=("clin_pmr_as", "crp_pmr_as", "esr_pmr_as", "crp_pmr_as_activity"),
         ),
@@ -109,7 +131,7 @@ FORMS: dict[str, FormSpec] = {
                 FieldDef("sample_date", "date", "Sample date"),
                 _n("crp_value", "CRP", 0, 1000, required=True),
                 FieldDef("crp_unit", "choice", "CRP unit", True, choices=(("mg/L", "mg/L"), ("mg/dL", "mg/dL"))),
-                _n("esr_mm_h", "ESR", 0, 200, "mm/h"),
+                _canonical("esr_mm_h", "ESR"),
             ),
         ),
         FormSpec(
@@ -203,13 +225,7 @@ FORMS: dict[str, FormSpec] = {
                         ("important_medical_event", "important medical event"),
                     ),
                 ),
-                FieldDef(
-                    "severity",
-                    "choice",
-                    "Severity",
-                    True,
-                    choices=(("mild", "mild"), ("moderate", "moderate"), ("severe", "severe")),
-                ),
+                _canonical("severity", "Severity", True, table="adverse_events"),
                 FieldDef(
                     "relatedness",
                     "choice",
@@ -225,20 +241,7 @@ FORMS: dict[str, FormSpec] = {
                 ),
                 FieldDef("onset_date", "date", "Onset date", True),
                 FieldDef("resolution_date", "date", "Resolution date"),
-                FieldDef(
-                    "outcome",
-                    "choice",
-                    "Outcome",
-                    True,
-                    choices=(
-                        ("recovered", "recovered"),
-                        ("recovering", "recovering"),
-                        ("not_recovered", "not recovered"),
-                        ("recovered_with_sequelae", "recovered with sequelae"),
-                        ("fatal", "fatal"),
-                        ("unknown", "unknown"),
-                    ),
-                ),
+                _canonical("outcome", "Outcome", True, table="adverse_events"),
             ),
             participant_level=True,
             scored=("onset_week",),
@@ -247,13 +250,8 @@ FORMS: dict[str, FormSpec] = {
             "end_of_study",
             "End of study",
             (
-                FieldDef(
-                    "status",
-                    "choice",
-                    "Status",
-                    True,
-                    choices=(("completed", "completed"), ("withdrawn", "withdrawn"), ("lost", "lost to follow-up")),
-                ),
+                # 'ongoing' is the interim-export level of a participant without this form.
+                _canonical("status", "Status", True, table="subjects", exclude=("ongoing",)),
                 FieldDef("end_date", "date", "Date", True),
                 FieldDef("reason", "text", "Reason (withdrawal or loss)"),
             ),

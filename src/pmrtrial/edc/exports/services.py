@@ -23,41 +23,43 @@ from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.randomisation.models import AllocationSecret
 from pmrtrial.edc.randomisation.secrets import arm_mask_for_service
 from pmrtrial.edc.sites.services import get_protocol, get_study
+from pmrtrial.vocabulary import column_names, levels
 
 __all__ = ["ExportedDatasets", "build_datasets", "export_datasets"]
 
-SUBJECT_COLUMNS = [
-    "subject_id",
-    "site_id",
-    "arm",
-    "randomised_on",
-    "age_years",
-    "sex",
-    "disease_duration_days",
-    "bmi",
-    "us_synovitis",
-    "status",
-]
-VISIT_COLUMNS = [
-    "subject_id",
-    "week",
-    "crp_mg_l",
-    "esr_mm_h",
-    "pain_vas",
-    "patient_global_vas",
-    "fatigue_vas",
-    "physician_global_vas",
-    "morning_stiffness_min",
-    "upper_limb_elevation",
-    "oral_gc_mg_day",
-    "haq_di",
-    "eq5d_index",
-    "sf36_pcs",
-    "sf36_mcs",
-    "study_drug_mg_day",
-]
-AE_COLUMNS = ["subject_id", "soc", "term", "serious", "severity", "onset_week", "outcome"]
-_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost", "randomised": "ongoing"}
+#: EDC participant status -> canonical ``subjects.status`` level. A randomised participant without
+#: an end-of-study form is still in follow-up: ``ongoing`` (interim export). Every other EDC status
+#: of a randomised participant is already a canonical level; anything else is refused by
+#: :func:`_canonical_status` rather than exported as a value dataset validation would reject.
+_STATUS_FROM_EDC = {"randomised": "ongoing"}
+
+
+def _canonical_status(subject_id: str, status: str) -> str:
+    value = _STATUS_FROM_EDC.get(status, status)
+    accepted = levels("status", "subjects") or ()
+    if value not in accepted:
+        raise ValueError(
+            f"Cannot export participant {subject_id}: status {status!r} has no canonical level. "
+            f"Expected one of {', '.join(accepted)} (or 'randomised', exported as 'ongoing')."
+        )
+    return value
+
+
+def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a dataset: the vocabulary's columns of ``table`` that the EDC fills, in vocabulary order.
+
+    A canonical column the EDC has no source for (e.g. a blinding guess before its form exists) is
+    left out, so the analysis reports it absent rather than present and empty. A table without rows
+    gets every column of the vocabulary.
+    """
+    columns = column_names(table)
+    written = {k for row in rows for k in row}
+    stray = sorted(written - set(columns))
+    if stray:  # a programming error: the EDC must only write canonical columns
+        raise ValueError(
+            f"Export of {table} writes non-canonical column(s) {stray}; declare them in pmrtrial.vocabulary."
+        )
+    return pd.DataFrame(rows, columns=[c for c in columns if c in written or not rows])
 
 
 class ExportedDatasets:
@@ -68,6 +70,11 @@ class ExportedDatasets:
         self.visits = visits
         self.adverse_events = adverse_events
         self.manifest = manifest
+
+
+def _synovitis(us: dict[str, Any]) -> bool | None:
+    """Synovitis or tenosynovitis on an ultrasound form (None when no form was entered)."""
+    return (bool(us.get("synovitis")) or bool(us.get("tenosynovitis"))) if us else None
 
 
 def build_datasets(actor: Any) -> ExportedDatasets:
@@ -106,8 +113,9 @@ def build_datasets(actor: Any) -> ExportedDatasets:
                 "sex": p.screening_data.get("sex"),
                 "disease_duration_days": p.screening_data.get("symptom_duration_days"),
                 "bmi": demo.get("bmi"),
-                "us_synovitis": (bool(us.get("synovitis")) or bool(us.get("tenosynovitis"))) if us else None,
-                "status": _STATUS.get(p.status, p.status),
+                "us_synovitis": _synovitis(us),
+                "status": _canonical_status(p.subject_id, p.status),
+                "stratum": p.site.code,  # the EDC's randomisation list is stratified by centre
             }
         )
         for v in protocol.visits:
@@ -137,6 +145,8 @@ def build_datasets(actor: Any) -> ExportedDatasets:
                     "sf36_pcs": keyed.get("sf36", {}).get("sf36_pcs"),
                     "sf36_mcs": keyed.get("sf36", {}).get("sf36_mcs"),
                     "study_drug_mg_day": dose,
+                    "visit_date": keyed["visit_info"].get("visit_date"),
+                    "us_synovitis": _synovitis(keyed.get("ultrasound", {})),
                 }
             )
         for (_key, form), ae in sorted(forms.items(), key=lambda kv: int(kv[0][0][3:]) if kv[0][0][:3] == "AE-" else 0):
@@ -166,9 +176,9 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         "demo": study.demo,
     }
     return ExportedDatasets(
-        pd.DataFrame(subj_rows, columns=SUBJECT_COLUMNS),
-        pd.DataFrame(visit_rows, columns=VISIT_COLUMNS),
-        pd.DataFrame(ae_rows, columns=AE_COLUMNS),
+        _frame("subjects", subj_rows),
+        _frame("visits", visit_rows),
+        _frame("adverse_events", ae_rows),
         manifest,
     )
 
