@@ -15,9 +15,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
+from pmrtrial import vocabulary
 from pmrtrial.analysis import AnalysisResult
+from pmrtrial.analysis.results import SecondaryRow, StatSummary
 
-__all__ = ["SYNTHETIC_BANNER", "plot_consort", "plot_forest", "plot_state_bars", "plot_trajectory", "render_figures"]
+__all__ = [
+    "SYNTHETIC_BANNER",
+    "plot_consort",
+    "plot_forest",
+    "plot_primary_forest",
+    "plot_state_bars",
+    "plot_trajectory",
+    "render_figures",
+]
 
 SYNTHETIC_BANNER = "SYNTHETIC — not trial data"
 _COLOURS = ("#1b6ca8", "#c44e52", "#55a868", "#8172b2")
@@ -100,6 +110,60 @@ def plot_state_bars(result: AnalysisResult) -> bytes:
     return _png(fig, result.synthetic)
 
 
+def _endpoint_label(row: SecondaryRow) -> str:
+    """Human label of a secondary endpoint at its visit: the vocabulary's label, else the protocol's."""
+    name = vocabulary.label(row.endpoint_id)
+    if name == row.endpoint_id:
+        name = row.label or row.endpoint_id
+    return f"{name}, week {row.week:g}"
+
+
+#: The primary risk-ratio estimates, in the order of the forest plot: (attribute, label).
+PRIMARY_RR_METHODS = (
+    ("rr_crude", "Crude RR, Katz log CI"),
+    ("rr_score", "Crude RR, score CI"),
+    ("rr_gee", "Log-binomial GEE by centre"),
+    ("rr_bayes", "Bayesian RR"),
+)
+
+
+def plot_primary_forest(result: AnalysisResult) -> bytes:
+    """Forest plot of the primary risk ratio by estimation method (log axis), with the number of responders.
+
+    Methods that could not run are listed with the reason instead of a point ("not available: ...").
+    """
+    pr = result.primary
+    labels = _labels(result)
+    t, c = pr.treated_arm, pr.control_arm
+    fig = Figure(figsize=(9, 3.2))
+    ax = fig.add_axes((0.32, 0.2, 0.64, 0.62))
+    ticks: list[str] = []
+    for k, (attr, name) in enumerate(PRIMARY_RR_METHODS):
+        s: StatSummary = getattr(pr, attr)
+        y = len(PRIMARY_RR_METHODS) - k
+        est, lo, hi = s.estimate, s.lo, s.hi
+        if s.available and est is not None and lo is not None and hi is not None and 0 < lo <= hi < math.inf:
+            ax.hlines(y, lo, hi, color=_COLOURS[0])
+            ax.scatter([est], [y], marker="s", color=_COLOURS[0], zorder=3)
+            ticks.append(f"{name}: {est:.2f} ({lo:.2f} to {hi:.2f})")
+        else:
+            ticks.append(f"{name}: not available")
+    ax.set_yticks(range(len(PRIMARY_RR_METHODS), 0, -1), ticks, fontsize=8)
+    ax.set_ylim(0.5, len(PRIMARY_RR_METHODS) + 0.5)
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ticks_x = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
+    ax.set_xticks(ticks_x, [f"{v:g}" for v in ticks_x])
+    ax.axvline(1, color="grey", linewidth=1)
+    rt, rc = pr.responders[t], pr.responders[c]
+    ax.set_xlabel(f"Risk ratio ({labels[t]} / {labels[c]}), 95% interval, log scale")
+    ax.set_title(
+        f"{pr.label}, {pr.visit}: {labels[t]} {rt['events']}/{rt['n']} vs {labels[c]} {rc['events']}/{rc['n']}",
+        fontsize=10,
+    )
+    return _png(fig, result.synthetic)
+
+
 def plot_forest(result: AnalysisResult) -> bytes:
     """Forest plot of the secondary effects.
 
@@ -127,7 +191,7 @@ def plot_forest(result: AnalysisResult) -> bytes:
     if ys:
         ax1.hlines(ys, lo, hi, color=_COLOURS[0])
         ax1.scatter(est, ys, marker="s", color=_COLOURS[0], zorder=3)
-    ax1.set_yticks(range(len(cont), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in cont], fontsize=7)
+    ax1.set_yticks(range(len(cont), 0, -1), [_endpoint_label(r) for r in cont], fontsize=7)
     ax1.axvline(0, color="grey", linewidth=1)
     ax1.set_xlabel(f"Standardised difference ({t} − {c}) / pooled SD")
     ax1.set_title("Continuous endpoints", fontsize=10)
@@ -148,7 +212,7 @@ def plot_forest(result: AnalysisResult) -> bytes:
     ax2.minorticks_off()
     ticks = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
     ax2.set_xticks(ticks, [f"{v:g}" for v in ticks])
-    ax2.set_yticks(range(len(binr), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in binr], fontsize=7)
+    ax2.set_yticks(range(len(binr), 0, -1), [_endpoint_label(r) for r in binr], fontsize=7)
     ax2.axvline(1, color="grey", linewidth=1)
     ax2.set_xlabel(f"Risk ratio ({t} / {c}), log scale")
     ax2.set_title("Binary endpoints", fontsize=10)
@@ -189,16 +253,20 @@ def plot_consort(result: AnalysisResult) -> bytes:
 
 
 def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
-    """All figures: id -> (caption, PNG bytes)."""
+    """All figures: id -> (caption, PNG bytes), in the report's order (the renderers number them)."""
     figures: dict[str, tuple[str, bytes]] = {
-        "consort": ("Figure 1. CONSORT flow diagram.", plot_consort(result)),
+        "consort": ("CONSORT flow diagram.", plot_consort(result)),
+        "primary_forest": (
+            "Primary endpoint: risk ratio by estimation method, with 95% intervals.",
+            plot_primary_forest(result),
+        ),
     }
     if result.trajectories:
-        figures["trajectory"] = ("Figure 2. Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
+        figures["trajectory"] = ("Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
     if result.visit_states:
-        figures["states"] = ("Figure 3. Four states per visit (% of participants seen).", plot_state_bars(result))
+        figures["states"] = ("Four states per visit (% of participants seen).", plot_state_bars(result))
     figures["forest"] = (
-        "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
+        "Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
         plot_forest(result),
     )
     return figures

@@ -27,6 +27,7 @@ class Cell:
     flag: bool = False
     note: str | None = None
     published: bool = False
+    compared: bool = False  # a reproduced cell checked against a published value (flag says whether it differs)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def _p_differs(p: float | None, printed: Any) -> bool:
 def _cmp_cell(text: str, pairs: Sequence[tuple[float | None, Any]], published_text: str | None) -> tuple[Cell, Cell]:
     flag = any(_differs(r, p) for r, p in pairs)
     note = f"differs from published {published_text}" if flag else None
-    return Cell(text, flag, note), Cell(published_text or "–", published=True)
+    compared = any(p is not None for _, p in pairs)
+    return Cell(text, flag, note, compared=compared), Cell(published_text or "–", published=True)
 
 
 # -- tables ----------------------------------------------------------------------------------------
@@ -279,7 +281,8 @@ def _states_table(
             pv: Mapping[str, Any] = published.get(row.week, {}).get(a, {}) if pub else {}
             for key in ("n", *_STATES):
                 flag = key in pv and c[key] != pv[key]
-                cells.append(Cell(str(c[key]), flag, f"published {pv[key]}" if flag else None))
+                note = f"published {pv[key]}" if flag else None
+                cells.append(Cell(str(c[key]), flag, note, compared=key in pv))
             if pub:
                 ptext = f"{pv['n']}; " + " / ".join(str(pv[s]) for s in _STATES[:4]) if pv else "–"
                 cells.append(Cell(ptext, published=True))
@@ -331,7 +334,7 @@ def _secondary_table(
                 text = f"{d.get('events')}/{d.get('n')} ({_f(d.get('pct'), 0)}%)"
                 pairs = [(d.get("events"), pr[a][0]), (d.get("pct"), pr[a][1])] if pr else []
             flag = any(_differs(r, p) for r, p in pairs)
-            cells.append(Cell(text, flag, f"published {pr[a]}" if flag and pr else None))
+            cells.append(Cell(text, flag, f"published {pr[a]}" if flag and pr else None, compared=bool(pairs)))
             del i
         eff = row.effect
         eff_text = _est(eff, 2 if row.kind == "continuous" else 1)
@@ -342,8 +345,13 @@ def _secondary_table(
         )
         p_value = row.test.p if row.test is not None else eff.p
         p_flag = pr is not None and _p_differs(p_value, pr["p"])
-        cells.append(Cell(eff_text, eff_flag, "differs from published" if eff_flag else None))
-        cells.append(Cell(fmt_p(p_value), p_flag))
+        compared = pr is not None
+        cells.append(
+            Cell(
+                eff_text, eff_flag, "differs from published" if eff_flag else None, compared=compared and eff.available
+            )
+        )
+        cells.append(Cell(fmt_p(p_value), p_flag, compared=compared))
         if pub:
             cells.append(
                 Cell(f"{pr['effect'][0]} ({pr['effect'][1]} to {pr['effect'][2]})" if pr else "–", published=True)
@@ -389,7 +397,7 @@ def _ae_table(
         for a in arms:
             n = int(r.get(a, 0))
             flag = pr is not None and n != int(pr[a])
-            cells.append(Cell(pct(n, a), flag))
+            cells.append(Cell(pct(n, a), flag, compared=pr is not None))
         if pub:
             cells.append(Cell(" / ".join(str(pr[a]) for a in arms) if pr else "–", published=True))
         rows.append(tuple(cells))
