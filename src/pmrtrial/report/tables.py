@@ -215,7 +215,7 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
             rows.append((Cell(label), Cell(text)))
 
     add("Fisher exact p (two-sided)", fmt_p(pr.fisher.p))
-    add("Boschloo exact p (two-sided)", fmt_p(pr.boschloo.p))
+    add("Boschloo exact p (two-sided)", fmt_p(pr.boschloo.p) if pr.boschloo.available else "not computed (see note)")
     rr = pp.get("risk_ratio", {})
     add(
         "Risk ratio, crude (Katz CI)",
@@ -245,6 +245,9 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
     notes = [
         f"Endpoint: {pr.label} — {pr.definition}; visit {pr.visit}; population: {pr.population}.",
     ]
+    for stat in (pr.fisher, pr.boschloo, pr.rr_crude, pr.rr_score, pr.rd, pr.rr_gee, pr.rr_bayes):
+        if not stat.available:  # a cap or a failure is stated, never a silent blank
+            notes.append(f"{stat.name}: {stat.reason or 'not available'}.")
     if pub:
         notes.append(
             "The published adjusted RR comes from a log-binomial GEE by centre. The allocation of participants to "

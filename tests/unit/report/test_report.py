@@ -179,3 +179,16 @@ def test_twin_summary_and_appendix(report):
     if report.flags:
         assert "Appendix A. Cells differing from the published values" in text
         assert f"{len(report.flags)} differ (listed in Appendix A)" in body_start
+
+
+def test_exact_method_cap_is_stated_in_results_json_and_report(tmp_path):
+    """Boschloo runs up to 250,000 tables ((n_t + 1) x (n_c + 1)); above, results.json and the report say so.
+    600 per arm: 601 x 601 = 361,201 tables > 250,000 (hand arithmetic)."""
+    s, v, a = make_trial(300, 600, 100, 600, sites=6)
+    s.attrs["synthetic"] = False
+    result = analyse_trial(validate_datasets(s, v, a, protocol=PROTOCOL), PROTOCOL)
+    files = write_report(result, tmp_path, formats=("html",))
+    boschloo = json.loads(files.json.read_text())["primary"]["boschloo"]
+    assert boschloo["available"] is False and "361,201 tables exceed the enumeration limit" in boschloo["reason"]
+    html_text = files.html.read_text(encoding="utf-8")
+    assert "not computed (see note)" in html_text and "361,201 tables exceed the enumeration limit" in html_text
