@@ -77,3 +77,26 @@ def test_score__single_crp_value_at_the_boundary_warns(capsys):
     # CRP 3.5 mg/L = 0.35 mg/dL; 0.35 + 6.6 + 6.8 + 120 x 0.1 + 1 = 26.75
     assert code == 0 and json.loads(out)["score"] == pytest.approx(26.75)
     assert err.strip().startswith("warning: crp_mg_l: looks like mg/dL rather than mg/L")
+
+
+def test_analyse__consort_enrolment_from_screening_csv(tmp_path):
+    """The EDC export's screening.csv (one row per screened person) adds the enrolment stage: 36 assessed,
+    33 randomised (make_trial: 18 + 15), 3 excluded: two failed inc-activity (one of them also exc-gca), one
+    eligible but not randomised (hand count)."""
+    from pmrtrial.demo.pipeline import analyse_directory
+
+    s, v, a = make_trial(14, 18, 2, 15, sites=6)
+    write_datasets(tmp_path / "data", s, v, a)
+    rows = [f"{sid},01,2021-01-04,eligible,true," for sid in s["subject_id"]]
+    rows += [
+        "X1,01,2021-01-05,not_eligible,false,inc-activity",
+        "X2,02,2021-01-05,not_eligible,false,inc-activity;exc-gca",
+    ]
+    rows += ["X3,03,2021-01-06,eligible,false,"]
+    header = "screening_id,site_id,screened_on,eligibility,randomised,excluded_by"
+    (tmp_path / "data" / "screening.csv").write_text("\n".join([header, *rows]) + "\n")
+    run = analyse_directory(tmp_path / "data", out_dir=tmp_path / "out", formats=("html",))
+    enrolment = json.loads((tmp_path / "out" / "results.json").read_text())["enrolment"]
+    assert enrolment["assessed"] == 36 and enrolment["randomised"] == 33 and enrolment["excluded"] == 3
+    assert enrolment["reasons"] == {"inc-activity": 2, "exc-gca": 1} and enrolment["other"] == 1
+    assert "enrolment from the EDC" in run.files.html.read_text()

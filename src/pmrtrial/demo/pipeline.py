@@ -6,10 +6,12 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from pmrtrial.analysis import AnalysisResult, analyse_trial
+from pmrtrial.exceptions import DataError
 from pmrtrial.io import read_protocol
 from pmrtrial.io.datasets import read_datasets
 from pmrtrial.plausibility import UnitSuspicion, check_visits
@@ -26,6 +28,36 @@ STEPS = ("read and validate datasets", "analyse", "write report")
 class AnalysisRun:
     result: AnalysisResult
     files: ReportFiles
+
+
+def read_enrolment(data_dir: Path) -> dict[str, Any] | None:
+    """The CONSORT enrolment stage from the EDC's ``screening.csv`` (None when the folder has none).
+
+    ``assessed`` = everyone screened; ``excluded`` = screened and not randomised, with ``reasons`` counting the
+    failed criteria (a person failing two criteria counts under both) and ``other`` those excluded without a
+    failed criterion (eligible but not randomised: declined, not consented...).
+    """
+    path = data_dir / "screening.csv"
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = sorted({"screening_id", "randomised", "excluded_by"} - set(frame.columns))
+    if missing:
+        raise DataError(f"Invalid screening.csv: missing column(s) {', '.join(missing)}")
+    randomised = frame["randomised"].str.lower().isin(("true", "1", "yes"))
+    excluded = frame[~randomised]
+    reasons: dict[str, int] = {}
+    for text in excluded["excluded_by"]:
+        for reason in filter(None, text.split(";")):
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return {
+        "source": "screening.csv (EDC export)",
+        "assessed": len(frame),
+        "randomised": int(randomised.sum()),
+        "excluded": len(excluded),
+        "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "other": int((excluded["excluded_by"] == "").sum()),
+    }
 
 
 def analyse_directory(
@@ -65,5 +97,7 @@ def analyse_directory(
         notes = tuple(f"Unit plausibility: {s.message}" for s in suspicions)
         result = replace(result, warnings=(*notes, *result.warnings))
     step(STEPS[2])
-    files = write_report(result, out_dir, published=published, formats=formats)
+    files = write_report(
+        result, out_dir, published=published, formats=formats, enrolment=read_enrolment(Path(data_dir))
+    )
     return AnalysisRun(result, files)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -228,17 +229,28 @@ def _box(ax: object, x: float, y: float, text: str, width: float = 0.36) -> None
     ax.text(x, y, text, ha="center", va="center", fontsize=8)  # type: ignore[attr-defined]
 
 
-def plot_consort(result: AnalysisResult) -> bytes:
-    """CONSORT flow diagram: randomised -> allocated -> primary analysis -> completed / withdrawn / lost."""
-    fig = Figure(figsize=(7, 5))
+def plot_consort(result: AnalysisResult, enrolment: Mapping[str, Any] | None = None) -> bytes:
+    """CONSORT flow diagram: [enrolment: assessed -> excluded with reasons ->] randomised -> allocated -> primary
+    analysis -> completed / withdrawn / lost. The enrolment stage is drawn when the EDC's screening data are given."""
+    fig = Figure(figsize=(7, 6.2 if enrolment else 5))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    top = 1.24 if enrolment else 1.0
+    ax.set_ylim(0, top)
     ax.axis("off")
     labels = _labels(result)
     c = result.consort
     arms = (result.primary.treated_arm, result.primary.control_arm)
     total = sum(c.randomised.values())
+    if enrolment:
+        _box(ax, 0.5, 1.16, f"Assessed for eligibility\nn = {enrolment['assessed']}", 0.34)
+        reasons = [f"{k}: {v}" for k, v in enrolment.get("reasons", {}).items()]
+        if enrolment.get("other"):
+            reasons.append(f"eligible, not randomised: {enrolment['other']}")
+        text = f"Excluded n = {enrolment['excluded']}" + ("\n" + "\n".join(reasons[:5]) if reasons else "")
+        ax.text(0.72, 1.04, text, ha="left", va="center", fontsize=7, bbox={"fc": "#f4f6f8", "ec": "#333"})
+        ax.annotate("", xy=(0.5, 0.945), xytext=(0.5, 1.115), arrowprops={"arrowstyle": "->"})
+        ax.annotate("", xy=(0.71, 1.04), xytext=(0.5, 1.04), arrowprops={"arrowstyle": "->"})
     _box(ax, 0.5, 0.9, f"Randomised\nn = {total}", 0.3)
     for i, arm in enumerate(arms):
         x = 0.27 + 0.46 * i
@@ -252,10 +264,15 @@ def plot_consort(result: AnalysisResult) -> bytes:
     return _png(fig, result.synthetic)
 
 
-def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
+def render_figures(
+    result: AnalysisResult, enrolment: Mapping[str, Any] | None = None
+) -> Mapping[str, tuple[str, bytes]]:
     """All figures: id -> (caption, PNG bytes), in the report's order (the renderers number them)."""
     figures: dict[str, tuple[str, bytes]] = {
-        "consort": ("CONSORT flow diagram.", plot_consort(result)),
+        "consort": (
+            "CONSORT flow diagram" + (" (enrolment from the EDC's screening data)." if enrolment else "."),
+            plot_consort(result, enrolment),
+        ),
         "primary_forest": (
             "Primary endpoint: risk ratio by estimation method, with 95% intervals.",
             plot_primary_forest(result),

@@ -372,11 +372,14 @@ def write_report(
     *,
     published: Mapping[str, Any] | None = None,
     formats: Sequence[str] = ("html", "pdf", "docx"),
+    enrolment: Mapping[str, Any] | None = None,
 ) -> ReportFiles:
     """Write ``results.json`` and the requested report formats into ``out_dir``.
 
     ``published`` defaults to the bundled BACHELOR aggregates when the data are synthetic and the
-    protocol is BACHELOR; with real data no published column is shown.
+    protocol is BACHELOR; with real data no published column is shown. ``enrolment`` (assessed for eligibility,
+    excluded with reasons; from the EDC's screening summary) adds the CONSORT enrolment stage and goes to
+    ``results.json``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -384,8 +387,10 @@ def write_report(
         published = load_published("bachelor")
     tables = build_tables(result, published if result.synthetic else None)
     flags = collect_flags(tables)
-    figures = render_figures(result)
+    figures = render_figures(result, enrolment)
     payload = result.to_dict()
+    if enrolment is not None:
+        payload["enrolment"] = dict(enrolment)
     payload["report"] = {
         "synthetic": result.synthetic,
         "published_comparison": bool(published and result.synthetic),
