@@ -246,17 +246,17 @@ def test_demo__refuses_existing_folder_without_force(capsys, tmp_path: Path):
 
 
 def test_demo__force_replaces_only_a_previous_demo_folder(tmp_path: Path):
-    from pmrtrial.demo.run import _claim_folder
+    from pmrtrial.demo.run import claim_demo_folder
     from pmrtrial.exceptions import PmrTrialError
 
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
     with pytest.raises(PmrTrialError, match="not a previous pmrtrial demo folder"):
-        _claim_folder(other, force=True)
+        claim_demo_folder(other, force=True)
     assert (other / "notes.txt").exists()
     previous = tmp_path / "previous"
     previous.mkdir()
     (previous / "summary.md").write_text("# pmrtrial demo")
-    _claim_folder(previous, force=True)
+    claim_demo_folder(previous, force=True)
     assert not previous.exists()

@@ -31,7 +31,9 @@ def demo(
     ] = False,
 ) -> None:
     """Screen the example candidates; route the synthetic twin through a demo EDC; analyse its export."""
-    from pmrtrial.demo.run import run_demo  # lazy: keeps the other commands' start-up fast
+    from pmrtrial.demo.run import claim_demo_folder, run_demo  # lazy: keeps the other commands' start-up fast
+
+    claim_demo_folder(out, force=force)  # refuse (one line, nothing written) before any progress bar is drawn
 
     started = time.perf_counter()
     with Progress(

@@ -64,7 +64,8 @@ class DemoResult:
         return out
 
 
-def _claim_folder(out: Path, *, force: bool) -> None:
+def claim_demo_folder(out: Path, *, force: bool) -> None:
+    """Refuse a non-empty ``out`` unless ``force``; with ``force`` remove it if it is a previous demo folder."""
     if not out.exists():
         return
     if not out.is_dir():
@@ -106,7 +107,7 @@ def run_demo(
     holding the demo's ``summary.md``) is removed first, and any other non-empty folder is still refused.
     """
     out = Path(out_dir)
-    _claim_folder(out, force=force)
+    claim_demo_folder(out, force=force)
     report_progress = progress or (lambda _stage, _done, _total: None)
     seconds: dict[str, float] = {}
     protocol = load_protocol("bachelor")
