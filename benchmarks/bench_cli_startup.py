@@ -4,7 +4,8 @@ Each command runs ``--repeat`` times in a fresh interpreter; the figure is the m
 of the child, read with ``resource.getrusage(RUSAGE_CHILDREN)``, so other load on the machine inflates it
 less than wall time would. The baseline is a bare ``python -c pass`` measured in the same run; the ratio to it
 is printed beside each figure. Targets (issue 15): ``--help`` <= 0.25 s, ``score pmr-as ... --json`` and
-``classify ...`` <= 0.4 s, ``design power ... --method fisher-exact --n 200`` <= 0.8 s.
+``classify ...`` <= 0.4 s, ``design power ... --method fisher-exact --n 200`` <= 0.8 s, and the whole
+``simulate bachelor-as-run --n-sims 1000`` process <= 1.0 s.
 
 Usage::
 
@@ -18,6 +19,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 
 SCORE = (
     "score pmr-as --crp-mg-l 35 --pain-vas 6.6 --physician-global-vas 6.8 --morning-stiffness-min 120 "
@@ -33,6 +35,7 @@ CASES: dict[str, tuple[str, float]] = {
     "score pmr-as --json": (SCORE, 0.4),
     "classify": (CLASSIFY, 0.4),
     "design power fisher-exact n=200": ("design power --p0 0.13 --p1 0.5 --method fisher-exact --n 200", 0.8),
+    "simulate bachelor-as-run 1000": ("simulate bachelor-as-run --n-sims 1000 --out {tmp}", 1.0),
 }
 
 
@@ -59,7 +62,9 @@ def main() -> None:
     print(f"{'command':36s} {'CPU s':>7s} {'x base':>7s} {'target':>7s}")
     failed = []
     for label, (command, target) in CASES.items():
-        seconds = child_cpu_seconds([sys.executable, "-m", "pmrtrial", *command.split()], args.repeat)
+        with tempfile.TemporaryDirectory() as tmp:
+            argv = [sys.executable, "-m", "pmrtrial", *command.format(tmp=tmp).split()]
+            seconds = child_cpu_seconds(argv, args.repeat)
         ok = seconds <= target
         failed += [] if ok else [label]
         print(f"{label:36s} {seconds:7.3f} {seconds / baseline:7.0f} {target:7.2f} {'ok' if ok else 'OVER'}")
