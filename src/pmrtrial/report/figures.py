@@ -136,8 +136,8 @@ def plot_primary_forest(result: AnalysisResult) -> bytes:
     pr = result.primary
     labels = _labels(result)
     t, c = pr.treated_arm, pr.control_arm
-    fig = Figure(figsize=(9, 3.2))
-    ax = fig.add_axes((0.32, 0.2, 0.64, 0.62))
+    fig = Figure(figsize=(9, 3.4))
+    ax = fig.add_axes((0.37, 0.17, 0.6, 0.6))
     ticks: list[str] = []
     for k, (attr, name) in enumerate(PRIMARY_RR_METHODS):
         s: StatSummary = getattr(pr, attr)
@@ -149,7 +149,7 @@ def plot_primary_forest(result: AnalysisResult) -> bytes:
             ticks.append(f"{name}: {est:.2f} ({lo:.2f} to {hi:.2f})")
         else:
             ticks.append(f"{name}: not available")
-    ax.set_yticks(range(len(PRIMARY_RR_METHODS), 0, -1), ticks, fontsize=8)
+    ax.set_yticks(range(len(PRIMARY_RR_METHODS), 0, -1), ticks, fontsize=7.5)
     ax.set_ylim(0.5, len(PRIMARY_RR_METHODS) + 0.5)
     ax.set_xscale("log")
     ax.minorticks_off()
@@ -158,9 +158,11 @@ def plot_primary_forest(result: AnalysisResult) -> bytes:
     ax.axvline(1, color="grey", linewidth=1)
     rt, rc = pr.responders[t], pr.responders[c]
     ax.set_xlabel(f"Risk ratio ({labels[t]} / {labels[c]}), 95% interval, log scale")
-    ax.set_title(
-        f"{pr.label}, {pr.visit}: {labels[t]} {rt['events']}/{rt['n']} vs {labels[c]} {rc['events']}/{rc['n']}",
-        fontsize=10,
+    fig.suptitle(
+        f"{pr.label} ({pr.visit})\n{labels[t]} {rt['events']}/{rt['n']} vs {labels[c]} {rc['events']}/{rc['n']}",
+        fontsize=9,
+        x=0.5,
+        y=0.97,
     )
     return _png(fig, result.synthetic)
 
@@ -175,7 +177,7 @@ def plot_forest(result: AnalysisResult) -> bytes:
     cont = [r for r in result.secondary if r.estimable and r.kind == "continuous" and r.effect.available]
     binr = [r for r in result.secondary if r.estimable and r.kind == "binary" and r.effect.available]
     height = max(3.0, 0.22 * max(len(cont), len(binr)) + 1.2)
-    fig = Figure(figsize=(10, height))
+    fig = Figure(figsize=(12, height))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     t, c = result.primary.treated_arm, result.primary.control_arm
     ys, est, lo, hi = [], [], [], []
@@ -218,7 +220,7 @@ def plot_forest(result: AnalysisResult) -> bytes:
     ax2.set_xlabel(f"Risk ratio ({t} / {c}), log scale")
     ax2.set_title("Binary endpoints", fontsize=10)
     fig.suptitle("Secondary endpoints: effects with 95% CIs", fontsize=11)
-    fig.subplots_adjust(left=0.17, right=0.98, wspace=0.75, bottom=0.12)
+    fig.subplots_adjust(left=0.24, right=0.94, wspace=1.25, bottom=0.12)  # room for the human labels
     return _png(fig, result.synthetic)
 
 
