@@ -1,7 +1,9 @@
 """Published trial aggregates, one bundled file per trial, read by one loader.
 
-``pmrtrial/published/<trial>.yaml`` holds the transcription of every published figure of a trial (for BACHELOR:
-Saraux A, et al. Lancet Rheumatol 2025; the citation is in the file). The synthetic twin, the analysis report and
+``pmrtrial/published/<trial>.yaml`` holds the transcription of every published figure of a trial, for
+``bachelor`` (Saraux A, et al. Lancet Rheumatol 2025), ``semaphore`` (Devauchelle-Pensec V, et al. JAMA 2022) and
+``saphyr`` (Spiera RF, et al. N Engl J Med 2023); each file carries its citations. This folder is the one place
+for published figures: :func:`load_published` loads any of them by trial id. The synthetic twin, the analysis report and
 the tests all read it through :func:`load_published`. YAML turns ``8.80`` into ``8.8``; the twin needs to know that
 the SD was printed to two decimals, so numbers are loaded as :class:`PrintedNumber`, a ``float`` that keeps
 the number of decimals it was printed with.
