@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pmrtrial.cli import app
+from pmrtrial.cli import build_app
 
 SEEDS = {"semaphore": "2022", "saphyr": "2023"}
 
@@ -19,9 +19,9 @@ SEEDS = {"semaphore": "2022", "saphyr": "2023"}
 def test_synth_then_analyse_shows_published_beside_reproduced(tmp_path: Path, trial: str) -> None:
     runner = CliRunner()
     twin, out = tmp_path / "twin", tmp_path / "out"
-    assert runner.invoke(app, ["synth", trial, "--seed", SEEDS[trial], "--out", str(twin)]).exit_code == 0
+    assert runner.invoke(build_app(), ["synth", trial, "--seed", SEEDS[trial], "--out", str(twin)]).exit_code == 0
     assert json.loads((twin / "dataset.json").read_text(encoding="utf-8"))["synthetic"] is True
-    result = runner.invoke(app, ["analyse", str(twin), "--protocol", trial, "--out", str(out), "--no-pdf"])
+    result = runner.invoke(build_app(), ["analyse", str(twin), "--protocol", trial, "--out", str(out), "--no-pdf"])
     assert result.exit_code == 0, result.output
     payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert payload["synthetic"] is True and payload["report"]["flags"] == []

@@ -20,7 +20,7 @@ from scipy import stats as sps
 from typer.testing import CliRunner
 
 from pmrtrial.analysis import analyse_trial
-from pmrtrial.cli import app
+from pmrtrial.cli import build_app
 from pmrtrial.datasets import validate_datasets
 from pmrtrial.protocol import load_protocol
 from pmrtrial.synth.saphyr import generate_saphyr_twin
@@ -165,7 +165,7 @@ def test_report__only_the_documented_conflict(twin: Any) -> None:
 
 
 def test_cli_writes_every_table(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["synth", "saphyr", "--seed", "2023", "--out", str(tmp_path)])
+    result = CliRunner().invoke(build_app(), ["synth", "saphyr", "--seed", "2023", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = {p.name for p in tmp_path.iterdir()}
     assert {"subjects.csv", "visits.csv", "adverse_events.csv", "gc_doses.csv", "flares.csv"} <= names

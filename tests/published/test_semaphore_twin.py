@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pmrtrial.cli import app
+from pmrtrial.cli import build_app
 from pmrtrial.synth.semaphore import generate_semaphore_twin
 from tests.published._printed import agrees, load_printed
 
@@ -131,7 +131,7 @@ def test_plausible__bounded_and_tapering(twin: Any) -> None:
 
 
 def test_cli_writes_every_table(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["synth", "semaphore", "--seed", "2022", "--out", str(tmp_path)])
+    result = CliRunner().invoke(build_app(), ["synth", "semaphore", "--seed", "2022", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = {p.name for p in tmp_path.iterdir()}
     assert {"subjects.csv", "visits.csv", "adverse_events.csv", "gc_doses.csv", "flares.csv"} <= names

@@ -1,6 +1,6 @@
 """Published beside reproduced for the comparator trials' twins (SEMAPHORE, SAPHYR).
 
-``data/comparator_figures.yaml`` says where each published figure of ``pmrtrial/synth/data/<trial>_published.yaml``
+``comparator_figures.yaml`` says where each published figure of ``pmrtrial/published/<trial>.yaml``
 is reproduced in the analysis result (an endpoints[] entry and method, or the adverse-event summary). The table
 prints both and flags a reproduced value that does not round to the printed figure (or, for a p printed as an
 inequality such as ``<0.001``, does not satisfy it).
@@ -14,6 +14,7 @@ from typing import Any
 
 from pmrtrial._yaml import safe_load
 from pmrtrial.analysis import AnalysisResult
+from pmrtrial.published import load_published, published_text
 from pmrtrial.report.tables import Cell, Table, fmt_p
 
 __all__ = ["COMPARATORS", "comparison_table", "load_comparator_published"]
@@ -27,9 +28,8 @@ def _text(name: str, package: str) -> str:
 
 
 def load_comparator_published(trial: str) -> Mapping[str, Any]:
-    """The ``<trial>`` section of the bundled ``<trial>_published.yaml`` (plain YAML values)."""
-    section: Mapping[str, Any] = safe_load(_text(f"{trial}_published.yaml", "pmrtrial.synth.data"))[trial]
-    return section
+    """The ``<trial>`` section of the bundled ``pmrtrial/published/<trial>.yaml`` (plain YAML values)."""
+    return load_published(trial)
 
 
 def _at(data: Any, path: str) -> Any:
@@ -65,7 +65,7 @@ def _raw_numbers(trial: str) -> Mapping[str, Any]:
     """The published section with every scalar as its printed string (precision of the printed figure)."""
     import yaml
 
-    text = _text(f"{trial}_published.yaml", "pmrtrial.synth.data")
+    text = published_text(trial)
     section: Mapping[str, Any] = yaml.load(text, Loader=yaml.BaseLoader)[trial]
     return section
 
@@ -88,7 +88,7 @@ def comparison_table(result: AnalysisResult) -> Table | None:
     trial = result.protocol_id
     if trial not in COMPARATORS:
         return None
-    specs = safe_load(_text("comparator_figures.yaml", "pmrtrial.report.data"))
+    specs = safe_load(_text("comparator_figures.yaml", "pmrtrial.report"))
     published, raw = load_comparator_published(trial), _raw_numbers(trial)
     rows: list[tuple[Cell, ...]] = []
     for spec in (*specs[trial], *specs[f"{trial}_safety"]):
@@ -108,7 +108,7 @@ def comparison_table(result: AnalysisResult) -> Table | None:
     notes = (
         "Reproduced values come from this analysis (results.json endpoints[] and the adverse-event summary); a value "
         "is flagged (≠) when it does not round to the printed figure. Sources of the published figures: "
-        f"pmrtrial/synth/data/{trial}_published.yaml.",
+        f"pmrtrial/published/{trial}.yaml.",
     )
     return Table("published_comparison", "Published beside reproduced", ("Figure", "Published", "Reproduced"),
                  tuple(rows), notes)  # fmt: skip

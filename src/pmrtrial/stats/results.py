@@ -33,9 +33,10 @@ __all__ = [
 
 @lru_cache(maxsize=1)
 def _software_versions() -> tuple[tuple[str, str], ...]:
+    from importlib.metadata import version
+
     import numpy
     import scipy
-    import statsmodels
 
     import pmrtrial
 
@@ -43,7 +44,8 @@ def _software_versions() -> tuple[tuple[str, str], ...]:
         ("python", platform.python_version()),
         ("numpy", numpy.__version__),
         ("scipy", scipy.__version__),
-        ("statsmodels", statsmodels.__version__),
+        # the installed distribution's version: the simulator's GEE records it without importing statsmodels
+        ("statsmodels", version("statsmodels")),
         ("pmrtrial", pmrtrial.__version__),
     )
 

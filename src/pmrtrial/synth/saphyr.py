@@ -30,6 +30,7 @@ import pandas as pd
 
 from pmrtrial.derive_endpoints import derive_time_to_event
 from pmrtrial.protocol import Protocol, load_protocol
+from pmrtrial.published import load_published
 from pmrtrial.scores import compute_crp_pmr_as
 from pmrtrial.stats import cox_ph, estimate_risk_difference
 from pmrtrial.synth._comparator import (
@@ -43,7 +44,6 @@ from pmrtrial.synth._comparator import (
     taper_rows,
     visit_scores,
 )
-from pmrtrial.synth.published import load_trial_published
 from pmrtrial.synth.report import TwinCheck, TwinReport, count_check, pct_check, value_check
 
 __all__ = ["generate_saphyr_twin"]
@@ -301,7 +301,7 @@ def build_saphyr_report(
     from pmrtrial.analysis.engine import prepare_visits  # the analysis' derivations, not a copy
     from pmrtrial.datasets import validate_datasets
 
-    pub = load_trial_published("saphyr")
+    pub = load_published("saphyr", printed=True)
     datasets = validate_datasets(subjects, visits, adverse_events, protocol=protocol, gc_doses=gc_doses, flares=flares)
     derived, _notes = prepare_visits(datasets, protocol, gc_doses=gc_doses)
     data = derived.data.merge(subjects[["subject_id", "site_id", "arm"]], on="subject_id")

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from pmrtrial.protocol import Protocol, load_protocol
+from pmrtrial.published import load_published
 from pmrtrial.stats import estimate_adjusted_risk_ratio
 from pmrtrial.synth._comparator import ComparatorTwin, adverse_event_rows, label_frames, subject_frame
-from pmrtrial.synth.published import load_trial_published
 from pmrtrial.synth.report import TwinCheck, TwinReport, count_check, pct_check, value_check
 
 __all__ = ["generate_semaphore_twin"]
@@ -269,7 +269,7 @@ def build_semaphore_report(
     from pmrtrial.analysis.engine import prepare_visits
     from pmrtrial.datasets import validate_datasets
 
-    pub = load_trial_published("semaphore")
+    pub = load_published("semaphore", printed=True)
     datasets = validate_datasets(subjects, visits, adverse_events, protocol=protocol, gc_doses=gc_doses)
     derived, _notes = prepare_visits(datasets, protocol, gc_doses=gc_doses)
     data = derived.data.merge(subjects[["subject_id", "arm"]], on="subject_id")
