@@ -9,9 +9,9 @@ import yaml
 
 
 def load_printed(trial: str) -> dict[str, Any]:
-    """The ``<trial>`` section of the bundled ``<trial>_published.yaml``, every scalar a printed string
+    """The ``<trial>`` section of the bundled ``pmrtrial/published/<trial>.yaml``, every scalar a printed string
     (``yaml.BaseLoader``), so the printed precision is known without the package's own loader."""
-    text = resources.files("pmrtrial.synth.data").joinpath(f"{trial}_published.yaml").read_text(encoding="utf-8")
+    text = resources.files("pmrtrial.published").joinpath(f"{trial}.yaml").read_text(encoding="utf-8")
     section: dict[str, Any] = yaml.load(text, Loader=yaml.BaseLoader)[trial]
     return section
 
