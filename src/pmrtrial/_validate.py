@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,12 +33,8 @@ def is_missing(value: Any) -> bool:
         return True
     if isinstance(value, float | np.floating):
         return math.isnan(float(value))
-    try:
-        import pandas as pd
-
-        return bool(value is pd.NA or value is pd.NaT)
-    except ImportError:  # pragma: no cover - pandas is a core dependency
-        return False
+    pd = sys.modules.get("pandas")  # pandas.NA/NaT can only exist once pandas is imported; do not import it here
+    return pd is not None and bool(value is pd.NA or value is pd.NaT)
 
 
 def is_scalar_input(value: Any) -> bool:

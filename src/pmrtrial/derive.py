@@ -88,7 +88,7 @@ compute_predicate = evaluate_predicate_vectorised
 def derive_var_crp_mg_dl(visits: pd.DataFrame) -> pd.DataFrame:
     """Add ``crp_mg_dl`` = ``crp_mg_l`` / 10 (:func:`pmrtrial.units.crp_mg_dl_from_mg_l`)."""
     _require(visits, ["crp_mg_l"], "crp_mg_dl")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["crp_mg_dl"] = crp_mg_dl_from_mg_l(_as_float(visits["crp_mg_l"]))
     return out
 
@@ -112,7 +112,7 @@ def derive_var_crp_pmr_as(visits: pd.DataFrame, *, patient_vas: str = "pain_vas"
     ``parameters.pmr_as_patient_vas`` (BACHELOR: ``pain_vas``).
     """
     _require(visits, ["crp_mg_l", patient_vas, *_CLINICAL], "crp_pmr_as")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["crp_pmr_as"] = compute_crp_pmr_as(
         crp_mg_l=_as_float(visits["crp_mg_l"]), **_clinical_inputs(visits, patient_vas)
     )
@@ -122,7 +122,7 @@ def derive_var_crp_pmr_as(visits: pd.DataFrame, *, patient_vas: str = "pain_vas"
 def derive_var_esr_pmr_as(visits: pd.DataFrame, *, patient_vas: str = "pain_vas") -> pd.DataFrame:
     """Add ``esr_pmr_as`` (:func:`pmrtrial.scores.compute_esr_pmr_as`) from ``esr_mm_h``."""
     _require(visits, ["esr_mm_h", patient_vas, *_CLINICAL], "esr_pmr_as")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["esr_pmr_as"] = compute_esr_pmr_as(
         esr_mm_h=_as_float(visits["esr_mm_h"]), **_clinical_inputs(visits, patient_vas)
     )
@@ -136,7 +136,7 @@ def derive_var_on_oral_gc(visits: pd.DataFrame) -> pd.DataFrame:
     """
     _require(visits, ["oral_gc_mg_day"], "on_oral_gc")
     dose = _as_float(visits["oral_gc_mg_day"])
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["on_oral_gc"] = _tri_to_boolean(np.where(np.isnan(dose), np.nan, (dose > 0).astype(float)), visits.index)
     return out
 
@@ -145,7 +145,7 @@ def derive_var_upper_limb_elevation_above_90(visits: pd.DataFrame) -> pd.DataFra
     """Add ``upper_limb_elevation_above_90``: EUL = 0 (elevation above 90°), <NA> when missing."""
     _require(visits, ["upper_limb_elevation"], "upper_limb_elevation_above_90")
     eul = _as_float(visits["upper_limb_elevation"])
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["upper_limb_elevation_above_90"] = _tri_to_boolean(
         np.where(np.isnan(eul), np.nan, (eul == 0).astype(float)), visits.index
     )
@@ -159,7 +159,7 @@ def derive_var_response_state(visits: pd.DataFrame) -> pd.DataFrame:
     ``crp_pmr_as`` and ``on_oral_gc`` (derive them first).
     """
     _require(visits, ["crp_pmr_as", "on_oral_gc"], "response_state")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["response_state"] = classify_response_state(
         _as_float(visits["crp_pmr_as"]), on_oral_gc=_as_float(visits["on_oral_gc"])
     )
@@ -183,7 +183,7 @@ def derive_vars_change_from_baseline(
     """
     variables = list(variables)
     _require(visits, ["subject_id", "week", *variables], "change from baseline")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     for var in variables:
         base = _baseline_values(visits, var, baseline_week)
         out[f"baseline_{var}"] = base
@@ -209,14 +209,20 @@ def derive_var_flare(visits: pd.DataFrame, *, baseline_week: float = 0.0) -> pd.
     rule = np.where(by_abs & by_chg, "both", np.where(by_abs, "absolute", np.where(by_chg, "change", "none")))
     rule_obj = rule.astype(object)
     rule_obj[np.asarray(pd.isna(is_flare))] = None
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["flare"] = pd.Series(is_flare, index=visits.index)
     out["flare_rule"] = rule_obj
     return out
 
 
 def _ordered(visits: pd.DataFrame) -> np.ndarray[Any, Any]:
-    return np.lexsort((visits["week"].to_numpy(dtype=np.float64), visits["subject_id"].astype(str).to_numpy()))
+    """Row order grouping each participant's visits together, by week (participants in order of first row).
+
+    Sorting integer codes of ``subject_id`` (``pd.factorize``) instead of the strings: the grouping is the same
+    and the sort is several times faster on a million rows.
+    """
+    codes, _ = pd.factorize(visits["subject_id"].astype(str), sort=False)
+    return np.lexsort((visits["week"].to_numpy(dtype=np.float64), codes))
 
 
 def _cumulative_gc(visits: pd.DataFrame, trapezoid: bool) -> FloatArray:
@@ -266,7 +272,7 @@ def derive_var_cumulative_gc_step(visits: pd.DataFrame) -> pd.DataFrame:
     Prednisone-equivalent mg (convert other glucocorticoids with
     :func:`pmrtrial.units.prednisone_equivalent_mg` before).
     """
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["cumulative_gc_mg"] = _cumulative_gc(visits, trapezoid=False)
     return out
 
@@ -279,7 +285,7 @@ def derive_var_cumulative_gc_trapezoid(visits: pd.DataFrame) -> pd.DataFrame:
     contributes ``(dose_k + dose_k+1) / 2 x 7 x (week_k+1 - week_k)`` mg. Otherwise as
     :func:`derive_var_cumulative_gc_step`.
     """
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["cumulative_gc_mg"] = _cumulative_gc(visits, trapezoid=True)
     return out
 
@@ -329,7 +335,7 @@ def derive_var_flare_free_from(visits: pd.DataFrame, *, start_week: float = 12.0
     when a visit's flare status is unknown and none flared, <NA> before ``start_week``.
     """
     _require(visits, ["subject_id", "week", "flare"], f"flare_free_from_w{start_week:g}")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     flags = _running_all_from(visits, 1.0 - _as_float(visits["flare"]), start_week)
     out[f"flare_free_from_w{start_week:g}"] = _tri_to_boolean(flags, visits.index)
     return out
@@ -341,7 +347,7 @@ def derive_var_crp_normal_from(
     """Add ``crp_normal_from_w<start>``: CRP <= ``crp_upper_limit_mg_l`` at every recorded visit
     from ``start_week`` to this one (three-valued as :func:`derive_var_flare_free_from`)."""
     _require(visits, ["subject_id", "week", "crp_mg_l"], f"crp_normal_from_w{start_week:g}")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     flags = _running_all_from(visits, _crp_normal(visits, crp_upper_limit_mg_l), start_week)
     out[f"crp_normal_from_w{start_week:g}"] = _tri_to_boolean(flags, visits.index)
     return out
@@ -367,7 +373,7 @@ def derive_var_remission_by(visits: pd.DataFrame, *, crp_upper_limit_mg_l: float
     lookup = pd.Series(both[at], index=visits["subject_id"].to_numpy()[at])
     lookup = lookup[~lookup.index.duplicated()]
     per_row = np.asarray(visits["subject_id"].map(lookup).to_numpy(dtype=np.float64, na_value=np.nan))
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out[f"remission_by_w{week:g}"] = _tri_to_boolean(per_row, visits.index)
     return out
 
@@ -392,7 +398,7 @@ def derive_var_gc_taper_adherent(visits: pd.DataFrame) -> pd.DataFrame:
     """
     if "gc_taper_adherent" not in visits.columns:
         raise MissingColumnError(TAPER_ADHERENCE_REASON)
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out["gc_taper_adherent"] = _tri_to_boolean(_as_float(visits["gc_taper_adherent"]), visits.index)
     return out
 
@@ -409,7 +415,7 @@ def derive_var_endpoint(visits: pd.DataFrame, endpoint: Endpoint) -> pd.DataFram
     """
     if endpoint.definition is None:
         raise ValueError(f"Endpoint {endpoint.id!r} has no definition (type {endpoint.type}).")
-    out = visits.copy()
+    out = visits.copy(deep=False)  # new or replaced columns only: the input frame is never modified
     out[endpoint_column(endpoint)] = _tri_to_boolean(
         evaluate_predicate_vectorised(endpoint.definition, visits), visits.index
     )

@@ -113,7 +113,7 @@ def test_bad_input_raises_named_error(args: list[str], option: str) -> None:
 
 
 def test_design_explain__bachelor_17_reproduced_by_fisher_16_plus_5pct_dropout(capsys):
-    # Deck: 20% vs 80%, two-sided alpha 0.05, power 90%, 17 per group. Exact Fisher gives 16 (stats-notes table,
+    # Deck: 20% vs 80%, two-sided alpha 0.05, power 90%, 17 per group. Exact Fisher gives 16 (R exact enumeration,
     # R enumeration in tests/reference/values/design.json); ceil(16 / 0.95) = ceil(16.84) = 17 (hand).
     from pmrtrial.cli import main
 

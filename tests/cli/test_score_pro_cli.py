@@ -1,7 +1,8 @@
 """CLI: ``pmrtrial score haq-di|eq5d|sf36`` on a fresh Typer app (the lead wires the real one).
 
 Expected numbers: Dolan 1997 (EQ-5D-3L UK) and the hand-worked examples of
-shared/reference/domain.md (HAQ-DI H1, SF-36 S3), as in the unit tests.
+the HAQ-DI (Bruce & Fries 2003) and SF-36 (Ware, Kosinski & Keller 1994) scoring rules
+(HAQ-DI H1, SF-36 S3), as in the unit tests.
 """
 
 from __future__ import annotations
@@ -87,14 +88,14 @@ def test_haq_di__options_json(app: typer.Typer) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    assert payload["score"] == pytest.approx(1.875, abs=1e-12)  # domain.md H1 with aids: 15/8
+    assert payload["score"] == pytest.approx(1.875, abs=1e-12)  # Bruce & Fries 2003 case H1 with aids: 15/8
     assert payload["reason"] is None
     without = runner.invoke(app, [*args, "--without-aids"])
     assert json.loads(without.output)["score"] == pytest.approx(1.625, abs=1e-12)  # H1 without aids: 13/8
 
 
 def test_haq_di__file_and_missing_reason(app: typer.Typer, tmp_path: Path) -> None:
-    # domain.md H3: five categories answered -> missing
+    # Bruce & Fries 2003 case H3: five categories answered -> missing
     answers = {
         "dressing_dress": 1,
         "arising_bed": 1,
@@ -107,7 +108,7 @@ def test_haq_di__file_and_missing_reason(app: typer.Typer, tmp_path: Path) -> No
     result = runner.invoke(app, ["haq-di", "--file", str(path)])
     assert result.exit_code == 0, result.output
     assert "missing" in result.output and "only 5 of 8" in result.output
-    # an option adds the sixth category: 6/6 = 1.000 (domain.md H2)
+    # an option adds the sixth category: 6/6 = 1.000 (Bruce & Fries 2003 case H2)
     six = runner.invoke(app, ["haq-di", "--file", str(path), "-i", "reach_pick_up_clothing=1"])
     assert "1.000" in six.output
 
@@ -136,7 +137,7 @@ def test_sf36__file_json(app: typer.Typer, tmp_path: Path) -> None:
     result = runner.invoke(app, ["sf36", "--file", str(path), "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    # domain.md S3: PF 70, BP 62, PCS 42.552, MCS 47.187
+    # Ware, Kosinski & Keller 1994 case S3: PF 70, BP 62, PCS 42.552, MCS 47.187
     assert payload["pf"] == pytest.approx(70.0)
     assert payload["bp"] == pytest.approx(62.0)
     assert payload["pcs"] == pytest.approx(42.552, abs=5e-4)
@@ -150,7 +151,7 @@ def test_sf36__options_text(app: typer.Typer) -> None:
         args += ["-i", f"{key}={value}"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "PCS 42.552" in result.output and "MCS 47.187" in result.output  # domain.md S3
+    assert "PCS 42.552" in result.output and "MCS 47.187" in result.output  # Ware, Kosinski & Keller 1994 case S3
     only_pf = runner.invoke(app, ["sf36", "-i", "q3a=3", "-i", "q3b=NA"])
     assert "PCS missing" in only_pf.output
 

@@ -164,7 +164,7 @@ def bachelor_text() -> str:
 
 @pytest.fixture
 def study(db: str) -> Any:
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     return init_study(bachelor_text(), 3, seed=20250101, n_per_site=8)
 
@@ -193,7 +193,7 @@ def users(study: Any) -> dict[str, Any]:
 
 
 def candidate(**overrides: Any) -> dict[str, Any]:
-    """Candidate C01 of the bundled examples (eligible: CRP PMR-AS 29.9, domain.md P1)."""
+    """Candidate C01 of the bundled examples (eligible: CRP PMR-AS 29.9, worked example P1)."""
     from pmrtrial.protocol import load_example_candidates
 
     data = dict(next(c for c in load_example_candidates() if c["candidate_id"] == "C01"))

@@ -107,7 +107,7 @@ def test_openapi_declares_the_error_responses(api_world: dict[str, Any]) -> None
 
 def test_concurrent_first_saves_give_409_not_500(tx_db: str) -> None:
     """12 users save the same new form at once: one 200, the others the 409 conflict (both databases)."""
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     n = 12
     init_study(bachelor_text(), 2, seed=7, n_per_site=4)
@@ -153,7 +153,7 @@ def test_schemathesis_no_server_errors_no_undocumented_statuses(tx_db: str) -> N
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import status_code_conformance
 
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=11, n_per_site=6)
     users = make_users()

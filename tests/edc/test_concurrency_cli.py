@@ -18,7 +18,7 @@ N_PARALLEL = 8
 
 
 def test_parallel_randomisations_never_share_a_slot(tx_db: str) -> None:
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=99, n_per_site=N_PARALLEL + 4)
     users = make_users()
@@ -57,7 +57,7 @@ def test_parallel_randomisations_never_share_a_slot(tx_db: str) -> None:
 
 def test_cli_createuser_token_verify_export(tx_db: str, tmp_path: Any) -> None:
     from pmrtrial.cli.edc import app
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=5, n_per_site=4)
     runner = CliRunner()

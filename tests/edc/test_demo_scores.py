@@ -1,4 +1,4 @@
-"""The demo-only path for derived questionnaire scores (pmrtrial.edc.demo.save_demo_scores)."""
+"""The demo-only path for derived questionnaire scores (pmrtrial.demo.edc_seed.save_demo_scores)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from tests.edc.conftest import bachelor_text, make_users, randomised
 
 
 def _demo_study() -> dict[str, Any]:
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 3, seed=20250101, n_per_site=8, demo=True)
     return make_users()
 
 
 def test_refused_unless_the_study_is_a_demo(users: dict[str, Any]) -> None:
-    from pmrtrial.edc.demo import save_demo_scores
+    from pmrtrial.demo.edc_seed import save_demo_scores
 
     p = randomised(users)
     with pytest.raises(PermissionDenied, match="demo studies only"):
@@ -26,8 +26,8 @@ def test_refused_unless_the_study_is_a_demo(users: dict[str, Any]) -> None:
 
 
 def test_scores_saved_and_audited_with_the_demo_reason(db: str) -> None:
+    from pmrtrial.demo.edc_seed import DEMO_SCORE_REASON, save_demo_scores
     from pmrtrial.edc.audit.models import AuditEntry
-    from pmrtrial.edc.demo import DEMO_SCORE_REASON, save_demo_scores
 
     users = _demo_study()
     p = randomised(users)
@@ -44,7 +44,7 @@ def test_scores_saved_and_audited_with_the_demo_reason(db: str) -> None:
 
 
 def test_same_rules_as_data_entry(db: str) -> None:
-    from pmrtrial.edc.demo import save_demo_scores
+    from pmrtrial.demo.edc_seed import save_demo_scores
 
     users = _demo_study()
     p = randomised(users)

@@ -16,7 +16,7 @@ PROTOCOL = load_protocol(bachelor_text())
 
 
 def test_pmr_as_scores_from_components_and_labs() -> None:
-    # Candidate P1 of domain.md: pain 6.6, physician 6.8, stiffness 120 min, EUL 1, CRP 35 mg/L
+    # Worked example P1 (Leeb & Bird 2004 formula): pain 6.6, physician 6.8, stiffness 120 min, EUL 1, CRP 35 mg/L
     # CRP PMR-AS = 6.6 + 6.8 + 12 + 1 + 3.5 = 29.9; ESR 48: 6.6 + 6.8 + 12 + 1 + 4.8 = 31.2
     out = validate_form(
         "pmr_as",

@@ -23,7 +23,7 @@ def test_minimisation_allocates_replays_and_detects_tampering(db: str) -> None:
     from pmrtrial.edc.audit.replay import verify_integrity
     from pmrtrial.edc.randomisation.models import AllocationSecret, RandomisationList, RandomisationListSecret
     from pmrtrial.edc.randomisation.services import list_seal
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     study = init_study(_minimisation_protocol(), 2, seed=77, n_per_site=8)
     rlist = RandomisationList.objects.get(study=study, active=True)

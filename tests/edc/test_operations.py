@@ -157,7 +157,7 @@ def test_user_and_token_commands(tx_db: str) -> None:
     from django.test import Client
 
     from pmrtrial.edc.audit.models import AuditEntry
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=5, n_per_site=4)
     make_users()
@@ -205,7 +205,7 @@ def _writer(stop: threading.Event, counter: list[int]) -> None:
 
 def test_sqlite_backup_under_concurrent_writes_and_restore(sqlite_db: str, tmp_path: Path) -> None:
     from pmrtrial.edc.audit.models import AuditEntry
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=5, n_per_site=4)
     make_users()
@@ -271,7 +271,7 @@ def test_postgres_backup_and_restore(postgres_db: str, tmp_path: Path) -> None:
         pytest.skip("pg_dump/pg_restore not installed (Debian: postgresql-client)")
     import psycopg
 
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=5, n_per_site=4)
     make_users()
@@ -332,7 +332,7 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def study_file(sqlite_db: str, tmp_path: Path) -> Path:
     from pmrtrial.edc.backup import backup_sqlite
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=5, n_per_site=4)
     out = tmp_path / "serve.sqlite3"

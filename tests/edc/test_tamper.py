@@ -271,7 +271,7 @@ def test_anchor_written_out_of_order_lagging_or_torn_is_accepted(copy: Path) -> 
 @pytest.fixture
 def world(tx_db: str) -> dict[str, Any]:
     from pmrtrial.edc import services as svc
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(bachelor_text(), 2, seed=3, n_per_site=4)
     users = make_users()

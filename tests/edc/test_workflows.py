@@ -261,6 +261,10 @@ def test_export_masks_arms_for_blinded_users(users: dict[str, Any], tmp_path: An
     assert blinded.manifest["lock_status"].startswith("NOT LOCKED")
     text = "".join(f.read_text() for f in (tmp_path / "b").iterdir())
     assert "baricitinib" not in text.lower() and "placebo" not in text.lower()
+    # The screening summary for the CONSORT enrolment stage: one screened person, randomised, no failed criterion.
+    screening = (tmp_path / "b" / "screening.csv").read_text().splitlines()
+    assert screening[0] == "screening_id,site_id,screened_on,eligibility,randomised,excluded_by"
+    assert len(screening) == 2 and screening[1].startswith(f"{p.subject_id},") and screening[1].endswith(",True,")
     unblinded = svc.build_datasets(users["ustat"])
     assert unblinded.subjects["arm"].tolist() == [svc.get_allocation(users["ustat"], p)]
     svc.lock_database(users["dm"])

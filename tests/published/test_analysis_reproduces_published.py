@@ -12,7 +12,7 @@ import pytest
 from pmrtrial.analysis import analyse_trial
 from pmrtrial.datasets import validate_datasets
 from pmrtrial.protocol import load_protocol
-from pmrtrial.report.render import load_published
+from pmrtrial.published import load_published
 from pmrtrial.report.tables import build_tables, collect_flags
 
 synth = pytest.importorskip("pmrtrial.synth")
@@ -35,7 +35,7 @@ def test_primary__published_counts(result):
 
 
 def test_primary__crude_rr_and_fisher(result):
-    # published RR 5.8 (printed to one decimal); Fisher exact p < 0.001 (stats-notes.md: 0.000361403)
+    # published RR 5.8 (printed to one decimal); Fisher exact p < 0.001 (R fisher.test: 0.000361403)
     assert round(result.primary.rr_crude.estimate, 1) == 5.8
     assert result.primary.fisher.p < 0.001
 
@@ -78,7 +78,7 @@ def test_gee__reported_with_small_sample_correction_and_documented_gap(result):
     md_lo, md_hi = gee.details["ci_mancl_derouen"]
     assert md_lo < gee.lo and md_hi > gee.hi  # the Mancl-DeRouen interval is the wider one
     # The published adjusted interval (3.2 to 10.6) depends on the unpublished allocation to centres; the report
-    # says so beside the number (stats-notes.md, "Primary endpoint from the published counts").
+    # says so beside the number (recomputed from the published counts).
     primary = next(t for t in build_tables(result, PUB) if t.id == "primary")
     assert any("allocation of participants to centres is not published" in n for n in primary.notes)
 

@@ -22,10 +22,10 @@ pytest.importorskip("django", reason="the [edc] extra (Django) is not installed"
 synth = pytest.importorskip("pmrtrial.synth")
 
 from pmrtrial.datasets import validate_datasets  # noqa: E402
+from pmrtrial.demo.run import run_demo  # noqa: E402
 from pmrtrial.io.datasets import read_datasets, read_datasets_raw  # noqa: E402
 from pmrtrial.protocol import load_protocol  # noqa: E402
-from pmrtrial.report.demo import run_demo  # noqa: E402
-from pmrtrial.report.render import load_published  # noqa: E402
+from pmrtrial.published import load_published  # noqa: E402
 
 PUB = load_published("bachelor")
 PROTOCOL = load_protocol("bachelor")

@@ -1,6 +1,6 @@
 """Reproduce the BACHELOR primary endpoint from the published counts.
 
-Source: bachelor_published.yaml (shared/reference), ``bachelor.primary_endpoint``:
+Source: pmrtrial/published/bachelor.yaml (Saraux et al., Lancet Rheumatol 2025), ``bachelor.primary_endpoint``:
 baricitinib 14/18 responders (printed 78%), placebo 2/15 (printed 13%), risk ratio 5.8 (95% CI 3.2-10.6),
 analysis "Fisher exact test; log-binomial GEE with exchangeable correlation within centre".
 The publication reports Fisher p < 0.001 for the primary endpoint (Saraux et al., Lancet Rheumatol 2025).

@@ -25,7 +25,7 @@ from pmrtrial.protocol import evaluate_predicate, load_protocol, parse_predicate
 
 PROTOCOL = load_protocol("bachelor")
 
-# domain.md 2.6 worked examples P1, P2, P6 as three visits of one participant (P6 with CRP 12 mg/L).
+# Leeb & Bird 2004 worked examples P1, P2, P6 as three visits of one participant (P6 with CRP 12 mg/L).
 VISITS = pd.DataFrame(
     {
         "subject_id": ["A", "A", "A"],
@@ -59,7 +59,7 @@ def test_derive_var_esr_pmr_as__domain_example_and_missing():
     v = VISITS.copy()
     v.loc[1, ["pain_vas", "physician_global_vas", "morning_stiffness_min", "upper_limb_elevation"]] = [3.3, 0.9, 10, 0]
     out = derive_var_esr_pmr_as(v)
-    # domain.md: 2.2 + 3.3 + 0.9 + 1.0 + 0 = 7.4; row 3 has no ESR -> missing
+    # Leeb & Bird 2004: 2.2 + 3.3 + 0.9 + 1.0 + 0 = 7.4; row 3 has no ESR -> missing
     assert out["esr_pmr_as"].iloc[1] == pytest.approx(7.4, rel=1e-12)
     assert np.isnan(out["esr_pmr_as"].iloc[2])
 
@@ -92,7 +92,7 @@ def test_derive_vars_change_from_baseline__and_row_order_kept():
 
 
 def test_derive_var_flare__rules_against_baseline():
-    # Baseline P2 (4.9) then P1 (29.9) then P6 (10.2): domain.md flare example P6 vs P2.
+    # Baseline P2 (4.9) then P1 (29.9) then P6 (10.2): Leeb & Bird 2004 flare example P6 vs P2.
     v = derive_var_crp_pmr_as(VISITS.iloc[[1, 0, 2]].assign(week=[0.0, 2.0, 4.0]))
     out = derive_var_flare(v)
     # 4.9: neither rule; 29.9 > 9.35 and +25.0 > 6.6: both; 10.2 > 9.35 but +5.3 <= 6.6: absolute only

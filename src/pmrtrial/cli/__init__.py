@@ -1,55 +1,126 @@
 """The ``pmrtrial`` command line (adapter: parse, call one library function, render).
 
 Every error is printed as one line on stderr with a non-zero exit code, never a traceback.
+
+Start-up is lazy: the root knows each command's name and one-line help (``COMMANDS``) and imports the module of
+the one command asked for (and through it typer, numpy, scipy, pandas or Django, as that command needs).
+``pmrtrial --help`` and ``pmrtrial --version`` import nothing beyond the standard library.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import typer
-from typer.exceptions import Abort, Exit, TyperException
+from pmrtrial import __version__
 
-from pmrtrial.cli import analyse as _analyse
-from pmrtrial.cli import classify as _classify
-from pmrtrial.cli import demo as _demo
-from pmrtrial.cli import design as _design
-from pmrtrial.cli import edc as _edc
-from pmrtrial.cli import eligibility as _eligibility
-from pmrtrial.cli import protocol as _protocol
-from pmrtrial.cli import score as _score
-from pmrtrial.cli import simulate as _simulate
-from pmrtrial.cli import synth as _synth
-from pmrtrial.exceptions import PmrTrialError
+if TYPE_CHECKING:
+    import typer
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "build_app", "main"]
 
-app = typer.Typer(
-    name="pmrtrial",
-    help="Run and analyse clinical trials in polymyalgia rheumatica.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(_score.app, name="score")
-app.add_typer(_protocol.app, name="protocol")
-app.add_typer(_design.app, name="design")
-app.add_typer(_synth.app, name="synth")
-app.add_typer(_edc.app, name="edc")
-app.command("serve")(_edc.serve)
-app.command("classify")(_classify.classify)
-app.command("eligibility")(_eligibility.eligibility)
-app.command("demo")(_demo.demo)
-app.command("analyse")(_analyse.analyse)
-app.command("simulate")(_simulate.simulate)
+
+class _Command(NamedTuple):
+    module: str  # under pmrtrial.cli
+    attribute: str  # a typer.Typer app (a command group) or a function (one command)
+    help: str
+
+
+# Order is the order of ``pmrtrial --help``.
+COMMANDS: dict[str, _Command] = {
+    "score": _Command("score", "app", "Score clinical instruments (PMR-AS, HAQ-DI, EQ-5D, SF-36)."),
+    "classify": _Command("classify", "classify", "2012 EULAR/ACR classification criteria (research, not diagnosis)."),
+    "eligibility": _Command("eligibility", "eligibility", "Screen a candidate against a protocol's criteria."),
+    "protocol": _Command("protocol", "app", "Show or check trial protocols."),
+    "synth": _Command("synth", "app", "Generate a SYNTHETIC twin of a published trial."),
+    "analyse": _Command("analyse", "analyse", "Analyse canonical datasets with a protocol's SAP; write the report."),
+    "design": _Command("design", "app", "Power and sample size."),
+    "simulate": _Command("simulate", "simulate", "Simulate trials and report operating characteristics."),
+    "edc": _Command("edc", "app", "The EDC (Django): database, users, export, audit trail, lock."),
+    "serve": _Command("edc", "serve", "Serve the EDC web application."),
+    "demo": _Command("demo", "demo", "Run the end-to-end demo (screening, EDC, analysis, report) into a folder."),
+}
+
+_HELP = "Run and analyse clinical trials in polymyalgia rheumatica."
+
+
+def _root_help() -> str:
+    width = max(len(name) for name in COMMANDS) + 2
+    lines = [
+        "Usage: pmrtrial [OPTIONS] COMMAND [ARGS]...",
+        "",
+        f"  {_HELP}",
+        "",
+        "Options:",
+        "  --version  Print the version and exit.",
+        "  --help     Show this message and exit.",
+        "",
+        "Commands:",
+    ]
+    for name, spec in COMMANDS.items():
+        wrapped = textwrap.wrap(spec.help, 78 - width - 2) or [""]
+        lines.append(f"  {name:<{width}}{wrapped[0]}")
+        lines.extend(f"  {'':<{width}}{more}" for more in wrapped[1:])
+    lines += ["", "Run 'pmrtrial COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def build_app(names: Iterable[str] | None = None) -> typer.Typer:
+    """A typer app holding the named commands (all when ``names`` is None); only their modules are imported."""
+    import typer
+
+    app = typer.Typer(
+        name="pmrtrial", help=_HELP, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False
+    )
+    app.callback()(_root_callback)  # a group even with one command, so the command keeps its name
+    for name in COMMANDS if names is None else names:
+        spec = COMMANDS[name]
+        target = getattr(importlib.import_module(f"pmrtrial.cli.{spec.module}"), spec.attribute)
+        if isinstance(target, typer.Typer):
+            if spec.attribute == "app" and target.registered_callback is None and len(target.registered_commands) == 1:
+                app.command(name, help=spec.help)(target.registered_commands[0].callback)  # type: ignore[arg-type]
+            else:
+                app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    return app
+
+
+def _root_callback() -> None:
+    """Run and analyse clinical trials in polymyalgia rheumatica."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    code = _run(args)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _run(args: list[str]) -> int:
+    if not args or args[0] in ("--help", "-h"):
+        print(_root_help())
+        return 0
+    if args[0] == "--version":
+        print(f"pmrtrial {__version__}")
+        return 0
+    if args[0] not in COMMANDS:
+        what = "option" if args[0].startswith("-") else "command"
+        print(f"error: No such {what} '{args[0]}'. Expected one of: {', '.join(COMMANDS)}.", file=sys.stderr)
+        return 2
+    from typer.exceptions import Abort, Exit, TyperException
+
+    from pmrtrial.exceptions import PmrTrialError
+
     code = 0
     try:
-        result = app(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="pmrtrial")
+        app = build_app([args[0]])
+        result: Any = app(args=args, standalone_mode=False, prog_name="pmrtrial")
         code = result if isinstance(result, int) else 0
     except Exit as exc:
         code = exc.exit_code
@@ -66,6 +137,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, KeyError) as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = 1
-    if argv is None:
-        sys.exit(code)
     return code

@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console()
+
+_CONSOLE: list[Console] = []
+
+
+def get_console() -> Console:
+    """The CLI's rich ``Console``, created (and rich imported) on first use: ``--json`` paths never load rich."""
+    if not _CONSOLE:
+        from rich.console import Console
+
+        _CONSOLE.append(Console())
+    return _CONSOLE[0]
+
+
+class _LazyConsole:
+    """Forwards attribute access to :func:`get_console` (pass ``get_console()`` where a real Console is needed)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_console(), name)
+
+
+console: Console = _LazyConsole()  # type: ignore[assignment]
 
 
 def to_jsonable(value: Any) -> Any:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pmrtrial.cli._render import console
+from pmrtrial.cli._render import console, get_console
 
 __all__ = ["analyse", "app"]
 
@@ -36,16 +37,23 @@ def analyse(
         return
     refuse_blinded_folder(data_dir)
     # Imported here: the analysis stack (scipy.stats, matplotlib) costs ~1.5 s, which other commands need not pay.
-    from pmrtrial.report.pipeline import STEPS, analyse_directory
+    from pmrtrial.demo.pipeline import STEPS, analyse_directory
 
     formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=get_console()
+    ) as progress:
         task = progress.add_task("starting", total=len(STEPS))
 
         def on_step(name: str) -> None:
             progress.update(task, description=name, advance=0 if name == STEPS[0] else 1)
 
-        run = analyse_directory(data_dir, protocol=protocol, out_dir=out, formats=formats, on_step=on_step)
+        def on_warning(line: str) -> None:
+            print(f"warning: {line}", file=sys.stderr)
+
+        run = analyse_directory(
+            data_dir, protocol=protocol, out_dir=out, formats=formats, on_step=on_step, on_warning=on_warning
+        )
         progress.update(task, description="done", completed=len(STEPS))
     result, files = run.result, run.files
     primary = result.primary

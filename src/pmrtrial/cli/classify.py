@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from pmrtrial.cli._render import console, print_json
 from pmrtrial.criteria import classify_pmr_2012
@@ -75,6 +74,8 @@ def classify(
     if as_json:
         print_json(result.to_dict())
         return
+    from rich.table import Table
+
     table = Table(title=f"2012 EULAR/ACR criteria ({'with' if result.with_ultrasound else 'without'} ultrasound)")
     table.add_column("item")
     table.add_column("answer")

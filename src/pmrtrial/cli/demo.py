@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pmrtrial.cli._render import console
+from pmrtrial.cli._render import console, get_console
 
 _STAGES = {
     "init": "EDC: demo study (6 sites), users",
@@ -26,9 +26,14 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs (created if needed).")] = Path(
         "pmrtrial-demo"
     ),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing demo folder (otherwise the demo refuses).")
+    ] = False,
 ) -> None:
     """Screen the example candidates; route the synthetic twin through a demo EDC; analyse its export."""
-    from pmrtrial.report.demo import run_demo  # lazy: keeps the other commands' start-up fast
+    from pmrtrial.demo.run import claim_demo_folder, run_demo  # lazy: keeps the other commands' start-up fast
+
+    claim_demo_folder(out, force=force)  # refuse (one line, nothing written) before any progress bar is drawn
 
     started = time.perf_counter()
     with Progress(
@@ -36,7 +41,7 @@ def demo(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=get_console(),
         transient=False,
     ) as bar:
         tasks: dict[str, TaskID] = {}
@@ -46,7 +51,7 @@ def demo(
                 tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        result = run_demo(out, progress=progress)
+        result = run_demo(out, progress=progress, force=force)
     elapsed = time.perf_counter() - started
     console.print(f"[bold]{result.protocol_id}[/bold] protocol v{result.protocol_version}: loaded and validated")
     for w in result.protocol_warnings:

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from pmrtrial.design import (
+from pmrtrial.design._inputs import check_alpha, check_n, check_power, check_probability, check_ratio
+from pmrtrial.design.sample_size import (
     EXACT_METHODS,
     METHODS,
     compute_power,
@@ -19,7 +18,6 @@ from pmrtrial.design import (
     explain_published_sample_size,
     find_sample_size_all,
 )
-from pmrtrial.design._inputs import check_alpha, check_n, check_power, check_probability, check_ratio
 from pmrtrial.design.survival import SURVIVAL_METHODS, compute_power_survival, find_sample_size_survival
 from pmrtrial.exceptions import ScoreInputError
 
@@ -68,6 +66,9 @@ def _print_survival(results: list[object], as_json: bool, title: str) -> None:
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
     for col in ("method", "events", "events (real)", "power", "n", "n (real)", "n treated", "n control"):
         table.add_column(col, justify="left" if col == "method" else "right")
@@ -168,6 +169,8 @@ def samplesize(
             rows.append(row)
         typer.echo(json.dumps(rows, indent=2))
         return
+    from rich.table import Table
+
     table = Table(title=f"Sample size: p0={p0:g}, p1={p1:g}, two-sided alpha={alpha:g}, power={power:g}")
     for col in ("method", "n control", "n treated", "power at n", "n real", "n always"):
         table.add_column(col, justify="left" if col == "method" else "right")
@@ -180,6 +183,8 @@ def samplesize(
             "" if r.n_continuous is None else f"{r.n_continuous:.2f}",
             str(r.n_always) if r.method in EXACT_METHODS else "",
         )
+    from rich.console import Console
+
     Console().print(table)
 
 
@@ -290,6 +295,9 @@ def explain_cmd(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"Assumptions that give n = {n} per group (INFERENCE: the publication does not state them)")
     for col in ("assumption", "method", "drop-out", "n"):
         table.add_column(col)

@@ -153,7 +153,7 @@ def init(
     try:
         _setup(db, migrate=True, require_study=False)
         from pmrtrial.edc.audit.services import current_side_files, ensure_side_files
-        from pmrtrial.edc.sites.services import init_study
+        from pmrtrial.edc.studies import init_study
 
         ensure_side_files()
         study = init_study(text, sites, demo=demo, seed=seed, n_per_site=per_site)

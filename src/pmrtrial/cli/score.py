@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from pmrtrial.cli._render import console, print_json
 from pmrtrial.cli.score_pro import register as register_pro_commands
@@ -49,6 +49,12 @@ def pmr_as(
         "morning_stiffness_min": morning_stiffness_min,
         "upper_limb_elevation": upper_limb_elevation,
     }
+    from pmrtrial.plausibility import check_values
+
+    for suspicion in check_values(
+        {"crp_mg_l": crp_mg_l, "crp_mg_dl": crp_mg_dl, "morning_stiffness_min": morning_stiffness_min}
+    ):
+        print(f"warning: {suspicion.message}", file=sys.stderr)
     out: dict[str, object] = {}
     if crp_mg_l is not None or crp_mg_dl is not None:
         crp = {"crp_mg_l": crp_mg_l} if crp_mg_l is not None else {"crp_mg_dl": crp_mg_dl}
@@ -76,6 +82,8 @@ def pmr_as(
     if as_json:
         print_json(out)
         return
+    from rich.table import Table
+
     table = Table(title="PMR activity score", show_header=False)
     for key, value in out.items():
         if key == "flare" and isinstance(value, dict):

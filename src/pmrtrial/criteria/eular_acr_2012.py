@@ -45,7 +45,7 @@ __all__ = [
     "is_inflammatory_marker_abnormal",
 ]
 
-#: Default upper limit of normal for CRP (mg/L); a protocol parameter in practice (domain.md 1).
+#: Default upper limit of normal for CRP (mg/L); a protocol parameter in practice (Dasgupta et al. 2012).
 CRP_UPPER_LIMIT_MG_L = 5.0
 
 Verdict = Literal["pmr", "not_pmr", "incomplete", "not_classifiable"]
@@ -198,7 +198,7 @@ def classify_pmr_2012(
 
     Examples
     --------
-    domain.md C1 (hand): 2 + 1 + 2 + 1 = 6 of 6.
+    Dasgupta et al. 2012 C1 (hand): 2 + 1 + 2 + 1 = 6 of 6.
 
     >>> r = classify_pmr_2012(age_years=72, bilateral_shoulder_aching=True, abnormal_crp_or_esr=True,
     ...     morning_stiffness_min=120, hip_pain_or_limited_rom=True, rf_or_acpa_positive=False,

@@ -18,59 +18,113 @@ Pure core (numpy/scipy only). One algorithm per function:
 
 from __future__ import annotations
 
-from pmrtrial.design._results import (
-    PowerCurvePoint,
-    PowerResult,
-    SampleSizeCandidate,
-    SampleSizeExplanation,
-    SampleSizeResult,
-)
-from pmrtrial.design.approximate import (
-    compute_n_arcsine,
-    compute_n_normal,
-    compute_n_normal_cc,
-    compute_power_arcsine,
-    compute_power_normal,
-    compute_power_normal_cc,
-)
-from pmrtrial.design.boschloo import (
-    BoschlooRejectionRegion,
-    compute_boschloo_pvalues,
-    compute_boschloo_rejection_region,
-    compute_power_boschloo,
-)
-from pmrtrial.design.fisher import (
-    FisherRejectionRegion,
-    compute_fisher_pvalues,
-    compute_fisher_rejection_region,
-    compute_power_fisher_exact,
-)
-from pmrtrial.design.sample_size import (
-    APPROXIMATE_METHODS,
-    EXACT_METHODS,
-    METHODS,
-    compute_power,
-    compute_power_curve,
-    explain_published_sample_size,
-    find_sample_size,
-    find_sample_size_all,
-)
-from pmrtrial.design.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, parse_scenario
-from pmrtrial.design.simulate import (
-    OperatingCharacteristics,
-    SimulationResult,
-    TrueEffect,
-    compute_true_effect,
-    simulate_operating_characteristics,
-    simulate_trials,
-)
-from pmrtrial.design.survival import (
-    SURVIVAL_METHODS,
-    SurvivalDesignResult,
-    compute_power_survival,
-    find_sample_size_survival,
-    required_events,
-)
+from typing import TYPE_CHECKING
+
+from pmrtrial._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from pmrtrial.design._results import (
+        PowerCurvePoint,
+        PowerResult,
+        SampleSizeCandidate,
+        SampleSizeExplanation,
+        SampleSizeResult,
+    )
+    from pmrtrial.design.approximate import (
+        compute_n_arcsine,
+        compute_n_normal,
+        compute_n_normal_cc,
+        compute_power_arcsine,
+        compute_power_normal,
+        compute_power_normal_cc,
+    )
+    from pmrtrial.design.boschloo import (
+        BoschlooRejectionRegion,
+        compute_boschloo_pvalues,
+        compute_boschloo_rejection_region,
+        compute_power_boschloo,
+    )
+    from pmrtrial.design.fisher import (
+        FisherRejectionRegion,
+        compute_fisher_pvalues,
+        compute_fisher_rejection_region,
+        compute_power_fisher_exact,
+    )
+    from pmrtrial.design.sample_size import (
+        APPROXIMATE_METHODS,
+        EXACT_METHODS,
+        METHODS,
+        compute_power,
+        compute_power_curve,
+        explain_published_sample_size,
+        find_sample_size,
+        find_sample_size_all,
+    )
+    from pmrtrial.design.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, parse_scenario
+    from pmrtrial.design.simulate import (
+        OperatingCharacteristics,
+        SimulationResult,
+        TrueEffect,
+        compute_true_effect,
+        simulate_operating_characteristics,
+        simulate_trials,
+    )
+    from pmrtrial.design.survival import (
+        SURVIVAL_METHODS,
+        SurvivalDesignResult,
+        compute_power_survival,
+        find_sample_size_survival,
+        required_events,
+    )
+
+# Names are imported from their module on first use (pmrtrial._lazy), so that ``pmrtrial design power`` does not
+# pay for the simulator and ``import pmrtrial.design.fisher`` does not pay for the rest.
+_LAZY: dict[str, str] = {
+    "APPROXIMATE_METHODS": "pmrtrial.design.sample_size",
+    "BoschlooRejectionRegion": "pmrtrial.design.boschloo",
+    "EXACT_METHODS": "pmrtrial.design.sample_size",
+    "FisherRejectionRegion": "pmrtrial.design.fisher",
+    "METHODS": "pmrtrial.design.sample_size",
+    "OperatingCharacteristics": "pmrtrial.design.simulate",
+    "PowerCurvePoint": "pmrtrial.design._results",
+    "PowerResult": "pmrtrial.design._results",
+    "SURVIVAL_METHODS": "pmrtrial.design.survival",
+    "SampleSizeCandidate": "pmrtrial.design._results",
+    "SampleSizeExplanation": "pmrtrial.design._results",
+    "SampleSizeResult": "pmrtrial.design._results",
+    "Scenario": "pmrtrial.design.scenario",
+    "ScenarioError": "pmrtrial.design.scenario",
+    "SimulationResult": "pmrtrial.design.simulate",
+    "SurvivalDesignResult": "pmrtrial.design.survival",
+    "TrueEffect": "pmrtrial.design.simulate",
+    "compute_boschloo_pvalues": "pmrtrial.design.boschloo",
+    "compute_boschloo_rejection_region": "pmrtrial.design.boschloo",
+    "compute_fisher_pvalues": "pmrtrial.design.fisher",
+    "compute_fisher_rejection_region": "pmrtrial.design.fisher",
+    "compute_n_arcsine": "pmrtrial.design.approximate",
+    "compute_n_normal": "pmrtrial.design.approximate",
+    "compute_n_normal_cc": "pmrtrial.design.approximate",
+    "compute_power": "pmrtrial.design.sample_size",
+    "compute_power_arcsine": "pmrtrial.design.approximate",
+    "compute_power_boschloo": "pmrtrial.design.boschloo",
+    "compute_power_curve": "pmrtrial.design.sample_size",
+    "compute_power_fisher_exact": "pmrtrial.design.fisher",
+    "compute_power_normal": "pmrtrial.design.approximate",
+    "compute_power_normal_cc": "pmrtrial.design.approximate",
+    "compute_power_survival": "pmrtrial.design.survival",
+    "compute_true_effect": "pmrtrial.design.simulate",
+    "explain_published_sample_size": "pmrtrial.design.sample_size",
+    "find_sample_size": "pmrtrial.design.sample_size",
+    "find_sample_size_all": "pmrtrial.design.sample_size",
+    "find_sample_size_survival": "pmrtrial.design.survival",
+    "list_scenarios": "pmrtrial.design.scenario",
+    "load_scenario": "pmrtrial.design.scenario",
+    "parse_scenario": "pmrtrial.design.scenario",
+    "required_events": "pmrtrial.design.survival",
+    "simulate_operating_characteristics": "pmrtrial.design.simulate",
+    "simulate_trials": "pmrtrial.design.simulate",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "APPROXIMATE_METHODS",

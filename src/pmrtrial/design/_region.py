@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import binom
 
 from pmrtrial._validate import FloatArray
 from pmrtrial.design._inputs import check_probability
 from pmrtrial.design._results import PowerResult
 from pmrtrial.exceptions import ScoreInputError
+from pmrtrial.stats._boschloo import binom_pmf_matrix
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -60,8 +60,8 @@ class RejectionRegion:
 
     def rejection_probability(self, p_control: float, p_treated: float) -> float:
         """Probability of landing in the rejection region: power under H1, size under H0."""
-        b0 = binom.pmf(np.arange(self.n_control + 1), self.n_control, p_control)
-        b1 = binom.pmf(np.arange(self.n_treated + 1), self.n_treated, p_treated)
+        b0 = binom_pmf_matrix(self.n_control, np.array([p_control]))[0]
+        b1 = binom_pmf_matrix(self.n_treated, np.array([p_treated]))[0]
         return float(b0 @ (self.reject.astype(np.float64) @ b1))
 
     def to_dict(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from pmrtrial.design._inputs import check_alpha, check_n, check_power, check_probability, check_ratio
 from pmrtrial.design._results import PowerResult
@@ -101,11 +101,11 @@ def compute_power_normal(
     """
     p0, p1, n0, n1, a = _checked(p_control, p_treated, n_control, n_treated, alpha)
     sigma0, sigma1 = _pooled_sigmas(p0, p1, n0, n1)
-    z = float(norm.isf(a / 2.0))
+    z = float(-ndtri(a / 2.0))
     delta = abs(p1 - p0)
-    power = float(norm.cdf((delta - z * sigma0) / sigma1))
+    power = float(ndtr((delta - z * sigma0) / sigma1))
     if strict:
-        power += float(norm.cdf((-delta - z * sigma0) / sigma1))
+        power += float(ndtr((-delta - z * sigma0) / sigma1))
     return PowerResult(
         method="normal",
         power=power,
@@ -155,12 +155,12 @@ def compute_power_normal_cc(
     """
     p0, p1, n0, n1, a = _checked(p_control, p_treated, n_control, n_treated, alpha)
     sigma0, sigma1 = _pooled_sigmas(p0, p1, n0, n1)
-    z = float(norm.isf(a / 2.0))
+    z = float(-ndtri(a / 2.0))
     delta = abs(p1 - p0)
     c = 0.5 * (1.0 / n0 + 1.0 / n1)
-    power = float(norm.cdf((delta - c - z * sigma0) / sigma1))
+    power = float(ndtr((delta - c - z * sigma0) / sigma1))
     if strict:
-        power += float(norm.cdf((-delta - c - z * sigma0) / sigma1))
+        power += float(ndtr((-delta - c - z * sigma0) / sigma1))
     return PowerResult(
         method="normal-cc",
         power=power,
@@ -205,11 +205,11 @@ def compute_power_arcsine(
     """
     p0, p1, n0, n1, a = _checked(p_control, p_treated, n_control, n_treated, alpha)
     h = abs(2.0 * math.asin(math.sqrt(p1)) - 2.0 * math.asin(math.sqrt(p0)))
-    z = float(norm.isf(a / 2.0))
+    z = float(-ndtri(a / 2.0))
     k = h * math.sqrt(n0 * n1 / (n0 + n1))
-    power = float(norm.cdf(k - z))
+    power = float(ndtr(k - z))
     if strict:
-        power += float(norm.cdf(-k - z))
+        power += float(ndtr(-k - z))
     return PowerResult(
         method="arcsine",
         power=power,
@@ -247,8 +247,8 @@ def compute_n_normal(
     """
     p0, p1, a, pw, r = _checked_design(p_control, p_treated, alpha, power, ratio)
     pbar = (p0 + r * p1) / (1.0 + r)
-    za = float(norm.isf(a / 2.0))
-    zb = float(norm.ppf(pw))
+    za = float(-ndtri(a / 2.0))
+    zb = float(ndtri(pw))
     num = za * math.sqrt(pbar * (1 - pbar) * (1 + 1 / r)) + zb * math.sqrt(p0 * (1 - p0) + p1 * (1 - p1) / r)
     return num**2 / (p1 - p0) ** 2
 
@@ -275,6 +275,6 @@ def compute_n_arcsine(
     """
     p0, p1, a, pw, r = _checked_design(p_control, p_treated, alpha, power, ratio)
     h = 2.0 * math.asin(math.sqrt(p1)) - 2.0 * math.asin(math.sqrt(p0))
-    za = float(norm.isf(a / 2.0))
-    zb = float(norm.ppf(pw))
+    za = float(-ndtri(a / 2.0))
+    zb = float(ndtri(pw))
     return ((za + zb) / h) ** 2 * (1.0 + r) / r

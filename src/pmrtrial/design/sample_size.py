@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import binom, hypergeom
 
 from pmrtrial.design._inputs import check_alpha, check_n, check_power, check_probability, check_ratio
 from pmrtrial.design._results import (
@@ -238,6 +237,8 @@ def find_sample_size_all(
 
 def _power_fisher_doubled(p0: float, p1: float, n: int, alpha: float) -> float:
     """Exact power of Fisher's test with two-sided p = min(1, 2 min(one-sided p)) (equal n)."""
+    from scipy.stats import binom, hypergeom
+
     x0 = np.arange(n + 1)[:, None]
     x1 = np.arange(n + 1)[None, :]
     less = hypergeom.cdf(x0, 2 * n, x0 + x1, n)

@@ -28,17 +28,19 @@ Monte Carlo standard errors: a rate :math:`\hat p` over :math:`R` replicates has
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtri
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from pmrtrial.design.fisher import compute_fisher_rejection_region
 from pmrtrial.design.scenario import Scenario
@@ -346,15 +348,42 @@ class TrueEffect:
 
 _TRUTH_CACHE: dict[tuple[str, int], TrueEffect] = {}
 
+#: Version of the truth computation (the subject model, the predicate evaluation and the truth stream). Part
+#: of every truth key: bump it when any of them changes, and regenerate the bundled table
+#: (``python -m tests.unit.design.test_simulate_truths``, which also checks that the table is current).
+TRUTH_VERSION = 1
+
+
+def truth_key(model_key: str, n_per_arm: int) -> str:
+    """SHA-256 of everything a scenario's truth depends on: its model, the truth size, seed and version."""
+    blob = json.dumps([TRUTH_VERSION, TRUTH_SEED, int(n_per_arm), model_key], separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _bundled_truths() -> dict[str, dict[str, Any]]:
+    """Truths of the bundled scenarios, precomputed by the large simulation, keyed by :func:`truth_key`."""
+    if not _BUNDLED_TRUTHS:
+        text = resources.files("pmrtrial.design.scenarios").joinpath("truths.json").read_text(encoding="utf-8")
+        _BUNDLED_TRUTHS.update(json.loads(text)["truths"])
+    return _BUNDLED_TRUTHS
+
+
+_BUNDLED_TRUTHS: dict[str, dict[str, Any]] = {}
+
 
 def _arms_identical(model: SimulationModel) -> bool:
     return bool(np.array_equal(model.log_ratio[0], model.log_ratio[1]) and model.dropout[0] == model.dropout[1])
 
 
-def _true_effect(model_key: str, model: SimulationModel, n_per_arm: int) -> TrueEffect:
+def _true_effect(model_key: str, model: SimulationModel, n_per_arm: int, *, use_table: bool = True) -> TrueEffect:
     cached = _TRUTH_CACHE.get((model_key, n_per_arm))
     if cached is not None:
         return cached
+    stored = _bundled_truths().get(truth_key(model_key, n_per_arm)) if use_table else None
+    if stored is not None:
+        result = TrueEffect(**stored)
+        _TRUTH_CACHE[(model_key, n_per_arm)] = result
+        return result
     rng = np.random.default_rng(np.random.SeedSequence(TRUTH_SEED))
     chunk = 250_000
     counts = [0, 0]
@@ -382,12 +411,36 @@ def _true_effect(model_key: str, model: SimulationModel, n_per_arm: int) -> True
     return result
 
 
-def compute_true_effect(scenario: Scenario, *, n_per_arm: int | None = None) -> TrueEffect:
-    """True marginal response probabilities and RR of a scenario (see :class:`TrueEffect`)."""
+def _model_key(scenario: Scenario) -> str:
+    return scenario.model_dump_json(exclude={"design", "calibration", "description", "sources", "name"})
+
+
+def compute_true_effect(scenario: Scenario, *, n_per_arm: int | None = None, use_table: bool = True) -> TrueEffect:
+    """True marginal response probabilities and RR of a scenario (see :class:`TrueEffect`).
+
+    The large simulation runs once per scenario model: its result is memoised in the process, and the truths of
+    the bundled scenarios ship precomputed (``scenarios/truths.json``, keyed by :func:`truth_key`, a hash of the
+    model, size, seed and :data:`TRUTH_VERSION`), so ``pmrtrial simulate bachelor-as-run`` does not re-simulate
+    4 million participants. ``use_table=False`` recomputes (the test that the table is current does).
+    """
     model = compile_model(scenario)
     n = int(n_per_arm if n_per_arm is not None else scenario.truth_n_per_arm)
-    key = scenario.model_dump_json(exclude={"design", "calibration", "description", "sources", "name"})
-    return _true_effect(key, model, n)
+    return _true_effect(_model_key(scenario), model, n, use_table=use_table)
+
+
+def write_truth_table() -> dict[str, Any]:
+    """The bundled truth table's content, recomputed for every bundled scenario (used to regenerate the file)."""
+    from pmrtrial.design.scenario import list_scenarios, load_scenario
+
+    truths: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for name in list_scenarios():
+        scenario = load_scenario(name)
+        n = int(scenario.truth_n_per_arm)
+        key = truth_key(_model_key(scenario), n)
+        truths[key] = compute_true_effect(scenario, use_table=False).to_dict()
+        names[key] = name
+    return {"truth_version": TRUTH_VERSION, "truth_seed": TRUTH_SEED, "scenarios": names, "truths": truths}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -489,8 +542,8 @@ def summarise_replicates(
         est = reps["gee_estimable"] & np.isfinite(se)
         log_rr, se_md = reps["log_rr"], reps["se_md"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            p_gee = np.where(est, 2.0 * norm.sf(np.abs(log_rr / se)), np.nan)
-            p_md = np.where(est & np.isfinite(se_md), 2.0 * norm.sf(np.abs(log_rr / se_md)), np.nan)
+            p_gee = np.where(est, 2.0 * ndtr(-np.abs(log_rr / se)), np.nan)
+            p_md = np.where(est & np.isfinite(se_md), 2.0 * ndtr(-np.abs(log_rr / se_md)), np.nan)
         metrics["power_gee"] = _rate(np.nan_to_num(p_gee, nan=2.0) <= alpha)
         metrics["power_gee_md"] = _rate(np.nan_to_num(p_md, nan=2.0) <= alpha)
         lr = log_rr[est]
@@ -703,7 +756,7 @@ def simulate_operating_characteristics(
     else:
         from pmrtrial.design.simulate_dask import run_tasks_dask
 
-        results = run_tasks_dask(client, model, sizes, seed, plan, batch_size, with_gee, progress)
+        results = run_tasks_dask(client, run_task, model, sizes, seed, plan, batch_size, with_gee, progress)
         executor = f"dask: {client.scheduler.address if hasattr(client, 'scheduler') else client}"
     elapsed = time.perf_counter() - t0
     points = []

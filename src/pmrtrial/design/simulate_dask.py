@@ -1,8 +1,9 @@
 """Run the simulator's tasks on a Dask cluster (local or remote).
 
 Dask is imported lazily (only here, only when a client is given), so the core does not load it.
-The tasks and their results are exactly those of the in-process path
-(:func:`pmrtrial.design.simulate.run_task`); only where they run changes.
+The tasks and their results are exactly those of the in-process path: the caller passes its task function
+(:func:`pmrtrial.design.simulate.run_task`), so this module does not import the simulator (no import circle);
+only where the tasks run changes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = ["run_tasks_dask", "start_local_cluster"]
 
 def run_tasks_dask(
     client: Any,
+    task: Callable[..., tuple[dict[str, npt.NDArray[Any]], dict[str, int]]],
     model: SimulationModel,
     sizes: Sequence[int],
     seed: int,
@@ -27,10 +29,8 @@ def run_tasks_dask(
     with_gee: bool,
     progress: Callable[[int], None] | None,
 ) -> list[list[tuple[dict[str, npt.NDArray[Any]], dict[str, int]]]]:
-    """Submit every (design point, task) to ``client``; gather results in task order."""
+    """Submit ``task`` for every (design point, block range) to ``client``; gather results in task order."""
     from distributed import as_completed
-
-    from pmrtrial.design.simulate import run_task
 
     model_future = client.scatter(model, broadcast=True)
     futures = []
@@ -38,7 +38,7 @@ def run_tasks_dask(
     for i, n_total in enumerate(sizes):
         for j, (first_block, n_reps) in enumerate(plan):
             fut = client.submit(
-                run_task, model_future, n_total, seed, first_block, n_reps, batch_size, with_gee, pure=False
+                task, model_future, n_total, seed, first_block, n_reps, batch_size, with_gee, pure=False
             )
             futures.append(fut)
             where[fut.key] = (i, j, n_reps)

@@ -28,7 +28,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from scipy import stats as sps
+from scipy.special import ndtr, ndtri  # as scipy.stats.norm computes them, without importing scipy.stats
 
 from pmrtrial.design._inputs import check_alpha, check_power, check_ratio
 from pmrtrial.exceptions import ScoreInputError
@@ -134,14 +134,14 @@ def required_events(
     pw = check_power(power)
     r = check_ratio(allocation_ratio)
     m = _check_method(method)
-    z = float(sps.norm.isf(a / 2)) + float(sps.norm.ppf(pw))
+    z = float(-ndtri(a / 2)) + float(ndtri(pw))
     return (z / _delta(hr, r, m)) ** 2
 
 
 def _power_at(events: float, hr: float, a: float, r: float, m: SurvivalMethod) -> float:
     shift = math.sqrt(events) * _delta(hr, r, m)
-    z = float(sps.norm.isf(a / 2))
-    return float(sps.norm.cdf(shift - z) + sps.norm.cdf(-shift - z))
+    z = float(-ndtri(a / 2))
+    return float(ndtr(shift - z) + ndtr(-shift - z))
 
 
 def probability_of_event(

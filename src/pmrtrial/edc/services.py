@@ -52,7 +52,8 @@ from pmrtrial.edc.randomisation.services import (
 )
 from pmrtrial.edc.screening.models import Participant
 from pmrtrial.edc.screening.services import screen_participant
-from pmrtrial.edc.sites.services import get_protocol, get_study, init_study
+from pmrtrial.edc.sites.services import get_protocol, get_study
+from pmrtrial.edc.studies import init_study
 from pmrtrial.edc.visits.services import missed_visits, visit_status
 
 __all__ = [

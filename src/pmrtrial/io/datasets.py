@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,14 +90,23 @@ def read_optional_datasets_raw(folder: str | os.PathLike[str]) -> dict[str, pd.D
     return out
 
 
-def read_datasets(folder: str | os.PathLike[str], *, protocol: Protocol) -> AnalysisDatasets:
+def read_datasets(
+    folder: str | os.PathLike[str],
+    *,
+    protocol: Protocol,
+    inspect: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], None] | None = None,
+) -> AnalysisDatasets:
     """Read and validate the datasets of ``folder``; errors name the file, row, column and value.
 
     The optional tables are read when their file exists (``AnalysisDatasets.gc_doses`` and
-    ``.flares`` are ``None`` otherwise).
+    ``.flares`` are ``None`` otherwise). ``inspect(subjects, visits, adverse_events)`` sees the tables as read,
+    before validation (the analyse pipeline's unit-plausibility check, so that its warnings come out even when
+    validation then fails).
     """
     root = Path(folder)
     subjects, visits, adverse_events, manifest = read_datasets_raw(root)
+    if inspect is not None:
+        inspect(subjects, visits, adverse_events)
     optional = read_optional_datasets_raw(root)
     subjects.attrs["synthetic"] = bool(manifest.get("synthetic", False))
     subjects.attrs["blinded"] = bool(manifest.get("blinded", False))

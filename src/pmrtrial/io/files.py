@@ -6,10 +6,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmrtrial.exceptions import DataError, ProtocolError
-from pmrtrial.protocol import Protocol, list_protocols, load_protocol
+
+if TYPE_CHECKING:
+    from pmrtrial.protocol import Protocol
 
 __all__ = ["read_json", "read_protocol", "read_protocol_text", "write_json_atomic", "write_text_atomic"]
 
@@ -31,6 +33,8 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 def read_protocol_text(name_or_path: str) -> str:
     """YAML text of a bundled protocol name or of a protocol file."""
+    from pmrtrial.protocol import list_protocols
+
     if name_or_path in list_protocols():
         from pmrtrial.protocol.registry import read_bundled_text
 
@@ -49,6 +53,8 @@ def read_protocol_text(name_or_path: str) -> str:
 
 def read_protocol(name_or_path: str) -> Protocol:
     """Load and validate a bundled protocol (``"bachelor"``) or a protocol YAML file."""
+    from pmrtrial.protocol import load_protocol
+
     return load_protocol(read_protocol_text(name_or_path))
 
 

@@ -28,12 +28,12 @@ A property test checks that they agree value by value, at cut-offs and with miss
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
@@ -143,8 +143,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (bool, int, float, np.bool_, np.number)) and not isinstance(value, str)
 
 
+def _pandas() -> Any:
+    """pandas if already imported, else None: only pandas objects need it, and importing it costs ~0.5 s."""
+    return sys.modules.get("pandas")
+
+
 def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
+    pd = _pandas()
+    if value is None or (pd is not None and (value is pd.NA or value is pd.NaT)):
         return True
     return _is_number(value) and not isinstance(value, (bool, np.bool_)) and bool(np.isnan(float(value)))
 
@@ -213,11 +219,14 @@ def evaluate_predicate(predicate: Predicate, values: Mapping[str, Any]) -> bool 
 
 
 FloatArray = npt.NDArray[np.float64]
-Columns = pd.DataFrame | Mapping[str, Any]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    Columns = pd.DataFrame | Mapping[str, Any]
 
 
 def _shape(data: Columns) -> tuple[int, ...]:
-    if isinstance(data, pd.DataFrame):
+    if not isinstance(data, Mapping):  # a DataFrame (not a Mapping): one value per row
         return (len(data),)
     for column in data.values():
         return tuple(np.shape(column))
@@ -229,7 +238,8 @@ def _column(data: Columns, var: str, shape: tuple[int, ...]) -> tuple[npt.NDArra
     if var not in data:
         return np.full(shape, np.nan), True
     raw = data[var]
-    if isinstance(raw, pd.Series):
+    pd = _pandas()
+    if pd is not None and isinstance(raw, pd.Series):
         if isinstance(raw.dtype, pd.BooleanDtype) or raw.dtype == bool:
             return raw.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan), True
         if raw.dtype.kind in "fiu":
@@ -240,6 +250,8 @@ def _column(data: Columns, var: str, shape: tuple[int, ...]) -> tuple[npt.NDArra
         if arr.dtype.kind in "bfiu":
             return arr.astype(np.float64), True
         arr = arr.astype(object)
+    import pandas as pd
+
     missing = np.asarray(pd.isna(arr), dtype=bool)
     present = arr[~missing]
     if all(_is_number(x) for x in present.ravel()):
@@ -268,6 +280,8 @@ def _compare_vectorised(comparison: Comparison, values: npt.NDArray[Any], numeri
         else:
             res = np.full(x.shape, op == "ne")
     else:
+        import pandas as pd
+
         missing = np.asarray(pd.isna(values), dtype=bool)
         flat = pd.Series(values.ravel(), dtype=object)
         if op in ("in", "not_in"):

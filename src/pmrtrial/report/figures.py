@@ -16,7 +16,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
+from pmrtrial import vocabulary
 from pmrtrial.analysis import AnalysisResult
+from pmrtrial.analysis.results import SecondaryRow, StatSummary
 
 __all__ = [
     "SYNTHETIC_BANNER",
@@ -25,6 +27,7 @@ __all__ = [
     "plot_cumulative_gc",
     "plot_forest",
     "plot_kaplan_meier",
+    "plot_primary_forest",
     "plot_state_bars",
     "plot_trajectory",
     "render_figures",
@@ -111,6 +114,62 @@ def plot_state_bars(result: AnalysisResult) -> bytes:
     return _png(fig, result.synthetic)
 
 
+def _endpoint_label(row: SecondaryRow) -> str:
+    """Human label of a secondary endpoint at its visit: the vocabulary's label, else the protocol's."""
+    name = vocabulary.label(row.endpoint_id)
+    if name == row.endpoint_id:
+        name = row.label or row.endpoint_id
+    return f"{name}, week {row.week:g}"
+
+
+#: The primary risk-ratio estimates, in the order of the forest plot: (attribute, label).
+PRIMARY_RR_METHODS = (
+    ("rr_crude", "Crude RR, Katz log CI"),
+    ("rr_score", "Crude RR, score CI"),
+    ("rr_gee", "Log-binomial GEE by centre"),
+    ("rr_bayes", "Bayesian RR"),
+)
+
+
+def plot_primary_forest(result: AnalysisResult) -> bytes:
+    """Forest plot of the primary risk ratio by estimation method (log axis), with the number of responders.
+
+    Methods that could not run are listed with the reason instead of a point ("not available: ...").
+    """
+    pr = result.primary
+    labels = _labels(result)
+    t, c = pr.treated_arm, pr.control_arm
+    fig = Figure(figsize=(9, 3.4))
+    ax = fig.add_axes((0.37, 0.17, 0.6, 0.6))
+    ticks: list[str] = []
+    for k, (attr, name) in enumerate(PRIMARY_RR_METHODS):
+        s: StatSummary = getattr(pr, attr)
+        y = len(PRIMARY_RR_METHODS) - k
+        est, lo, hi = s.estimate, s.lo, s.hi
+        if s.available and est is not None and lo is not None and hi is not None and 0 < lo <= hi < math.inf:
+            ax.hlines(y, lo, hi, color=_COLOURS[0])
+            ax.scatter([est], [y], marker="s", color=_COLOURS[0], zorder=3)
+            ticks.append(f"{name}: {est:.2f} ({lo:.2f} to {hi:.2f})")
+        else:
+            ticks.append(f"{name}: not available")
+    ax.set_yticks(range(len(PRIMARY_RR_METHODS), 0, -1), ticks, fontsize=7.5)
+    ax.set_ylim(0.5, len(PRIMARY_RR_METHODS) + 0.5)
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ticks_x = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
+    ax.set_xticks(ticks_x, [f"{v:g}" for v in ticks_x])
+    ax.axvline(1, color="grey", linewidth=1)
+    rt, rc = pr.responders[t], pr.responders[c]
+    ax.set_xlabel(f"Risk ratio ({labels[t]} / {labels[c]}), 95% interval, log scale")
+    fig.suptitle(
+        f"{pr.label} ({pr.visit})\n{labels[t]} {rt['events']}/{rt['n']} vs {labels[c]} {rc['events']}/{rc['n']}",
+        fontsize=9,
+        x=0.5,
+        y=0.97,
+    )
+    return _png(fig, result.synthetic)
+
+
 def plot_forest(result: AnalysisResult) -> bytes:
     """Forest plot of the secondary effects.
 
@@ -121,7 +180,7 @@ def plot_forest(result: AnalysisResult) -> bytes:
     cont = [r for r in result.secondary if r.estimable and r.kind == "continuous" and r.effect.available]
     binr = [r for r in result.secondary if r.estimable and r.kind == "binary" and r.effect.available]
     height = max(3.0, 0.22 * max(len(cont), len(binr)) + 1.2)
-    fig = Figure(figsize=(10, height))
+    fig = Figure(figsize=(12, height))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     t, c = result.primary.treated_arm, result.primary.control_arm
     ys, est, lo, hi = [], [], [], []
@@ -138,7 +197,7 @@ def plot_forest(result: AnalysisResult) -> bytes:
     if ys:
         ax1.hlines(ys, lo, hi, color=_COLOURS[0])
         ax1.scatter(est, ys, marker="s", color=_COLOURS[0], zorder=3)
-    ax1.set_yticks(range(len(cont), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in cont], fontsize=7)
+    ax1.set_yticks(range(len(cont), 0, -1), [_endpoint_label(r) for r in cont], fontsize=7)
     ax1.axvline(0, color="grey", linewidth=1)
     ax1.set_xlabel(f"Standardised difference ({t} − {c}) / pooled SD")
     ax1.set_title("Continuous endpoints", fontsize=10)
@@ -159,12 +218,12 @@ def plot_forest(result: AnalysisResult) -> bytes:
     ax2.minorticks_off()
     ticks = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
     ax2.set_xticks(ticks, [f"{v:g}" for v in ticks])
-    ax2.set_yticks(range(len(binr), 0, -1), [f"{r.endpoint_id} W{r.week:g}" for r in binr], fontsize=7)
+    ax2.set_yticks(range(len(binr), 0, -1), [_endpoint_label(r) for r in binr], fontsize=7)
     ax2.axvline(1, color="grey", linewidth=1)
     ax2.set_xlabel(f"Risk ratio ({t} / {c}), log scale")
     ax2.set_title("Binary endpoints", fontsize=10)
     fig.suptitle("Secondary endpoints: effects with 95% CIs", fontsize=11)
-    fig.subplots_adjust(left=0.17, right=0.98, wspace=0.75, bottom=0.12)
+    fig.subplots_adjust(left=0.24, right=0.94, wspace=1.25, bottom=0.12)  # room for the human labels
     return _png(fig, result.synthetic)
 
 
@@ -175,17 +234,28 @@ def _box(ax: object, x: float, y: float, text: str, width: float = 0.36) -> None
     ax.text(x, y, text, ha="center", va="center", fontsize=8)  # type: ignore[attr-defined]
 
 
-def plot_consort(result: AnalysisResult) -> bytes:
-    """CONSORT flow diagram: randomised -> allocated -> primary analysis -> completed / withdrawn / lost."""
-    fig = Figure(figsize=(7, 5))
+def plot_consort(result: AnalysisResult, enrolment: Mapping[str, Any] | None = None) -> bytes:
+    """CONSORT flow diagram: [enrolment: assessed -> excluded with reasons ->] randomised -> allocated -> primary
+    analysis -> completed / withdrawn / lost. The enrolment stage is drawn when the EDC's screening data are given."""
+    fig = Figure(figsize=(7, 6.2 if enrolment else 5))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    top = 1.24 if enrolment else 1.0
+    ax.set_ylim(0, top)
     ax.axis("off")
     labels = _labels(result)
     c = result.consort
     arms = (result.primary.treated_arm, result.primary.control_arm)
     total = sum(c.randomised.values())
+    if enrolment:
+        _box(ax, 0.5, 1.16, f"Assessed for eligibility\nn = {enrolment['assessed']}", 0.34)
+        reasons = [f"{k}: {v}" for k, v in enrolment.get("reasons", {}).items()]
+        if enrolment.get("other"):
+            reasons.append(f"eligible, not randomised: {enrolment['other']}")
+        text = f"Excluded n = {enrolment['excluded']}" + ("\n" + "\n".join(reasons[:5]) if reasons else "")
+        ax.text(0.72, 1.04, text, ha="left", va="center", fontsize=7, bbox={"fc": "#f4f6f8", "ec": "#333"})
+        ax.annotate("", xy=(0.5, 0.945), xytext=(0.5, 1.115), arrowprops={"arrowstyle": "->"})
+        ax.annotate("", xy=(0.71, 1.04), xytext=(0.5, 1.04), arrowprops={"arrowstyle": "->"})
     _box(ax, 0.5, 0.9, f"Randomised\nn = {total}", 0.3)
     for i, arm in enumerate(arms):
         x = 0.27 + 0.46 * i
@@ -273,23 +343,32 @@ def plot_cumulative_gc(result: AnalysisResult) -> bytes:
     return _png(fig, result.synthetic)
 
 
-def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
-    """All figures: id -> (caption, PNG bytes)."""
+def render_figures(
+    result: AnalysisResult, enrolment: Mapping[str, Any] | None = None
+) -> Mapping[str, tuple[str, bytes]]:
+    """All figures: id -> (caption, PNG bytes), in the report's order (the renderers number them)."""
     figures: dict[str, tuple[str, bytes]] = {
-        "consort": ("Figure 1. CONSORT flow diagram.", plot_consort(result)),
+        "consort": (
+            "CONSORT flow diagram" + (" (enrolment from the EDC's screening data)." if enrolment else "."),
+            plot_consort(result, enrolment),
+        ),
+        "primary_forest": (
+            "Primary endpoint: risk ratio by estimation method, with 95% intervals.",
+            plot_primary_forest(result),
+        ),
     }
     if result.trajectories:
-        figures["trajectory"] = ("Figure 2. Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
+        figures["trajectory"] = ("Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
     if result.visit_states:
-        figures["states"] = ("Figure 3. Four states per visit (% of participants seen).", plot_state_bars(result))
+        figures["states"] = ("Four states per visit (% of participants seen).", plot_state_bars(result))
     figures["forest"] = (
-        "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
+        "Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
         plot_forest(result),
     )
-    for k, entry in enumerate(e for e in result.endpoints if "kaplan_meier" in e.analyses):
+    for entry in (e for e in result.endpoints if "kaplan_meier" in e.analyses):
         if entry.analyses["kaplan_meier"].get("available"):
             figures[f"km_{entry.id}"] = (
-                f"Figure {5 + k}. {entry.label}: Kaplan-Meier estimate by arm, with the numbers at risk.",
+                f"{entry.label}: Kaplan-Meier estimate by arm, with the numbers at risk.",
                 plot_kaplan_meier(result, entry.id),
             )
     if any(p.variable == "cumulative_gc_mg" for p in result.trajectories):

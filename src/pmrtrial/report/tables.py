@@ -28,6 +28,7 @@ class Cell:
     flag: bool = False
     note: str | None = None
     published: bool = False
+    compared: bool = False  # a reproduced cell checked against a published value (flag says whether it differs)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def _p_differs(p: float | None, printed: Any) -> bool:
 def _cmp_cell(text: str, pairs: Sequence[tuple[float | None, Any]], published_text: str | None) -> tuple[Cell, Cell]:
     flag = any(_differs(r, p) for r, p in pairs)
     note = f"differs from published {published_text}" if flag else None
-    return Cell(text, flag, note), Cell(published_text or "–", published=True)
+    compared = any(p is not None for _, p in pairs)
+    return Cell(text, flag, note, compared=compared), Cell(published_text or "–", published=True)
 
 
 # -- tables ----------------------------------------------------------------------------------------
@@ -227,7 +229,11 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
             rows.append((Cell(label), Cell(text)))
 
     add("Fisher exact p (two-sided)", pr.fisher, fmt_p(pr.fisher.p))
-    add("Boschloo exact p (two-sided)", pr.boschloo, fmt_p(pr.boschloo.p))
+    add(
+        "Boschloo exact p (two-sided)",
+        pr.boschloo,
+        fmt_p(pr.boschloo.p) if pr.boschloo.available else "not computed (see note)",
+    )
     rr = pp.get("risk_ratio", {})
     add("Risk ratio, crude (Katz CI)", pr.rr_crude, _est(pr.rr_crude))
     add("Risk ratio, crude (score CI)", pr.rr_score, _est(pr.rr_score))
@@ -263,14 +269,17 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
     notes = [
         f"Endpoint: {pr.label} — {pr.definition}; visit {pr.visit}; population: {pr.population}.",
     ]
+    for stat in (pr.fisher, pr.boschloo, pr.rr_crude, pr.rr_score, pr.rd, pr.rr_gee, pr.rr_bayes):
+        if not stat.available and stat.reason != NOT_DECLARED:  # a cap or a failure is stated, never a silent blank
+            notes.append(f"{stat.name}: {stat.reason or 'not available'}.")
     if pub:
         notes.append(
             'The published "adjusted" RR 5.8 comes from a log-binomial GEE clustered by centre (no covariate is '
             "in the model, so it is clustered, not adjusted); it is compared with the GEE row. The allocation of "
             "participants to centres is not published, so the GEE interval depends on the (unknown) allocation: "
-            "across plausible allocations the robust SE of log RR ranges widely (stats-notes.md: 5th percentile "
-            "0.26, median 0.55; the published interval implies 0.31). The crude RR 5.8 also reproduces the "
-            "published point estimate."
+            "across plausible allocations the robust SE of log RR ranges widely (Monte Carlo allocations of the 34 "
+            "participants to 6 centres: 5th percentile 0.26, median 0.55; the published interval implies 0.31). "
+            "The crude RR 5.8 also reproduces the published point estimate."
         )
     return Table("primary", "Primary endpoint", header, tuple(rows), tuple(notes))
 
@@ -300,7 +309,8 @@ def _states_table(
             pv: Mapping[str, Any] = published.get(row.week, {}).get(a, {}) if pub else {}
             for key in ("n", *_STATES):
                 flag = key in pv and c[key] != pv[key]
-                cells.append(Cell(str(c[key]), flag, f"published {pv[key]}" if flag else None))
+                note = f"published {pv[key]}" if flag else None
+                cells.append(Cell(str(c[key]), flag, note, compared=key in pv))
             if pub:
                 ptext = f"{pv['n']}; " + " / ".join(str(pv[s]) for s in _STATES[:4]) if pv else "–"
                 cells.append(Cell(ptext, published=True))
@@ -352,7 +362,7 @@ def _secondary_table(
                 text = f"{d.get('events')}/{d.get('n')} ({_f(d.get('pct'), 0)}%)"
                 pairs = [(d.get("events"), pr[a][0]), (d.get("pct"), pr[a][1])] if pr else []
             flag = any(_differs(r, p) for r, p in pairs)
-            cells.append(Cell(text, flag, f"published {pr[a]}" if flag and pr else None))
+            cells.append(Cell(text, flag, f"published {pr[a]}" if flag and pr else None, compared=bool(pairs)))
             del i
         eff = row.effect
         eff_text = _est(eff, 2 if row.kind == "continuous" else 1)
@@ -363,8 +373,13 @@ def _secondary_table(
         )
         p_value = row.test.p if row.test is not None else eff.p
         p_flag = pr is not None and _p_differs(p_value, pr["p"])
-        cells.append(Cell(eff_text, eff_flag, "differs from published" if eff_flag else None))
-        cells.append(Cell(fmt_p(p_value), p_flag))
+        compared = pr is not None
+        cells.append(
+            Cell(
+                eff_text, eff_flag, "differs from published" if eff_flag else None, compared=compared and eff.available
+            )
+        )
+        cells.append(Cell(fmt_p(p_value), p_flag, compared=compared))
         if pub:
             cells.append(
                 Cell(f"{pr['effect'][0]} ({pr['effect'][1]} to {pr['effect'][2]})" if pr else "–", published=True)
@@ -410,7 +425,7 @@ def _ae_table(
         for a in arms:
             n = int(r.get(a, 0))
             flag = pr is not None and n != int(pr[a])
-            cells.append(Cell(pct(n, a), flag))
+            cells.append(Cell(pct(n, a), flag, compared=pr is not None))
         if pub:
             cells.append(Cell(" / ".join(str(pr[a]) for a in arms) if pr else "–", published=True))
         rows.append(tuple(cells))

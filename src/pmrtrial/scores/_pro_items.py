@@ -12,15 +12,18 @@ Shared by the patient-reported outcome modules (HAQ-DI, SF-36). One convention:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from pmrtrial._validate import FloatArray, as_bool_array, as_float_array, is_scalar_input
 from pmrtrial.exceptions import ScoreInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ItemSpec", "ItemTable", "read_items", "to_output"]
 
@@ -57,7 +60,8 @@ def read_items(answers: Any, specs: tuple[ItemSpec, ...], *, instrument: str) ->
     by_key = {spec.key: spec for spec in specs}
     index: pd.Index | None = None
     columns: dict[str, Any]
-    if isinstance(answers, pd.DataFrame):
+    pandas = sys.modules.get("pandas")  # not imported: answers cannot be a DataFrame (keeps the CLI light)
+    if pandas is not None and isinstance(answers, pandas.DataFrame):
         index = answers.index
         columns = {key: answers[key].to_numpy(dtype=object) for key in by_key if key in answers.columns}
         is_scalar = False

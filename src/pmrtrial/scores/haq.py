@@ -60,13 +60,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from pmrtrial._validate import FloatArray
 from pmrtrial.scores._pro_items import ItemSpec, ItemTable, read_items
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "HAQ_CATEGORIES",
@@ -175,6 +177,8 @@ class HaqDiResult:
         }
         for category, values in self.category_scores.items():
             data[f"haq_{category}"] = np.atleast_1d(values)
+        import pandas as pd
+
         return pd.DataFrame(data, index=self.index)
 
 

@@ -176,7 +176,7 @@ def compute_crp_pmr_as(
 
     Examples
     --------
-    Worked example P1 of domain.md (hand): 3.5 + 6.6 + 6.8 + 12.0 + 1 = 29.9.
+    Worked example P1 (Leeb & Bird 2004 formula, hand): 3.5 + 6.6 + 6.8 + 12.0 + 1 = 29.9.
 
     >>> round(compute_crp_pmr_as(crp_mg_l=35, pain_vas=6.6, physician_global_vas=6.8,
     ...                          morning_stiffness_min=120, upper_limb_elevation=1), 6)
@@ -213,7 +213,7 @@ def compute_esr_pmr_as(
 
     Examples
     --------
-    domain.md ESR example (hand): 2.2 + 3.3 + 0.9 + 1.0 + 0 = 7.4.
+    Leeb & Bird 2004 ESR example (hand): 2.2 + 3.3 + 0.9 + 1.0 + 0 = 7.4.
 
     >>> round(compute_esr_pmr_as(esr_mm_h=22, pain_vas=3.3, physician_global_vas=0.9,
     ...                          morning_stiffness_min=10, upper_limb_elevation=0), 6)
@@ -321,7 +321,7 @@ def detect_flare(score: Any, *, reference_score: Any = None) -> FlareResult:
 
     Examples
     --------
-    domain.md: P6 (10.2) against reference P2 (4.9): change 5.3 is not > 6.6, but 10.2 > 9.35.
+    Leeb & Bird 2004: P6 (10.2) against reference P2 (4.9): change 5.3 is not > 6.6, but 10.2 > 9.35.
 
     >>> r = detect_flare(10.2, reference_score=4.9)
     >>> r.is_flare, r.by_absolute, r.by_change
@@ -381,7 +381,7 @@ def classify_response_state(crp_pmr_as: Any, *, on_oral_gc: Any) -> Any:
 
     Returns one of ``"le10_no_gc"``, ``"le10_gc"``, ``"gt10_no_gc"``, ``"gt10_gc"``, or
     ``"missing"`` when the score or the GC status is missing. "missing" is never silently folded
-    into a non-responder state (domain.md 2.5).
+    into a non-responder state (Leeb & Bird 2004).
     """
     score = np.round(as_variable_array(crp_pmr_as, "crp_pmr_as"), _ROUND_DECIMALS)
     gc = as_bool_array(on_oral_gc, field="on_oral_gc")

@@ -69,14 +69,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from pmrtrial._validate import FloatArray, as_float_array, is_scalar_input
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.scores._pro_items import ItemSpec, ItemTable, read_items
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "SF36_SCALES",
@@ -237,6 +239,8 @@ class Sf36Result:
     def to_frame(self) -> pd.DataFrame:
         """One row per respondent with columns ``sf36_<field>`` (index of the input DataFrame kept)."""
         data = {f"sf36_{name}": np.atleast_1d(getattr(self, name)) for name in _OUTPUT_FIELDS}
+        import pandas as pd
+
         return pd.DataFrame(data, index=self.index)
 
 

@@ -34,7 +34,6 @@ from typing import Literal
 
 import numpy as np
 from scipy.special import gammaln, xlog1py, xlogy
-from scipy.stats import hypergeom
 
 from pmrtrial._validate import FloatArray
 
@@ -43,6 +42,7 @@ __all__ = [
     "BOSCHLOO_MAX_TABLES",
     "BOSCHLOO_REFINE_ITERATIONS",
     "BoschlooDefinition",
+    "binom_pmf_matrix",
     "boschloo_pvalues",
 ]
 
@@ -62,6 +62,8 @@ def one_sided_statistic(n0: int, n1: int, alternative: Literal["less", "greater"
     """Fisher one-sided p-value of every table, indexed [x0, x1], as scipy computes it."""
     x0 = np.arange(n0 + 1)[:, None]
     x1 = np.arange(n1 + 1)[None, :]
+    from scipy.stats import hypergeom  # scipy.stats costs ~1 s of CPU to import: only when a region is built
+
     total = n0 + n1
     if alternative == "less":
         out: FloatArray = hypergeom.cdf(x0, total, x0 + x1, n0)
@@ -104,7 +106,7 @@ def _weights(stat: FloatArray, rows: FloatArray, tie: float) -> FloatArray:
     return w
 
 
-def _binom_matrix(total: int, pis: FloatArray) -> FloatArray:
+def binom_pmf_matrix(total: int, pis: FloatArray) -> FloatArray:
     """Binomial(total, pi) pmf for every pi (rows) and t = 0..total (columns), pi in [0, 1]."""
     t = np.arange(total + 1, dtype=np.float64)
     log_choose = gammaln(total + 1.0) - gammaln(t + 1.0) - gammaln(total - t + 1.0)
@@ -116,14 +118,14 @@ def _binom_matrix(total: int, pis: FloatArray) -> FloatArray:
 def _max_over_nuisance(w: FloatArray, n_grid: int, refine_iterations: int) -> FloatArray:
     total = w.shape[1] - 1
     grid = np.linspace(0.0, 1.0, n_grid + 1)
-    values = w @ _binom_matrix(total, grid).T  # (tables, grid)
+    values = w @ binom_pmf_matrix(total, grid).T  # (tables, grid)
     best = values.argmax(axis=1)
     best_value = values[np.arange(w.shape[0]), best]
     lo = grid[np.maximum(best - 1, 0)]
     hi = grid[np.minimum(best + 1, n_grid)]
 
     def evaluate(pis: FloatArray) -> FloatArray:
-        result: FloatArray = np.einsum("ij,ij->i", w, _binom_matrix(total, pis))
+        result: FloatArray = np.einsum("ij,ij->i", w, binom_pmf_matrix(total, pis))
         return result
 
     c = hi - _GOLDEN * (hi - lo)

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
+from scipy.special import ndtr, ndtri, stdtr, stdtrit
 
 from pmrtrial._validate import as_float_array
 from pmrtrial.exceptions import ConvergenceError, EstimationError, ScoreInputError
@@ -563,10 +563,14 @@ def _wald(log_rr: float, se: float, conf_level: float, df: int | None = None) ->
     """Wald CI of the RR and two-sided p, normal reference (``df`` None) or t with ``df`` degrees of freedom."""
     if not (math.isfinite(se) and se > 0) or (df is not None and df < 1):
         return (math.nan, math.nan), math.nan
-    ref = sps.norm if df is None else sps.t(df)
-    q = float(ref.ppf(0.5 + conf_level / 2.0))
+    # scipy.special (ndtr/ndtri, stdtr/stdtrit) rather than scipy.stats: the simulator's GEE loads no scipy.stats.
+    if df is None:
+        q = float(ndtri(0.5 + conf_level / 2.0))
+        p = float(2.0 * ndtr(-abs(log_rr / se)))
+    else:
+        q = float(stdtrit(df, 0.5 + conf_level / 2.0))
+        p = float(2.0 * stdtr(df, -abs(log_rr / se)))
     ci = (math.exp(log_rr - q * se), math.exp(log_rr + q * se))
-    p = float(2.0 * ref.sf(abs(log_rr / se)))
     return ci, p
 
 

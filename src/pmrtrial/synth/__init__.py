@@ -8,8 +8,8 @@ conflict of the publication with itself).
 
 from __future__ import annotations
 
+from pmrtrial.published import PrintedNumber, load_bachelor_published, published_text
 from pmrtrial.synth.bachelor import ARMS, SUBJECT_ID_PREFIX, TwinResult, generate_bachelor_twin
-from pmrtrial.synth.published import PrintedNumber, load_bachelor_published, published_text
 from pmrtrial.synth.report import SYNTHETIC_LABEL, TwinCheck, TwinReport, build_twin_report, derive_visit_scores
 
 __all__ = [

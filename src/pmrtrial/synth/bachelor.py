@@ -30,11 +30,11 @@ import pandas as pd
 
 from pmrtrial.exceptions import DataError
 from pmrtrial.protocol import load_protocol
+from pmrtrial.published import load_bachelor_published
 from pmrtrial.scores import compute_eq5d_index
 from pmrtrial.synth import _design as design
 from pmrtrial.synth._feasibility import check_secondary_composites
 from pmrtrial.synth._search import GroupSearch, affine_fit, anchor_quantiles
-from pmrtrial.synth.published import load_bachelor_published
 from pmrtrial.synth.report import SYNTHETIC_LABEL, TwinReport, build_twin_report
 
 __all__ = ["ARMS", "SUBJECT_ID_PREFIX", "TwinResult", "generate_bachelor_twin"]

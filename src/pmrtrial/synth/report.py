@@ -23,10 +23,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from pmrtrial.published import PrintedNumber
 from pmrtrial.scores import classify_response_state, compute_crp_pmr_as, compute_esr_pmr_as
 from pmrtrial.synth._feasibility import check_secondary_composites
 from pmrtrial.synth._search import quantile_type2
-from pmrtrial.synth.published import PrintedNumber
 
 __all__ = ["SYNTHETIC_LABEL", "TwinCheck", "TwinReport", "build_twin_report", "derive_visit_scores"]
 

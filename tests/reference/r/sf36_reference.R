@@ -2,12 +2,12 @@
 #
 # INDEPENDENT ARITHMETIC in R, written from the scoring rules of the SF-36 manual (Ware et al.
 # 1993) and the 1990 US norms and factor score coefficients of Ware, Kosinski & Keller (1994), as
-# tabulated in shared/reference/domain.md section 7. No R package scores the SF-36 v1 standard
+# tabulated in Ware, Kosinski & Keller 1994. No R package scores the SF-36 v1 standard
 # PCS/MCS here, so this is a second implementation in another language, not a published program.
 #
 # 1. Generates tests/reference/data/sf36_respondents.csv: 300 respondents, each of the 36 items
 #    drawn uniformly over its codes and set missing with probability 0.15 (set.seed(20261126)),
-#    plus 3 fixed rows (domain.md S3, all best, all missing).
+#    plus 3 fixed rows (Ware, Kosinski & Keller 1994 S3, all best, all missing).
 # 2. Scores them and writes tests/reference/values/sf36_reference.json.
 #
 # Run from the repository root:  Rscript tests/reference/r/sf36_reference.R

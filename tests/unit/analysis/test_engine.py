@@ -14,7 +14,7 @@ from scipy import stats as sps
 from pmrtrial.analysis import analyse_trial, infer_published_methods
 from pmrtrial.datasets import validate_datasets
 from pmrtrial.protocol import load_protocol
-from pmrtrial.report.render import load_published
+from pmrtrial.published import load_published
 from tests.unit.analysis._data import make_trial, visit_row
 
 PROTOCOL = load_protocol("bachelor")
@@ -33,7 +33,7 @@ def test_primary__counts_and_crude_statistics(bachelor_like):
     p = bachelor_like.primary
     assert p.visit == "W12" and p.treated_arm == "baricitinib" and p.control_arm == "placebo"
     assert p.responders == {"baricitinib": {"n": 18, "events": 14}, "placebo": {"n": 15, "events": 2}}
-    # stats-notes.md (scipy 1.17.1): Fisher two-sided p 0.000361403; crude RR (14/18)/(2/15) = 5.83333;
+    # scipy 1.17.1 / R fisher.test: Fisher two-sided p 0.000361403; crude RR (14/18)/(2/15) = 5.83333;
     # Katz CI 1.56826 - 21.6978; score CI 1.92379 - 21.5548; RD 14/18 - 2/15 = 0.644444 (0.308099 - 0.807818)
     assert p.fisher.p == pytest.approx(0.000361403, rel=1e-6)
     assert p.rr_crude.estimate == pytest.approx(5.83333, rel=1e-5)
@@ -196,7 +196,8 @@ def test_sample_size__from_design_or_not_available(bachelor_like):
         assert ss["available"] is False
         return
     by = {m["method"]: m["n_per_group"] for m in ss["methods"]}
-    # stats-notes.md: pooled normal 12.4 -> 13; Fleiss continuity 15.5 -> 16; arcsine 12.7 -> 13; exact Fisher 16
+    # R power.prop.test and exact enumeration: pooled normal 12.4 -> 13; Fleiss continuity 15.5 -> 16;
+    # arcsine 12.7 -> 13; exact Fisher 16
     assert by["normal"] == 13 and by["normal-cc"] == 16 and by["arcsine"] == 13 and by["fisher-exact"] == 16
 
 

@@ -1,6 +1,6 @@
 """2012 EULAR/ACR provisional classification criteria.
 
-Expected points are hand calculations from Dasgupta 2012, Table 6 (domain.md section 3, cases C1-C4).
+Expected points are hand calculations from Dasgupta 2012, Table 6 (Dasgupta et al. 2012, cases C1-C4).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def test_pvalue_matrices_match_r_fisher_test(r_design: dict[str, Any]) -> None:
 
 
 def test_published_saw_tooth_cross_check(r_design: dict[str, Any]) -> None:
-    # Cross-check with /work/shared/reference/stats-notes.md ("Sample size"): exact two-sided Fisher power
+    # Cross-check with R (exact power by enumeration, tests/reference/r): exact two-sided Fisher power
     # 0.811528 ... 0.960955 for n = 12..20 (6 decimals), and power falls from 13 to 14 and from 19 to 20.
     notes = [0.811528, 0.868828, 0.837405, 0.872315, 0.910458, 0.938056, 0.957595, 0.962101, 0.960955]
     got = [compute_power_fisher_exact(0.2, 0.8, n, n).power for n in range(12, 21)]

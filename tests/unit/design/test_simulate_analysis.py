@@ -171,7 +171,7 @@ def test_null_scenario_type_one_error() -> None:
     # Fisher's exact test is conservative: its size is at most alpha = 0.05 (up to MC error, 3 SE)
     assert fisher.value <= 0.05 + 3 * fisher.mcse
     # Wald tests from the GEE (non-estimable replicates count as not rejected): at most about nominal
-    # (robust SE with 6 centres is anti-conservative when estimable, stats-notes "sandwich SEs with few clusters")
+    # (robust SE with 6 centres is anti-conservative when estimable: Mancl & DeRouen 2001, few clusters)
     assert point.metrics["power_gee_md"].value <= 0.05 + 3 * point.metrics["power_gee_md"].mcse
     assert point.metrics["power_gee"].value < 0.08
     assert "type_I_error_fisher" in {r["metric"] for r in res.table_rows()}

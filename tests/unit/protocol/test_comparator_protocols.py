@@ -1,7 +1,7 @@
 """SEMAPHORE and SAPHYR as protocols-as-data (the comparator trials of the BACHELOR deck).
 
 Expected values are hand calculations shown in the comments, or figures from the sources named in
-the protocol files (deck; shared/reference/bachelor_published.yaml; the papers' abstracts).
+the protocol files (deck; pmrtrial/published/bachelor.yaml; the papers' abstracts).
 CRP PMR-AS = CRP (mg/dL) + VASp + VASph + morning stiffness (min) x 0.1 + EUL (Leeb & Bird 2004).
 """
 

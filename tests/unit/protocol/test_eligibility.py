@@ -1,6 +1,6 @@
 """The eligibility engine on the shipped example candidates and on edge cases.
 
-Expected outcomes follow from the BACHELOR criteria (deck, domain.md 4) and hand-computed PMR-AS.
+Expected outcomes follow from the BACHELOR criteria (deck; Saraux et al. 2025, Methods) and hand-computed PMR-AS.
 """
 
 from __future__ import annotations
@@ -23,9 +23,14 @@ def candidates():
 
 # candidate -> (status, failed ids, unanswered ids, CRP PMR-AS by hand)
 EXPECTED = {
-    "C01": ("eligible", [], [], 29.9),  # 3.5 + 6.6 + 6.8 + 12.0 + 1 (domain.md P1)
+    "C01": ("eligible", [], [], 29.9),  # 3.5 + 6.6 + 6.8 + 12.0 + 1 (worked example P1, Leeb & Bird 2004 formula)
     "C02": ("not_eligible", ["inc-age", "inc-criteria"], [], 29.9),  # age 48: entry condition of the 2012 criteria too
-    "C03": ("not_eligible", ["inc-activity"], [], 17.0),  # 2.0 + 5.0 + 5.0 + 4.0 + 1 = 17.0, needs > 17 (domain.md P5)
+    "C03": (
+        "not_eligible",
+        ["inc-activity"],
+        [],
+        17.0,
+    ),  # 2.0 + 5.0 + 5.0 + 4.0 + 1 = 17.0, needs > 17 (worked example P5, Leeb & Bird 2004 formula)
     "C04": ("not_eligible", ["exc-gca"], [], 29.9),
     "C05": ("not_eligible", ["inc-no-gc"], [], 29.9),
     "C06": ("not_eligible", ["inc-duration"], [], 29.9),  # 240 days >= 183

@@ -1,6 +1,7 @@
 """The BACHELOR protocol as data, protocol validation and the predicate interpreter.
 
-Expected protocol facts come from the deck (shared/seed) and bachelor_published.yaml (design section).
+Expected protocol facts come from the journal-club slides on Saraux et al. 2025 and
+pmrtrial/published/bachelor.yaml (design section).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ import pytest
 from pmrtrial.analysis import analyse_trial
 from pmrtrial.datasets import validate_datasets
 from pmrtrial.protocol import load_protocol
-from pmrtrial.report.render import load_published, write_report
+from pmrtrial.published import load_published
+from pmrtrial.report.render import write_report
 from pmrtrial.report.tables import build_tables, collect_flags, fmt_p, printed_decimals
 from tests.unit.analysis._data import make_trial
 
@@ -41,7 +42,7 @@ def test_html__self_contained_no_external_url(report):
     text = report.html.read_text(encoding="utf-8")
     assert re.search(r"https?://", text) is None
     assert "<link" not in text and "<script" not in text and "@import" not in text
-    assert text.count("data:image/png;base64,") == 4  # CONSORT, trajectory, states, forest
+    assert text.count("data:image/png;base64,") == 5  # CONSORT, primary forest, trajectory, states, forest
 
 
 def test_html__synthetic_title_and_published_columns(report):
@@ -95,3 +96,99 @@ def test_fmt_p__journal_style(p, text):
 
 def test_printed_decimals():
     assert (printed_decimals(2.0), printed_decimals(5.34), printed_decimals(14)) == (1, 2, 0)
+
+
+def test_pdf__without_harfbuzz_subset_is_written_quietly_and_says_so(tmp_path, monkeypatch, caplog):
+    """Debian's libharfbuzz-subset0 is optional (absent from the base image): WeasyPrint then subsets fonts with
+    fontTools. The PDF is still written, no warning or log line escapes, and the engine string records it."""
+    fonts = pytest.importorskip("weasyprint.pdf.fonts")
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)  # what WeasyPrint holds when the library did not load
+    with caplog.at_level("WARNING"):
+        files = write_report(_result(True), tmp_path, formats=("pdf",))
+    assert files.pdf is not None and files.pdf.read_bytes().startswith(b"%PDF")
+    assert files.pdf_engine is not None and "HarfBuzz-Subset library is absent" in files.pdf_engine
+    assert not [r for r in caplog.records if "HarfBuzz" in r.getMessage()]
+
+
+# -- layout of the PDF, read back with pypdf -----------------------------------------------------------
+
+_MARGIN_PT = 1.2 / 2.54 * 72  # @page margin 1.2 cm
+
+
+def _pdf_pages(path):  # type: ignore[no-untyped-def]
+    """(page width, height, text, image boxes as (x, y, width, height)) for every page."""
+    pypdf = pytest.importorskip("pypdf")
+    pages = []
+    for page in pypdf.PdfReader(str(path)).pages:
+        boxes = []
+
+        def visitor(op, _args, cm, _tm, boxes=boxes):  # type: ignore[no-untyped-def]
+            if op == b"Do":  # an XObject (image) painted with the current matrix: (w, 0, 0, h, x, y)
+                boxes.append((cm[4], cm[5], cm[0], cm[3]))
+
+        text = page.extract_text(visitor_operand_before=visitor) or ""
+        pages.append((float(page.mediabox.width), float(page.mediabox.height), text, boxes))
+    return pages
+
+
+def test_pdf_layout__figures_inside_the_content_box_and_no_lonely_heading(report):
+    if report.pdf_engine is None or not report.pdf_engine.startswith("weasyprint"):
+        pytest.skip(f"PDF not rendered by WeasyPrint here ({report.pdf_engine})")
+    pages = _pdf_pages(report.pdf)
+    assert len(pages) >= 3
+    tol = 1.0  # points
+    for number, (width, height, text, boxes) in enumerate(pages, start=1):
+        for x, y, w, h in boxes:
+            assert x >= _MARGIN_PT - tol and y >= _MARGIN_PT - tol, f"page {number}: figure outside the margin"
+            assert x + w <= width - _MARGIN_PT + tol, f"page {number}: figure wider than the content box"
+            assert y + h <= height - _MARGIN_PT + tol, f"page {number}: figure taller than the content box"
+        lines = [line for line in text.splitlines() if line.strip()]
+        assert boxes or len(lines) >= 3, f"page {number} holds only {lines!r}"  # a heading alone, or nothing
+    first_text = pages[0][2]
+    assert len(first_text) >= 600, "page 1 is nearly empty"
+    assert "Primary endpoint" in first_text
+
+
+def test_html__three_line_tables_numbered_and_labelled(report):
+    text = report.html.read_text(encoding="utf-8")
+    css = text[text.index("<style>") : text.index("</style>")]
+    assert "border-top: 1.5pt solid" in css and "border-bottom: 1.5pt solid" in css  # top and bottom rules
+    assert "th { border: none; border-bottom: 0.75pt solid" in css  # the header rule
+    assert "td { border: none;" in css  # no grid
+    numbers = [int(n) for n in re.findall(r"<h3>Table (\d+)\. ", text)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 5
+    figures = [int(n) for n in re.findall(r"<figcaption class='note'>Figure (\d+)\. ", text)]
+    assert figures == list(range(1, len(figures) + 1)) and len(figures) >= 4
+    assert "haq_di W" not in text  # plot labels come from the vocabulary (checked in the PNG alt texts too)
+
+
+def test_docx__tables_have_three_rules_only(report):
+    with zipfile.ZipFile(report.docx) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    first = xml[xml.index("<w:tbl>") : xml.index("</w:tbl>")]
+    borders = first[first.index("<w:tblBorders>") : first.index("</w:tblBorders>")]
+    assert '<w:top w:val="single"' in borders and '<w:bottom w:val="single"' in borders
+    assert '<w:insideH w:val="nil"' in borders and '<w:insideV w:val="nil"' in borders
+    assert '<w:left w:val="nil"' in borders and "Table Grid" not in xml
+
+
+def test_twin_summary_and_appendix(report):
+    text = report.html.read_text(encoding="utf-8")
+    body_start = text[: text.index("<h2>")]
+    assert re.search(r"Published vs reproduced: \d+ of \d+ compared cells agree", body_start)
+    if report.flags:
+        assert "Appendix A. Cells differing from the published values" in text
+        assert f"{len(report.flags)} differ (listed in Appendix A)" in body_start
+
+
+def test_exact_method_cap_is_stated_in_results_json_and_report(tmp_path):
+    """Boschloo runs up to 250,000 tables ((n_t + 1) x (n_c + 1)); above, results.json and the report say so.
+    600 per arm: 601 x 601 = 361,201 tables > 250,000 (hand arithmetic)."""
+    s, v, a = make_trial(300, 600, 100, 600, sites=6)
+    s.attrs["synthetic"] = False
+    result = analyse_trial(validate_datasets(s, v, a, protocol=PROTOCOL), PROTOCOL)
+    files = write_report(result, tmp_path, formats=("html",))
+    boschloo = json.loads(files.json.read_text())["primary"]["boschloo"]
+    assert boschloo["available"] is False and "361,201 tables exceed the enumeration limit" in boschloo["reason"]
+    html_text = files.html.read_text(encoding="utf-8")
+    assert "not computed (see note)" in html_text and "361,201 tables exceed the enumeration limit" in html_text

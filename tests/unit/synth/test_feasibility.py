@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pmrtrial.published import load_bachelor_published
 from pmrtrial.synth._feasibility import check_secondary_composites
-from pmrtrial.synth.published import load_bachelor_published
 
 
 @pytest.fixture(scope="module")

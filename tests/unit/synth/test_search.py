@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pmrtrial.published import PrintedNumber, load_bachelor_published
 from pmrtrial.synth._search import GroupSearch, affine_fit, anchor_quantiles, quantile_type2
-from pmrtrial.synth.published import PrintedNumber, load_bachelor_published
 
 
 @pytest.mark.parametrize("n", [5, 8, 15, 16, 17, 18])

@@ -188,13 +188,50 @@ def build_datasets(actor: Any) -> ExportedDatasets:
     )
 
 
+#: Columns of ``screening.csv``: one row per screened person (randomised or not), for the CONSORT enrolment stage.
+SCREENING_COLUMNS = ("screening_id", "site_id", "screened_on", "eligibility", "randomised", "excluded_by")
+
+
+def screening_summary(actor: Any) -> pd.DataFrame:
+    """Everyone screened (visible to ``actor``): eligibility, whether randomised, and the criteria that excluded them.
+
+    ``excluded_by`` lists the ids of the failed criteria (``;``-separated); empty for the eligible. No clinical
+    data and no arm: the table only feeds the CONSORT diagram's "assessed for eligibility / excluded" boxes.
+    """
+    from pmrtrial.edc.screening.models import Participant
+
+    people = visible_participants(actor) if actor is not None else Participant.objects.select_related("site")
+    rows = [
+        {
+            "screening_id": p.subject_id,
+            "site_id": p.site.code,
+            "screened_on": p.screened_on.isoformat(),
+            "eligibility": p.eligibility_status,
+            "randomised": p.randomised_on is not None,
+            "excluded_by": ";".join(str(o.get("id")) for o in (p.eligibility or {}).get("failed", [])),
+        }
+        for p in people.order_by("subject_id")
+    ]
+    return pd.DataFrame(rows, columns=list(SCREENING_COLUMNS))
+
+
+def _write_screening(actor: Any, root: Path) -> None:
+    from pmrtrial.io import write_text_atomic
+    from pmrtrial.io.csvsafe import neutralise_frame
+
+    # spreadsheet-safe text cells, as the other exported tables (pmrtrial.io.csvsafe); read_enrolment undoes it
+    write_text_atomic(root / "screening.csv", neutralise_frame(screening_summary(actor)).to_csv(index=False))
+
+
 def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedDatasets:
-    """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv`` and ``dataset.json`` to ``out_dir``."""
+    """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv``, ``dataset.json`` and the screening summary
+    ``screening.csv`` (see :func:`screening_summary`) to ``out_dir``."""
     data = build_datasets(actor)
     root = Path(out_dir)
     from pmrtrial.io.datasets import write_datasets  # spreadsheet-safe text cells (pmrtrial.io.csvsafe)
 
     write_datasets(root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest)
+    _write_screening(actor, root)
     audit_event(
         actor,
         "export",

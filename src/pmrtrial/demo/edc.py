@@ -1,6 +1,6 @@
 """Route the synthetic twin through a fresh demo EDC database (the EDC part of ``pmrtrial demo``).
 
-The EDC work runs in a child process (``python -m pmrtrial.edc.demo_runner``) so that Django is
+The EDC work runs in a child process (``python -m pmrtrial.demo.edc_runner``) so that Django is
 configured for ``OUT/edc.sqlite3`` only: the child's environment has no ``DATABASE_URL``, its own
 ``PMRTRIAL_EDC_DB`` and a throw-away secret key, so neither the user's default EDC database nor a
 PostgreSQL server configured for real work is ever touched. The child reports progress as JSON lines.
@@ -83,7 +83,7 @@ def run_edc_demo(out_dir: str | os.PathLike[str], *, seed: int, progress: Progre
     cmd = [
         sys.executable,
         "-m",
-        "pmrtrial.edc.demo_runner",
+        "pmrtrial.demo.edc_runner",
         "--db",
         str(db),
         "--data",

@@ -1,9 +1,9 @@
-"""``python -m pmrtrial.edc.demo_runner --db FILE --data DIR --seed N``: the EDC part of ``pmrtrial demo``.
+"""``python -m pmrtrial.demo.edc_runner --db FILE --data DIR --seed N``: the EDC part of ``pmrtrial demo``.
 
 Runs in its own process so that Django is configured for the demo's SQLite file only (never the
 user's default EDC database nor ``DATABASE_URL``), whatever the calling process has configured.
 It creates a demo BACHELOR study with 6 sites, the demo users, enters the synthetic twin through the
-service layer (:mod:`pmrtrial.edc.demo`), has every casebook e-signed and locked, locks the database,
+service layer (:mod:`pmrtrial.demo.edc_seed`), has every casebook e-signed and locked, locks the database,
 verifies the audit chain and exports the canonical datasets as the unblinded statistician into DIR.
 
 Standard output carries one JSON object per line: ``{"event": "progress", "stage", "done", "total"}``
@@ -49,7 +49,7 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
     # slow hash adds nothing against guessing them, and the default Argon2 cost (about 0.3 s per
     # hash on a small machine) would make the 34 e-signatures dominate the demo. Same algorithm
     # (argon2id, verifiable by the standard hasher), lighter parameters; upgraded on any login.
-    settings.PASSWORD_HASHERS = ["pmrtrial.edc.demo.DemoArgon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["pmrtrial.demo.edc_seed.DemoArgon2PasswordHasher"]
 
     from django.db import connection
 
@@ -59,7 +59,7 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     _progress("init", 0, 1)
     call_command("migrate", interactive=False, verbosity=0)
-    from pmrtrial.edc import demo
+    from pmrtrial.demo import edc_seed as demo
     from pmrtrial.edc import services as svc
     from pmrtrial.io.files import read_protocol_text
     from pmrtrial.synth import generate_bachelor_twin
@@ -119,7 +119,7 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pmrtrial.edc.demo_runner", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m pmrtrial.demo.edc_runner", description=__doc__)
     parser.add_argument("--db", type=Path, required=True, help="New SQLite file for the demo EDC.")
     parser.add_argument("--data", type=Path, required=True, help="Folder for the exported canonical datasets.")
     parser.add_argument("--seed", type=int, required=True, help="Seed of the synthetic twin.")

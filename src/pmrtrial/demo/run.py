@@ -3,7 +3,7 @@
 Load and validate the BACHELOR protocol, screen and score the example candidates, then route the
 synthetic twin through a fresh demo EDC database ``OUT/edc.sqlite3`` (screening, consent,
 randomisation with the demo-only override, every eCRF, adverse events, end of study, e-signatures,
-lock, audit-chain check; see :mod:`pmrtrial.report.demo_edc` and :mod:`pmrtrial.edc.demo`), export
+lock, audit-chain check; see :mod:`pmrtrial.demo.edc` and :mod:`pmrtrial.demo.edc_seed`), export
 its canonical datasets into ``OUT/data`` as the unblinded statistician, read them back and validate
 them, run the SAP and write the report into ``OUT/report``. Without the EDC's dependencies (the
 ``[edc]`` extra) the twin is written to ``OUT/data`` directly. Everything goes into a folder of the
@@ -13,17 +13,19 @@ caller's choosing (never into the package, never the user's EDC database).
 from __future__ import annotations
 
 import importlib
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pmrtrial.demo.edc import EdcDemoResult, Progress, edc_available, run_edc_demo
+from pmrtrial.demo.pipeline import STEPS, analyse_directory
+from pmrtrial.exceptions import PmrTrialError
 from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.io.datasets import write_datasets
 from pmrtrial.protocol import EligibilityResult, load_example_candidates, load_protocol, screen_candidate
 from pmrtrial.protocol.validate import validate_protocol
-from pmrtrial.report.demo_edc import EdcDemoResult, Progress, edc_available, run_edc_demo
-from pmrtrial.report.pipeline import STEPS, analyse_directory
 from pmrtrial.report.render import ReportFiles
 from pmrtrial.scores import classify_pmr_as_activity
 
@@ -62,6 +64,25 @@ class DemoResult:
         return out
 
 
+def claim_demo_folder(out: Path, *, force: bool) -> None:
+    """Refuse a non-empty ``out`` unless ``force``; with ``force`` remove it if it is a previous demo folder."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise PmrTrialError(f"{out} exists and is not a folder; choose another --out.")
+    if not any(out.iterdir()):
+        return
+    if not force:
+        raise PmrTrialError(
+            f"{out} already exists and is not empty; pass --force to replace it, or choose another --out."
+        )
+    if not (out / "summary.md").is_file():
+        raise PmrTrialError(
+            f"{out} is not a previous pmrtrial demo folder (no summary.md); --force only replaces those."
+        )
+    shutil.rmtree(out)
+
+
 def run_demo(
     out_dir: str | Path = "pmrtrial-demo",
     *,
@@ -69,6 +90,7 @@ def run_demo(
     formats: tuple[str, ...] = ("html", "pdf", "docx"),
     edc: bool = True,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> DemoResult:
     """Run the demo into ``out_dir``.
 
@@ -79,8 +101,13 @@ def run_demo(
     ``results.json``), produced by reading ``data/`` back through the same validation and analysis as
     real data. ``progress(stage, done, total)`` is called as the EDC works and once per analysis step
     (stage ``analyse``).
+
+    An existing non-empty ``out_dir`` is never replaced silently: without ``force`` the demo refuses
+    (:class:`~pmrtrial.exceptions.PmrTrialError`, nothing written); with ``force`` a previous demo folder (one
+    holding the demo's ``summary.md``) is removed first, and any other non-empty folder is still refused.
     """
     out = Path(out_dir)
+    claim_demo_folder(out, force=force)
     report_progress = progress or (lambda _stage, _done, _total: None)
     seconds: dict[str, float] = {}
     protocol = load_protocol("bachelor")
