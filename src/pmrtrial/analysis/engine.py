@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy.special import chdtrc, stdtrit  # chi-square sf and t quantile, without importing scipy.stats
 
 from pmrtrial.analysis import _stats_bridge as sb
 from pmrtrial.analysis.registry import EndpointData, PopulationSet, describe_values, get_method, method_types
@@ -625,7 +625,7 @@ def _trajectories(
                 continue
             mean = float(v.mean())
             sd = float(v.std(ddof=1)) if v.size > 1 else math.nan
-            half = float(sps.t.ppf(0.975, v.size - 1) * sd / math.sqrt(v.size)) if v.size > 1 else math.nan
+            half = float(stdtrit(v.size - 1, 0.975) * sd / math.sqrt(v.size)) if v.size > 1 else math.nan
             points.append(
                 TrajectoryPoint(variable, a, float(visit.week), int(v.size), mean, sd, mean - half, mean + half)
             )
@@ -710,6 +710,17 @@ def _sample_size(protocol: Protocol) -> Mapping[str, Any]:
 # -- published-method inference -------------------------------------------------------------------
 
 
+def _pearson_chi2_p(et: int, nt: int, ec: int, nc: int) -> float:
+    """Pearson chi-square p of a 2x2 table without continuity correction (scipy chi2_contingency(correction=False)):
+    X2 = N (ad - bc)^2 / (n1 n0 m1 m0) on 1 df; NaN when a column total is 0."""
+    a, b, c, d = et, nt - et, ec, nc - ec
+    events, non_events, total = a + c, b + d, nt + nc
+    if events == 0 or non_events == 0:
+        return math.nan
+    x2 = total * (a * d - b * c) ** 2 / (nt * nc * events * non_events)
+    return float(chdtrc(1, x2))
+
+
 def infer_published_methods(published: Mapping[str, Any], *, treated: str, control: str) -> dict[str, Any]:
     """Recompute the published secondary effects from the published summaries to infer the method.
 
@@ -759,12 +770,7 @@ def infer_published_methods(published: Mapping[str, Any], *, treated: str, contr
                 nt, nc = int(n[treated]), int(n[control])
                 rr = sb.rr_katz(et, nt, ec, nc)
                 fisher = sb.fisher(et, nt, ec, nc)
-                table = np.array([[et, nt - et], [ec, nc - ec]])
-                chi2_p = (
-                    float(sps.chi2_contingency(table, correction=False)[1])
-                    if (table.sum(axis=0) > 0).all()
-                    else math.nan
-                )
+                chi2_p = _pearson_chi2_p(et, nt, ec, nc)
                 rows.append(
                     {
                         "week": week,
