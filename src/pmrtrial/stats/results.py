@@ -33,23 +33,19 @@ __all__ = [
 
 @lru_cache(maxsize=1)
 def _software_versions() -> tuple[tuple[str, str], ...]:
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import version
 
     import numpy
     import scipy
 
     import pmrtrial
 
-    try:  # the installed version, without importing statsmodels (which the caller may not need)
-        statsmodels_version = version("statsmodels")
-    except PackageNotFoundError:
-        statsmodels_version = "not installed"
-
     return (
         ("python", platform.python_version()),
         ("numpy", numpy.__version__),
         ("scipy", scipy.__version__),
-        ("statsmodels", statsmodels_version),
+        # the installed distribution's version: the simulator's GEE records it without importing statsmodels
+        ("statsmodels", version("statsmodels")),
         ("pmrtrial", pmrtrial.__version__),
     )
 
