@@ -68,7 +68,7 @@ def test_analyse__modified_protocol_file_changes_the_results(tmp_path):
     # 2. analysis list: the primary runs Fisher and Barnard only
     text = text.replace(
         "analysis: [fisher_exact, boschloo_exact, risk_ratio, risk_difference, log_binomial_gee_by_centre, "
-        "bayesian_risk_ratio]",
+        "bayesian_risk_ratio,\n               missing_as_non_response, per_protocol, tipping_point]",
         "analysis: [fisher_exact, barnard_exact]",
     )
     # 3. baseline variables: only age

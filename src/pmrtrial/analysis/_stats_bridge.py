@@ -33,6 +33,7 @@ from pmrtrial.stats.blinding import bang_blinding_index, blinding_table, james_b
 from pmrtrial.stats.continuous import wilcoxon_hodges_lehmann
 from pmrtrial.stats.gee import fit_risk_ratio_gee
 from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
+from pmrtrial.stats.tipping_point import tipping_point_binary
 
 __all__ = [
     "BOSCHLOO_MAX_TABLES",
@@ -53,6 +54,7 @@ __all__ = [
     "rr_katz",
     "rr_score",
     "sample_size",
+    "tipping_point",
 ]
 
 #: Boschloo's test enumerates every table with the observed margins' arm sizes; above this many
@@ -151,6 +153,34 @@ def rr_katz(et: int, nt: int, ec: int, nc: int) -> StatSummary:
         lambda r: _from_result("rr_crude", r),
         et,
         **_two_by_two(et, nt, ec, nc),
+    )
+
+
+def _from_tipping(result: Any) -> StatSummary:
+    details = {k: v for k, v in result.to_dict().items() if k not in ("software", "warnings", "method", "kind")}
+    return StatSummary(
+        name="tipping_point",
+        available=bool(result.available),
+        method=str(result.method),
+        warnings=tuple(result.warnings),
+        reason=result.reason,
+        details=details,
+    )
+
+
+def tipping_point(et: int, nt: int, mt: int, ec: int, nc: int, mc: int) -> StatSummary:
+    """Every imputation of the ``mt``/``mc`` missing outcomes: Fisher p and crude RR (Katz), and where the
+    two-sided 5% conclusion flips (:func:`pmrtrial.stats.tipping_point_binary`)."""
+    return _call(
+        "tipping_point",
+        tipping_point_binary,
+        _from_tipping,
+        et,
+        n_treated=nt,
+        missing_treated=mt,
+        events_control=ec,
+        n_control=nc,
+        missing_control=mc,
     )
 
 

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy.special import chdtrc, stdtrit  # chi-square sf and t quantile, without importing scipy.stats
 
 from pmrtrial.analysis import _stats_bridge as sb
-from pmrtrial.analysis.registry import EndpointData, describe_values, get_method, method_types
+from pmrtrial.analysis.registry import EndpointData, PopulationSet, describe_values, get_method, method_types
 from pmrtrial.analysis.results import (
     NOT_DECLARED,
     AdverseEventSummary,
@@ -62,6 +62,7 @@ from pmrtrial.derive_endpoints import (
 )
 from pmrtrial.exceptions import ProtocolValidationError
 from pmrtrial.protocol import Endpoint, Protocol, validate_protocol
+from pmrtrial.protocol.model import Population
 from pmrtrial.protocol.predicates import iter_comparisons
 from pmrtrial.stats.results import software_versions
 
@@ -77,6 +78,10 @@ _PRIMARY_PARTS = (
     ("rr_gee", "log_binomial_gee_by_centre", "rr_gee"),
     ("rr_bayes", "bayesian_risk_ratio", "rr_bayes"),
 )
+
+
+#: The sensitivity methods of the primary endpoint (``primary.sensitivity``), in this order when declared.
+_SENSITIVITY = ("missing_as_non_response", "per_protocol", "tipping_point")
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -128,6 +133,70 @@ def _collect_warnings(prefix: str, summary: StatSummary, sink: list[str]) -> Non
         sink.append(f"{prefix}: {summary.reason}")
     if summary.converged is False:
         sink.append(f"{prefix}: did not converge")
+
+
+# -- populations -----------------------------------------------------------------------------------
+
+#: Injections within this many days of a permitted week count as given in that week.
+_INJECTION_TOLERANCE_DAYS = 3
+
+
+def _study_drug_stopped(protocol: Protocol, data: pd.DataFrame, week: float, notes: list[str]) -> set[str]:
+    """Participants with a visit up to ``week`` whose recorded study-drug dose is 0 while their arm's dosing
+    schedules a positive daily dose at that week."""
+    if "study_drug_mg_day" not in data.columns:
+        notes.append("study_drug_stopped not assessable: no study_drug_mg_day column in the visits")
+        return set()
+    upto = data[data["week"] <= week]
+    planned = np.full(len(upto), np.nan)
+    weeks = upto["week"].to_numpy(dtype=np.float64)
+    arm_col = upto["arm"].to_numpy()
+    for arm in protocol.arms:
+        for seg in arm.dosing:
+            if seg.dose_mg_day is None:
+                notes.append(f"study_drug_stopped not assessable for arm {arm.id}: dosing not given in mg/day")
+                continue
+            last = seg.to_week == max(s.to_week for s in arm.dosing)
+            in_seg = (weeks >= seg.from_week) & ((weeks < seg.to_week) | (last & (weeks == seg.to_week)))
+            planned[(arm_col == arm.id) & in_seg] = seg.dose_mg_day
+    recorded = _float(upto, "study_drug_mg_day")
+    stopped = (planned > 0) & (recorded == 0)
+    return set(upto["subject_id"].to_numpy()[stopped].astype(str))
+
+
+def _injection_outside(protocol: Protocol, gc_doses: pd.DataFrame | None, day: float, notes: list[str]) -> set[str]:
+    """Participants with a ``gc_doses`` injection up to ``day`` not within the permitted weeks (+- tolerance)."""
+    if gc_doses is None:
+        notes.append("injection_outside_permitted_weeks not assessable: no gc_doses log")
+        return set()
+    inj = gc_doses[(gc_doses["reason"].astype(str) == "injection")]
+    start = _float(inj, "start_day")
+    permitted = [7.0 * w for rule in protocol.permitted_injections for w in rule.allowed_weeks]
+    allowed = np.zeros(len(inj), dtype=bool)
+    for d in permitted:
+        allowed |= np.abs(start - d) <= _INJECTION_TOLERANCE_DAYS
+    outside = (start <= day) & ~allowed
+    return set(inj["subject_id"].to_numpy()[outside].astype(str))
+
+
+def _per_protocol_set(
+    protocol: Protocol, data: pd.DataFrame, subjects: pd.DataFrame, gc_doses: pd.DataFrame | None
+) -> PopulationSet | None:
+    """The first population with ``exclude_if`` evaluated on the data, up to the primary visit."""
+    population: Population | None = next((p for p in protocol.populations if p.exclude_if), None)
+    primary = next((e for e in protocol.endpoints if e.role == "primary"), None)
+    if population is None or primary is None or not primary.visits:
+        return None
+    visit = protocol.get_visit(primary.visits[0])
+    notes: list[str] = []
+    checks = {
+        "study_drug_stopped": lambda: _study_drug_stopped(protocol, data, float(visit.week), notes),
+        "injection_outside_permitted_weeks": lambda: _injection_outside(protocol, gc_doses, float(visit.day), notes),
+    }
+    excluded: dict[str, tuple[str, ...]] = {d: tuple(sorted(checks[d]())) for d in population.exclude_if}
+    dropped = set().union(*excluded.values()) if excluded else set()
+    kept = frozenset(str(x) for x in subjects["subject_id"] if str(x) not in dropped)
+    return PopulationSet(population.id, population.label, population.definition, kept, excluded, tuple(notes))
 
 
 # -- endpoints through the registry ---------------------------------------------------------------
@@ -221,6 +290,7 @@ def _run_endpoint(
     derived: DerivedVisits,
     arms: tuple[str, str],
     flares: pd.DataFrame | None,
+    per_protocol: PopulationSet | None = None,
 ) -> _EndpointRun:
     treated, control = arms
     covariates = _covariate_frame(endpoint, subjects, data, derived.baseline_week)
@@ -236,7 +306,7 @@ def _run_endpoint(
         parts.append(frame)
         frame = frame.merge(covariates, on="subject_id", how="left")
         ed = EndpointData(
-            endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects
+            endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
         runs.append(_VisitRun(None, None, ed, reason, _run_methods(endpoint, ed, reason), {}))
         return _EndpointRun(endpoint, tuple(runs), parts[0])
@@ -248,7 +318,7 @@ def _run_endpoint(
         parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
         frame = frame.merge(covariates, on="subject_id", how="left")
         ed = EndpointData(
-            endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects
+            endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
         runs.append(_VisitRun(code, float(visit.week), ed, reason, _run_methods(endpoint, ed, reason), imputed))
     derived_frame = pd.concat(parts, ignore_index=True)[["subject_id", "site_id", "arm", "visit", "value"]]
@@ -287,7 +357,9 @@ def _entry(run: _VisitRun, method_id: str, endpoint: Endpoint) -> dict[str, Any]
     out["details"] = details
     for name, other in list(results.items())[1:]:
         out[name] = other.to_dict()
-    if endpoint.type == "continuous":
+    if "arms" in out:
+        pass
+    elif endpoint.type == "continuous":
         out["arms"] = {a: describe_values(run.data.values(a)) for a in (run.data.treated, run.data.control)}
     elif endpoint.type == "binary":
         out["arms"] = {a: _count(run.data.values(a)) for a in (run.data.treated, run.data.control)}
@@ -358,6 +430,8 @@ def _primary(protocol: Protocol, er: _EndpointRun, treated: str, control: str, w
                 _collect_warnings(f"primary {name}", summary, warnings)
         _extra_warnings(er, {m for _, m, _ in _PRIMARY_PARTS}, warnings)
     population = next((p.label for p in protocol.populations if p.id == ep.population), ep.population)
+    binary_ok = ep.type == "binary" and run.reason is None and nt > 0 and nc > 0
+    sensitivity = {m: _main(run.results[m]) for m in _SENSITIVITY if m in run.results}
     return PrimaryResult(
         endpoint_id=ep.id,
         label=ep.label,
@@ -370,7 +444,53 @@ def _primary(protocol: Protocol, er: _EndpointRun, treated: str, control: str, w
         responders=responders,
         not_evaluable=not_evaluable,
         **parts,
+        sensitivity=sensitivity,
+        by_centre=_by_centre(run.data) if binary_ok else (),
     )
+
+
+def _interval(summary: StatSummary) -> dict[str, Any]:
+    return {
+        "available": summary.available,
+        "estimate": summary.estimate,
+        "lo": summary.lo,
+        "hi": summary.hi,
+        "reason": summary.reason,
+    }
+
+
+def _by_centre(data: EndpointData) -> tuple[dict[str, Any], ...]:
+    """Per-centre counts, risk difference (Newcombe) and risk ratio (Katz, only with a responder in each arm)."""
+    f = data.frame.assign(value=pd.to_numeric(data.frame["value"], errors="coerce"))
+    f = f[f["value"].notna() & f["arm"].isin([data.treated, data.control])]
+    rows: list[dict[str, Any]] = []
+    for site in sorted(f["site_id"].astype(str).unique()):
+        part = f[f["site_id"].astype(str) == site]
+        t = part.loc[part["arm"] == data.treated, "value"].to_numpy(dtype=np.float64)
+        c = part.loc[part["arm"] == data.control, "value"].to_numpy(dtype=np.float64)
+        et, nt, ec, nc = int((t == 1).sum()), int(t.size), int((c == 1).sum()), int(c.size)
+        if not (nt and nc):
+            why = "no participant of an arm at this centre: not estimable"
+            rd = rr = StatSummary(name="rd", available=False, reason=why)
+        else:
+            rd = sb.rd_newcombe(et, nt, ec, nc)
+            if et and ec:
+                rr = sb.rr_katz(et, nt, ec, nc)
+            else:
+                rr = StatSummary(
+                    name="rr",
+                    available=False,
+                    reason="no responder in an arm at this centre: risk ratio not estimable (no continuity correction)",
+                )
+        rows.append(
+            {
+                "site_id": site,
+                "arms": {data.treated: {"n": nt, "events": et}, data.control: {"n": nc, "events": ec}},
+                "rd": _interval(rd),
+                "rr": _interval(rr),
+            }
+        )
+    return tuple(rows)
 
 
 def _extra_warnings(er: _EndpointRun, skip: set[str], warnings: list[str]) -> None:
@@ -505,7 +625,7 @@ def _trajectories(
                 continue
             mean = float(v.mean())
             sd = float(v.std(ddof=1)) if v.size > 1 else math.nan
-            half = float(sps.t.ppf(0.975, v.size - 1) * sd / math.sqrt(v.size)) if v.size > 1 else math.nan
+            half = float(stdtrit(v.size - 1, 0.975) * sd / math.sqrt(v.size)) if v.size > 1 else math.nan
             quartiles = describe_values(v)
             points.append(
                 TrajectoryPoint(
@@ -603,6 +723,17 @@ def _sample_size(protocol: Protocol) -> Mapping[str, Any]:
 # -- published-method inference -------------------------------------------------------------------
 
 
+def _pearson_chi2_p(et: int, nt: int, ec: int, nc: int) -> float:
+    """Pearson chi-square p of a 2x2 table without continuity correction (scipy chi2_contingency(correction=False)):
+    X2 = N (ad - bc)^2 / (n1 n0 m1 m0) on 1 df; NaN when a column total is 0."""
+    a, b, c, d = et, nt - et, ec, nc - ec
+    events, non_events, total = a + c, b + d, nt + nc
+    if events == 0 or non_events == 0:
+        return math.nan
+    x2 = total * (a * d - b * c) ** 2 / (nt * nc * events * non_events)
+    return float(chdtrc(1, x2))
+
+
 def infer_published_methods(published: Mapping[str, Any], *, treated: str, control: str) -> dict[str, Any]:
     """Recompute the published secondary effects from the published summaries to infer the method.
 
@@ -652,12 +783,7 @@ def infer_published_methods(published: Mapping[str, Any], *, treated: str, contr
                 nt, nc = int(n[treated]), int(n[control])
                 rr = sb.rr_katz(et, nt, ec, nc)
                 fisher = sb.fisher(et, nt, ec, nc)
-                table = np.array([[et, nt - et], [ec, nc - ec]])
-                chi2_p = (
-                    float(sps.chi2_contingency(table, correction=False)[1])
-                    if (table.sum(axis=0) > 0).all()
-                    else math.nan
-                )
+                chi2_p = _pearson_chi2_p(et, nt, ec, nc)
                 rows.append(
                     {
                         "week": week,
@@ -810,8 +936,10 @@ def analyse_trial(
         warnings.append(f"derivation of {name} skipped: {why}")
     subjects = datasets.subjects
     data = derived.data.merge(subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
+    per_protocol = _per_protocol_set(protocol, data, subjects, gc_doses)
     runs = [
-        _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares) for ep in protocol.endpoints
+        _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares, per_protocol)
+        for ep in protocol.endpoints
     ]
     primary_run = next(r for r in runs if r.endpoint.role == "primary")
     primary = _primary(protocol, primary_run, treated, control, warnings)

@@ -14,7 +14,7 @@ The engine runs exactly the methods an endpoint declares. ``pmrtrial protocol ch
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "ANALYSIS_METHODS",
     "AnalysisMethod",
     "EndpointData",
+    "PopulationSet",
     "describe_values",
     "get_method",
     "method_types",
@@ -37,6 +38,23 @@ __all__ = [
 BINARY = frozenset({"binary"})
 CONTINUOUS = frozenset({"continuous"})
 TIME_TO_EVENT = frozenset({"time_to_event"})
+
+
+@dataclass(frozen=True)
+class PopulationSet:
+    """A restricted population evaluated on the data (a per-protocol set).
+
+    ``subject_ids`` are the randomised participants kept before the endpoint's own condition (assessed at the
+    visit) applies; ``excluded`` maps each deviation id to the participants it excludes; ``notes`` say which
+    deviations could not be assessed on these data and why.
+    """
+
+    id: str
+    label: str
+    definition: str
+    subject_ids: frozenset[str]
+    excluded: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class EndpointData:
     covariates: tuple[str, ...] = ()
     arms: tuple[str, ...] = field(default_factory=tuple)
     subjects: pd.DataFrame | None = None
+    per_protocol: PopulationSet | None = None
 
     def values(self, arm: str) -> np.ndarray[Any, Any]:
         """The non-missing values of arm ``arm``."""
@@ -201,6 +220,93 @@ def _wilcoxon_hodges_lehmann(data: EndpointData) -> Mapping[str, StatSummary]:
     return {"wilcoxon_hodges_lehmann": sb.hodges_lehmann(vt, vc)}
 
 
+def _by_arm(flags: pd.DataFrame, treated: str, control: str) -> tuple[int, int, int, int]:
+    """(events, n) per arm of ``arm``/``value`` rows with a decided value."""
+    decided = flags[flags["value"].notna()]
+    t = decided.loc[decided["arm"] == treated, "value"].to_numpy(dtype=np.float64)
+    c = decided.loc[decided["arm"] == control, "value"].to_numpy(dtype=np.float64)
+    return int((t == 1.0).sum()), int(t.size), int((c == 1.0).sum()), int(c.size)
+
+
+def _all_randomised(data: EndpointData) -> pd.DataFrame:
+    """Every randomised participant of the compared arms with the visit's value (NaN when not assessed or
+    not evaluable)."""
+    subjects = data.subjects if data.subjects is not None else data.frame[["subject_id", "arm"]]
+    values = data.frame[["subject_id", "value"]].assign(value=lambda f: pd.to_numeric(f["value"], errors="coerce"))
+    everyone = subjects[["subject_id", "arm"]].merge(values, on="subject_id", how="left")
+    return everyone[everyone["arm"].isin([data.treated, data.control])]
+
+
+def _arm(events: int, n: int) -> dict[str, Any]:
+    return {"n": n, "events": events, "pct": 100.0 * events / n if n else None}
+
+
+def _sensitivity(
+    name: str, data: EndpointData, counts: tuple[int, int, int, int], population: str, extra: Mapping[str, Any]
+) -> StatSummary:
+    """Crude risk ratio (Katz) with Fisher's p as the main numbers, the Newcombe risk difference in details."""
+    et, nt, ec, nc = counts
+    if not (nt and nc):
+        return StatSummary(name=name, available=False, reason="no participant analysed in an arm", details=extra)
+    rr, fisher, rd = sb.rr_katz(et, nt, ec, nc), sb.fisher(et, nt, ec, nc), sb.rd_newcombe(et, nt, ec, nc)
+    arms = {data.treated: _arm(et, nt), data.control: _arm(ec, nc)}
+    return StatSummary(
+        name=name,
+        available=rr.available,
+        estimate=rr.estimate,
+        lo=rr.lo,
+        hi=rr.hi,
+        p=fisher.p,
+        method=f"{population}: crude risk ratio ({rr.method}); Fisher's exact p; risk difference ({rd.method})",
+        converged=True,
+        warnings=rr.warnings + fisher.warnings + rd.warnings,
+        reason=rr.reason,
+        details={
+            "population": population,
+            "arms": arms,
+            "rd": {"estimate": rd.estimate, "lo": rd.lo, "hi": rd.hi, "available": rd.available},
+            "rr_correction": rr.details.get("correction"),
+            **extra,
+        },
+    )
+
+
+def _missing_as_non_response(data: EndpointData) -> Mapping[str, StatSummary]:
+    everyone = _all_randomised(data)
+    undecided = everyone["value"].isna()
+    imputed = {a: int((undecided & (everyone["arm"] == a)).sum()) for a in (data.treated, data.control)}
+    counts = _by_arm(everyone.assign(value=everyone["value"].fillna(0.0)), data.treated, data.control)
+    population = "all randomised, no decided response = non-responder"
+    name = "missing_as_non_response"
+    return {name: _sensitivity(name, data, counts, population, {"imputed_non_responders": imputed})}
+
+
+def _per_protocol(data: EndpointData) -> Mapping[str, StatSummary]:
+    name = "per_protocol"
+    pp = data.per_protocol
+    if pp is None:
+        reason = "the protocol declares no per-protocol population (a population with restricts/exclude_if)"
+        return {name: StatSummary(name=name, available=False, reason=reason)}
+    kept = data.frame[data.frame["subject_id"].isin(pp.subject_ids)]
+    kept = kept.assign(value=pd.to_numeric(kept["value"], errors="coerce"))
+    extra = {
+        "population_id": pp.id,
+        "excluded": {k: list(v) for k, v in pp.excluded.items()},
+        "not_assessable": list(pp.notes),
+    }
+    summary = _sensitivity(name, data, _by_arm(kept, data.treated, data.control), pp.label, extra)
+    return {name: replace(summary, warnings=summary.warnings + pp.notes)}
+
+
+def _tipping_point(data: EndpointData) -> Mapping[str, StatSummary]:
+    everyone = _all_randomised(data)
+    et, nt, ec, nc = _by_arm(everyone, data.treated, data.control)
+    undecided = everyone["value"].isna()
+    mt = int((undecided & (everyone["arm"] == data.treated)).sum())
+    mc = int((undecided & (everyone["arm"] == data.control)).sum())
+    return {"tipping_point": sb.tipping_point(et, nt, mt, ec, nc, mc)}
+
+
 _GUESS_COLUMNS = {"participant": "blinding_guess_participant", "investigator": "blinding_guess_investigator"}
 
 
@@ -301,6 +407,29 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Hazard ratio (treated vs control) from a Cox model with Efron ties, Wald 95% CI and p (R coxph); adjusted "
         "for the endpoint's covariates when the protocol names any.",
         _survival("cox_ph"),
+    ),
+    AnalysisMethod(
+        "missing_as_non_response",
+        BINARY,
+        "Sensitivity analysis: all randomised participants, a participant without a decided response at the visit "
+        "(not assessed or not evaluable) counted as a non-responder; crude risk ratio (Katz log CI), Fisher's exact "
+        "p and risk difference (Newcombe).",
+        _missing_as_non_response,
+    ),
+    AnalysisMethod(
+        "per_protocol",
+        BINARY,
+        "Sensitivity analysis: the per-protocol set (the protocol's population with restricts/exclude_if) assessed "
+        "at the visit; crude risk ratio (Katz log CI), Fisher's exact p and risk difference (Newcombe).",
+        _per_protocol,
+    ),
+    AnalysisMethod(
+        "tipping_point",
+        BINARY,
+        "Sensitivity analysis: tipping point. Every number of responders among the randomised participants "
+        "without a decided response, in each arm, analysed with Fisher's exact test and the crude risk ratio; "
+        "the imputations that change the two-sided 5% conclusion are listed.",
+        _tipping_point,
     ),
     AnalysisMethod(
         "blinding_index",

@@ -83,6 +83,12 @@ class PrimaryResult(_ToDict):
     ``responders`` maps arm id -> ``{"n": analysed, "events": responders}`` (only ``n`` when the
     primary endpoint is continuous or time to event: its estimates are in ``endpoints[]``); ``not_evaluable``
     maps arm id -> participants with a primary-visit record whose response could not be decided.
+
+    ``sensitivity`` maps each declared sensitivity method (``missing_as_non_response``, ``per_protocol``,
+    ``tipping_point``) to its main result, in the protocol's order. ``by_centre`` holds one entry per centre of
+    the primary analysis set: ``site_id``, ``arms.<arm>.{n, events}``, ``rd`` (Newcombe) and ``rr`` (Katz) as
+    ``{available, estimate, lo, hi, reason}``; the risk ratio of a centre with no responder in an arm is not
+    estimable (no continuity correction is applied to a centre), and says so.
     """
 
     endpoint_id: str
@@ -102,6 +108,12 @@ class PrimaryResult(_ToDict):
     rd: StatSummary
     rr_gee: StatSummary
     rr_bayes: StatSummary
+    sensitivity: Mapping[str, StatSummary] = field(default_factory=dict)
+    by_centre: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sensitivity", _freeze(self.sensitivity))
+        object.__setattr__(self, "by_centre", tuple(_freeze(c) for c in self.by_centre))
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()

@@ -342,10 +342,29 @@ class InjectionRule(Sourced):
     allowed_weeks: tuple[float, ...]
 
 
+#: Major protocol deviations a population can exclude (``exclude_if``); the engine evaluates each one.
+PROTOCOL_DEVIATIONS = ("study_drug_stopped", "injection_outside_permitted_weeks")
+
+
 class Population(_Frozen):
+    """An analysis population. ``definition`` is the sentence of the report.
+
+    A restricted population (a per-protocol set) names the population it restricts (``restricts``) and the
+    major deviations up to the primary visit that exclude a participant (``exclude_if``):
+    ``study_drug_stopped`` (a visit up to the primary visit where the recorded study-drug dose is 0 while the
+    arm's dosing schedules more) and ``injection_outside_permitted_weeks`` (a ``gc_doses`` row of reason
+    ``injection`` starting outside the ``permitted_injections`` weeks, +-3 days; assessable only with a
+    ``gc_doses`` log). ``source_text``/``source_ref`` say where the definition comes from, or that it is an
+    assumption.
+    """
+
     id: str
     label: str
     definition: str
+    restricts: str | None = None
+    exclude_if: tuple[Literal["study_drug_stopped", "injection_outside_permitted_weeks"], ...] = ()
+    source_text: str | None = None
+    source_ref: str | None = None
 
 
 class Randomisation(Sourced):

@@ -16,7 +16,7 @@ PROTO-E007     visits are not in increasing order of day, or a visit's day and w
 PROTO-E008     an endpoint names an unknown variable, or lacks its definition/variable
 PROTO-E009     a visit requires an unknown form
 PROTO-E010     not exactly one primary endpoint
-PROTO-E011     an endpoint names an unknown population
+PROTO-E011     an endpoint names an unknown population, or a population restricts an unknown one
 PROTO-E012     the randomisation ratio names an unknown arm, or misses one
 PROTO-E013     a derived field names an unknown function, or one whose inputs are not fields
 PROTO-E014     a rescue rule names an unknown visit variable
@@ -323,6 +323,13 @@ def validate_protocol(
         issues.append(
             ProtocolIssue("PROTO-E010", "error", "endpoints", f"{len(primaries)} primary endpoints; expected exactly 1")
         )
+    for pop in p.populations:
+        if pop.restricts is not None and (pop.restricts not in populations or pop.restricts == pop.id):
+            issues.append(
+                ProtocolIssue(
+                    "PROTO-E011", "error", f"populations.{pop.id}", f"restricts unknown population {pop.restricts!r}"
+                )
+            )
     for e in p.endpoints:
         where = f"endpoints.{e.id}"
         for code in e.visits:

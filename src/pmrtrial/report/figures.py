@@ -24,6 +24,7 @@ from pmrtrial.analysis.results import SecondaryRow, StatSummary
 __all__ = [
     "SYNTHETIC_BANNER",
     "numbers_at_risk",
+    "plot_centre_forest",
     "plot_consort",
     "plot_cumulative_gc",
     "plot_forest",
@@ -175,6 +176,66 @@ def plot_primary_forest(result: AnalysisResult) -> bytes:
         x=0.5,
         y=0.97,
     )
+    return _png(fig, result.synthetic)
+
+
+def _ci_row(ax: Any, y: float, d: Mapping[str, Any], colour: str, marker: str = "s", log: bool = False) -> bool:
+    """Draw one estimate with its interval; False (nothing drawn) when not estimable or not drawable."""
+    est, lo, hi = d.get("estimate"), d.get("lo"), d.get("hi")
+    if not d.get("available") or est is None or lo is None or hi is None:
+        return False
+    if log and not (0 < lo <= hi < math.inf):
+        return False
+    ax.hlines(y, lo, hi, color=colour)
+    ax.scatter([est], [y], marker=marker, color=colour, zorder=3)
+    return True
+
+
+def plot_centre_forest(result: AnalysisResult) -> bytes:
+    """Forest plot of the primary endpoint by centre.
+
+    Left: risk difference (Newcombe 95% CI) per centre and the crude pooled risk difference. Right: risk ratio
+    (Katz 95% CI, log axis) per centre where each arm has a responder, the crude and the GEE-by-centre estimates.
+    A centre whose risk ratio is not estimable (no responder in an arm) is written "RR not estimable", never
+    drawn with an invented value.
+    """
+    pr = result.primary
+    labels = _labels(result)
+    t, c = pr.treated_arm, pr.control_arm
+    centres = list(pr.by_centre)
+    n_rows = len(centres) + 2
+    fig = Figure(figsize=(10, 0.32 * n_rows + 1.6))
+    ax_rd, ax_rr = fig.subplots(1, 2, sharey=True)
+    names: list[str] = []
+    for k, centre in enumerate(centres):
+        y = n_rows - k
+        a, b = centre["arms"][t], centre["arms"][c]
+        names.append(f"Centre {centre['site_id']}: {a['events']}/{a['n']} vs {b['events']}/{b['n']}")
+        _ci_row(ax_rd, y, centre["rd"], _COLOURS[0])
+        if not _ci_row(ax_rr, y, centre["rr"], _COLOURS[0], log=True):
+            ax_rr.text(1.0, y, "RR not estimable", ha="center", va="center", fontsize=7, color="#555555")
+    rt, rc = pr.responders[t], pr.responders[c]
+    names.append(f"All centres (crude): {rt['events']}/{rt['n']} vs {rc['events']}/{rc['n']}")
+    _ci_row(ax_rd, 2, pr.rd.to_dict(), _COLOURS[1], marker="D")
+    _ci_row(ax_rr, 2, pr.rr_crude.to_dict(), _COLOURS[1], marker="D")
+    names.append("Pooled: GEE clustered by centre")
+    if not _ci_row(ax_rr, 1, pr.rr_gee.to_dict(), _COLOURS[2], marker="D", log=True):
+        ax_rr.text(1.0, 1, "not available", ha="center", va="center", fontsize=7, color="#555555")
+    ax_rd.text(0.0, 1, "(risk ratio only)", ha="center", va="center", fontsize=7, color="#555555")
+    ax_rd.set_yticks(range(n_rows, 0, -1), names, fontsize=7.5)
+    ax_rd.set_ylim(0.5, n_rows + 0.5)
+    ax_rd.set_xlim(-1.05, 1.05)
+    ax_rd.axvline(0, color="grey", linewidth=1)
+    ax_rd.set_xlabel("Risk difference, 95% CI", fontsize=8)
+    ax_rr.set_xscale("log")
+    ax_rr.minorticks_off()
+    ticks_x = [0.25, 1.0, 4.0, 16.0, 64.0]
+    ax_rr.set_xticks(ticks_x, [f"{v:g}" for v in ticks_x])
+    ax_rr.set_xlim(0.1, 200)
+    ax_rr.axvline(1, color="grey", linewidth=1)
+    ax_rr.set_xlabel("Risk ratio, 95% CI (log scale)", fontsize=8)
+    fig.suptitle(f"{pr.label} ({pr.visit}) by centre\n{labels[t]} vs {labels[c]}: responders/analysed", fontsize=9)
+    fig.subplots_adjust(left=0.3, right=0.97, wspace=0.1, bottom=0.8 / (0.32 * n_rows + 1.6), top=0.86)
     return _png(fig, result.synthetic)
 
 
@@ -369,6 +430,13 @@ def render_figures(
             plot_primary_forest(result),
         ),
     }
+    if result.primary.by_centre:
+        figures["centre_forest"] = (
+            "Primary endpoint by centre: risk difference (Newcombe 95% CI) and risk ratio (Katz 95% CI; not estimable "
+            "in a centre without a responder in an arm, no continuity correction), with the crude estimates over all "
+            "centres and the GEE risk ratio clustered by centre.",
+            plot_centre_forest(result),
+        )
     if result.trajectories:
         figures["trajectory"] = ("Mean CRP PMR-AS over time by arm, with 95% CIs.", plot_trajectory(result))
     if result.visit_states:

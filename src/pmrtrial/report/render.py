@@ -188,7 +188,7 @@ def render_html(
         ("Published beside reproduced", ["published_comparison"], []),
         ("Participant flow", ["consort"], ["consort"]),
         ("Baseline characteristics", ["baseline"], []),
-        ("Primary endpoint", ["primary"], ["primary_forest"]),
+        ("Primary endpoint", ["primary", "primary_sensitivity"], ["primary_forest", "centre_forest"]),
         ("Response over time", ["visit_states"], ["trajectory", "states"]),
         ("Secondary endpoints", ["secondary"], ["forest"]),
         ("Further endpoints", ["endpoints"], [f for f in figures if f.startswith("km_")] + ["cumulative_gc"]),

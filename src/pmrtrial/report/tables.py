@@ -284,6 +284,100 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
     return Table("primary", "Primary endpoint", header, tuple(rows), tuple(notes))
 
 
+#: Row labels of the sensitivity table, by method id (the order is the protocol's).
+_SENSITIVITY_LABELS = {
+    "missing_as_non_response": "All randomised, missing = non-response",
+    "per_protocol": "Per-protocol set",
+    "tipping_point": "Tipping point (every imputation of the missing)",
+}
+
+
+def _counts(d: Mapping[str, Any] | None) -> str:
+    if not d or not d.get("n"):
+        return "–"
+    return f"{d['events']}/{d['n']} ({_f(100.0 * d['events'] / d['n'], 0)}%)"
+
+
+def _tipping_cells(s: StatSummary, t: str, c: str) -> tuple[str, str, str, str, str, str]:
+    """(treated, control, RR range, RD, p range, note) of the tipping-point row."""
+    d = s.details
+    cells = list(d.get("cells") or ())
+    arms = (f"{d.get('missing_treated', 0)} missing", f"{d.get('missing_control', 0)} missing")
+    if not cells:
+        return (*arms, "–", "–", "–", "no participant without a decided response: nothing to impute")
+    rr = [x["rr"] for x in cells if x.get("rr") is not None]
+    ps = [x["p"] for x in cells if x.get("p") is not None]
+    rr_text = f"{_f(min(rr))} to {_f(max(rr))} over {len(cells)} imputation(s)" if rr else "–"
+    p_text = f"{fmt_p(min(ps))} to {fmt_p(max(ps))}" if ps else "–"
+    if d.get("robust"):
+        note = f"no imputation changes the conclusion at two-sided {d.get('alpha', 0.05):g}"
+    else:
+        points = "; ".join(f"{i} {t} and {j} {c} responder(s)" for i, j in d.get("tipping_points") or ())
+        note = f"the conclusion changes from: {points}"
+    return (*arms, rr_text, "–", p_text, note)
+
+
+def _sensitivity_table(result: AnalysisResult, labels: Mapping[str, str]) -> Table | None:
+    """The primary endpoint's declared sensitivity analyses, numbered S1, S2..., under the primary result."""
+    pr = result.primary
+    if not pr.sensitivity:
+        return None
+    t, c = pr.treated_arm, pr.control_arm
+    rows: list[tuple[Cell, ...]] = [
+        (
+            Cell("–"),
+            Cell(f"Primary analysis ({pr.population})"),
+            Cell(_counts(pr.responders.get(t))),
+            Cell(_counts(pr.responders.get(c))),
+            Cell(_est(pr.rr_crude, 2)),
+            Cell(_est(pr.rd, 3)),
+            Cell(fmt_p(pr.fisher.p)),
+        )
+    ]
+    notes = [
+        "Risk ratio: crude, Katz log CI; risk difference: Newcombe hybrid-score CI; p: Fisher's exact test, two-sided. "
+        "The first row repeats the primary analysis for comparison."
+    ]
+    for k, (method, s) in enumerate(pr.sensitivity.items(), start=1):
+        label = _SENSITIVITY_LABELS.get(method, method.replace("_", " "))
+        if not s.available:
+            rows.append((Cell(f"S{k}"), Cell(label, note=s.reason), *(Cell("not available") for _ in range(5))))
+            notes.append(f"S{k}: {s.reason or 'not available'}.")
+            continue
+        if method == "tipping_point":
+            tt, tc, rr_text, rd_text, p, note = _tipping_cells(s, labels[t], labels[c])
+            rows.append((Cell(f"S{k}"), Cell(label), *(Cell(x) for x in (tt, tc, rr_text, rd_text, p))))
+            notes.append(f"S{k}: {note}; every cell is in results.json (primary.sensitivity.tipping_point).")
+            continue
+        arms = s.details.get("arms", {})
+        rd = s.details.get("rd")
+        rows.append(
+            (
+                Cell(f"S{k}"),
+                Cell(label),
+                Cell(_counts(arms.get(t))),
+                Cell(_counts(arms.get(c))),
+                Cell(_est(s, 2)),
+                Cell(_est(rd, 3)),
+                Cell(fmt_p(s.p)),
+            )
+        )
+        imputed = s.details.get("imputed_non_responders")
+        if imputed:
+            notes.append(
+                f"S{k}: counted as non-responders: "
+                + ", ".join(f"{n} {labels.get(a, a)}" for a, n in imputed.items())
+                + "."
+            )
+        excluded = s.details.get("excluded")
+        if excluded is not None:
+            parts = [f"{len(ids)} for {dev.replace('_', ' ')}" for dev, ids in excluded.items()]
+            notes.append(f"S{k}: excluded from the primary analysis set: {', '.join(parts) or 'none'}.")
+            notes.extend(f"S{k}: {n}." for n in s.details.get("not_assessable", ()))
+    header = ("", "Analysis", labels[t], labels[c], "Risk ratio (95% CI)", "Risk difference (95% CI)", "p")
+    return Table("primary_sensitivity", "Primary endpoint: sensitivity analyses", header, tuple(rows), tuple(notes))
+
+
 _STATES = ("le10_no_gc", "le10_gc", "gt10_no_gc", "gt10_gc", "missing")
 _STATE_LABELS = {
     "le10_no_gc": "≤10, no GC",
@@ -524,6 +618,9 @@ _SHOWN_ELSEWHERE = {
         "risk_difference",
         "log_binomial_gee_by_centre",
         "bayesian_risk_ratio",
+        "missing_as_non_response",
+        "per_protocol",
+        "tipping_point",
     },
     "secondary": {"mean_difference", "risk_ratio", "fisher_exact", "four_state_table"},
 }
@@ -591,6 +688,7 @@ def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = N
         _consort_table(result, arms, labels),
         _baseline_table(result, arms, labels, published),
         _primary_table(result, labels, published),
+        *((sens,) if (sens := _sensitivity_table(result, labels)) is not None else ()),
         *((_states_table(result, arms, labels, published),) if result.visit_states else ()),
         _secondary_table(result, arms, labels, published),
         _ae_table(result, arms, labels, published),

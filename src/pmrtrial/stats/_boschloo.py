@@ -30,7 +30,7 @@ table costs about ``(n0 n1) log`` + ``n_grid (n0 + n1)``: quadratic in the arm s
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy.special import gammaln, xlog1py, xlogy
@@ -58,18 +58,25 @@ _FISHER_TIE = 1e-7  # R fisher.test: relErr = 1 + 1e-7
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
 
-def one_sided_statistic(n0: int, n1: int, alternative: Literal["less", "greater"]) -> FloatArray:
-    """Fisher one-sided p-value of every table, indexed [x0, x1], as scipy computes it."""
-    x0 = np.arange(n0 + 1)[:, None]
-    x1 = np.arange(n1 + 1)[None, :]
-    from scipy.stats import hypergeom  # scipy.stats costs ~1 s of CPU to import: only when a region is built
+def hypergeometric_diagonal(n0: int, n1: int, t: int) -> tuple[np.ndarray[Any, np.dtype[np.int64]], FloatArray]:
+    """x0 and the hypergeometric pmf of X0 = x0 given x0 + x1 = t (rows n0, n1), normalised in log space."""
+    i = np.arange(max(0, t - n1), min(t, n0) + 1)
+    x = i.astype(np.float64)
+    log_pmf = -gammaln(x + 1.0) - gammaln(n0 - x + 1.0) - gammaln(t - x + 1.0) - gammaln(n1 - t + x + 1.0)
+    pmf = np.exp(log_pmf - log_pmf.max())
+    return i, pmf / pmf.sum()
 
-    total = n0 + n1
-    if alternative == "less":
-        out: FloatArray = hypergeom.cdf(x0, total, x0 + x1, n0)
-    else:
-        out = hypergeom.cdf(x1, total, x0 + x1, n1)
-    return np.asarray(out, dtype=np.float64)
+
+def one_sided_statistic(n0: int, n1: int, alternative: Literal["less", "greater"]) -> FloatArray:
+    """Fisher one-sided p-value of every table, indexed [x0, x1], as ``scipy.stats.hypergeom.cdf`` gives it
+    (``less``: P(X0 <= x0 | x0 + x1); ``greater``: P(X1 <= x1 | x0 + x1)), from the hypergeometric pmf of each
+    diagonal (``scipy.special.gammaln``; no import of ``scipy.stats``, which costs ~1 s of CPU)."""
+    out = np.empty((n0 + 1, n1 + 1), dtype=np.float64)
+    for t in range(n0 + n1 + 1):
+        i, pmf = hypergeometric_diagonal(n0, n1, t)
+        cumulative = np.cumsum(pmf) if alternative == "less" else np.cumsum(pmf[::-1])[::-1]
+        out[i, t - i] = np.minimum(cumulative, 1.0)
+    return out
 
 
 def fisher_two_sided_statistic(n0: int, n1: int) -> FloatArray:

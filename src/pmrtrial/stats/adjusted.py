@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy.special import ndtr, ndtri
 
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.stats._arrays import FloatArray, as_binary, check_same_length, drop_missing
@@ -206,7 +206,7 @@ def estimate_adjusted_risk_ratio(
         return result(nan, nan, nan, nan, text, reason=reason)
 
     x = np.column_stack([np.ones(len(yy)), x_cov])
-    z = float(sps.norm.ppf(1 - (1 - level) / 2))
+    z = float(ndtri(1 - (1 - level) / 2))
     coef_names = ["(Intercept)", "treated", *names]
     if method == "log_binomial":
         beta, converged, boundary = _log_binomial_irls(x, yy)
@@ -253,7 +253,7 @@ def _finish(
         math.exp(coef),
         math.exp(coef - z * s),
         math.exp(coef + z * s),
-        float(2 * sps.norm.sf(abs(coef / s))),
+        float(2 * ndtr(-abs(coef / s))),
         text,
         coef=coef,
         se=s,

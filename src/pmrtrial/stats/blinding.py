@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
+from scipy.special import ndtri
 
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.stats._checks import check_conf_level
@@ -121,7 +121,7 @@ def bang_blinding_index(
     """
     level = check_conf_level(conf_level)
     t = _check_table(table)
-    z = float(sps.norm.isf((1 - level) / 2))
+    z = float(-ndtri((1 - level) / 2))
     entries = []
     for row, name in enumerate(arm_names):
         own, other = (0, 1) if row == 0 else (1, 0)
@@ -166,7 +166,7 @@ def james_blinding_index(table: Any, *, conf_level: float = 0.95) -> EstimateRes
     n_treated, n_control = int(t[0].sum()), int(t[1].sum())
     total = float(t.sum())
     method = "James' blinding index (James et al. 1996), disagreement weights 0 / 0.5 / 1 (don't know), Wald CI"
-    z = float(sps.norm.isf((1 - level) / 2))
+    z = float(-ndtri((1 - level) / 2))
 
     def result(estimate: float, se: float, reason: str | None = None, **details: float) -> EstimateResult:
         return EstimateResult(

@@ -27,7 +27,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.stats._boschloo import (
@@ -35,8 +34,10 @@ from pmrtrial.stats._boschloo import (
     BOSCHLOO_MAX_TABLES,
     BOSCHLOO_REFINE_ITERATIONS,
     BoschlooDefinition,
+    binom_pmf_matrix,
     boschloo_pvalues,
     fisher_two_sided_statistic,
+    hypergeometric_diagonal,
     one_sided_statistic,
 )
 from pmrtrial.stats._checks import TwoByTwo, check_two_by_two
@@ -45,6 +46,26 @@ from pmrtrial.stats.results import TestResult
 __all__ = ["barnard_exact_test", "boschloo_exact_test", "fisher_exact_test"]
 
 _ALTERNATIVES = ("two-sided", "less", "greater")
+_FISHER_RELATIVE_TIE = 1 + 1e-7  # R fisher.test and scipy.stats.fisher_exact: tables "as extreme" up to this ratio
+
+
+def _fisher(t: TwoByTwo, alternative: str) -> tuple[float, float]:
+    """(sample odds ratio, p) as ``scipy.stats.fisher_exact`` on [[a, b], [c, d]] (rows treated, control),
+    from the hypergeometric pmf of the control responders given the column totals (no ``scipy.stats``)."""
+    a, c = t.events_treated, t.events_control
+    b, d = t.n_treated - a, t.n_control - c
+    if a + c == 0 or b + d == 0:  # a zero column: scipy returns (nan, 1)
+        return float("nan"), 1.0
+    odds = a * d / (b * c) if b > 0 and c > 0 else float("inf")
+    i, pmf = hypergeometric_diagonal(t.n_control, t.n_treated, a + c)
+    observed = pmf[c - i[0]]
+    if alternative == "two-sided":
+        p = float(pmf[pmf <= observed * _FISHER_RELATIVE_TIE].sum())
+    elif alternative == "less":  # the treated top-left cell at most a <=> control responders at least c
+        p = float(pmf[i >= c].sum())
+    else:
+        p = float(pmf[i <= c].sum())
+    return float(odds), min(p, 1.0)
 
 
 def _check_alternative(alternative: Any) -> str:
@@ -94,17 +115,13 @@ def fisher_exact_test(
     """
     t = check_two_by_two(events_treated, n_treated, events_control, n_control)
     alternative = _check_alternative(alternative)
-    table = [
-        [t.events_treated, t.n_treated - t.events_treated],
-        [t.events_control, t.n_control - t.events_control],
-    ]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = stats.fisher_exact(table, alternative=alternative)
+        odds, p = _fisher(t, alternative)
     return TestResult(
-        statistic=float(res.statistic),
-        p=float(res.pvalue),
-        method="Fisher exact test (scipy.stats.fisher_exact)",
+        statistic=odds,
+        p=p,
+        method="Fisher exact test (hypergeometric enumeration, R fisher.test rule)",
         alternative=alternative,
         n_treated=t.n_treated,
         n_control=t.n_control,
@@ -216,15 +233,15 @@ def boschloo_exact_test(
 
 def _max_over_nuisance(region: np.ndarray[Any, np.dtype[np.float64]], t: TwoByTwo, grid_points: int) -> float:
     """max over pi of sum_{(x1, x2) in region} Bin(x1; n_t, pi) Bin(x2; n_c, pi)."""
-    x1 = np.arange(t.n_treated + 1)
-    x2 = np.arange(t.n_control + 1)
+    from scipy import optimize  # lazily: only Barnard's test needs it
 
     def prob(pi: float) -> float:
-        return float(stats.binom.pmf(x1, t.n_treated, pi) @ region @ stats.binom.pmf(x2, t.n_control, pi))
+        pis = np.array([pi])
+        return float(binom_pmf_matrix(t.n_treated, pis)[0] @ region @ binom_pmf_matrix(t.n_control, pis)[0])
 
     grid = np.linspace(0.0, 1.0, grid_points)
-    b1 = stats.binom.pmf(x1[:, None], t.n_treated, grid[None, :])
-    b2 = stats.binom.pmf(x2[:, None], t.n_control, grid[None, :])
+    b1 = binom_pmf_matrix(t.n_treated, grid).T
+    b2 = binom_pmf_matrix(t.n_control, grid).T
     values = np.einsum("ig,ij,jg->g", b1, region, b2)
     best = float(values.max())
     for i in np.argsort(values)[-5:]:

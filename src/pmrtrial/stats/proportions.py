@@ -20,7 +20,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from scipy import optimize, stats
+from scipy import optimize
+from scipy.special import ndtr, ndtri  # the normal cdf and quantile, as scipy.stats.norm computes them
 
 from pmrtrial.exceptions import EstimationError, ScoreInputError
 from pmrtrial.stats._checks import TwoByTwo, check_conf_level, check_two_by_two
@@ -35,11 +36,11 @@ __all__ = [
 
 
 def _z(conf_level: float) -> float:
-    return float(stats.norm.ppf(0.5 + conf_level / 2.0))
+    return float(ndtri(0.5 + conf_level / 2.0))
 
 
 def _two_sided_normal_p(z: float) -> float:
-    return float(2.0 * stats.norm.sf(abs(z)))
+    return float(2.0 * ndtr(-abs(z)))
 
 
 def _common(t: TwoByTwo) -> dict[str, Any]:

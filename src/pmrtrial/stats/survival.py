@@ -28,7 +28,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy.special import ndtr, ndtri
 
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.stats._arrays import (
@@ -220,7 +220,7 @@ def kaplan_meier(
     if unknown:
         raise ScoreInputError("group", unknown[0], f"one of the arms {order!r}")
     at = np.asarray([float(v) for v in times], dtype=float)
-    z = float(sps.norm.ppf(1 - (1 - level) / 2))
+    z = float(ndtri(1 - (1 - level) / 2))
     str_labels = np.asarray([str(v) for v in labels], dtype=object)
     arm_results = tuple(_km_arm(a, t[keep & (str_labels == a)], e[keep & (str_labels == a)], z, at) for a in order)
     warns = [f"{dropped} participant(s) with a missing time, event or arm were dropped"] if dropped else []
@@ -433,7 +433,7 @@ def cox_ph(
     se = float(fitter.standard_errors_["treated"])
     if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > _MONOTONE_COEF:
         return unavailable(f"the treatment coefficient diverges (log HR {coef:.3g}): monotone likelihood")
-    z = float(sps.norm.ppf(1 - (1 - level) / 2))
+    z = float(ndtri(1 - (1 - level) / 2))
     wald = coef / se
     details: Mapping[str, Any] = {
         **base_details,
@@ -450,7 +450,7 @@ def cox_ph(
         lo=math.exp(coef - z * se),
         hi=math.exp(coef + z * se),
         conf_level=level,
-        p=float(2 * sps.norm.sf(abs(wald))),
+        p=float(2 * ndtr(-abs(wald))),
         method=method,
         **counts,
         warnings=tuple(warns),

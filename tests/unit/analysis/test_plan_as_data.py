@@ -33,6 +33,8 @@ SHARED_IDS = [
     "fisher_exact", "boschloo_exact", "barnard_exact", "risk_ratio", "risk_difference", "log_binomial_gee_by_centre",
     "bayesian_risk_ratio", "four_state_table", "mean_difference", "median_iqr", "wilcoxon_hodges_lehmann",
     "adjusted_risk_ratio", "kaplan_meier", "logrank", "cox_ph", "blinding_index",
+    # the primary endpoint's sensitivity analyses (issue 15)
+    "missing_as_non_response", "per_protocol", "tipping_point",
 ]  # fmt: skip
 
 
@@ -142,6 +144,9 @@ def test_bundled_bachelor__primary_declares_every_figure_reported():
         "risk_difference",
         "log_binomial_gee_by_centre",
         "bayesian_risk_ratio",
+        "missing_as_non_response",
+        "per_protocol",
+        "tipping_point",
     }
     for name in ("fisher", "boschloo", "rr_crude", "rr_score", "rd", "rr_gee", "rr_bayes"):
         assert getattr(result.primary, name).available, name

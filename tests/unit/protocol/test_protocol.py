@@ -173,7 +173,7 @@ def test_validate_protocol__exactly_one_primary(raw):
 
 
 def test_validate_protocol__unknown_population(raw):
-    raw["endpoints"][0]["population"] = "per_protocol"
+    raw["endpoints"][0]["population"] = "no_such_population"  # (per_protocol is declared since issue 15)
     assert "PROTO-E011" in _ids(raw)
 
 

@@ -42,7 +42,8 @@ def test_html__self_contained_no_external_url(report):
     text = report.html.read_text(encoding="utf-8")
     assert re.search(r"https?://", text) is None
     assert "<link" not in text and "<script" not in text and "@import" not in text
-    assert text.count("data:image/png;base64,") == 5  # CONSORT, primary forest, trajectory, states, forest
+    # CONSORT, primary forest, primary by centre, trajectory, states, forest
+    assert text.count("data:image/png;base64,") == 6
 
 
 def test_html__synthetic_title_and_published_columns(report):
@@ -192,3 +193,33 @@ def test_exact_method_cap_is_stated_in_results_json_and_report(tmp_path):
     assert boschloo["available"] is False and "361,201 tables exceed the enumeration limit" in boschloo["reason"]
     html_text = files.html.read_text(encoding="utf-8")
     assert "not computed (see note)" in html_text and "361,201 tables exceed the enumeration limit" in html_text
+
+
+def test_sensitivity_table__numbered_rows_under_the_primary_result(report):
+    text = report.html.read_text(encoding="utf-8")
+    titles = re.findall(r"<h3>Table (\d+)\. ([^<]+)</h3>", text)
+    names = [t for _, t in titles]
+    assert names.index("Primary endpoint: sensitivity analyses") == names.index("Primary endpoint") + 1
+    result = _result(False)
+    table = next(t for t in build_tables(result) if t.id == "primary_sensitivity")
+    assert [r[0].text for r in table.rows] == ["–", "S1", "S2", "S3"]
+    # make_trial(14, 18, 2, 15): no one missing, so S1 = the primary table 14/18 vs 2/15 and nothing to impute
+    assert [c.text for c in table.rows[1][2:4]] == ["14/18 (78%)", "2/15 (13%)"]
+    assert table.rows[3][2].text == "0 missing" and table.rows[3][3].text == "0 missing"
+    assert any("no imputation changes the conclusion" in n for n in table.notes)
+    assert any("not assessable: no gc_doses log" in n for n in table.notes)
+
+
+def test_centre_forest__one_row_per_centre_rr_not_estimable_said():
+    from pmrtrial.report.figures import render_figures
+
+    result = _result(False)
+    figures = render_figures(result)
+    assert "centre_forest" in figures and figures["centre_forest"][1][:8] == b"\x89PNG\r\n\x1a\n"
+    assert "not estimable" in figures["centre_forest"][0]
+    # make_trial(14, 18, 2, 15, sites=6): participant i of an arm at centre S(i % 6); placebo responders P000, P001
+    # are at S0 and S1, so S2..S5 have no placebo responder and no risk ratio
+    by_site = {c["site_id"]: c for c in result.primary.by_centre}
+    assert sorted(by_site) == ["S0", "S1", "S2", "S3", "S4", "S5"]
+    assert [by_site[s]["rr"]["available"] for s in sorted(by_site)] == [True, True, False, False, False, False]
+    assert by_site["S0"]["arms"] == {"baricitinib": {"n": 3, "events": 3}, "placebo": {"n": 3, "events": 1}}
