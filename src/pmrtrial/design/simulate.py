@@ -33,7 +33,7 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -46,11 +46,13 @@ from pmrtrial import __version__ as _pmrtrial_version
 from pmrtrial.design.fisher import compute_fisher_rejection_region
 from pmrtrial.design.scenario import Scenario
 from pmrtrial.design.simulate_model import (
+    PrimaryData,
     SimulatedTrials,
     SimulationModel,
     compile_model,
     endpoint_values,
     simulate_block,
+    simulate_block_primary,
     simulate_subjects,
 )
 from pmrtrial.exceptions import ScoreInputError
@@ -232,27 +234,34 @@ def analyse_gee(
 
 
 def analyse_trials(
-    trials: SimulatedTrials, model: SimulationModel, *, with_gee: bool = True, warned: dict[str, int] | None = None
+    trials: SimulatedTrials | PrimaryData,
+    model: SimulationModel,
+    *,
+    with_gee: bool = True,
+    warned: dict[str, int] | None = None,
 ) -> dict[str, npt.NDArray[Any]]:
     """Per-replicate primary analysis (see the module docstring) of simulated trials.
 
-    Warnings raised by the estimator are counted in ``warned`` (message -> count).
+    ``trials`` is the patient-level data (:class:`SimulatedTrials`) or its primary visit
+    (:class:`PrimaryData`); both give the same results. Warnings raised by the estimator are
+    counted in ``warned`` (message -> count).
     """
-    y = trials.response
+    data = PrimaryData.of(trials, model) if isinstance(trials, SimulatedTrials) else trials
+    y = data.response
     analysed = ~np.isnan(y)
     resp = analysed & (y == 1.0)
-    t = trials.treated
+    t = data.treated
     res: dict[str, npt.NDArray[Any]] = {
         "n_control": (analysed & ~t).sum(axis=1),
         "n_treated": (analysed & t).sum(axis=1),
         "x_control": (resp & ~t).sum(axis=1),
         "x_treated": (resp & t).sum(axis=1),
         "n_randomised_treated": t.sum(axis=1),
-        "n_rescued": (trials.on_oral_gc & trials.observed)[..., model.primary_index].sum(axis=1),
+        "n_rescued": data.rescued.sum(axis=1),
     }
     res["p_fisher"] = fisher_pvalues_lookup(res["x_control"], res["n_control"], res["x_treated"], res["n_treated"])
     if with_gee:
-        res.update(analyse_gee(y, t, trials.centre, moments=model.moments, warned=warned))
+        res.update(analyse_gee(y, t, data.centre, moments=model.moments, warned=warned))
     else:
         n = y.shape[0]
         res.update(
@@ -281,8 +290,10 @@ def run_task(
 ) -> tuple[dict[str, npt.NDArray[Any]], dict[str, int]]:
     """Simulate and analyse replicates ``first_block * BLOCK_SIZE`` onwards (``n_reps`` of them).
 
-    The unit of work sent to a Dask worker. Blocks are generated whole from their own generators;
-    the analysis runs in batches of ``batch_size`` replicates.
+    The unit of work sent to a Dask worker. Blocks are generated whole from their own generators
+    (:func:`~pmrtrial.design.simulate_model.simulate_block_primary`: the trials of
+    :func:`simulate_trials`, reduced to the primary visit); the analysis runs in batches of
+    ``batch_size`` replicates.
 
     Returns
     -------
@@ -292,31 +303,17 @@ def run_task(
     """
     warned: dict[str, int] = {}
     n_blocks = -(-n_reps // BLOCK_SIZE)
-    blocks = [
-        simulate_block(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE)
-        for k in range(n_blocks)
-    ]
+    data = PrimaryData.concatenate(
+        [
+            simulate_block_primary(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE)
+            for k in range(n_blocks)
+        ]
+    )
     parts = []
     for lo in range(0, n_reps, batch_size):
         hi = min(lo + batch_size, n_reps)
-        trials = _slice_blocks(blocks, lo, hi, model)
-        parts.append(analyse_trials(trials, model, with_gee=with_gee, warned=warned))
+        parts.append(analyse_trials(data.rows(lo, hi), model, with_gee=with_gee, warned=warned))
     return {k: np.concatenate([p[k] for p in parts]) for k in REPLICATE_FIELDS}, warned
-
-
-def _slice_blocks(blocks: Sequence[SimulatedTrials], lo: int, hi: int, model: SimulationModel) -> SimulatedTrials:
-    names = ("treated", "centre", "baseline_pmr_as", "pmr_as", "on_oral_gc", "observed", "latent_deviation", "response")
-    first, last = lo // BLOCK_SIZE, (hi - 1) // BLOCK_SIZE
-    fields = {}
-    for name in names:
-        arr = (
-            np.concatenate([getattr(blocks[k], name) for k in range(first, last + 1)])
-            if last > first
-            else getattr(blocks[first], name)
-        )
-        off = first * BLOCK_SIZE
-        fields[name] = arr[lo - off : hi - off]
-    return SimulatedTrials(**fields, visit_codes=model.visit_codes)
 
 
 # ------------------------------------------------------------------------------------------------

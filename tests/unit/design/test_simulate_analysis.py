@@ -210,3 +210,13 @@ def test_sweep_gives_one_point_per_n() -> None:
     # exact binomial power of Fisher rises with n; with 500 trials the MC SE is <= 0.023
     assert res.points[1].metrics["power_fisher"].value > res.points[0].metrics["power_fisher"].value
     assert dataclasses.asdict(res.points[0].truth) == dataclasses.asdict(res.points[1].truth)
+
+
+def test_analysed_replicates_are_the_patient_level_trials(bachelor) -> None:  # type: ignore[no-untyped-def]
+    # simulate_operating_characteristics analyses the primary-visit fast path; simulate_trials returns the
+    # full patient-level trials of the same seed. Analysing the latter gives the same numbers, bit for bit.
+    res = simulate_operating_characteristics(bachelor, n_sims=1500, seed=6, batch_size=700, truth_n_per_arm=20_000)
+    model = compile_model(bachelor)
+    direct = analyse_trials(simulate_trials(bachelor, 1500, seed=6), model)
+    for name in REPLICATE_FIELDS:
+        assert np.array_equal(res.replicates[0][name], direct[name], equal_nan=True), name
