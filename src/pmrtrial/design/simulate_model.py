@@ -216,19 +216,25 @@ def simulate_allocation(
     smax = int(sizes.max())
     centre = rng.choice(n_centres, size=(n_reps, n_subjects), p=centre_p).astype(np.int64)
     # each participant's rank among the earlier participants of its centre (its place in the centre's list)
-    onehot = (centre[..., None] == np.arange(n_centres)).astype(np.int32)
-    counts = np.cumsum(onehot, axis=1, dtype=np.int32)  # (R, N, C): running count per centre
-    position = np.take_along_axis(counts, centre[..., None], axis=2)[..., 0] - 1
+    onehot = centre[:, None, :] == np.arange(n_centres)[None, :, None]  # (R, C, N)
+    counts = np.cumsum(onehot, axis=2, dtype=np.int32)  # running count per centre
+    position = np.take_along_axis(counts, centre[:, None, :], axis=1)[:, 0, :] - 1
+    total = counts[:, :, -1]  # (R, C) participants per centre
     # enough blocks for the largest centre of this block of replicates (a function of the draws)
-    n_blocks = max(1, -(-int(counts[:, -1, :].max()) // int(sizes.min())))
+    n_blocks = max(1, -(-int(total.max()) // int(sizes.min())))
     size_index = rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))
     u = rng.random((n_reps, n_centres, n_blocks))
     pattern_index = (u * n_patterns[size_index]).astype(np.int64)
-    blocks = patterns[size_index, pattern_index]  # (R, C, K, smax)
     size = sizes[size_index]
-    # every centre's list: its blocks' valid entries, consecutive, in (replicate, centre, block) order
-    entries = blocks[np.arange(smax) < size[..., None]]
-    length = size.sum(axis=-1).ravel()  # (R * C,)
+    # every centre's list: the entries of its blocks, consecutive, in (replicate, centre, block) order;
+    # blocks that start after the centre's last participant are drawn but not expanded
+    used = (np.cumsum(size, axis=-1) - size) < total[..., None]
+    size_used = size[used]
+    rows = patterns.reshape(-1, smax)[size_index[used] * patterns.shape[1] + pattern_index[used]]
+    entries = rows[np.arange(smax) < size_used[:, None]]
+    length = np.zeros(size.shape, dtype=np.int64)
+    length[used] = size_used
+    length = length.sum(axis=-1).ravel()  # (R * C,)
     first = (np.cumsum(length) - length).reshape(n_reps, n_centres)
     treated = entries[np.take_along_axis(first, centre, axis=1) + position]
     return centre, treated
@@ -461,7 +467,11 @@ def simulate_block_primary(
     draws = _draw_subjects(rng, treated.shape, n_visits, n_used)
     _, pmr_as, on_gc, _ = _trajectories(model, draws, treated, centre_effect, n_used, keep=False)
     u_drop = rng.random((*treated.shape, n_visits))
-    observed = np.logical_not((u_drop[..., :n_used] < _dropout_hazard(model, treated)).any(axis=-1))
+    hazard = _dropout_hazard(model, treated)[..., 0]
+    dropped = u_drop[..., 0] < hazard
+    for v in range(1, n_used):
+        dropped |= u_drop[..., v] < hazard
+    observed = ~dropped
     response = endpoint_values(model, pmr_as[0], on_gc[0], observed)
     return PrimaryData(treated, centre, response, on_gc[0] & observed)
 

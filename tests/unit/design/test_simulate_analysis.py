@@ -113,8 +113,14 @@ def test_gee_statsmodels_moments_match_statsmodels_on_simulated_trials(bachelor)
 
 
 def test_results_independent_of_batch_size_and_n_sims(bachelor) -> None:  # type: ignore[no-untyped-def]
-    a = simulate_operating_characteristics(bachelor, n_sims=2100, seed=3, batch_size=5000, truth_n_per_arm=20_000)
-    b = simulate_operating_characteristics(bachelor, n_sims=2100, seed=3, batch_size=333, truth_n_per_arm=20_000)
+    a = simulate_operating_characteristics(
+        bachelor, n_sims=2100, seed=3, batch_size=5000, truth_n_per_arm=20_000, threads=1
+    )
+    # 3 tasks of 1000: generated ahead in 2 worker threads while the calling thread analyses
+    b = simulate_operating_characteristics(
+        bachelor, n_sims=2100, seed=3, batch_size=333, truth_n_per_arm=20_000, threads=3
+    )
+    assert a.executor == "in-process" and b.executor == "in-process, 3 threads"
     c = simulate_operating_characteristics(bachelor, n_sims=1200, seed=3, batch_size=1000, truth_n_per_arm=20_000)
     for name in REPLICATE_FIELDS:
         x, y, z = a.replicates[0][name], b.replicates[0][name], c.replicates[0][name]
