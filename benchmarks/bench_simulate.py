@@ -13,7 +13,7 @@ Measures, in one process run:
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/bench_simulate.py [--n-sims 100000] [--loop-sample 200] [--batch-size 10000]
+    PYTHONPATH=src python benchmarks/bench_simulate.py [--n-sims 100000] [--loop-sample 200] [--batch-size 20000]
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def main() -> None:
     ap.add_argument("--n-sims", type=int, default=100_000)
     ap.add_argument("--loop-sample", type=int, default=200)
     ap.add_argument("--dask-sims", type=int, default=40_000, help="trials per Dask scaling run")
-    ap.add_argument("--batch-size", type=int, default=10_000)
+    ap.add_argument("--batch-size", type=int, default=20_000, help="in-process task and analysis batch size")
+    ap.add_argument("--dask-batch-size", type=int, default=10_000, help="Dask task size")
     args = ap.parse_args()
 
     from pmrtrial.design.scenario import load_scenario
@@ -128,7 +129,7 @@ def main() -> None:
         client.run(lambda: __import__("pmrtrial.design.simulate"))  # warm the workers' imports
         t0 = time.perf_counter()
         res2 = simulate_operating_characteristics(
-            scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, client=client, keep_replicates=False
+            scenario, n_sims=args.n_sims, seed=1, batch_size=args.dask_batch_size, client=client, keep_replicates=False
         )
         t_dask2 = time.perf_counter() - t0
     finally:
@@ -162,7 +163,7 @@ def main() -> None:
                 scenario,
                 n_sims=args.dask_sims,
                 seed=2,
-                batch_size=args.batch_size,
+                batch_size=args.dask_batch_size,
                 client=client,
                 keep_replicates=False,
             )
