@@ -305,24 +305,33 @@ def _trajectories(
     on_gc = np.empty(out_shape, dtype=bool)
     on_before = np.zeros(shape, dtype=bool)
     dev = np.empty(shape)
+    innovation = np.empty(shape)
+    start = np.empty(shape, dtype=bool)
     for v in range(n_visits):
         if v:
-            resid = phi * resid + innovation_sd * z[v]
+            # resid = phi * resid + innovation_sd * z[v], in place (the same operations)
+            np.multiply(resid, phi, out=resid)
+            np.multiply(z[v], innovation_sd, out=innovation)
+            resid += innovation
         np.add(level, resid, out=dev)
         if deviation is not None:
             deviation[v] = dev
-        shift = np.where(treated, model.log_ratio[1, v], model.log_ratio[0, v])
-        log_value = log_base + shift
+        log_value = np.where(treated, model.log_ratio[1, v], model.log_ratio[0, v])
+        np.add(log_base, log_value, out=log_value)
         log_value += dev
         if model.log_gc_effect != 0.0:
-            log_value += on_before * model.log_gc_effect
+            # + log_gc_effect where on rescue GC (adding 0.0 elsewhere left every value as it was)
+            np.add(log_value, model.log_gc_effect, out=log_value, where=on_before)
         value = np.exp(log_value, out=log_value)
-        start = value > model.rescue_threshold
+        np.greater(value, model.rescue_threshold, out=start)
         start &= u_rescue[v] < model.rescue_p[v]
         on_before |= start
-        k = v if keep else 0
-        pmr_as[k] = value
-        on_gc[k] = on_before
+        if keep:
+            pmr_as[v] = value
+            on_gc[v] = on_before
+    if not keep:
+        pmr_as[0] = value
+        on_gc[0] = on_before
     return baseline, pmr_as, on_gc, deviation
 
 
