@@ -54,7 +54,7 @@ from pmrtrial.design.simulate_model import (
     endpoint_values,
     simulate_block,
     simulate_block_primary,
-    simulate_subjects,
+    simulate_primary_visit,
 )
 from pmrtrial.exceptions import ScoreInputError
 
@@ -467,9 +467,9 @@ def _true_effect(model_key: str, model: SimulationModel, n_per_arm: int, *, use_
             m = min(chunk, n_per_arm - done)
             treated = np.full(m, bool(arm))
             centre_effect = model.sd_centre * rng.standard_normal(m)
-            _, pmr_as, on_gc, _ = simulate_subjects(model, rng, treated, centre_effect)
-            v = model.primary_index
-            value = endpoint_values(model, pmr_as[:, v], on_gc[:, v], np.ones(m, dtype=bool))
+            # the primary visit of simulate_subjects (same draws, bit-for-bit the same values)
+            pmr_as, on_gc = simulate_primary_visit(model, rng, treated, centre_effect)
+            value = endpoint_values(model, pmr_as, on_gc, np.ones(m, dtype=bool))
             counts[arm] += int((value == 1.0).sum())
             done += m
     p0, p1 = counts[0] / n_per_arm, counts[1] / n_per_arm

@@ -31,6 +31,7 @@ __all__ = [
     "simulate_allocation",
     "simulate_block",
     "simulate_block_primary",
+    "simulate_primary_visit",
     "simulate_subjects",
 ]
 
@@ -362,6 +363,21 @@ def simulate_subjects(
     return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(deviation, 0, -1)
 
 
+def simulate_primary_visit(
+    model: SimulationModel, rng: np.random.Generator, treated: BoolArray, centre_effect: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """PMR-AS and rescue at the primary visit only (shape ``S``), from :func:`simulate_subjects`'s draws.
+
+    The generator ends where :func:`simulate_subjects` leaves it and the values are bit-for-bit its
+    values at the primary visit; the equations stop at the primary visit.
+    """
+    n_visits = len(model.visit_codes)
+    n_used = model.primary_index + 1
+    draws = _draw_subjects(rng, treated.shape, n_visits, n_used)
+    _, pmr_as, on_gc, _ = _trajectories(model, draws, treated, centre_effect, n_used, keep=False)
+    return pmr_as[0], on_gc[0]
+
+
 def endpoint_values(model: SimulationModel, pmr_as: FloatArray, on_gc: BoolArray, observed: BoolArray) -> FloatArray:
     """The endpoint's predicate on simulated values (any shape): 1.0, 0.0 or NaN where not observed.
 
@@ -471,18 +487,16 @@ def simulate_block_primary(
     primary visit only.
     """
     centre, treated, centre_effect = _allocate_block(model, n_subjects, rng, n_reps)
-    n_visits = len(model.visit_codes)
-    n_used = model.primary_index + 1
-    draws = _draw_subjects(rng, treated.shape, n_visits, n_used)
-    _, pmr_as, on_gc, _ = _trajectories(model, draws, treated, centre_effect, n_used, keep=False)
+    pmr_as, on_gc = simulate_primary_visit(model, rng, treated, centre_effect)
+    n_visits, n_used = len(model.visit_codes), model.primary_index + 1
     u_drop = rng.random((*treated.shape, n_visits))
     hazard = _dropout_hazard(model, treated)[..., 0]
     dropped = u_drop[..., 0] < hazard
     for v in range(1, n_used):
         dropped |= u_drop[..., v] < hazard
     observed = ~dropped
-    response = endpoint_values(model, pmr_as[0], on_gc[0], observed)
-    return PrimaryData(treated, centre, response, on_gc[0] & observed)
+    response = endpoint_values(model, pmr_as, on_gc, observed)
+    return PrimaryData(treated, centre, response, on_gc & observed)
 
 
 def compute_state_proportions(
