@@ -216,11 +216,14 @@ def simulate_allocation(
     patterns, n_patterns = _block_patterns(tuple(int(r) for r in ratio), tuple(int(b) for b in block_sizes))
     smax = int(sizes.max())
     centre = rng.choice(n_centres, size=(n_reps, n_subjects), p=centre_p).astype(np.int64)
-    # each participant's rank among the earlier participants of its centre (its place in the centre's list)
-    onehot = centre[:, None, :] == np.arange(n_centres)[None, :, None]  # (R, C, N)
-    counts = np.cumsum(onehot, axis=2, dtype=np.int32)  # running count per centre
-    position = np.take_along_axis(counts, centre[:, None, :], axis=1)[:, 0, :] - 1
-    total = counts[:, :, -1]  # (R, C) participants per centre
+    # each participant's place in its centre's list: the number of earlier participants of that centre
+    total = np.zeros((n_reps, n_centres), dtype=np.int64)  # running count, then participants per centre
+    position = np.empty((n_reps, n_subjects), dtype=np.int64)
+    rows = np.arange(n_reps)
+    for k in range(n_subjects):
+        c = centre[:, k]
+        position[:, k] = total[rows, c]
+        total[rows, c] += 1
     # enough blocks for the largest centre of this block of replicates (a function of the draws)
     n_blocks = max(1, -(-int(total.max()) // int(sizes.min())))
     size_index = rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))
@@ -231,8 +234,8 @@ def simulate_allocation(
     # blocks that start after the centre's last participant are drawn but not expanded
     used = (np.cumsum(size, axis=-1) - size) < total[..., None]
     size_used = size[used]
-    rows = patterns.reshape(-1, smax)[size_index[used] * patterns.shape[1] + pattern_index[used]]
-    entries = rows[np.arange(smax) < size_used[:, None]]
+    expanded = patterns.reshape(-1, smax)[size_index[used] * patterns.shape[1] + pattern_index[used]]
+    entries = expanded[np.arange(smax) < size_used[:, None]]
     length = np.zeros(size.shape, dtype=np.int64)
     length[used] = size_used
     length = length.sum(axis=-1).ravel()  # (R * C,)
