@@ -19,8 +19,11 @@ Replicates are generated in RNG blocks of :data:`BLOCK_SIZE` trials. Block *k* o
 point with *N* randomised participants uses ``numpy.random.SeedSequence(seed, spawn_key=(N, k))``
 (the ``k``-th grandchild of ``SeedSequence(seed).spawn``), and a block is always generated whole,
 so replicate *r* is the same whatever the number of simulations, the analysis batch size, the
-task partitioning or the number of Dask workers. Analysis batching is independent of RNG blocks,
-and the summary is computed from the per-replicate results in replicate order.
+task partitioning, the number of Dask workers or of in-process threads. Analysis batching is
+independent of RNG blocks, and the summary is computed from the per-replicate results in
+replicate order. The analysis sees only each trial's primary visit
+(:func:`~pmrtrial.design.simulate_model.simulate_block_primary`), bit-for-bit that of the
+patient-level trials of :func:`simulate_trials`.
 
 Monte Carlo standard errors: a rate :math:`\hat p` over :math:`R` replicates has
 :math:`\sqrt{\hat p(1-\hat p)/R}`; a mean of :math:`k` values has :math:`s/\sqrt k`.

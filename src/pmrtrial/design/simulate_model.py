@@ -12,7 +12,7 @@ import functools
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -362,8 +362,8 @@ def simulate_subjects(
     n_visits = len(model.visit_codes)
     draws = _draw_subjects(rng, treated.shape, n_visits, n_visits)
     baseline, pmr_as, on_gc, deviation = _trajectories(model, draws, treated, centre_effect, n_visits, keep=True)
-    assert deviation is not None
-    return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(deviation, 0, -1)
+    kept = cast(FloatArray, deviation)  # keep=True returns every visit's deviation
+    return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(kept, 0, -1)
 
 
 def simulate_primary_visit(
