@@ -3,7 +3,9 @@
 Measures, in one process run:
 
 1. 100,000 BACHELOR-sized trials (scenario ``bachelor-as-run``), simulated and analysed with the
-   Fisher lookup and the batched GEE: in-process (1 core) and on a local Dask cluster of 2 workers;
+   Fisher lookup and the batched GEE: in-process with 1 thread and with 2 (trials of the next task
+   generated in a worker thread while the current one is analysed), and on a local Dask cluster of
+   2 workers; wall and CPU seconds (CPU summed over threads);
 2. a plain loop over a subsample of the same simulated trials calling ``scipy.stats.fisher_exact``
    and statsmodels ``GEE(..., cov_struct=Exchangeable()).fit()`` per trial (the simulation itself
    is not timed in the loop: the loop is charged for analysis only), extrapolated to 100,000;
@@ -11,7 +13,7 @@ Measures, in one process run:
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/bench_simulate.py [--n-sims 100000] [--loop-sample 200]
+    PYTHONPATH=src python benchmarks/bench_simulate.py [--n-sims 100000] [--loop-sample 200] [--batch-size 20000]
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def _loop(trials, idx):  # type: ignore[no-untyped-def]
     from statsmodels.genmod.families.links import Log
 
     failures = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in idx:
         keep = ~np.isnan(trials.response[i])
         y = trials.response[i][keep]
@@ -55,26 +57,45 @@ def _loop(trials, idx):  # type: ignore[no-untyped-def]
                     failures += 1
             except Exception:
                 failures += 1
-    return time.perf_counter() - t0, failures
+    return time.perf_counter() - t0, time.process_time() - c0, failures
 
 
-def _split(scenario) -> None:  # type: ignore[no-untyped-def]
-    """Where the time goes, per 10,000 trials (CPU seconds of this process)."""
-    from pmrtrial.design.simulate import analyse_trials, simulate_trials
+def _split(scenario, n: int = 20_000) -> None:  # type: ignore[no-untyped-def]
+    """Where the time goes, per 10,000 trials (CPU seconds of this process, one thread)."""
+    from pmrtrial.design.simulate import analyse_task, generate_task
     from pmrtrial.design.simulate_model import compile_model
 
     model = compile_model(scenario)
+    n_total = scenario.sample_sizes()[0]
+    generate_task(model, n_total, 9, 0, 1000)  # warm caches (block patterns, Fisher tables)
     t0 = time.process_time()
-    trials = simulate_trials(scenario, 10_000, seed=9)
+    data = generate_task(model, n_total, 9, 0, n)
     t1 = time.process_time()
-    analyse_trials(trials, model, with_gee=False)
+    analyse_task(data, model, n, n, with_gee=False)
     t2 = time.process_time()
-    analyse_trials(trials, model, with_gee=True)
+    analyse_task(data, model, n, n, with_gee=True)
     t3 = time.process_time()
     gee = (t3 - t2) - (t2 - t1)
+    k = 10_000 / n
     print(
-        f"CPU s per 10,000 trials: generation {t1 - t0:.2f}, counts + Fisher lookup {t2 - t1:.2f}, GEE batch {gee:.2f}"
+        f"CPU s per 10,000 trials (of {n:,}): generation {(t1 - t0) * k:.3f}, counts + Fisher lookup "
+        f"{(t2 - t1) * k:.3f}, GEE batch {gee * k:.3f}; total {(t1 - t0 + t3 - t2) * k:.3f}"
     )
+
+
+def _in_process(scenario, n_sims: int, batch_size: int, threads: int):  # type: ignore[no-untyped-def]
+    from pmrtrial.design.simulate import simulate_operating_characteristics
+
+    c0, t0 = time.process_time(), time.perf_counter()
+    res = simulate_operating_characteristics(
+        scenario, n_sims=n_sims, seed=1, batch_size=batch_size, keep_replicates=False, threads=threads
+    )
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"in-process, {threads} thread(s), batch {batch_size:,}: {n_sims:,} trials in {wall:.2f} s wall, "
+        f"{cpu:.2f} s CPU ({n_sims / wall:,.0f} trials/s)"
+    )
+    return res, wall, cpu
 
 
 def main() -> None:
@@ -82,7 +103,8 @@ def main() -> None:
     ap.add_argument("--n-sims", type=int, default=100_000)
     ap.add_argument("--loop-sample", type=int, default=200)
     ap.add_argument("--dask-sims", type=int, default=40_000, help="trials per Dask scaling run")
-    ap.add_argument("--batch-size", type=int, default=5000)
+    ap.add_argument("--batch-size", type=int, default=20_000, help="in-process task and analysis batch size")
+    ap.add_argument("--dask-batch-size", type=int, default=10_000, help="Dask task size")
     args = ap.parse_args()
 
     from pmrtrial.design.scenario import load_scenario
@@ -97,19 +119,17 @@ def main() -> None:
     compute_true_effect(scenario)  # cached: the truth is computed once per scenario, not per run
     print(f"truth simulation (2,000,000 per arm, once per scenario): {time.perf_counter() - t0:.1f} s")
 
-    t0 = time.perf_counter()
-    res1 = simulate_operating_characteristics(
-        scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, keep_replicates=False
-    )
-    t_inproc = time.perf_counter() - t0
-    print(f"in-process: {args.n_sims:,} trials in {t_inproc:.1f} s ({args.n_sims / t_inproc:,.0f} trials/s)")
+    res1, t_one, c_one = _in_process(scenario, args.n_sims, args.batch_size, 1)
+    res_t, t_inproc, _ = _in_process(scenario, args.n_sims, args.batch_size, 2)
+    same_t = all(res1.points[0].metrics[k].value == res_t.points[0].metrics[k].value for k in res1.points[0].metrics)
+    print(f"1 and 2 threads identical: {same_t}")
 
     client, cluster = start_local_cluster(2)
     try:
         client.run(lambda: __import__("pmrtrial.design.simulate"))  # warm the workers' imports
         t0 = time.perf_counter()
         res2 = simulate_operating_characteristics(
-            scenario, n_sims=args.n_sims, seed=1, batch_size=args.batch_size, client=client, keep_replicates=False
+            scenario, n_sims=args.n_sims, seed=1, batch_size=args.dask_batch_size, client=client, keep_replicates=False
         )
         t_dask2 = time.perf_counter() - t0
     finally:
@@ -120,16 +140,20 @@ def main() -> None:
     print(f"in-process and dask results identical: {same}")
 
     trials = simulate_trials(scenario, args.loop_sample, seed=1)
-    t_loop, failures = _loop(trials, range(args.loop_sample))
+    t_loop, c_loop, failures = _loop(trials, range(args.loop_sample))
     per = t_loop / args.loop_sample
     t_loop_full = per * args.n_sims
+    c_loop_full = c_loop / args.loop_sample * args.n_sims
     print(
         "plain loop (scipy fisher_exact + statsmodels GEE.fit): "
-        f"{per * 1e3:.2f} ms/trial on {args.loop_sample} trials "
-        f"({failures} statsmodels failures) -> {t_loop_full:.0f} s extrapolated to {args.n_sims:,}"
+        f"{per * 1e3:.2f} ms/trial wall, {c_loop / args.loop_sample * 1e3:.2f} ms CPU on {args.loop_sample} trials "
+        f"({failures} statsmodels failures) -> {t_loop_full:.0f} s wall, {c_loop_full:.0f} s CPU extrapolated "
+        f"to {args.n_sims:,}"
     )
+    print(f"speed-up vs loop in CPU: in-process 1 thread {c_loop_full / c_one:.0f}x")
     print(
-        f"speed-up vs loop: in-process (1 core) {t_loop_full / t_inproc:.0f}x; "
+        f"speed-up vs loop in wall time: in-process 1 thread {t_loop_full / t_one:.0f}x, "
+        f"2 threads {t_loop_full / t_inproc:.0f}x; "
         f"dask 2 workers {t_loop_full / t_dask2:.0f}x"
     )
 
@@ -143,7 +167,7 @@ def main() -> None:
                 scenario,
                 n_sims=args.dask_sims,
                 seed=2,
-                batch_size=args.batch_size,
+                batch_size=args.dask_batch_size,
                 client=client,
                 keep_replicates=False,
             )

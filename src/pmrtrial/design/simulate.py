@@ -19,8 +19,11 @@ Replicates are generated in RNG blocks of :data:`BLOCK_SIZE` trials. Block *k* o
 point with *N* randomised participants uses ``numpy.random.SeedSequence(seed, spawn_key=(N, k))``
 (the ``k``-th grandchild of ``SeedSequence(seed).spawn``), and a block is always generated whole,
 so replicate *r* is the same whatever the number of simulations, the analysis batch size, the
-task partitioning or the number of Dask workers. Analysis batching is independent of RNG blocks,
-and the summary is computed from the per-replicate results in replicate order.
+task partitioning, the number of Dask workers or of in-process threads. Analysis batching is
+independent of RNG blocks, and the summary is computed from the per-replicate results in
+replicate order. The analysis sees only each trial's primary visit
+(:func:`~pmrtrial.design.simulate_model.simulate_block_primary`), bit-for-bit that of the
+patient-level trials of :func:`simulate_trials`.
 
 Monte Carlo standard errors: a rate :math:`\hat p` over :math:`R` replicates has
 :math:`\sqrt{\hat p(1-\hat p)/R}`; a mean of :math:`k` values has :math:`s/\sqrt k`.
@@ -28,12 +31,13 @@ Monte Carlo standard errors: a rate :math:`\hat p` over :math:`R` replicates has
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -45,12 +49,14 @@ from scipy.special import ndtr, ndtri
 from pmrtrial.design.fisher import compute_fisher_rejection_region
 from pmrtrial.design.scenario import Scenario
 from pmrtrial.design.simulate_model import (
+    PrimaryData,
     SimulatedTrials,
     SimulationModel,
     compile_model,
     endpoint_values,
     simulate_block,
-    simulate_subjects,
+    simulate_block_primary,
+    simulate_primary_visit,
 )
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.stats.results import software_versions
@@ -64,9 +70,11 @@ __all__ = [
     "SimulationResult",
     "TrueEffect",
     "analyse_gee",
+    "analyse_task",
     "analyse_trials",
     "compute_true_effect",
     "fisher_pvalues_lookup",
+    "generate_task",
     "run_task",
     "simulate_operating_characteristics",
     "simulate_trials",
@@ -154,17 +162,33 @@ def fisher_pvalues_lookup(
 ) -> FloatArray:
     """Two-sided Fisher exact p-values of many 2x2 tables, by lookup per ``(n_control, n_treated)``.
 
-    Tables with an empty arm get NaN (no test).
+    The cached p-value matrices of the group sizes present (every table of those sizes,
+    :func:`~pmrtrial.design.fisher.compute_fisher_rejection_region`) are laid end to end and read
+    with one gather. Tables with an empty arm get NaN (no test).
     """
-    out = np.full(x_control.shape, np.nan)
-    pairs = np.unique(np.stack([n_control, n_treated], axis=-1).reshape(-1, 2), axis=0)
-    for n0, n1 in pairs:
-        if n0 < 1 or n1 < 1:
-            continue
-        mask = (n_control == n0) & (n_treated == n1)
-        region = compute_fisher_rejection_region(int(n0), int(n1))
-        out[mask] = region.lookup_pvalues(x_control[mask], x_treated[mask])
-    return out
+    x0, n0, x1, n1 = (np.asarray(a, dtype=np.int64).ravel() for a in (x_control, n_control, x_treated, n_treated))
+    out = np.full(x0.shape, np.nan)
+    testable = np.flatnonzero((n0 >= 1) & (n1 >= 1))
+    if testable.size:
+        x0, n0, x1, n1 = x0[testable], n0[testable], x1[testable], n1[testable]
+        for name, x, n in (("x_control", x0, n0), ("x_treated", x1, n1)):
+            bad = (x < 0) | (x > n)
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise ScoreInputError(name, int(x[k]), f"integers in [0, {int(n[k])}] (the group size)")
+        width = int(n1.max()) + 1
+        pairs, inverse = np.unique(n0 * width + n1, return_inverse=True)
+        tables = [_fisher_table(int(c) // width, int(c) % width) for c in pairs]
+        sizes = np.array([t.size for t in tables], dtype=np.int64)
+        offset = np.cumsum(sizes) - sizes
+        out[testable] = np.concatenate(tables)[offset[inverse.ravel()] + x0 * (n1 + 1) + x1]
+    return out.reshape(np.shape(x_control))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fisher_table(n0: int, n1: int) -> FloatArray:
+    """The p-values of every table with group sizes ``(n0, n1)``, flattened (``x0 * (n1 + 1) + x1``)."""
+    return compute_fisher_rejection_region(n0, n1).pvalues.ravel()
 
 
 def analyse_gee(
@@ -213,7 +237,8 @@ def analyse_gee(
         fit = fit_risk_ratio_gee_batch(
             y,
             treated.astype(np.float64),
-            centre,
+            # the estimator sorts the centre labels: 8-bit codes sort faster (the same codes, the same fit)
+            centre.astype(np.uint8) if centre.size and centre.min() >= 0 and centre.max() < 256 else centre,
             moments=moments,  # type: ignore[arg-type]
             missing="drop",
         )
@@ -232,27 +257,34 @@ def analyse_gee(
 
 
 def analyse_trials(
-    trials: SimulatedTrials, model: SimulationModel, *, with_gee: bool = True, warned: dict[str, int] | None = None
+    trials: SimulatedTrials | PrimaryData,
+    model: SimulationModel,
+    *,
+    with_gee: bool = True,
+    warned: dict[str, int] | None = None,
 ) -> dict[str, npt.NDArray[Any]]:
     """Per-replicate primary analysis (see the module docstring) of simulated trials.
 
-    Warnings raised by the estimator are counted in ``warned`` (message -> count).
+    ``trials`` is the patient-level data (:class:`SimulatedTrials`) or its primary visit
+    (:class:`PrimaryData`); both give the same results. Warnings raised by the estimator are
+    counted in ``warned`` (message -> count).
     """
-    y = trials.response
+    data = PrimaryData.of(trials, model) if isinstance(trials, SimulatedTrials) else trials
+    y = data.response
     analysed = ~np.isnan(y)
     resp = analysed & (y == 1.0)
-    t = trials.treated
+    t = data.treated
     res: dict[str, npt.NDArray[Any]] = {
         "n_control": (analysed & ~t).sum(axis=1),
         "n_treated": (analysed & t).sum(axis=1),
         "x_control": (resp & ~t).sum(axis=1),
         "x_treated": (resp & t).sum(axis=1),
         "n_randomised_treated": t.sum(axis=1),
-        "n_rescued": (trials.on_oral_gc & trials.observed)[..., model.primary_index].sum(axis=1),
+        "n_rescued": data.rescued.sum(axis=1),
     }
     res["p_fisher"] = fisher_pvalues_lookup(res["x_control"], res["n_control"], res["x_treated"], res["n_treated"])
     if with_gee:
-        res.update(analyse_gee(y, t, trials.centre, moments=model.moments, warned=warned))
+        res.update(analyse_gee(y, t, data.centre, moments=model.moments, warned=warned))
     else:
         n = y.shape[0]
         res.update(
@@ -281,8 +313,7 @@ def run_task(
 ) -> tuple[dict[str, npt.NDArray[Any]], dict[str, int]]:
     """Simulate and analyse replicates ``first_block * BLOCK_SIZE`` onwards (``n_reps`` of them).
 
-    The unit of work sent to a Dask worker. Blocks are generated whole from their own generators;
-    the analysis runs in batches of ``batch_size`` replicates.
+    The unit of work sent to a Dask worker: :func:`generate_task` then :func:`analyse_task`.
 
     Returns
     -------
@@ -290,33 +321,79 @@ def run_task(
         Per-replicate arrays of :data:`REPLICATE_FIELDS`, and the warnings raised by the estimator
         (message -> number of batches in which it was raised).
     """
-    warned: dict[str, int] = {}
+    data = generate_task(model, n_total, seed, first_block, n_reps)
+    return analyse_task(data, model, n_reps, batch_size, with_gee)
+
+
+def generate_task(model: SimulationModel, n_total: int, seed: int, first_block: int, n_reps: int) -> PrimaryData:
+    """The primary-visit data of replicates ``first_block * BLOCK_SIZE`` onwards (whole RNG blocks).
+
+    Each block comes from its own generator through
+    :func:`~pmrtrial.design.simulate_model.simulate_block_primary`: the trials of
+    :func:`simulate_trials`, reduced to the primary visit. No warnings, no shared state (safe in a
+    thread).
+    """
     n_blocks = -(-n_reps // BLOCK_SIZE)
-    blocks = [
-        simulate_block(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE)
-        for k in range(n_blocks)
-    ]
+    return PrimaryData.concatenate(
+        [
+            simulate_block_primary(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE)
+            for k in range(n_blocks)
+        ]
+    )
+
+
+def analyse_task(
+    data: PrimaryData, model: SimulationModel, n_reps: int, batch_size: int, with_gee: bool = True
+) -> tuple[dict[str, npt.NDArray[Any]], dict[str, int]]:
+    """Analyse the first ``n_reps`` replicates of ``data`` in batches of ``batch_size`` (see :func:`run_task`)."""
+    warned: dict[str, int] = {}
     parts = []
     for lo in range(0, n_reps, batch_size):
         hi = min(lo + batch_size, n_reps)
-        trials = _slice_blocks(blocks, lo, hi, model)
-        parts.append(analyse_trials(trials, model, with_gee=with_gee, warned=warned))
+        parts.append(analyse_trials(data.rows(lo, hi), model, with_gee=with_gee, warned=warned))
     return {k: np.concatenate([p[k] for p in parts]) for k in REPLICATE_FIELDS}, warned
 
 
-def _slice_blocks(blocks: Sequence[SimulatedTrials], lo: int, hi: int, model: SimulationModel) -> SimulatedTrials:
-    names = ("treated", "centre", "baseline_pmr_as", "pmr_as", "on_oral_gc", "observed", "latent_deviation", "response")
-    first, last = lo // BLOCK_SIZE, (hi - 1) // BLOCK_SIZE
-    fields = {}
-    for name in names:
-        arr = (
-            np.concatenate([getattr(blocks[k], name) for k in range(first, last + 1)])
-            if last > first
-            else getattr(blocks[first], name)
-        )
-        off = first * BLOCK_SIZE
-        fields[name] = arr[lo - off : hi - off]
-    return SimulatedTrials(**fields, visit_codes=model.visit_codes)
+def _run_in_process(
+    model: SimulationModel,
+    jobs: list[tuple[int, int, int]],
+    seed: int,
+    batch_size: int,
+    with_gee: bool,
+    threads: int,
+    progress: Progress | None,
+) -> list[tuple[dict[str, npt.NDArray[Any]], dict[str, int]]]:
+    """Run ``jobs`` (n_total, first_block, n_reps) in order; with ``threads > 1``, as a pipeline.
+
+    The pipeline generates the next tasks' trials in ``threads - 1`` worker threads while this
+    thread analyses the current one (NumPy releases the GIL in its random fills and array loops).
+    The analysis, and so every ``warnings`` capture, stays in this thread; each task's trials
+    come from its own generators, so the results are those of the sequential run.
+    """
+    out = []
+    if threads <= 1 or len(jobs) <= 1:
+        for n_total, first_block, n_reps in jobs:
+            out.append(run_task(model, n_total, seed, first_block, n_reps, batch_size, with_gee))
+            if progress is not None:
+                progress(n_reps)
+        return out
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="pmrtrial-simulate") as pool:
+        ahead = threads  # tasks generated ahead of the analysis (bounds the memory held)
+        pending: deque[Future[PrimaryData]] = deque()
+        submitted = 0
+        for _, _, n_reps in jobs:
+            while submitted < len(jobs) and len(pending) < ahead:
+                job = jobs[submitted]
+                pending.append(pool.submit(generate_task, model, job[0], seed, job[1], job[2]))
+                submitted += 1
+            data = pending.popleft().result()
+            out.append(analyse_task(data, model, n_reps, batch_size, with_gee))
+            if progress is not None:
+                progress(n_reps)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -393,9 +470,9 @@ def _true_effect(model_key: str, model: SimulationModel, n_per_arm: int, *, use_
             m = min(chunk, n_per_arm - done)
             treated = np.full(m, bool(arm))
             centre_effect = model.sd_centre * rng.standard_normal(m)
-            _, pmr_as, on_gc, _ = simulate_subjects(model, rng, treated, centre_effect)
-            v = model.primary_index
-            value = endpoint_values(model, pmr_as[:, v], on_gc[:, v], np.ones(m, dtype=bool))
+            # the primary visit of simulate_subjects (same draws, bit-for-bit the same values)
+            pmr_as, on_gc = simulate_primary_visit(model, rng, treated, centre_effect)
+            value = endpoint_values(model, pmr_as, on_gc, np.ones(m, dtype=bool))
             counts[arm] += int((value == 1.0).sum())
             done += m
     p0, p1 = counts[0] / n_per_arm, counts[1] / n_per_arm
@@ -700,6 +777,7 @@ def simulate_operating_characteristics(
     with_gee: bool = True,
     keep_replicates: bool = True,
     truth_n_per_arm: int | None = None,
+    threads: int = 2,
 ) -> SimulationResult:
     """Simulate ``n_sims`` trials per design point and summarise their operating characteristics.
 
@@ -725,6 +803,10 @@ def simulate_operating_characteristics(
         Keep the per-replicate arrays in the result.
     truth_n_per_arm : int, optional
         Size of the truth simulation (default: the scenario's ``truth_n_per_arm``).
+    threads : int
+        In-process only: with 2 or more, the trials of the next tasks are generated in
+        ``threads - 1`` worker threads while the current task is analysed (see
+        :func:`_run_in_process`); 1 runs everything in the calling thread. Does not change results.
 
     Returns
     -------
@@ -736,6 +818,9 @@ def simulate_operating_characteristics(
         raise ScoreInputError("batch_size", batch_size, "a positive integer")
     if not 0 <= int(seed) < 2**63:
         raise ScoreInputError("seed", seed, "a non-negative integer")
+    if int(threads) < 1:
+        raise ScoreInputError("threads", threads, "a positive integer")
+    threads = int(threads)
     n_sims, batch_size, seed = int(n_sims), int(batch_size), int(seed)
     model = compile_model(scenario)
     truth = compute_true_effect(scenario, n_per_arm=truth_n_per_arm)
@@ -744,15 +829,10 @@ def simulate_operating_characteristics(
     plan = _plan(n_sims, batch_size)
     t0 = time.perf_counter()
     if client is None:
-        results = []
-        for n_total in sizes:
-            parts = []
-            for first_block, n_reps in plan:
-                parts.append(run_task(model, n_total, seed, first_block, n_reps, batch_size, with_gee))
-                if progress is not None:
-                    progress(n_reps)
-            results.append(parts)
-        executor = "in-process"
+        jobs = [(n_total, first_block, n_reps) for n_total in sizes for first_block, n_reps in plan]
+        done = _run_in_process(model, jobs, seed, batch_size, with_gee, threads, progress)
+        results = [done[i * len(plan) : (i + 1) * len(plan)] for i in range(len(sizes))]
+        executor = "in-process" if threads <= 1 or len(jobs) <= 1 else f"in-process, {threads} threads"
     else:
         from pmrtrial.design.simulate_dask import run_tasks_dask
 

@@ -8,10 +8,11 @@ own :class:`numpy.random.Generator`, so a block is the same whatever else is bei
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,12 +23,15 @@ from pmrtrial.protocol.predicates import Predicate, evaluate_predicate_vectorise
 from pmrtrial.scores import RESPONSE_STATES, classify_response_state
 
 __all__ = [
+    "PrimaryData",
     "SimulatedTrials",
     "SimulationModel",
     "compile_model",
     "endpoint_values",
     "simulate_allocation",
     "simulate_block",
+    "simulate_block_primary",
+    "simulate_primary_visit",
     "simulate_subjects",
 ]
 
@@ -158,11 +162,13 @@ class SimulatedTrials:
 # allocation
 
 
+@functools.lru_cache(maxsize=64)
 def _block_patterns(ratio: tuple[int, int], block_sizes: tuple[int, ...]) -> tuple[BoolArray, IntArray]:
     """Every distinct arrangement of each block size: (n_sizes, max_patterns, max_size) and counts.
 
     A uniformly random permutation of a block's allocations is a uniformly random distinct
     arrangement (every arrangement of a multiset has the same number of underlying permutations).
+    Cached per design (read-only arrays).
     """
     unit = ratio[0] + ratio[1]
     smax = max(block_sizes)
@@ -175,7 +181,10 @@ def _block_patterns(ratio: tuple[int, int], block_sizes: tuple[int, ...]) -> tup
     patterns = np.zeros((len(block_sizes), n_max, smax), dtype=bool)
     for i, rows in enumerate(tables):
         patterns[i, : len(rows)] = rows
-    return patterns, np.array([len(t) for t in tables], dtype=np.int64)
+    counts = np.array([len(t) for t in tables], dtype=np.int64)
+    patterns.flags.writeable = False
+    counts.flags.writeable = False
+    return patterns, counts
 
 
 def simulate_allocation(
@@ -204,33 +213,130 @@ def simulate_allocation(
     treated : bool (n_reps, n_subjects)
     """
     sizes = np.asarray(block_sizes, dtype=np.int64)
-    patterns, n_patterns = _block_patterns(ratio, tuple(int(b) for b in block_sizes))
+    patterns, n_patterns = _block_patterns(tuple(int(r) for r in ratio), tuple(int(b) for b in block_sizes))
     smax = int(sizes.max())
     centre = rng.choice(n_centres, size=(n_reps, n_subjects), p=centre_p).astype(np.int64)
-    onehot = centre[..., None] == np.arange(n_centres)
-    counts = np.cumsum(onehot, axis=1)  # (R, N, C): running count per centre
+    # each participant's place in its centre's list: the number of earlier participants of that centre
+    total = np.zeros((n_reps, n_centres), dtype=np.int64)  # running count, then participants per centre
+    position = np.empty((n_reps, n_subjects), dtype=np.int64)
+    rows = np.arange(n_reps)
+    for k in range(n_subjects):
+        c = centre[:, k]
+        position[:, k] = total[rows, c]
+        total[rows, c] += 1
     # enough blocks for the largest centre of this block of replicates (a function of the draws)
-    n_blocks = max(1, -(-int(counts[:, -1, :].max()) // int(sizes.min())))
+    n_blocks = max(1, -(-int(total.max()) // int(sizes.min())))
     size_index = rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))
     u = rng.random((n_reps, n_centres, n_blocks))
     pattern_index = (u * n_patterns[size_index]).astype(np.int64)
-    blocks = patterns[size_index, pattern_index]  # (R, C, K, smax)
     size = sizes[size_index]
-    valid = np.arange(smax) < size[..., None]
-    # position of every valid entry in its centre's list: blocks are consecutive
-    offset = np.cumsum(size, axis=-1) - size  # (R, C, K)
-    target = offset[..., None] + np.arange(smax)  # (R, C, K, smax)
-    keep = valid & (target < n_subjects)
-    r_idx, c_idx, k_idx, j_idx = np.nonzero(keep)
-    sequence = np.zeros((n_reps, n_centres, n_blocks * smax), dtype=bool)
-    sequence[r_idx, c_idx, target[r_idx, c_idx, k_idx, j_idx]] = blocks[r_idx, c_idx, k_idx, j_idx]
-    position = np.take_along_axis(counts, centre[..., None], axis=2)[..., 0] - 1
-    treated = sequence[np.arange(n_reps)[:, None], centre, position]
+    # every centre's list: the entries of its blocks, consecutive, in (replicate, centre, block) order;
+    # blocks that start after the centre's last participant are drawn but not expanded
+    used = (np.cumsum(size, axis=-1) - size) < total[..., None]
+    size_used = size[used]
+    expanded = patterns.reshape(-1, smax)[size_index[used] * patterns.shape[1] + pattern_index[used]]
+    entries = expanded[np.arange(smax) < size_used[:, None]]
+    length = np.zeros(size.shape, dtype=np.int64)
+    length[used] = size_used
+    length = length.sum(axis=-1).ravel()  # (R * C,)
+    first = (np.cumsum(length) - length).reshape(n_reps, n_centres)
+    treated = entries[np.take_along_axis(first, centre, axis=1) + position]
     return centre, treated
 
 
 # ------------------------------------------------------------------------------------------------
 # trajectories
+
+
+def _draw_subjects(
+    rng: np.random.Generator, shape: tuple[int, ...], n_visits: int, n_rescue: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The participants' random numbers, in the draw order of :func:`simulate_subjects`.
+
+    Baseline uniforms ``S``; standard normal subject effects ``S``; residual innovations
+    ``(V,) + S``; rescue uniforms ``(V,) + S``, of which only the first ``n_rescue`` visits are
+    returned (the generator is moved past the others exactly, as if they had been drawn).
+    """
+    u0 = rng.random(shape)
+    subject = rng.standard_normal(shape)
+    z = rng.standard_normal((n_visits, *shape))
+    u_rescue = rng.random((n_rescue, *shape))
+    _skip_uniforms(rng, (n_visits - n_rescue) * math.prod(shape))
+    return u0, subject, z, u_rescue
+
+
+def _skip_uniforms(rng: np.random.Generator, count: int) -> None:
+    """Move ``rng`` on as if ``rng.random(count)`` had been called (the values are not needed).
+
+    A double from :meth:`numpy.random.Generator.random` takes exactly one 64-bit output of the bit
+    generator, so the PCG64 generators (whose ``advance(k)`` moves exactly ``k`` 64-bit outputs on)
+    skip in constant time; other bit generators draw and discard.
+    """
+    if count <= 0:
+        return
+    bit_generator = rng.bit_generator
+    if isinstance(bit_generator, np.random.PCG64 | np.random.PCG64DXSM):
+        bit_generator.advance(count)
+    else:
+        rng.random(count)
+
+
+def _trajectories(
+    model: SimulationModel,
+    draws: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    treated: BoolArray,
+    centre_effect: FloatArray,
+    n_visits: int,
+    keep: bool,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray | None]:
+    """The model's equations on drawn random numbers, for the first ``n_visits`` visits.
+
+    With ``keep``, every visit's values are returned (visit-major, ``(V,) + S``); otherwise only
+    the last visit's (shape ``S``) and no deviations.
+    """
+    u0, subject, z, u_rescue = draws
+    shape = treated.shape
+    lo = float(ndtr((model.baseline_threshold - model.baseline_mean) / model.baseline_sd))
+    baseline = model.baseline_mean + model.baseline_sd * ndtri(lo + (1.0 - lo) * u0)
+    phi = model.autocorrelation
+    innovation_sd = model.sd_residual * math.sqrt(1.0 - phi * phi)
+    level = model.sd_subject * subject + centre_effect
+    log_base = np.log(baseline)
+    resid = model.sd_residual * z[0]
+    out_shape = (n_visits, *shape) if keep else (1, *shape)
+    deviation = np.empty(out_shape) if keep else None
+    pmr_as = np.empty(out_shape)
+    on_gc = np.empty(out_shape, dtype=bool)
+    on_before = np.zeros(shape, dtype=bool)
+    dev = np.empty(shape)
+    innovation = np.empty(shape)
+    start = np.empty(shape, dtype=bool)
+    for v in range(n_visits):
+        if v:
+            # resid = phi * resid + innovation_sd * z[v], in place (the same operations)
+            np.multiply(resid, phi, out=resid)
+            np.multiply(z[v], innovation_sd, out=innovation)
+            resid += innovation
+        np.add(level, resid, out=dev)
+        if deviation is not None:
+            deviation[v] = dev
+        log_value = np.where(treated, model.log_ratio[1, v], model.log_ratio[0, v])
+        np.add(log_base, log_value, out=log_value)
+        log_value += dev
+        if model.log_gc_effect != 0.0:
+            # + log_gc_effect where on rescue GC (adding 0.0 elsewhere left every value as it was)
+            np.add(log_value, model.log_gc_effect, out=log_value, where=on_before)
+        value = np.exp(log_value, out=log_value)
+        np.greater(value, model.rescue_threshold, out=start)
+        start &= u_rescue[v] < model.rescue_p[v]
+        on_before |= start
+        if keep:
+            pmr_as[v] = value
+            on_gc[v] = on_before
+    if not keep:
+        pmr_as[0] = value
+        on_gc[0] = on_before
+    return baseline, pmr_as, on_gc, deviation
 
 
 def simulate_subjects(
@@ -253,38 +359,26 @@ def simulate_subjects(
     deviation : float S + (V,)
         Latent deviation ``b + c + e`` on the log scale.
     """
-    shape = treated.shape
     n_visits = len(model.visit_codes)
-    lo = float(ndtr((model.baseline_threshold - model.baseline_mean) / model.baseline_sd))
-    u0 = rng.random(shape)
-    baseline = model.baseline_mean + model.baseline_sd * ndtri(lo + (1.0 - lo) * u0)
-    subject = model.sd_subject * rng.standard_normal(shape)
-    # visit-major work arrays (V, *S): each visit is one contiguous slice
-    z = rng.standard_normal((n_visits, *shape))
-    u_rescue = rng.random((n_visits, *shape))
-    phi = model.autocorrelation
-    innovation_sd = model.sd_residual * math.sqrt(1.0 - phi * phi)
-    deviation = np.empty_like(z)
-    level = subject + centre_effect
-    log_base = np.log(baseline)
-    resid = model.sd_residual * z[0]
-    pmr_as = np.empty_like(z)
-    on_gc = np.empty(z.shape, dtype=bool)
-    on_before = np.zeros(shape, dtype=bool)
-    for v in range(n_visits):
-        if v:
-            resid = phi * resid + innovation_sd * z[v]
-        deviation[v] = level + resid
-        shift = np.where(treated, model.log_ratio[1, v], model.log_ratio[0, v])
-        log_value = log_base + shift + deviation[v]
-        if model.log_gc_effect != 0.0:
-            log_value = log_value + on_before * model.log_gc_effect
-        value = np.exp(log_value)
-        start = (value > model.rescue_threshold) & (u_rescue[v] < model.rescue_p[v])
-        pmr_as[v] = value
-        on_before = on_before | start
-        on_gc[v] = on_before
-    return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(deviation, 0, -1)
+    draws = _draw_subjects(rng, treated.shape, n_visits, n_visits)
+    baseline, pmr_as, on_gc, deviation = _trajectories(model, draws, treated, centre_effect, n_visits, keep=True)
+    kept = cast(FloatArray, deviation)  # keep=True returns every visit's deviation
+    return baseline, np.moveaxis(pmr_as, 0, -1), np.moveaxis(on_gc, 0, -1), np.moveaxis(kept, 0, -1)
+
+
+def simulate_primary_visit(
+    model: SimulationModel, rng: np.random.Generator, treated: BoolArray, centre_effect: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """PMR-AS and rescue at the primary visit only (shape ``S``), from :func:`simulate_subjects`'s draws.
+
+    The generator ends where :func:`simulate_subjects` leaves it and the values are bit-for-bit its
+    values at the primary visit; the equations stop at the primary visit.
+    """
+    n_visits = len(model.visit_codes)
+    n_used = model.primary_index + 1
+    draws = _draw_subjects(rng, treated.shape, n_visits, n_used)
+    _, pmr_as, on_gc, _ = _trajectories(model, draws, treated, centre_effect, n_used, keep=False)
+    return pmr_as[0], on_gc[0]
 
 
 def endpoint_values(model: SimulationModel, pmr_as: FloatArray, on_gc: BoolArray, observed: BoolArray) -> FloatArray:
@@ -307,6 +401,22 @@ def _endpoint(model: SimulationModel, pmr_as: FloatArray, on_gc: BoolArray, obse
     )
 
 
+def _allocate_block(
+    model: SimulationModel, n_subjects: int, rng: np.random.Generator, n_reps: int
+) -> tuple[IntArray, BoolArray, FloatArray]:
+    """Allocation and each participant's centre effect: the first draws of a block."""
+    centre, treated = simulate_allocation(
+        rng, n_reps, n_subjects, model.n_centres, model.centre_p, model.ratio, model.block_sizes
+    )
+    centre_effects = model.sd_centre * rng.standard_normal((n_reps, model.n_centres))
+    return centre, treated, np.take_along_axis(centre_effects, centre, axis=1)
+
+
+def _dropout_hazard(model: SimulationModel, treated: BoolArray) -> FloatArray:
+    hazard: FloatArray = np.where(treated, model.dropout[1], model.dropout[0])[..., None]
+    return hazard
+
+
 def simulate_block(model: SimulationModel, n_subjects: int, rng: np.random.Generator, n_reps: int) -> SimulatedTrials:
     """Simulate ``n_reps`` trials of ``n_subjects`` randomised participants from one generator.
 
@@ -314,15 +424,10 @@ def simulate_block(model: SimulationModel, n_subjects: int, rng: np.random.Gener
     (:func:`simulate_allocation`), centre effects ``(R, C)``, participants
     (:func:`simulate_subjects`), drop-out uniforms ``(R, N, V)``.
     """
-    centre, treated = simulate_allocation(
-        rng, n_reps, n_subjects, model.n_centres, model.centre_p, model.ratio, model.block_sizes
-    )
-    centre_effects = model.sd_centre * rng.standard_normal((n_reps, model.n_centres))
-    centre_effect = np.take_along_axis(centre_effects, centre, axis=1)
+    centre, treated, centre_effect = _allocate_block(model, n_subjects, rng, n_reps)
     baseline, pmr_as, on_gc, deviation = simulate_subjects(model, rng, treated, centre_effect)
     u_drop = rng.random(pmr_as.shape)
-    hazard = np.where(treated, model.dropout[1], model.dropout[0])[..., None]
-    observed = ~np.logical_or.accumulate(u_drop < hazard, axis=-1)
+    observed = ~np.logical_or.accumulate(u_drop < _dropout_hazard(model, treated), axis=-1)
     pmr_obs = np.where(observed, pmr_as, np.nan)
     response = _endpoint(model, pmr_as, on_gc, observed)
     return SimulatedTrials(
@@ -336,6 +441,65 @@ def simulate_block(model: SimulationModel, n_subjects: int, rng: np.random.Gener
         response=response,
         visit_codes=model.visit_codes,
     )
+
+
+@dataclass(frozen=True)
+class PrimaryData:
+    """What the primary analysis of ``R`` simulated trials needs: the primary visit only.
+
+    Attributes
+    ----------
+    treated : bool (R, N)
+    centre : int (R, N)
+    response : float (R, N)
+        Primary endpoint: 1, 0 or NaN (not assessed at the primary visit).
+    rescued : bool (R, N)
+        On rescue GC and assessed at the primary visit.
+    """
+
+    treated: BoolArray
+    centre: IntArray
+    response: FloatArray
+    rescued: BoolArray
+
+    @classmethod
+    def of(cls, trials: SimulatedTrials, model: SimulationModel) -> PrimaryData:
+        """The primary-visit data of full simulated trials."""
+        v = model.primary_index
+        return cls(trials.treated, trials.centre, trials.response, trials.on_oral_gc[..., v] & trials.observed[..., v])
+
+    @classmethod
+    def concatenate(cls, parts: list[PrimaryData]) -> PrimaryData:
+        if len(parts) == 1:
+            return parts[0]
+        names = ("treated", "centre", "response", "rescued")
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in names))
+
+    def rows(self, lo: int, hi: int) -> PrimaryData:
+        return PrimaryData(self.treated[lo:hi], self.centre[lo:hi], self.response[lo:hi], self.rescued[lo:hi])
+
+
+def simulate_block_primary(
+    model: SimulationModel, n_subjects: int, rng: np.random.Generator, n_reps: int
+) -> PrimaryData:
+    """:func:`simulate_block`'s trials reduced to what the primary analysis needs, computed faster.
+
+    The same draws in the same order, hence the same trials (``PrimaryData.of(simulate_block(...))``
+    equals this exactly): all random numbers are drawn, except the rescue uniforms after the
+    primary visit, which are skipped exactly (:func:`_skip_uniforms`); the equations run up to the
+    primary visit only.
+    """
+    centre, treated, centre_effect = _allocate_block(model, n_subjects, rng, n_reps)
+    pmr_as, on_gc = simulate_primary_visit(model, rng, treated, centre_effect)
+    n_visits, n_used = len(model.visit_codes), model.primary_index + 1
+    u_drop = rng.random((*treated.shape, n_visits))
+    hazard = _dropout_hazard(model, treated)[..., 0]
+    dropped = u_drop[..., 0] < hazard
+    for v in range(1, n_used):
+        dropped |= u_drop[..., v] < hazard
+    observed = ~dropped
+    response = endpoint_values(model, pmr_as, on_gc, observed)
+    return PrimaryData(treated, centre, response, on_gc & observed)
 
 
 def compute_state_proportions(

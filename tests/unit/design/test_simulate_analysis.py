@@ -113,8 +113,14 @@ def test_gee_statsmodels_moments_match_statsmodels_on_simulated_trials(bachelor)
 
 
 def test_results_independent_of_batch_size_and_n_sims(bachelor) -> None:  # type: ignore[no-untyped-def]
-    a = simulate_operating_characteristics(bachelor, n_sims=2100, seed=3, batch_size=5000, truth_n_per_arm=20_000)
-    b = simulate_operating_characteristics(bachelor, n_sims=2100, seed=3, batch_size=333, truth_n_per_arm=20_000)
+    a = simulate_operating_characteristics(
+        bachelor, n_sims=2100, seed=3, batch_size=5000, truth_n_per_arm=20_000, threads=1
+    )
+    # 3 tasks of 1000: generated ahead in 2 worker threads while the calling thread analyses
+    b = simulate_operating_characteristics(
+        bachelor, n_sims=2100, seed=3, batch_size=333, truth_n_per_arm=20_000, threads=3
+    )
+    assert a.executor == "in-process" and b.executor == "in-process, 3 threads"
     c = simulate_operating_characteristics(bachelor, n_sims=1200, seed=3, batch_size=1000, truth_n_per_arm=20_000)
     for name in REPLICATE_FIELDS:
         x, y, z = a.replicates[0][name], b.replicates[0][name], c.replicates[0][name]
@@ -210,3 +216,13 @@ def test_sweep_gives_one_point_per_n() -> None:
     # exact binomial power of Fisher rises with n; with 500 trials the MC SE is <= 0.023
     assert res.points[1].metrics["power_fisher"].value > res.points[0].metrics["power_fisher"].value
     assert dataclasses.asdict(res.points[0].truth) == dataclasses.asdict(res.points[1].truth)
+
+
+def test_analysed_replicates_are_the_patient_level_trials(bachelor) -> None:  # type: ignore[no-untyped-def]
+    # simulate_operating_characteristics analyses the primary-visit fast path; simulate_trials returns the
+    # full patient-level trials of the same seed. Analysing the latter gives the same numbers, bit for bit.
+    res = simulate_operating_characteristics(bachelor, n_sims=1500, seed=6, batch_size=700, truth_n_per_arm=20_000)
+    model = compile_model(bachelor)
+    direct = analyse_trials(simulate_trials(bachelor, 1500, seed=6), model)
+    for name in REPLICATE_FIELDS:
+        assert np.array_equal(res.replicates[0][name], direct[name], equal_nan=True), name

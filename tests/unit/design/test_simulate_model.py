@@ -11,10 +11,13 @@ import pytest
 
 from pmrtrial.design.scenario import load_scenario
 from pmrtrial.design.simulate_model import (
+    PrimaryData,
+    _skip_uniforms,
     compile_model,
     endpoint_values,
     simulate_allocation,
     simulate_block,
+    simulate_block_primary,
 )
 from pmrtrial.protocol import evaluate_predicate, parse_predicate
 
@@ -155,3 +158,27 @@ def test_simulated_endpoint_equals_scalar_evaluator(model, data: dict[str, objec
         row = {"crp_pmr_as": float(crp[i]), "on_oral_gc": bool(gc[i])} if observed[i] else {}
         expected = evaluate_predicate(predicate, row)
         assert (None if np.isnan(value[i]) else bool(value[i])) == expected
+
+
+@pytest.mark.parametrize("name", ["bachelor-as-run", "larger-confirmatory"])
+def test_primary_fast_path_equals_full_trials_exactly(name: str) -> None:
+    # simulate_block_primary draws the same random numbers in the same order as simulate_block (skipping
+    # the rescue uniforms after the primary visit exactly), so its primary-visit data are bit-for-bit those
+    # of the full trials. Both sides are the model's own code: this checks the fast path, not the model.
+    model = compile_model(load_scenario(name))
+    for n_subjects, seed in ((34, 0), (61, 1), (200, 2)):
+        full = PrimaryData.of(simulate_block(model, n_subjects, np.random.default_rng(seed), 300), model)
+        fast = simulate_block_primary(model, n_subjects, np.random.default_rng(seed), 300)
+        for field in ("treated", "centre", "response", "rescued"):
+            assert np.array_equal(getattr(full, field), getattr(fast, field), equal_nan=True), field
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.MT19937])
+def test_skipping_uniforms_equals_drawing_them(bit_generator) -> None:  # type: ignore[no-untyped-def]
+    a, b = np.random.Generator(bit_generator(11)), np.random.Generator(bit_generator(11))
+    a.standard_normal(1001)
+    b.standard_normal(1001)
+    a.random(777)
+    _skip_uniforms(b, 777)
+    assert np.array_equal(a.random(50), b.random(50))
+    assert np.array_equal(a.standard_normal(50), b.standard_normal(50))
