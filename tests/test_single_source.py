@@ -211,3 +211,30 @@ def test_readme_check_fails_on_a_drifted_table() -> None:
     drifted = readme.replace("| `pain_vas` | float | 0-10 | [0, 10] |", "| `pain_vas` | float | 0-10 | [0, 100] |")
     assert drifted != readme
     assert update_markdown_tables(drifted) == readme
+
+
+def test_bundled_protocols_candidate_fields_accept_no_more_than_the_vocabulary() -> None:
+    # Protocol files are data, not modules, so they may narrow a canonical variable for screening
+    # (SEMAPHORE: oral GC 0-100 mg/day), but never widen it or change its type.
+    from pmrtrial.protocol import list_protocols, load_protocol
+    from pmrtrial.vocabulary import get_variable, is_canonical
+
+    checked = 0
+    for name in list_protocols():
+        protocol = load_protocol(name)
+        for spec in protocol.eligibility.fields:
+            if not is_canonical(spec.name):
+                continue
+            var = get_variable(spec.name)
+            checked += 1
+            where = f"{protocol.id}: {spec.name}"
+            if var.levels is not None and var.kind != "category":  # ordinal codes
+                assert spec.min is not None and spec.max is not None, where
+                assert set(range(int(spec.min), int(spec.max) + 1)) <= set(var.levels), where
+            elif var.kind == "category":
+                assert spec.type == "category" and set(spec.allowed or ()) <= set(var.levels or ()), where
+            elif var.kind in ("float", "integer"):
+                assert spec.type in ("number", "integer"), where
+                assert var.lo is None or (spec.min is not None and spec.min >= var.lo), where
+                assert var.hi is None or (spec.max is not None and spec.max <= var.hi), where
+    assert checked >= 10  # bachelor alone screens age, sex, CRP, ESR, both VAS, stiffness, EUL

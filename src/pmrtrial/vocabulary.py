@@ -101,6 +101,9 @@ class Variable:
         For ``visits`` and ``derived`` variables: a protocol's endpoints and rescue rules may name it
         (:mod:`pmrtrial.protocol.variables`). False for keys, dates, and labels-only derived names
         that :mod:`pmrtrial.derive` does not compute on its own.
+    reveals_arm : bool
+        The value tells the randomised arm (the arm itself, the study-drug dose): blinded exports and
+        blinded reviews must leave it out.
     """
 
     name: str
@@ -117,6 +120,7 @@ class Variable:
     level_labels: Mapping[Any, tuple[str, str]] | None = field(default=None, compare=False)
     accepted: str | None = None
     protocol_variable: bool = True
+    reveals_arm: bool = False
 
     def label(self, lang: Lang = "en") -> str:
         """The label in ``lang`` (``"en"`` or ``"fr"``)."""
@@ -161,6 +165,7 @@ def _v(
     level_labels: Mapping[Any, tuple[str, str]] | None = None,
     accepted: str | None = None,
     protocol_variable: bool = True,
+    reveals_arm: bool = False,
 ) -> Variable:
     return Variable(
         name,
@@ -177,6 +182,7 @@ def _v(
         None if level_labels is None else MappingProxyType(dict(level_labels)),
         accepted,
         protocol_variable,
+        reveals_arm,
     )
 
 
@@ -220,6 +226,7 @@ _SUBJECTS = (
         "randomised arm id, one of the protocol's arms",
         required=True,
         accepted="an arm id of the protocol",
+        reveals_arm=True,
     ),
     _v(
         "subjects",
@@ -279,8 +286,8 @@ _SUBJECTS = (
         required=True,
         levels=("completed", "withdrawn", "lost", "ongoing"),
         level_labels={
-            "completed": ("completed", "terminé"),
-            "withdrawn": ("withdrawn", "sorti d'étude"),
+            "completed": ("completed", "étude terminée"),
+            "withdrawn": ("withdrawn", "sortie prématurée d'étude"),
             "lost": ("lost to follow-up", "perdu de vue"),
             "ongoing": ("ongoing (interim)", "en cours (analyse intermédiaire)"),
         },
@@ -405,7 +412,7 @@ _VISITS = (
         "upper_limb_elevation",
         "integer",
         "0-3",
-        ("Upper-limb elevation (EUL)", "Élévation des membres supérieurs (EMS)"),
+        ("Upper-limb elevation (EUL)", "Élévation des membres supérieurs (EUL)"),
         "EUL: 0 above the shoulder girdle, 1 up to it, 2 below it, 3 none",
         levels=(0, 1, 2, 3),
         level_labels={
@@ -420,7 +427,7 @@ _VISITS = (
         "oral_gc_mg_day",
         "float",
         "mg/day",
-        ("Oral glucocorticoid dose", "Dose de glucocorticoïde oral"),
+        ("Oral glucocorticoid dose", "Dose de glucocorticoïdes oraux"),
         "oral glucocorticoid, prednisone-equivalent (0 = none)",
         lo=0,
         hi=1000,
@@ -450,7 +457,7 @@ _VISITS = (
         "sf36_pcs",
         "float",
         "T-score",
-        ("SF-36 physical component summary", "SF-36 score résumé physique"),
+        ("SF-36 physical component summary", "SF-36 : score composite physique"),
         "SF-36 physical component summary (norm-based)",
         lo=0,
         hi=100,
@@ -460,7 +467,7 @@ _VISITS = (
         "sf36_mcs",
         "float",
         "T-score",
-        ("SF-36 mental component summary", "SF-36 score résumé psychique"),
+        ("SF-36 mental component summary", "SF-36 : score composite mental"),
         "SF-36 mental component summary (norm-based)",
         lo=0,
         hi=100,
@@ -474,6 +481,7 @@ _VISITS = (
         "study-drug dose taken (placebo: 0)",
         lo=0,
         hi=1000,
+        reveals_arm=True,
     ),
     _v(
         "visits",
@@ -590,7 +598,7 @@ _GC_DOSES = (
         "dose_mg_day",
         "float",
         "mg/day",
-        ("Glucocorticoid dose", "Dose de glucocorticoïde"),
+        ("Glucocorticoid dose", "Dose de glucocorticoïdes"),
         "glucocorticoid dose, prednisone-equivalent",
         required=True,
         lo=0,
@@ -701,7 +709,7 @@ _DERIVED = (
         "on_oral_gc",
         "boolean",
         "-",
-        ("On oral glucocorticoid", "Sous glucocorticoïde oral"),
+        ("On oral glucocorticoid", "Sous glucocorticoïdes oraux"),
         "oral glucocorticoid taken at the visit (oral_gc_mg_day > 0)",
     ),
     _v(
@@ -769,7 +777,7 @@ _DERIVED = (
         "cumulative_gc_mg",
         "float",
         "mg",
-        ("Cumulative glucocorticoid dose", "Dose cumulée de glucocorticoïde"),
+        ("Cumulative glucocorticoid dose", "Dose cumulée de glucocorticoïdes"),
         "cumulative oral glucocorticoid since the first visit (step rule)",
         lo=0,
     ),
@@ -778,7 +786,7 @@ _DERIVED = (
         "baseline_oral_gc_mg_day",
         "float",
         "mg/day",
-        ("Baseline oral glucocorticoid dose", "Dose de glucocorticoïde oral à l'inclusion"),
+        ("Baseline oral glucocorticoid dose", "Dose de glucocorticoïdes oraux à l'inclusion"),
         "oral glucocorticoid dose at the baseline visit",
         lo=0,
         protocol_variable=False,
@@ -788,7 +796,7 @@ _DERIVED = (
         "change_oral_gc_mg_day",
         "float",
         "mg/day",
-        ("Change in oral glucocorticoid dose", "Variation de la dose de glucocorticoïde oral"),
+        ("Change in oral glucocorticoid dose", "Variation de la dose de glucocorticoïdes oraux"),
         "oral GC dose change from baseline (oral_gc_mg_day - baseline)",
     ),
     _v(

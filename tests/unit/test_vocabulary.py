@@ -114,3 +114,11 @@ def test_ground_floor__imports_only_the_standard_library() -> None:
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
+def test_variables_that_reveal_the_arm() -> None:
+    # What a blinded export or review must leave out: the arm, and the study-drug dose (placebo: 0 mg).
+    assert {(v.table, v.name) for v in vocab.VARIABLES if v.reveals_arm} == {
+        ("subjects", "arm"),
+        ("visits", "study_drug_mg_day"),
+    }
