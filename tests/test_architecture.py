@@ -18,6 +18,7 @@ OPTIONAL_CORE = [
     "pmrtrial.design",
     "pmrtrial.synth",
     "pmrtrial.derive",
+    "pmrtrial.derive_endpoints",
     "pmrtrial.datasets",
     "pmrtrial.analysis",
     "pmrtrial.tables",
@@ -65,4 +66,31 @@ def test_core_does_no_file_writes():
         for needle in ("open(", ".write_text(", ".write_bytes(", "to_csv(", "to_parquet(", "savefig("):
             if needle in text:
                 offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []
+
+
+def test_analysis_names_no_arm_drug_or_trial():
+    # The SAP engine is generic: every trial-specific word comes from the protocol file. The words are read
+    # from the bundled protocols themselves (arm ids, drugs of the dosing and taper segments, trial ids and
+    # short titles), so a new protocol extends the check.
+    import pathlib
+
+    from pmrtrial.protocol import list_protocols, load_protocol
+
+    words: set[str] = set()
+    for name in list_protocols():
+        protocol = load_protocol(name)
+        words |= {protocol.id, protocol.short_title}
+        for arm in protocol.arms:
+            words.add(arm.id)
+            words |= {seg.drug for seg in (*arm.dosing, *arm.gc_taper)}
+        words |= {r.drug for r in protocol.rescue}
+    root = pathlib.Path(__file__).resolve().parents[1] / "src" / "pmrtrial" / "analysis"
+    offenders = [
+        f"{path.name}: {word}"
+        for path in sorted(root.rglob("*.py"))
+        for word in sorted(words)
+        if word.lower() in path.read_text(encoding="utf-8").lower()
+    ]
+    assert len(words) >= 6
     assert offenders == []

@@ -778,8 +778,17 @@ _DERIVED = (
         "float",
         "mg",
         ("Cumulative glucocorticoid dose", "Dose cumulée de glucocorticoïdes"),
-        "cumulative oral glucocorticoid since the first visit (step rule)",
+        "cumulative glucocorticoid from day 0 to the day before the visit (gc_doses log, oral and injected; "
+        "without it, the step rule over the visit-level oral doses)",
         lo=0,
+    ),
+    _v(
+        "derived",
+        "gc_free",
+        "boolean",
+        "-",
+        ("Glucocorticoid-free", "Sans glucocorticoïde"),
+        "no glucocorticoid on the visit day (gc_doses log; without it, oral_gc_mg_day = 0)",
     ),
     _v(
         "derived",
@@ -832,8 +841,9 @@ _DERIVED = (
         "boolean",
         "-",
         ("Adherent to the glucocorticoid taper", "Observance de la décroissance des glucocorticoïdes"),
-        "adherence to the protocol's glucocorticoid taper up to the visit; NOT derivable from the canonical "
-        "datasets (taken from a 'gc_taper_adherent' column when one is supplied)",
+        "logged oral GC dose <= the arm's gc_taper dose (+ parameters.gc_taper_tolerance_mg_day) on every day "
+        "from the previous scheduled visit to the day before this visit (needs the gc_doses log and the arms' "
+        "gc_taper; without them a supplied 'gc_taper_adherent' column is kept)",
     ),
 )
 

@@ -177,6 +177,12 @@ def test_protocol_show_and_check(capsys, tmp_path: Path):
     broken.write_text(read_bundled_text("bachelor").replace("visits: [W12]", "visits: [W13]", 1))
     code, out, _ = run(capsys, "protocol", "check", str(broken))
     assert code == 1 and "PROTO-E001" in out and "INVALID" in out
+    unknown = tmp_path / "unknown_method.yaml"
+    unknown.write_text(read_bundled_text("bachelor").replace("analysis: [four_state_table]", "analysis: [cmh_test]"))
+    code, out, _ = run(capsys, "protocol", "check", str(unknown), "--json")
+    issues = json.loads(out)["issues"]
+    assert code == 1 and [i["id"] for i in issues if i["severity"] == "error"] == ["PROTO-E017"]
+    assert "'cmh_test'" in issues[-1]["message"] and issues[-1]["location"] == "endpoints.response_by_visit.analysis"
 
 
 def test_demo__writes_outputs_into_named_folder(capsys, tmp_path: Path):

@@ -81,3 +81,14 @@ def test_gee__reported_with_small_sample_correction_and_documented_gap(result):
     # says so beside the number (stats-notes.md, "Primary endpoint from the published counts").
     primary = next(t for t in build_tables(result, PUB) if t.id == "primary")
     assert any("allocation of participants to centres is not published" in n for n in primary.notes)
+
+
+def test_ultrasound_synovitis_week12__published_fractions(result):
+    # deck, ultrasound slide: synovitis at week 12, baricitinib 11/18, placebo 12/16 (randomised denominators)
+    row = next(r for r in result.secondary if r.endpoint_id == "us_synovitis_w12")
+    assert {a: (row.arms[a]["events"], row.arms[a]["n"]) for a in row.arms} == {
+        "baricitinib": (11, 18),
+        "placebo": (12, 16),
+    }
+    entry = next(e for e in result.endpoints if e.id == "us_synovitis_w12")
+    assert entry.analyses["risk_ratio"]["imputed_non_events"] == {"baricitinib": 0, "placebo": 1}

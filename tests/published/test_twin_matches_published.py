@@ -361,3 +361,15 @@ def test_bundled_yaml_is_the_shared_reference() -> None:
     if not shared.exists():
         pytest.skip("shared reference not present in this checkout")
     assert shared.read_text(encoding="utf-8") == _TEXT
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_ultrasound_synovitis_week12(twin: Any, arm: str) -> None:
+    # deck (ultrasound slide) / yaml ultrasound_week12_synovitis: baricitinib 11/18, placebo 12/16; the
+    # denominators are the randomised numbers, so a participant without a week-12 ultrasound counts as without.
+    published = PUB["ultrasound_week12_synovitis"][arm]
+    ids = twin.subjects.loc[twin.subjects["arm"] == arm, "subject_id"]
+    at12 = twin.visits[(twin.visits["week"] == 12) & twin.visits["subject_id"].isin(ids)]
+    assert int(at12["us_synovitis"].astype("boolean").fillna(False).sum()) == int(published["n"])
+    assert len(ids) == int(published["of"])
+    assert twin.visits.loc[twin.visits["week"].isin([2, 4, 8, 16, 20, 24, 28, 36]), "us_synovitis"].isna().all()

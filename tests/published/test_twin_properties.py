@@ -19,7 +19,7 @@ SUBJECT_COLUMNS = [
 VISIT_COLUMNS = [
     "subject_id", "week", "crp_mg_l", "esr_mm_h", "pain_vas", "patient_global_vas", "fatigue_vas",
     "physician_global_vas", "morning_stiffness_min", "upper_limb_elevation", "oral_gc_mg_day", "haq_di",
-    "eq5d_index", "sf36_pcs", "sf36_mcs", "study_drug_mg_day",
+    "eq5d_index", "sf36_pcs", "sf36_mcs", "study_drug_mg_day", "us_synovitis",
 ]  # fmt: skip
 AE_COLUMNS = ["subject_id", "soc", "term", "serious", "severity", "onset_week", "outcome"]
 

@@ -18,7 +18,6 @@ Tolerances (relative):
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from pmrtrial.stats import (
     estimate_risk_ratio_score_ci,
     fisher_exact_test,
 )
+from tests.reference._util import close
 
 VALUES = Path(__file__).parent / "values"
 DATA = Path(__file__).parent / "data"
@@ -47,21 +47,8 @@ CONTINUOUS = json.loads((VALUES / "continuous.json").read_text())
 RTOL = 1e-6
 
 
-def _num(value: Any) -> float:
-    """R's jsonlite writes non-finite numbers as strings."""
-    if isinstance(value, str):
-        return {"Inf": math.inf, "-Inf": -math.inf, "NaN": math.nan, "NA": math.nan}[value]
-    return float(value)
-
-
 def _close(actual: float | None, expected: Any, rtol: float = RTOL) -> bool:
-    exp = _num(expected)
-    act = math.nan if actual is None else float(actual)
-    if math.isnan(exp) or math.isnan(act):
-        return math.isnan(exp) and math.isnan(act)
-    if math.isinf(exp) or math.isinf(act):
-        return act == exp
-    return math.isclose(act, exp, rel_tol=rtol, abs_tol=0.0)
+    return close(actual, expected, rtol)
 
 
 def _k(c: dict[str, Any]) -> dict[str, int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pmrtrial.analysis.engine import BASELINE_VARIABLES, analyse_trial, infer_published_methods
+from pmrtrial.analysis.engine import analyse_trial, infer_published_methods, prepare_visits
+from pmrtrial.analysis.registry import ANALYSIS_METHODS, AnalysisMethod, get_method, method_types
 from pmrtrial.analysis.results import (
     AdverseEventSummary,
     AnalysisResult,
     BaselineRow,
     ConsortFlow,
+    EndpointResult,
     PrimaryResult,
     SecondaryRow,
     StatSummary,
@@ -16,16 +18,21 @@ from pmrtrial.analysis.results import (
 )
 
 __all__ = [
-    "BASELINE_VARIABLES",
+    "ANALYSIS_METHODS",
     "AdverseEventSummary",
+    "AnalysisMethod",
     "AnalysisResult",
     "BaselineRow",
     "ConsortFlow",
+    "EndpointResult",
     "PrimaryResult",
     "SecondaryRow",
     "StatSummary",
     "TrajectoryPoint",
     "VisitStateRow",
     "analyse_trial",
+    "get_method",
     "infer_published_methods",
+    "method_types",
+    "prepare_visits",
 ]

@@ -1,7 +1,7 @@
 """Thin calls into :mod:`pmrtrial.stats` and :mod:`pmrtrial.design`, in one place.
 
-Each function returns a :class:`StatSummary`. When a library part is not installed, or the method
-cannot run on these data, the summary says "not available" and why; nothing is skipped silently.
+Each function returns a :class:`StatSummary`. Plain imports: an import bug fails loudly. When the
+method cannot run on these data, the summary says "not available" and why; nothing is skipped silently.
 Exceptions of the stats layer (:class:`~pmrtrial.exceptions.PmrTrialError`) become unavailable
 summaries with the message as the reason; programming errors propagate.
 """
@@ -15,21 +15,44 @@ from typing import Any
 import numpy as np
 
 from pmrtrial.analysis.results import StatSummary
+from pmrtrial.design.sample_size import METHODS, find_sample_size_all
 from pmrtrial.exceptions import PmrTrialError
+from pmrtrial.stats import (
+    barnard_exact_test,
+    boschloo_exact_test,
+    compare_with_published,
+    estimate_mean_difference,
+    estimate_risk_difference,
+    estimate_risk_ratio,
+    estimate_risk_ratio_bayes,
+    estimate_risk_ratio_score_ci,
+    fisher_exact_test,
+)
+from pmrtrial.stats.adjusted import estimate_adjusted_risk_ratio
+from pmrtrial.stats.blinding import bang_blinding_index, blinding_table, james_blinding_index
+from pmrtrial.stats.continuous import wilcoxon_hodges_lehmann
+from pmrtrial.stats.gee import fit_risk_ratio_gee
+from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
 
 __all__ = [
     "BOSCHLOO_MAX_TABLES",
+    "adjusted_rr",
+    "barnard",
+    "blinding",
     "boschloo",
     "compare_published_mean_difference",
+    "cox",
     "fisher",
     "gee",
+    "hodges_lehmann",
+    "km",
+    "logrank",
     "mean_difference_welch",
     "rd_newcombe",
     "rr_bayes",
     "rr_katz",
     "rr_score",
     "sample_size",
-    "software_versions",
 ]
 
 #: Boschloo's test enumerates every table with the observed margins' arm sizes; above this many
@@ -53,7 +76,8 @@ def _from_result(name: str, result: Any) -> StatSummary:
     details = dict(getattr(result, "details", {}) or {})
     if hasattr(result, "statistic"):
         details["statistic"] = _num(result.statistic)
-    available = not (estimate is not None and math.isnan(estimate))
+    available = bool(getattr(result, "available", True)) and not (estimate is not None and math.isnan(estimate))
+    reason = getattr(result, "reason", None) or (None if available else "not estimable on these data")
     return StatSummary(
         name=name,
         available=available,
@@ -64,7 +88,7 @@ def _from_result(name: str, result: Any) -> StatSummary:
         method=str(getattr(result, "method", "")),
         converged=bool(getattr(result, "converged", True)),
         warnings=tuple(getattr(result, "warnings", ())),
-        reason=None if available else "not estimable on these data",
+        reason=reason,
         details=details,
     )
 
@@ -74,20 +98,17 @@ def _unavailable(name: str, reason: str) -> StatSummary:
 
 
 def _call(
-    name: str, module: str, attr: str, convert: Callable[[Any], StatSummary], *args: Any, **kw: Any
+    name: str, function: Callable[..., Any], convert: Callable[[Any], StatSummary], *args: Any, **kw: Any
 ) -> StatSummary:
-    try:
-        mod = __import__(module, fromlist=[attr])
-        function = getattr(mod, attr)
-    except (ImportError, AttributeError):
-        return _unavailable(name, f"{module}.{attr} is not available in this installation")
+    """Run one estimator; a data problem it reports (:class:`PmrTrialError`) or a numerical failure
+    becomes an unavailable summary with the reason. Programming errors propagate."""
     try:
         return convert(function(*args, **kw))
     except PmrTrialError as exc:
         return _unavailable(name, f"{type(exc).__name__}: {exc}")
     except ArithmeticError as exc:
         # A numerical failure inside a statistic must not abort the whole analysis; it is recorded and surfaced.
-        return _unavailable(name, f"numerical failure in {module}.{attr}: {type(exc).__name__}: {exc}")
+        return _unavailable(name, f"numerical failure in {function.__name__}: {type(exc).__name__}: {exc}")
 
 
 def _two_by_two(et: int, nt: int, ec: int, nc: int) -> dict[str, int]:
@@ -96,30 +117,29 @@ def _two_by_two(et: int, nt: int, ec: int, nc: int) -> dict[str, int]:
 
 def fisher(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Fisher's exact test, two-sided."""
-    return _call(
-        "fisher",
-        "pmrtrial.stats",
-        "fisher_exact_test",
-        lambda r: _from_result("fisher", r),
-        et,
-        **_two_by_two(et, nt, ec, nc),
-    )
+    return _call("fisher", fisher_exact_test, lambda r: _from_result("fisher", r), et, **_two_by_two(et, nt, ec, nc))
+
+
+def _too_many_tables(name: str, nt: int, nc: int) -> StatSummary | None:
+    if (nt + 1) * (nc + 1) > BOSCHLOO_MAX_TABLES:
+        return _unavailable(
+            name,
+            f"not computed: {(nt + 1) * (nc + 1):,} tables exceed the enumeration limit of {BOSCHLOO_MAX_TABLES:,}",
+        )
+    return None
 
 
 def boschloo(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Boschloo's exact unconditional test, two-sided (skipped above :data:`BOSCHLOO_MAX_TABLES`)."""
-    if (nt + 1) * (nc + 1) > BOSCHLOO_MAX_TABLES:
-        return _unavailable(
-            "boschloo",
-            f"not computed: {(nt + 1) * (nc + 1):,} tables exceed the enumeration limit of {BOSCHLOO_MAX_TABLES:,}",
-        )
-    return _call(
-        "boschloo",
-        "pmrtrial.stats",
-        "boschloo_exact_test",
-        lambda r: _from_result("boschloo", r),
-        et,
-        **_two_by_two(et, nt, ec, nc),
+    return _too_many_tables("boschloo", nt, nc) or _call(
+        "boschloo", boschloo_exact_test, lambda r: _from_result("boschloo", r), et, **_two_by_two(et, nt, ec, nc)
+    )
+
+
+def barnard(et: int, nt: int, ec: int, nc: int) -> StatSummary:
+    """Barnard's exact unconditional test, two-sided (same enumeration limit as Boschloo's)."""
+    return _too_many_tables("barnard", nt, nc) or _call(
+        "barnard", barnard_exact_test, lambda r: _from_result("barnard", r), et, **_two_by_two(et, nt, ec, nc)
     )
 
 
@@ -127,8 +147,7 @@ def rr_katz(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Crude risk ratio with the Katz log CI."""
     return _call(
         "rr_crude",
-        "pmrtrial.stats",
-        "estimate_risk_ratio",
+        estimate_risk_ratio,
         lambda r: _from_result("rr_crude", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -139,8 +158,7 @@ def rr_score(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Crude risk ratio with the score CI."""
     return _call(
         "rr_score",
-        "pmrtrial.stats",
-        "estimate_risk_ratio_score_ci",
+        estimate_risk_ratio_score_ci,
         lambda r: _from_result("rr_score", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -151,8 +169,7 @@ def rd_newcombe(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Risk difference with the Newcombe hybrid-score CI."""
     return _call(
         "rd",
-        "pmrtrial.stats",
-        "estimate_risk_difference",
+        estimate_risk_difference,
         lambda r: _from_result("rd", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -163,8 +180,7 @@ def rr_bayes(et: int, nt: int, ec: int, nc: int) -> StatSummary:
     """Bayesian risk ratio (independent Jeffreys Beta priors): posterior median and 95% CrI."""
     return _call(
         "rr_bayes",
-        "pmrtrial.stats",
-        "estimate_risk_ratio_bayes",
+        estimate_risk_ratio_bayes,
         lambda r: _from_result("rr_bayes", r),
         et,
         **_two_by_two(et, nt, ec, nc),
@@ -175,8 +191,7 @@ def mean_difference_welch(values_treated: np.ndarray[Any, Any], values_control: 
     """Mean difference (treated - control) with the Welch t CI and p."""
     return _call(
         "mean_difference",
-        "pmrtrial.stats",
-        "estimate_mean_difference",
+        estimate_mean_difference,
         lambda r: _from_result("mean_difference", r),
         values_treated,
         values_control,
@@ -213,19 +228,101 @@ def _from_gee(result: Any) -> StatSummary:
 
 
 def gee(y: np.ndarray[Any, Any], treatment: np.ndarray[Any, Any], cluster: np.ndarray[Any, Any]) -> StatSummary:
-    """Adjusted risk ratio: log-binomial GEE, exchangeable within centre, geepack moments, with the
+    """Risk ratio clustered by centre: log-binomial GEE, exchangeable within centre, geepack moments, with the
     explicit modified-Poisson fallback of :func:`pmrtrial.stats.gee.fit_risk_ratio_gee`."""
-    return _call(
-        "rr_gee", "pmrtrial.stats.gee", "fit_risk_ratio_gee", _from_gee, y, treatment, cluster, moments="geepack"
+    return _call("rr_gee", fit_risk_ratio_gee, _from_gee, y, treatment, cluster, moments="geepack")
+
+
+def _from_km(result: Any) -> StatSummary:
+    arms = {
+        a.arm: {
+            "n": a.n,
+            "events": a.events,
+            "median": _num(a.median),
+            "median_lo": _num(a.median_lo),
+            "median_hi": _num(a.median_hi),
+            "median_reached": a.median_reached,
+            "table": {
+                "time": list(a.table_time),
+                "n_risk": list(a.table_n_risk),
+                "n_event": list(a.table_n_event),
+                "n_censor": list(a.table_n_censor),
+                "survival": list(a.table_survival),
+                "lo": list(a.table_lo),
+                "hi": list(a.table_hi),
+            },
+        }
+        for a in result.arms
+    }
+    return StatSummary(
+        name="kaplan_meier",
+        available=bool(result.available),
+        method=str(result.method),
+        converged=bool(result.converged),
+        warnings=tuple(result.warnings),
+        reason=result.reason,
+        details={"arms": arms, "conf_level": float(result.conf_level), "conf_type": str(result.conf_type)},
     )
 
 
-def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """Welch vs pooled t recomputed from one published row; None when the stats layer is missing."""
-    try:
-        from pmrtrial.stats import compare_with_published
-    except ImportError:
-        return None
+def km(time: Any, event: Any, arm: Any, arms: tuple[str, str]) -> StatSummary:
+    """Kaplan-Meier per arm (n, events, median and its CI, step table), as R ``survfit``."""
+    return _call("kaplan_meier", kaplan_meier, _from_km, time, event, arm, arms=list(arms))
+
+
+def logrank(time: Any, event: Any, arm: Any, arms: tuple[str, str]) -> StatSummary:
+    """Log-rank test treated vs control, as R ``survdiff``."""
+    return _call("logrank", logrank_test, lambda r: _from_result("logrank", r), time, event, arm, arms=list(arms))
+
+
+def cox(time: Any, event: Any, arm: Any, arms: tuple[str, str], covariates: Any = None) -> StatSummary:
+    """Hazard ratio treated vs control (Efron ties, Wald CI), as R ``coxph``; covariates optional."""
+    return _call("cox_ph", cox_ph, lambda r: _from_result("cox_ph", r), time, event, arm, covariates, arms=list(arms))
+
+
+def adjusted_rr(y: Any, treated: Any, covariates: Any) -> StatSummary:
+    """Risk ratio adjusted for ``covariates`` (modified Poisson, robust SE), as R ``glm`` + ``sandwich``."""
+    return _call(
+        "adjusted_risk_ratio",
+        estimate_adjusted_risk_ratio,
+        lambda r: _from_result("adjusted_risk_ratio", r),
+        y,
+        treated,
+        covariates,
+    )
+
+
+def hodges_lehmann(values_treated: Any, values_control: Any) -> StatSummary:
+    """Wilcoxon rank-sum p and the Hodges-Lehmann shift with its CI, as R ``wilcox.test(conf.int = TRUE)``."""
+    return _call(
+        "wilcoxon_hodges_lehmann",
+        wilcoxon_hodges_lehmann,
+        lambda r: _from_result("wilcoxon_hodges_lehmann", r),
+        values_treated,
+        values_control,
+    )
+
+
+def blinding(who: str, arm: Any, guess: Any, arms: tuple[str, str]) -> dict[str, StatSummary]:
+    """James' index (main) and Bang's index per arm of the guesses of ``who`` (participant or investigator)."""
+    table = blinding_table(list(arm), list(guess), arms=arms)
+    james = _call(f"james_{who}", james_blinding_index, lambda r: _from_result(f"james_{who}", r), table)
+
+    def bang_summary(r: Any) -> StatSummary:
+        return StatSummary(
+            name=f"bang_{who}",
+            available=bool(r.available),
+            method=str(r.method),
+            reason=r.reason,
+            details={"arms": {a.arm: a.to_dict() for a in r.arms}, "table": table.tolist()},
+        )
+
+    bang = _call(f"bang_{who}", bang_blinding_index, bang_summary, table, arm_names=arms)
+    return {f"james_{who}": james, f"bang_{who}": bang}
+
+
+def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Welch vs pooled t recomputed from one published row (an ``error`` entry when the row is invalid)."""
     try:
         result = compare_with_published(**row)
     except PmrTrialError as exc:
@@ -236,10 +333,6 @@ def compare_published_mean_difference(row: Mapping[str, Any]) -> Mapping[str, An
 
 def sample_size(p_control: float, p_treated: float, alpha: float, power: float) -> Mapping[str, Any]:
     """Sample size by every method of :mod:`pmrtrial.design`, or a "not available" entry."""
-    try:
-        from pmrtrial.design.sample_size import METHODS, find_sample_size_all
-    except ImportError:
-        return {"available": False, "reason": "pmrtrial.design (find_sample_size_all) is not available"}
     # Boschloo power needs seconds of enumeration per n; it belongs to `pmrtrial design`, not to every analysis.
     methods = tuple(m for m in METHODS if m != "boschloo")
     try:
@@ -256,26 +349,3 @@ def sample_size(p_control: float, p_treated: float, alpha: float, power: float) 
         "methods": rows,
         "note": "Boschloo power is omitted here (slow enumeration); run `pmrtrial design` for it.",
     }
-
-
-def software_versions() -> Mapping[str, str]:
-    """Versions of the numerical stack (from :mod:`pmrtrial.stats` when present)."""
-    try:
-        from pmrtrial.stats import software_versions as versions
-
-        return dict(versions())
-    except ImportError:
-        import platform
-
-        import pandas
-        import scipy
-
-        import pmrtrial
-
-        return {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "pandas": pandas.__version__,
-            "pmrtrial": pmrtrial.__version__,
-        }

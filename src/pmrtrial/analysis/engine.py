@@ -1,8 +1,9 @@
 """Run the statistical analysis plan of a protocol on validated datasets.
 
-:func:`analyse_trial` is the SAP as code: which endpoint, which visit, which population and which
-analysis all come from the :class:`~pmrtrial.protocol.Protocol`; the numbers come from
-:mod:`pmrtrial.stats` through :mod:`pmrtrial.analysis._stats_bridge`.
+:func:`analyse_trial` is the SAP as code: which endpoint, which visit, which population, which
+analyses (exactly those of each endpoint's ``analysis:`` list, run through
+:mod:`pmrtrial.analysis.registry`), the baseline table, the covariates and the methods text all come
+from the :class:`~pmrtrial.protocol.Protocol`; the numbers come from :mod:`pmrtrial.stats`.
 
 Populations (protocol ``populations``)
 --------------------------------------
@@ -11,15 +12,19 @@ Populations (protocol ``populations``)
   record at that visit on which the endpoint can be decided. A record whose endpoint cannot be
   decided (a missing component) is counted as "not evaluable" and reported; it is not imputed.
 - *safety*: the datasets carry no exposure flag, so every randomised participant is taken as
-  treated (in BACHELOR the safety population equals the 34 randomised).
+  treated.
 
-Secondary endpoints are analysed on the participants with a value at the visit (complete case).
+Secondary endpoints are analysed on the participants with a value at the visit (complete case),
+unless the endpoint declares ``missing: non_event`` (every participant of the population without a
+decided value counts as a non-event). Time-to-event endpoints are analysed on their derived dataset
+(:func:`pmrtrial.derive_endpoints.derive_time_to_event`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,11 +32,14 @@ import pandas as pd
 from scipy import stats as sps
 
 from pmrtrial.analysis import _stats_bridge as sb
+from pmrtrial.analysis.registry import EndpointData, describe_values, get_method, method_types
 from pmrtrial.analysis.results import (
+    NOT_DECLARED,
     AdverseEventSummary,
     AnalysisResult,
     BaselineRow,
     ConsortFlow,
+    EndpointResult,
     PrimaryResult,
     SecondaryRow,
     StatSummary,
@@ -39,78 +47,35 @@ from pmrtrial.analysis.results import (
     VisitStateRow,
 )
 from pmrtrial.datasets import AnalysisDatasets
-from pmrtrial.derive import DerivedVisits, derive_visit_variables, endpoint_column
-from pmrtrial.protocol import Endpoint, Protocol
-from pmrtrial.protocol.predicates import iter_comparisons
-from pmrtrial.scores import RESPONSE_STATES
-
-__all__ = ["BASELINE_VARIABLES", "analyse_trial", "infer_published_methods"]
-
-#: Table 1 rows: (key as in the published yaml, label, dataset, column, kind, unit, transform).
-#: ``transform`` turns a column into the binary indicator for "binary" rows.
-BASELINE_VARIABLES: tuple[tuple[str, str, str, str, str, str | None, str | None], ...] = (
-    ("age_years", "Age", "subjects", "age_years", "continuous", "years", None),
-    ("female", "Female", "subjects", "sex", "binary", None, "eq:female"),
-    ("male", "Male", "subjects", "sex", "binary", None, "eq:male"),
-    ("disease_duration_days", "Disease duration", "subjects", "disease_duration_days", "continuous", "days", None),
-    ("bmi", "Body-mass index", "subjects", "bmi", "continuous", "kg/m2", None),
-    ("crp_pmr_as", "CRP PMR-AS", "visits", "crp_pmr_as", "continuous", None, None),
-    (
-        "patient_disease_activity_vas",
-        "Patient's disease activity VAS",
-        "visits",
-        "patient_global_vas",
-        "continuous",
-        "0-10",
-        None,
-    ),
-    ("patient_fatigue_vas", "Patient's fatigue VAS", "visits", "fatigue_vas", "continuous", "0-10", None),
-    ("physician_global_vas", "Physician's global VAS", "visits", "physician_global_vas", "continuous", "0-10", None),
-    (
-        "upper_limb_elevation_below_90",
-        "Elevation of the upper limbs < 90°",
-        "visits",
-        "upper_limb_elevation",
-        "binary",
-        None,
-        "ge:1",
-    ),
-    ("morning_stiffness_min", "Morning stiffness", "visits", "morning_stiffness_min", "continuous", "min", None),
-    ("sf36_pcs", "SF-36 PCS", "visits", "sf36_pcs", "continuous", None, None),
-    ("sf36_mcs", "SF-36 MCS", "visits", "sf36_mcs", "continuous", None, None),
-    ("haq_di", "HAQ-DI", "visits", "haq_di", "continuous", None, None),
-    ("eq5d_index", "EQ-5D index", "visits", "eq5d_index", "continuous", None, None),
-    ("crp", "CRP", "visits", "crp_mg_l", "continuous", "mg/L", None),
-    (
-        "synovitis_on_ultrasound",
-        "Synovitis or tenosynovitis on ultrasound",
-        "subjects",
-        "us_synovitis",
-        "binary",
-        None,
-        "eq:true",
-    ),
+from pmrtrial.derive import (
+    DerivedVisits,
+    compute_predicate,
+    derive_var_endpoint,
+    derive_visit_variables,
+    endpoint_column,
 )
+from pmrtrial.derive_endpoints import (
+    derive_time_to_event,
+    derive_var_window_composite,
+    derive_vars_gc_from_log,
+    derive_vars_gc_from_visits,
+)
+from pmrtrial.exceptions import ProtocolValidationError
+from pmrtrial.protocol import Endpoint, Protocol, validate_protocol
+from pmrtrial.protocol.predicates import iter_comparisons
+from pmrtrial.stats.results import software_versions
 
-_METHODS = (
-    "Primary endpoint: responders by arm at the primary visit in the primary analysis set (randomised "
-    "participants assessed at that visit; no imputation). Fisher's exact test (two-sided); Boschloo's exact "
-    "unconditional test; crude risk ratio with Katz log CI and with the score CI; risk difference with "
-    "Newcombe's hybrid-score CI; Bayesian risk ratio (independent Jeffreys Beta(0.5, 0.5) priors, posterior "
-    "median and equal-tailed 95% credible interval); adjusted risk ratio from a log-binomial GEE with "
-    "exchangeable correlation within centre (geepack moment estimators), robust (sandwich) SE and, beside "
-    "it, the Mancl-DeRouen small-sample SE; if the log-binomial fit fails, a modified Poisson GEE (Zou 2004) "
-    "is used and named.",
-    "Secondary continuous endpoints: mean (SD) per arm among participants with a value at the visit; "
-    "difference in means (treated - control) with Welch's t 95% CI and crude two-sided p.",
-    "Secondary binary endpoints: n (%) per arm among participants in whom the endpoint can be decided; crude "
-    "risk ratio with Katz log CI; Fisher's exact p.",
-    "Four-state table: CRP PMR-AS <= 10 or > 10 crossed with oral glucocorticoid at the visit; records "
-    "without a score or GC status are counted as 'missing', never as non-responders.",
-    "Baseline table: mean (SD) and median (IQR; quartiles by SAS's default definition 5 = R type 2) for continuous "
-    "variables, n (%) of participants with a value for binary ones; randomised population.",
-    "Adverse events: participants with at least one event (and at least one serious event) by MedDRA SOC "
-    "and arm; deaths are events with outcome 'fatal'; safety population taken as all randomised.",
+__all__ = ["analyse_trial", "infer_published_methods", "prepare_visits"]
+
+#: PrimaryResult field -> (method id, part name): today's keys of ``primary`` in results.json.
+_PRIMARY_PARTS = (
+    ("fisher", "fisher_exact", "fisher"),
+    ("boschloo", "boschloo_exact", "boschloo"),
+    ("rr_crude", "risk_ratio", "rr_crude"),
+    ("rr_score", "risk_ratio", "rr_score"),
+    ("rd", "risk_difference", "rd"),
+    ("rr_gee", "log_binomial_gee_by_centre", "rr_gee"),
+    ("rr_bayes", "bayesian_risk_ratio", "rr_bayes"),
 )
 
 
@@ -150,23 +115,6 @@ def _float(frame: pd.DataFrame, column: str) -> np.ndarray[Any, Any]:
     return np.asarray(pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
 
 
-def _describe(values: np.ndarray[Any, Any]) -> dict[str, Any]:
-    v = values[~np.isnan(values)]
-    if v.size == 0:
-        return {"n": 0, "mean": None, "sd": None, "median": None, "q1": None, "q3": None}
-    # SAS PROC UNIVARIATE default (PCTLDEF=5) = R quantile(type = 2): the SAS convention of the trial
-    # (and of the synthetic twin, pmrtrial.synth._search).
-    q1, med, q3 = np.percentile(v, [25, 50, 75], method="averaged_inverted_cdf")
-    return {
-        "n": int(v.size),
-        "mean": float(v.mean()),
-        "sd": float(v.std(ddof=1)) if v.size > 1 else None,
-        "median": float(med),
-        "q1": float(q1),
-        "q3": float(q3),
-    }
-
-
 def _count(flags: np.ndarray[Any, Any]) -> dict[str, Any]:
     known = flags[~np.isnan(flags)]
     n = int(known.size)
@@ -182,169 +130,360 @@ def _collect_warnings(prefix: str, summary: StatSummary, sink: list[str]) -> Non
         sink.append(f"{prefix}: did not converge")
 
 
-# -- parts -----------------------------------------------------------------------------------------
+# -- endpoints through the registry ---------------------------------------------------------------
 
 
-def _primary(
+@dataclass(frozen=True)
+class _VisitRun:
+    """One endpoint at one visit (``visit`` None for time to event): its data and method results."""
+
+    visit: str | None
+    week: float | None
+    data: EndpointData
+    reason: str | None
+    results: Mapping[str, Mapping[str, StatSummary]]
+    imputed: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class _EndpointRun:
+    endpoint: Endpoint
+    runs: tuple[_VisitRun, ...]
+    derived: pd.DataFrame
+
+
+def _covariate_frame(
+    endpoint: Endpoint, subjects: pd.DataFrame, data: pd.DataFrame, baseline_week: float
+) -> pd.DataFrame:
+    """subject_id + one column per covariate (subjects column, else the baseline-visit value)."""
+    out = subjects[["subject_id"]].copy()
+    base = data[data["week"] == baseline_week].drop_duplicates("subject_id").set_index("subject_id")
+    for name in endpoint.covariates:
+        if name in subjects.columns:
+            out[name] = subjects[name].to_numpy()
+        elif name in base.columns:
+            out[name] = out["subject_id"].map(base[name]).to_numpy()
+        else:
+            out[name] = np.nan
+    return out
+
+
+def _visit_frame(
+    endpoint: Endpoint, at: pd.DataFrame, subjects: pd.DataFrame, reason: str | None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """subject_id, site_id, arm, value (+ response_state) at one visit; with ``missing: non_event`` every
+    randomised participant, an undecided or absent value counted as 0."""
+    column = endpoint_column(endpoint) if endpoint.type == "binary" else str(endpoint.variable)
+    if reason is not None:
+        values = np.full(len(at), np.nan)
+    elif endpoint.type == "binary":
+        values = _flags(at, column)
+    else:
+        values = _float(at, column)
+    frame = pd.DataFrame(
+        {
+            "subject_id": at["subject_id"].to_numpy(),
+            "site_id": at["site_id"].to_numpy(),
+            "arm": at["arm"].to_numpy(),
+            "value": values,
+        }
+    )
+    if "response_state" in at.columns:
+        frame["response_state"] = at["response_state"].to_numpy()
+    imputed: dict[str, int] = {}
+    if endpoint.type == "binary" and endpoint.missing == "non_event" and reason is None:
+        everyone = subjects[["subject_id", "site_id", "arm"]].merge(
+            frame.drop(columns=["site_id", "arm"]), on="subject_id", how="left"
+        )
+        undecided = everyone["value"].isna().to_numpy()
+        imputed = {str(a): int((undecided & (everyone["arm"] == a).to_numpy()).sum()) for a in everyone["arm"].unique()}
+        everyone["value"] = everyone["value"].fillna(0.0)
+        frame = everyone
+    return frame, imputed
+
+
+def _run_methods(endpoint: Endpoint, data: EndpointData, reason: str | None) -> dict[str, Mapping[str, StatSummary]]:
+    results: dict[str, Mapping[str, StatSummary]] = {}
+    for method_id in endpoint.analysis:
+        method = get_method(method_id)
+        if reason is not None:
+            results[method_id] = {method_id: StatSummary(name=method_id, available=False, reason=reason)}
+        else:
+            results[method_id] = method.run(data)
+    return results
+
+
+def _run_endpoint(
     protocol: Protocol,
+    endpoint: Endpoint,
     data: pd.DataFrame,
+    subjects: pd.DataFrame,
     derived: DerivedVisits,
-    treated: str,
-    control: str,
-    warnings: list[str],
-) -> PrimaryResult:
-    ep = protocol.primary_endpoint
-    visit = protocol.get_visit(ep.visits[0])
-    reason = _missing_variables(ep, list(data.columns), derived.not_derived)
-    at = data[data["week"] == visit.week]
-    flags = _flags(at, endpoint_column(ep)) if reason is None else np.full(len(at), np.nan)
-    arm = at["arm"].to_numpy()
+    arms: tuple[str, str],
+    flares: pd.DataFrame | None,
+) -> _EndpointRun:
+    treated, control = arms
+    covariates = _covariate_frame(endpoint, subjects, data, derived.baseline_week)
+    runs: list[_VisitRun] = []
+    parts: list[pd.DataFrame] = []
+    if endpoint.type == "time_to_event":
+        reason = None
+        try:
+            frame = derive_time_to_event(data, subjects, endpoint, protocol, flares=flares)
+        except (ValueError, KeyError) as exc:
+            reason = f"not estimable: {exc}"
+            frame = pd.DataFrame(columns=["subject_id", "site_id", "arm", "time_days", "event"])
+        parts.append(frame)
+        frame = frame.merge(covariates, on="subject_id", how="left")
+        ed = EndpointData(
+            endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects
+        )
+        runs.append(_VisitRun(None, None, ed, reason, _run_methods(endpoint, ed, reason), {}))
+        return _EndpointRun(endpoint, tuple(runs), parts[0])
+    reason = _missing_variables(endpoint, list(data.columns), derived.not_derived)
+    for code in endpoint.visits:
+        visit = protocol.get_visit(code)
+        at = data[data["week"] == visit.week]
+        frame, imputed = _visit_frame(endpoint, at, subjects, reason)
+        parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
+        frame = frame.merge(covariates, on="subject_id", how="left")
+        ed = EndpointData(
+            endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects
+        )
+        runs.append(_VisitRun(code, float(visit.week), ed, reason, _run_methods(endpoint, ed, reason), imputed))
+    derived_frame = pd.concat(parts, ignore_index=True)[["subject_id", "site_id", "arm", "visit", "value"]]
+    return _EndpointRun(endpoint, tuple(runs), derived_frame)
+
+
+def _part(run: _VisitRun, method_id: str, part: str) -> StatSummary:
+    found = run.results.get(method_id)
+    if found is None:
+        return StatSummary(name=part, available=False, reason=NOT_DECLARED)
+    return found[part]
+
+
+def _main(results: Mapping[str, StatSummary]) -> StatSummary:
+    return next(iter(results.values()))
+
+
+def _entry(run: _VisitRun, method_id: str, endpoint: Endpoint) -> dict[str, Any]:
+    """One ``endpoints[].analyses.<method>`` value at one visit: the main part flat, other parts by name."""
+    results = run.results[method_id]
+    main = _main(results)
+    out: dict[str, Any] = {
+        "available": main.available,
+        "estimate": main.estimate,
+        "lo": main.lo,
+        "hi": main.hi,
+        "p": main.p,
+        "method": main.method,
+        "reason": main.reason,
+        "converged": main.converged,
+        "warnings": list(main.warnings),
+    }
+    details = dict(main.details)
+    if "arms" in details:  # kaplan_meier: arms.<arm>.{n, events, median, median_lo, median_hi, table}
+        out["arms"] = details.pop("arms")
+    out["details"] = details
+    for name, other in list(results.items())[1:]:
+        out[name] = other.to_dict()
+    if endpoint.type == "continuous":
+        out["arms"] = {a: describe_values(run.data.values(a)) for a in (run.data.treated, run.data.control)}
+    elif endpoint.type == "binary":
+        out["arms"] = {a: _count(run.data.values(a)) for a in (run.data.treated, run.data.control)}
+    if run.imputed:
+        out["imputed_non_events"] = dict(run.imputed)
+    if run.visit is not None:
+        out["visit"] = run.visit
+    return out
+
+
+def _endpoint_result(er: _EndpointRun, protocol: Protocol) -> EndpointResult:
+    ep = er.endpoint
+    analyses: dict[str, Any] = {}
+    for method_id in ep.analysis:
+        by_visit = {str(r.visit): _entry(r, method_id, ep) for r in er.runs if r.visit is not None}
+        first = _entry(er.runs[0], method_id, ep)
+        analyses[method_id] = {**first, "by_visit": by_visit} if len(by_visit) > 1 else first
+    population = next((p.label for p in protocol.populations if p.id == ep.population), ep.population)
+    return EndpointResult(
+        id=ep.id,
+        label=ep.label,
+        type=ep.type,
+        role=ep.role,
+        population=population,
+        visits=tuple(ep.visits),
+        definition=ep.describe(),
+        missing=ep.missing,
+        covariates=tuple(ep.covariates),
+        n_analysed=len(er.derived),
+        analyses=analyses,
+    )
+
+
+def _primary(protocol: Protocol, er: _EndpointRun, treated: str, control: str, warnings: list[str]) -> PrimaryResult:
+    ep = er.endpoint
+    run = er.runs[0]
+    visit = protocol.get_visit(ep.visits[0]) if ep.visits else None
     responders: dict[str, dict[str, int]] = {}
     not_evaluable: dict[str, int] = {}
-    for a in (treated, control):
-        f = flags[arm == a]
-        responders[a] = {"n": int((~np.isnan(f)).sum()), "events": int((f == 1.0).sum())}
-        not_evaluable[a] = int(np.isnan(f).sum())
-        if not_evaluable[a]:
-            warnings.append(
-                f"primary: {not_evaluable[a]} participant(s) of arm {a} seen at {visit.code} could not be "
-                "evaluated (missing component) and are excluded from the primary analysis set"
-            )
-    et, nt = responders[treated]["events"], responders[treated]["n"]
-    ec, nc = responders[control]["events"], responders[control]["n"]
-    if reason is not None or nt == 0 or nc == 0:
-        why = reason or "no participant analysed in an arm"
+    if ep.type == "binary":
+        frame = run.data.frame
+        for a in (treated, control):
+            f = pd.to_numeric(frame.loc[frame["arm"] == a, "value"]).to_numpy(dtype=np.float64, na_value=np.nan)
+            responders[a] = {"n": int((~np.isnan(f)).sum()), "events": int((f == 1.0).sum())}
+            not_evaluable[a] = int(np.isnan(f).sum())
+            if not_evaluable[a] and run.reason is None:
+                warnings.append(
+                    f"primary: {not_evaluable[a]} participant(s) of arm {a} seen at {run.visit} could not be "
+                    "evaluated (missing component) and are excluded from the primary analysis set"
+                )
+    nt, nc = responders.get(treated, {}).get("n", 0), responders.get(control, {}).get("n", 0)
+    if ep.type != "binary":
+        why = f"the primary endpoint is {ep.type}: see endpoints[]"
         warnings.append(f"primary: {why}")
-        none = {
-            k: StatSummary(name=k, available=False, reason=why)
-            for k in ("fisher", "boschloo", "rr_crude", "rr_score", "rd", "rr_gee", "rr_bayes")
-        }
-        results = none
+        parts = {name: StatSummary(name=name, available=False, reason=why) for name, _, _ in _PRIMARY_PARTS}
+    elif run.reason is not None or nt == 0 or nc == 0:
+        why = run.reason or "no participant analysed in an arm"
+        warnings.append(f"primary: {why}")
+        parts = {name: StatSummary(name=name, available=False, reason=why) for name, _, _ in _PRIMARY_PARTS}
     else:
-        keep = ~np.isnan(flags) & np.isin(arm, [treated, control])
-        y = flags[keep]
-        t = (arm[keep] == treated).astype(np.float64)
-        cluster = at["site_id"].to_numpy()[keep]
-        results = {
-            "fisher": sb.fisher(et, nt, ec, nc),
-            "boschloo": sb.boschloo(et, nt, ec, nc),
-            "rr_crude": sb.rr_katz(et, nt, ec, nc),
-            "rr_score": sb.rr_score(et, nt, ec, nc),
-            "rd": sb.rd_newcombe(et, nt, ec, nc),
-            "rr_gee": sb.gee(y, t, cluster),
-            "rr_bayes": sb.rr_bayes(et, nt, ec, nc),
-        }
-        for name, summary in results.items():
-            _collect_warnings(f"primary {name}", summary, warnings)
+        parts = {name: _part(run, method_id, part) for name, method_id, part in _PRIMARY_PARTS}
+        for name, summary in parts.items():
+            if summary.reason != NOT_DECLARED:
+                _collect_warnings(f"primary {name}", summary, warnings)
+        _extra_warnings(er, {m for _, m, _ in _PRIMARY_PARTS}, warnings)
     population = next((p.label for p in protocol.populations if p.id == ep.population), ep.population)
     return PrimaryResult(
         endpoint_id=ep.id,
         label=ep.label,
-        definition=ep.definition.describe() if ep.definition else str(ep.variable),
-        visit=visit.code,
-        week=float(visit.week),
+        definition=ep.describe(),
+        visit=visit.code if visit else "",
+        week=float(visit.week) if visit else math.nan,
         population=population,
         treated_arm=treated,
         control_arm=control,
         responders=responders,
         not_evaluable=not_evaluable,
-        **results,
+        **parts,
     )
 
 
-def _secondary(
-    protocol: Protocol,
-    data: pd.DataFrame,
-    derived: DerivedVisits,
-    treated: str,
-    control: str,
-    warnings: list[str],
-) -> tuple[SecondaryRow, ...]:
-    rows: list[SecondaryRow] = []
-    for ep in protocol.endpoints:
-        if ep.role != "secondary" or "four_state_table" in ep.analysis:
+def _extra_warnings(er: _EndpointRun, skip: set[str], warnings: list[str]) -> None:
+    """Warnings of the methods that have no legacy slot (primary/secondary), prefixed by endpoint and method."""
+    ep = er.endpoint
+    for run in er.runs:
+        where = f"{ep.role} {ep.id}" + (f" at {run.visit}" if run.visit else "")
+        if run.reason is not None and not (skip & set(ep.analysis)):
+            warnings.append(f"{where}: {run.reason}")
             continue
-        reason = _missing_variables(ep, list(data.columns), derived.not_derived)
-        for code in ep.visits:
-            visit = protocol.get_visit(code)
-            at = data[data["week"] == visit.week]
-            arm = at["arm"].to_numpy()
-            if reason is not None:
-                warnings.append(f"secondary {ep.id} at {code}: {reason}")
+        for method_id, results in run.results.items():
+            if method_id in skip or run.reason is not None:
+                continue
+            for summary in results.values():
+                _collect_warnings(f"{where} {method_id}", summary, warnings)
+
+
+def _secondary(protocol: Protocol, runs: Sequence[_EndpointRun], warnings: list[str]) -> tuple[SecondaryRow, ...]:
+    """Today's secondary rows: continuous -> mean_difference; binary -> risk ratio (Katz) and Fisher."""
+    rows: list[SecondaryRow] = []
+    for er in runs:
+        ep = er.endpoint
+        if ep.role != "secondary":
+            continue
+        if ep.type == "time_to_event" or "four_state_table" in ep.analysis:
+            _extra_warnings(er, set(), warnings)
+            continue
+        legacy = {"mean_difference"} if ep.type == "continuous" else {"risk_ratio", "fisher_exact"}
+        for run in er.runs:
+            code = str(run.visit)
+            week = float(run.week if run.week is not None else math.nan)
+            if run.reason is not None:
+                warnings.append(f"secondary {ep.id} at {code}: {run.reason}")
                 rows.append(
                     SecondaryRow(
                         ep.id,
                         ep.label,
                         ep.type,
-                        float(visit.week),
+                        week,
                         code,
                         ep.unit,
                         False,
                         {},
-                        StatSummary(name="effect", available=False, reason=reason),
+                        StatSummary(name="effect", available=False, reason=run.reason),
                         None,
-                        reason,
+                        run.reason,
                     )
                 )
                 continue
+            treated, control = run.data.treated, run.data.control
             if ep.type == "continuous":
-                values = _float(at, str(ep.variable))
-                vt, vc = values[arm == treated], values[arm == control]
-                vt, vc = vt[~np.isnan(vt)], vc[~np.isnan(vc)]
                 arms = {
-                    a: {k: d[k] for k in ("n", "mean", "sd")}
-                    for a, d in ((treated, _describe(vt)), (control, _describe(vc)))
+                    a: {k: describe_values(run.data.values(a))[k] for k in ("n", "mean", "sd")}
+                    for a in (treated, control)
                 }
-                if vt.size >= 2 and vc.size >= 2:
-                    effect = sb.mean_difference_welch(vt, vc)
-                else:
-                    effect = StatSummary(
-                        name="mean_difference", available=False, reason="fewer than 2 values in an arm"
-                    )
-                _collect_warnings(f"secondary {ep.id} at {code}", effect, warnings)
-                rows.append(
-                    SecondaryRow(
-                        ep.id, ep.label, "continuous", float(visit.week), code, ep.unit, True, arms, effect, None
-                    )
-                )
+                effect = _part(run, "mean_difference", "mean_difference")
+                test = None
             else:
-                flags = _flags(at, endpoint_column(ep))
-                ct, cc = _count(flags[arm == treated]), _count(flags[arm == control])
-                arms = {treated: ct, control: cc}
-                if ct["n"] and cc["n"]:
-                    effect = sb.rr_katz(ct["events"], ct["n"], cc["events"], cc["n"])
-                    test = sb.fisher(ct["events"], ct["n"], cc["events"], cc["n"])
-                else:
-                    effect = StatSummary(name="rr_crude", available=False, reason="no participant in an arm")
-                    test = StatSummary(name="fisher", available=False, reason="no participant in an arm")
+                arms = {a: _count(run.data.values(a)) for a in (treated, control)}
+                effect = _part(run, "risk_ratio", "rr_crude")
+                test = _part(run, "fisher_exact", "fisher") if "fisher_exact" in ep.analysis else None
+            if effect.reason != NOT_DECLARED:
                 _collect_warnings(f"secondary {ep.id} at {code}", effect, warnings)
-                rows.append(
-                    SecondaryRow(ep.id, ep.label, "binary", float(visit.week), code, ep.unit, True, arms, effect, test)
-                )
+            rows.append(SecondaryRow(ep.id, ep.label, ep.type, week, code, ep.unit, True, arms, effect, test))
+        _extra_warnings(er, legacy, warnings)
     return tuple(rows)
 
 
-def _state_visits(protocol: Protocol) -> list[str]:
-    for ep in protocol.endpoints:
-        if "four_state_table" in ep.analysis:
-            return list(ep.visits)
-    return [v.code for v in protocol.visits if v.phase != "baseline" and v.phase != "screening"]
+def _visit_states(runs: Sequence[_EndpointRun]) -> tuple[VisitStateRow, ...]:
+    for er in runs:
+        if "four_state_table" not in er.endpoint.analysis:
+            continue
+        rows = []
+        for run in er.runs:
+            summary = run.results["four_state_table"]["four_state_table"]
+            if summary.available:
+                rows.append(VisitStateRow(float(run.week or 0.0), str(run.visit), summary.details["counts"]))
+        return tuple(rows)
+    return ()
 
 
-def _visit_states(protocol: Protocol, data: pd.DataFrame, arms: Sequence[str]) -> tuple[VisitStateRow, ...]:
-    if "response_state" not in data.columns:
-        return ()
+def _baseline(
+    protocol: Protocol, subjects: pd.DataFrame, data: pd.DataFrame, arms: Sequence[str], baseline_week: float
+) -> tuple[BaselineRow, ...]:
+    """The protocol's ``baseline_table`` rows, on the randomised population."""
+    base = subjects[["subject_id", "arm"]].merge(
+        data[data["week"] == baseline_week].drop(columns=["arm"], errors="ignore"), on="subject_id", how="left"
+    )
     rows = []
-    for code in _state_visits(protocol):
-        visit = protocol.get_visit(code)
-        at = data[data["week"] == visit.week]
-        counts: dict[str, dict[str, int]] = {}
+    for row in protocol.baseline_table:
+        frame = subjects if row.table == "subjects" else base
+        if row.variable not in frame.columns:
+            rows.append(
+                BaselineRow(
+                    row.key,
+                    row.label,
+                    row.kind,
+                    row.unit,
+                    {},
+                    False,
+                    f"column {row.variable!r} absent from {row.table}",
+                )
+            )
+            continue
+        per_arm: dict[str, dict[str, Any]] = {}
         for a in arms:
-            states = at.loc[at["arm"] == a, "response_state"]
-            tally = states.value_counts()
-            counts[a] = {"n": len(states), **{s: int(tally.get(s, 0)) for s in RESPONSE_STATES}}
-        rows.append(VisitStateRow(float(visit.week), code, counts))
+            part = frame[frame["arm"] == a]
+            if row.kind == "continuous":
+                per_arm[a] = describe_values(_float(part, row.variable))
+            else:
+                assert row.when is not None
+                per_arm[a] = _count(compute_predicate(row.when, part))
+        rows.append(BaselineRow(row.key, row.label, row.kind, row.unit, per_arm))
     return tuple(rows)
+
+
+# -- other parts -----------------------------------------------------------------------------------
 
 
 def _trajectories(
@@ -367,39 +506,6 @@ def _trajectories(
                 TrajectoryPoint(variable, a, float(visit.week), int(v.size), mean, sd, mean - half, mean + half)
             )
     return tuple(points)
-
-
-def _baseline(
-    protocol: Protocol, subjects: pd.DataFrame, data: pd.DataFrame, arms: Sequence[str], baseline_week: float
-) -> tuple[BaselineRow, ...]:
-    base = subjects[["subject_id", "arm"]].merge(
-        data[data["week"] == baseline_week].drop(columns=["arm"], errors="ignore"), on="subject_id", how="left"
-    )
-    rows = []
-    for key, label, source, column, kind, unit, transform in BASELINE_VARIABLES:
-        frame = subjects if source == "subjects" else base
-        if column not in frame.columns:
-            rows.append(BaselineRow(key, label, kind, unit, {}, False, f"column {column!r} absent from {source}"))
-            continue
-        per_arm: dict[str, dict[str, Any]] = {}
-        for a in arms:
-            part = frame.loc[frame["arm"] == a, column]
-            if kind == "continuous":
-                per_arm[a] = _describe(pd.to_numeric(part, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
-            else:
-                assert transform is not None
-                op, target = transform.split(":")
-                known = part.notna().to_numpy()
-                if op == "eq" and target == "true":
-                    hit = part.astype("boolean").fillna(False).to_numpy(dtype=bool)
-                elif op == "eq":
-                    hit = (part.astype(object) == target).to_numpy(dtype=bool)
-                else:
-                    hit = (pd.to_numeric(part, errors="coerce") >= float(target)).to_numpy(dtype=bool)
-                flags = np.where(known, hit.astype(np.float64), np.nan)
-                per_arm[a] = _count(flags)
-        rows.append(BaselineRow(key, label, kind, unit, per_arm))
-    return tuple(rows)
 
 
 def _adverse_events(subjects: pd.DataFrame, ae: pd.DataFrame, arms: Sequence[str]) -> AdverseEventSummary:
@@ -480,16 +586,15 @@ def _sample_size(protocol: Protocol) -> Mapping[str, Any]:
 # -- published-method inference -------------------------------------------------------------------
 
 
-def infer_published_methods(
-    published: Mapping[str, Any], *, treated: str = "baricitinib", control: str = "placebo"
-) -> dict[str, Any]:
+def infer_published_methods(published: Mapping[str, Any], *, treated: str, control: str) -> dict[str, Any]:
     """Recompute the published secondary effects from the published summaries to infer the method.
 
     For every ``kind: mean`` row the difference and CI are recomputed by Welch and by pooled t
     (:func:`pmrtrial.stats.compare_with_published`, tolerance one unit of the printed last digit);
     for ``kind: count`` rows the crude risk ratio with Katz CI and the Fisher and Pearson chi-square
     p-values are recomputed from the printed counts. The result lists each row and a one-paragraph
-    finding. ``published`` is the trial's section of ``bachelor_published.yaml``.
+    finding. ``published`` is the trial's published-figures section; ``treated`` and ``control`` are
+    the arm ids its rows are keyed by.
     """
     rows: list[dict[str, Any]] = []
     for block in published.get("secondary", ()):
@@ -510,8 +615,6 @@ def infer_published_methods(
                     "published_p": row["p"],
                 }
                 cmp = sb.compare_published_mean_difference(args)
-                if cmp is None:
-                    return {"available": False, "reason": "pmrtrial.stats.compare_with_published is not available"}
                 entry: dict[str, Any] = {"week": week, "row": key, "kind": "mean"}
                 if "error" in cmp:
                     entry["error"] = cmp["error"]
@@ -576,11 +679,67 @@ def infer_published_methods(
 # -- entry point ------------------------------------------------------------------------------------
 
 
+def prepare_visits(
+    datasets: AnalysisDatasets, protocol: Protocol, *, gc_doses: pd.DataFrame | None = None
+) -> tuple[DerivedVisits, list[str]]:
+    """Every derived visit variable: GC exposure (log or visits), the protocol's derivations, the
+    window composites and the endpoint flags. Returns the derived visits and the methods notes."""
+    notes: list[str] = []
+    visits = datasets.visits
+    log_columns: dict[str, pd.Series] = {}
+    if gc_doses is not None:
+        visits, record = derive_vars_gc_from_log(visits, gc_doses, datasets.subjects, protocol)
+        notes.append(record.note)
+        log_columns = {c: visits[c] for c in ("cumulative_gc_mg",)}
+    else:
+        visits = derive_vars_gc_from_visits(visits)
+    derived = derive_visit_variables(visits, protocol)
+    data = derived.data
+    not_derived = dict(derived.not_derived)
+    for column, values in log_columns.items():
+        data = data.assign(**{column: values.to_numpy()})
+        not_derived.pop(column, None)
+    if gc_doses is not None and "gc_taper_adherent" in data.columns:
+        not_derived.pop("gc_taper_adherent", None)
+    weeks = [float(v.week) for v in protocol.visits]
+    for composite in protocol.composites:
+        data = derive_var_window_composite(data, composite, weeks)
+        notes.append(
+            f"{composite.label} ({composite.id}): {composite.predicate.describe()} "
+            + ("at every assessed visit" if composite.kind == "every_visit" else "at some assessed visit")
+            + f" from week {composite.from_week:g} to week {composite.to_week:g}; a missed or undecided visit in "
+            f"the window: {composite.missing_visit}."
+        )
+    if protocol.composites or gc_doses is not None:
+        for endpoint in protocol.endpoints:
+            if endpoint.type == "binary" and endpoint.definition is not None:
+                data = derive_var_endpoint(data, endpoint)
+    return (
+        DerivedVisits(data=data, not_derived=not_derived, baseline_week=derived.baseline_week),
+        notes,
+    )
+
+
+def _methods_text(protocol: Protocol) -> tuple[str, ...]:
+    if protocol.methods:
+        return tuple(protocol.methods)
+    declared = dict.fromkeys(m for e in protocol.endpoints for m in e.analysis)
+    return tuple(get_method(m).description for m in declared)
+
+
+def _check_declared(protocol: Protocol) -> None:
+    issues = [i for i in validate_protocol(protocol, analysis_methods=method_types()) if i.id == "PROTO-E017"]
+    if issues:
+        raise ProtocolValidationError(protocol.id, issues)
+
+
 def analyse_trial(
     datasets: AnalysisDatasets,
     protocol: Protocol,
     *,
     published: Mapping[str, Any] | None = None,
+    gc_doses: pd.DataFrame | None = None,
+    flares: pd.DataFrame | None = None,
 ) -> AnalysisResult:
     """Run the protocol's analysis plan on validated datasets.
 
@@ -589,27 +748,43 @@ def analyse_trial(
     datasets : AnalysisDatasets
         From :func:`pmrtrial.datasets.validate_datasets` (or :func:`pmrtrial.io.datasets.read_datasets`).
     protocol : Protocol
-        Arms, visits, endpoints, populations and sample-size assumptions.
+        Arms, visits, endpoints and their analyses, populations, baseline table, methods text.
     published : mapping, optional
-        The trial's published aggregates (the trial section of ``bachelor_published.yaml``); when
-        given, the published secondary effects are recomputed to infer the authors' method.
+        The trial's published aggregates; when given, the published secondary effects are recomputed
+        to infer the authors' method.
+    gc_doses, flares : DataFrame, optional
+        The optional canonical tables (default: ``datasets.gc_doses`` / ``datasets.flares`` when the
+        datasets carry them). With ``gc_doses`` the GC exposure comes from the log.
 
     Returns
     -------
     AnalysisResult
-        Every number of the report; ``to_dict()`` is ``results.json``.
+        Every number of the report; ``to_dict()`` is ``results.json``; ``derived_datasets`` holds one
+        analysis dataset per endpoint.
+
+    Raises
+    ------
+    ProtocolValidationError
+        An endpoint names an analysis method that is not registered or does not suit its type (PROTO-E017).
     """
+    _check_declared(protocol)
+    gc_doses = gc_doses if gc_doses is not None else datasets.gc_doses
+    flares = flares if flares is not None else datasets.flares
     warnings: list[str] = []
     treated, control, arm_warnings = _arms(protocol)
     warnings.extend(arm_warnings)
     arms = [treated, control]
-    derived = derive_visit_variables(datasets.visits, protocol)
+    derived, notes = prepare_visits(datasets, protocol, gc_doses=gc_doses)
     for name, why in derived.not_derived.items():
         warnings.append(f"derivation of {name} skipped: {why}")
     subjects = datasets.subjects
     data = derived.data.merge(subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
-    primary = _primary(protocol, data, derived, treated, control, warnings)
-    secondary = _secondary(protocol, data, derived, treated, control, warnings)
+    runs = [
+        _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares) for ep in protocol.endpoints
+    ]
+    primary_run = next(r for r in runs if r.endpoint.role == "primary")
+    primary = _primary(protocol, primary_run, treated, control, warnings)
+    secondary = _secondary(protocol, runs, warnings)
     published_methods: Mapping[str, Any] = (
         infer_published_methods(published, treated=treated, control=control)
         if published is not None
@@ -617,6 +792,12 @@ def analyse_trial(
     )
     if datasets.synthetic:
         warnings.insert(0, "SYNTHETIC data: every number describes the synthetic twin, not the trial")
+    cumulative_rule = (
+        "cumulative oral glucocorticoid from the gc_doses log"
+        if gc_doses is not None
+        else "cumulative oral glucocorticoid by the step rule (the dose recorded at a visit is taken until the next "
+        "visit)"
+    )
     return AnalysisResult(
         protocol_id=protocol.id,
         protocol_version=protocol.version,
@@ -624,19 +805,22 @@ def analyse_trial(
         arms=tuple({"id": a.id, "label": a.label, "is_control": a.is_control} for a in protocol.arms),
         primary=primary,
         secondary=secondary,
-        visit_states=_visit_states(protocol, data, arms),
-        trajectories=_trajectories(protocol, data, arms),
+        visit_states=_visit_states(runs),
+        trajectories=_trajectories(protocol, data, arms)
+        + (_trajectories(protocol, data, arms, "cumulative_gc_mg") if gc_doses is not None else ()),
         baseline=_baseline(protocol, subjects, data, arms, derived.baseline_week),
         adverse_events=_adverse_events(subjects, datasets.adverse_events, arms),
         consort=_consort(protocol, subjects, data, arms, primary),
         sample_size=_sample_size(protocol),
         published_methods=published_methods,
         methods=(
-            *_METHODS,
-            f"Derived variables: CRP PMR-AS with VASp = {protocol.parameters.pmr_as_patient_vas}; cumulative oral "
-            "glucocorticoid by the step rule (the dose recorded at a visit is taken until the next visit).",
+            *_methods_text(protocol),
+            f"Derived variables: CRP PMR-AS with VASp = {protocol.parameters.pmr_as_patient_vas}; {cumulative_rule}.",
+            *notes,
         ),
         not_derived=derived.not_derived,
         warnings=tuple(dict.fromkeys(warnings)),
-        software=sb.software_versions(),
+        software=software_versions(),
+        endpoints=tuple(_endpoint_result(r, protocol) for r in runs),
+        derived_datasets={r.endpoint.id: r.derived for r in runs},
     )

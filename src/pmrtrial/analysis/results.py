@@ -14,10 +14,12 @@ from typing import Any
 from pmrtrial.stats.results import jsonable as _jsonable
 
 __all__ = [
+    "NOT_DECLARED",
     "AdverseEventSummary",
     "AnalysisResult",
     "BaselineRow",
     "ConsortFlow",
+    "EndpointResult",
     "PrimaryResult",
     "SecondaryRow",
     "StatSummary",
@@ -25,6 +27,10 @@ __all__ = [
     "VisitStateRow",
     "jsonable",
 ]
+
+
+#: ``StatSummary.reason`` of a legacy slot (``primary.boschloo``...) whose method the protocol does not declare.
+NOT_DECLARED = "not in the protocol's analysis list for this endpoint"
 
 
 def jsonable(value: Any) -> Any:
@@ -190,8 +196,38 @@ class ConsortFlow(_ToDict):
 
 
 @dataclass(frozen=True)
+class EndpointResult(_ToDict):
+    """One protocol endpoint and every analysis it declares (``results.json`` ``endpoints[]``).
+
+    ``analyses`` maps method id -> ``{available, estimate, lo, hi, p, method, reason, converged,
+    warnings, details, ...}`` at the endpoint's first visit, with ``by_visit`` (visit code -> the same)
+    when the endpoint has several visits. Binary entries hold ``arms.<arm>.{n, events, pct}``,
+    continuous ones ``arms.<arm>.{n, mean, sd, median, q1, q3}``; ``kaplan_meier`` holds
+    ``arms.<arm>.{n, events, median, median_lo, median_hi}``; ``cox_ph``'s estimate is the hazard ratio.
+    Further parts of a method are keyed by name (``risk_ratio``: ``rr_score``).
+    ``n_analysed`` is the number of rows of the endpoint's derived dataset.
+    """
+
+    id: str
+    label: str
+    type: str
+    role: str
+    population: str
+    visits: tuple[str, ...]
+    definition: str
+    missing: str
+    covariates: tuple[str, ...]
+    n_analysed: int
+    analyses: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class AnalysisResult(_ToDict):
-    """The whole SAP run. ``warnings`` gathers every warning of every part (surfaced in reports)."""
+    """The whole SAP run. ``warnings`` gathers every warning of every part (surfaced in reports).
+
+    ``derived_datasets`` (endpoint id -> DataFrame, the analysis dataset of each endpoint) is not part
+    of ``to_dict()``: the report writes it as ``derived/<endpoint id>.csv``.
+    """
 
     protocol_id: str
     protocol_version: str
@@ -210,3 +246,8 @@ class AnalysisResult(_ToDict):
     not_derived: Mapping[str, str]
     warnings: tuple[str, ...]
     software: Mapping[str, str]
+    endpoints: tuple[EndpointResult, ...] = ()
+    derived_datasets: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if f.name != "derived_datasets"}

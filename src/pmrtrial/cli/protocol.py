@@ -69,8 +69,10 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Validate a protocol; exit 1 when it has errors."""
+    from pmrtrial.analysis.registry import method_types  # the analysis stack loads only for this command
+
     proto = parse_protocol(read_protocol_text(name))
-    issues = validate_protocol(proto)
+    issues = validate_protocol(proto, analysis_methods=method_types())
     errors = [i for i in issues if i.severity == "error"]
     if as_json:
         print_json(

@@ -424,6 +424,8 @@ def load_twin(
                         "weight_kg": _weight_for(float(subject["bmi"]), height),
                     }
                     entries["ultrasound"] = {"synovitis": bool(subject["us_synovitis"])}
+                elif "us_synovitis" in row and not pd.isna(row["us_synovitis"]):
+                    entries["ultrasound"] = {"synovitis": bool(row["us_synovitis"])}
                 entries.update(_visit_forms(row, forms_at[code], rescue, p.kit_code))
                 for form, data in entries.items():
                     rec = svc.save_form(inv, p, code, form, data, confirm_warnings=True)

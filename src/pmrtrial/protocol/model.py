@@ -15,20 +15,27 @@ from pmrtrial.protocol.predicates import Predicate
 
 __all__ = [
     "Arm",
+    "BaselineVariable",
     "Criterion",
     "DerivedField",
     "DoseSegment",
     "Eligibility",
     "Endpoint",
+    "EventSpec",
     "FieldSpec",
+    "FlareEvent",
     "InjectionRule",
+    "Origin",
     "Parameters",
     "Population",
     "Protocol",
     "Randomisation",
     "RescueRule",
     "SampleSize",
+    "TableEvent",
+    "TimeToEvent",
     "Visit",
+    "WindowComposite",
 ]
 
 
@@ -105,10 +112,14 @@ class DoseSegment(_Frozen):
 
 
 class Arm(Sourced):
+    """A trial arm: study-drug ``dosing`` and, optionally, the protocol's oral glucocorticoid taper
+    (``gc_taper``, prednisone-equivalent ``dose_mg_day`` by week; no segment = 0 mg/day scheduled)."""
+
     id: str
     label: str
     is_control: bool = False
     dosing: tuple[DoseSegment, ...]
+    gc_taper: tuple[DoseSegment, ...] = ()
 
 
 class Visit(_Frozen):
@@ -138,19 +149,162 @@ class Eligibility(_Frozen):
     exclusion: tuple[Criterion, ...]
 
 
+class FlareEvent(_Frozen):
+    """The event is a flare by the protocol's flare rule, judged against a reference CRP PMR-AS.
+
+    ``reference: baseline`` compares with the baseline visit; ``reference: origin`` with the visit
+    at the origin (the landmark, e.g. the first remission). ``rule`` is the flare rule (Dejaco 2011:
+    CRP PMR-AS > 9.35, or an increase > 6.6 over the reference).
+    """
+
+    rule: Literal["dejaco_2011"] = "dejaco_2011"
+    reference: Literal["baseline", "origin"] = "baseline"
+
+
+class TableEvent(_Frozen):
+    """The event is a row of an event dataset (``table: flares``): the first after the origin.
+
+    ``confirmed_only`` keeps only rows with ``confirmed`` true.
+    """
+
+    table: Literal["flares"]
+    confirmed_only: bool = True
+
+
+class EventSpec(_Frozen):
+    """Exactly one of ``flare`` (derived from visits) or ``dataset`` (an event table)."""
+
+    flare: FlareEvent | None = None
+    dataset: TableEvent | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> EventSpec:
+        if (self.flare is None) == (self.dataset is None):
+            raise ValueError("an event needs exactly one of 'flare' or 'dataset'")
+        return self
+
+    def describe(self) -> str:
+        if self.flare is not None:
+            return f"flare ({self.flare.rule}, against the {self.flare.reference} CRP PMR-AS)"
+        assert self.dataset is not None
+        return f"first {'confirmed ' if self.dataset.confirmed_only else ''}event in the {self.dataset.table} table"
+
+
+class Origin(_Frozen):
+    """Time zero: ``randomisation`` (day 0), or a ``landmark``: the first assessed visit at which
+    ``predicate`` holds, no later than ``by_week``. Participants who never reach the landmark are
+    not at risk and are left out of the analysis."""
+
+    kind: Literal["randomisation", "landmark"] = "randomisation"
+    predicate: Predicate | None = None
+    by_week: float | None = None
+
+    @model_validator(mode="after")
+    def _landmark_needs_predicate(self) -> Origin:
+        if self.kind == "landmark" and self.predicate is None:
+            raise ValueError("a landmark origin needs a 'predicate'")
+        if self.kind == "randomisation" and (self.predicate is not None or self.by_week is not None):
+            raise ValueError("an origin at randomisation takes no 'predicate' or 'by_week'")
+        return self
+
+    def describe(self) -> str:
+        if self.kind == "randomisation":
+            return "randomisation"
+        assert self.predicate is not None
+        by = f" by week {self.by_week:g}" if self.by_week is not None else ""
+        return f"first visit with {self.predicate.describe()}{by}"
+
+
+class TimeToEvent(_Frozen):
+    """A time-to-event endpoint: days from the origin to the event.
+
+    Participants without the event are censored at their last assessed visit (which also covers
+    withdrawal and loss to follow-up), and at ``end_week`` (end of study; default: the last scheduled
+    visit) at the latest. Visit days are the scheduled days (``7 x week``).
+    """
+
+    event: EventSpec
+    origin: Origin = Origin()
+    end_week: float | None = None
+
+
 class Endpoint(Sourced):
-    """An endpoint: a binary definition (predicate) or a continuous variable, at named visits."""
+    """An endpoint: binary (a predicate), continuous (a variable) at named visits, or time to event.
+
+    ``missing`` (binary): ``exclude`` analyses the participants whose value is decided at the visit;
+    ``non_event`` counts every participant of the population without a decided value as a
+    non-event (denominator = the population; non-responder imputation). ``covariates`` names the
+    baseline variables (subjects columns or baseline-visit variables) of adjusted analyses.
+    """
 
     id: str
     label: str
     role: Literal["primary", "secondary"]
-    type: Literal["binary", "continuous"]
-    visits: tuple[str, ...]
+    type: Literal["binary", "continuous", "time_to_event"]
+    visits: tuple[str, ...] = ()
     variable: str | None = None
     definition: Predicate | None = None
+    time_to_event: TimeToEvent | None = None
     population: str
     analysis: tuple[str, ...] = ()
+    covariates: tuple[str, ...] = ()
+    missing: Literal["exclude", "non_event"] = "exclude"
     unit: str | None = None
+
+    def describe(self) -> str:
+        """The definition in words: the predicate, the variable, or event and origin."""
+        if self.time_to_event is not None:
+            tte = self.time_to_event
+            return f"time from {tte.origin.describe()} to {tte.event.describe()}"
+        if self.definition is not None:
+            return self.definition.describe()
+        return str(self.variable)
+
+
+class WindowComposite(_Frozen):
+    """A per-participant variable built from a predicate across a window of visits.
+
+    ``kind: every_visit``: ``predicate`` holds at every assessed visit with ``from_week <= week <=
+    to_week`` (sustained remission, flare-free). ``kind: first_by``: ``predicate`` holds at some
+    assessed visit with ``from_week <= week <= to_week`` ("by week to_week").
+
+    ``missing_visit`` says what a scheduled visit of the window without a record (or with the
+    predicate undecided) does: ``ignore`` (skip it; the answer comes from the assessed visits, and is
+    undecided if none was assessed), ``failure`` (the composite fails) or ``undecided`` (the composite
+    is undecided unless already decided by the assessed visits). The value is copied to every visit
+    row of the participant, under the name ``id``.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    kind: Literal["every_visit", "first_by"]
+    predicate: Predicate
+    from_week: float = 0.0
+    to_week: float
+    missing_visit: Literal["ignore", "failure", "undecided"] = "undecided"
+
+
+class BaselineVariable(_Frozen):
+    """One row of the baseline table (Table 1).
+
+    ``table``: ``subjects`` or ``visits`` (the baseline visit). A ``continuous`` row summarises
+    ``variable``; a ``binary`` row counts the participants for whom ``when`` holds (participants
+    whose value is missing are left out of the denominator).
+    """
+
+    key: str
+    label: str
+    table: Literal["subjects", "visits"]
+    variable: str
+    kind: Literal["continuous", "binary"]
+    unit: str | None = None
+    when: Predicate | None = None
+
+    @model_validator(mode="after")
+    def _binary_needs_when(self) -> BaselineVariable:
+        if (self.kind == "binary") != (self.when is not None):
+            raise ValueError("a binary baseline row needs 'when'; a continuous one takes none")
+        return self
 
 
 class RescueRule(Sourced):
@@ -205,6 +359,8 @@ class Parameters(_Frozen):
     crp_upper_limit_mg_l: float = 5.0
     pmr_as_patient_vas: Literal["pain_vas", "patient_global_vas"] = "pain_vas"
     eq5d_value_set: str | None = None
+    #: A logged oral GC dose up to this many mg/day above the arm's ``gc_taper`` still adheres.
+    gc_taper_tolerance_mg_day: float = Field(default=0.0, ge=0)
 
 
 class SampleSize(Sourced):
@@ -229,6 +385,9 @@ class Protocol(_Frozen):
     visits: tuple[Visit, ...]
     eligibility: Eligibility
     endpoints: tuple[Endpoint, ...]
+    composites: tuple[WindowComposite, ...] = ()
+    baseline_table: tuple[BaselineVariable, ...] = ()
+    methods: tuple[str, ...] = ()
     rescue: tuple[RescueRule, ...] = ()
     permitted_injections: tuple[InjectionRule, ...] = ()
     populations: tuple[Population, ...]
@@ -325,7 +484,7 @@ class Protocol(_Frozen):
                     "type": e.type,
                     "label": e.label,
                     "visits": list(e.visits),
-                    "definition": e.definition.describe() if e.definition else e.variable,
+                    "definition": e.describe(),
                 }
                 for e in self.endpoints
             ],

@@ -22,6 +22,12 @@ PROTO-E013     a derived field names an unknown function, or one whose inputs ar
 PROTO-E014     a rescue rule names an unknown visit variable
 PROTO-E015     a permitted-injection week lies outside the treatment period
 PROTO-E016     the EQ-5D value set named in the parameters is unknown
+PROTO-E017     an endpoint's analysis list names an unknown analysis method, or one that does not apply
+               to the endpoint's type (checked when the analysis registry is passed)
+PROTO-E018     an endpoint's shape does not suit its type (time to event without ``time_to_event``,
+               binary/continuous without visits), or its origin/end names an unknown variable or week
+PROTO-E019     a window composite is malformed (empty window, unknown variable, name taken)
+PROTO-E020     the baseline table or an endpoint's covariates name an unknown variable
 PROTO-W001     a gap of more than 28 days between consecutive visit windows
 PROTO-W002     no control arm
 =============  ==============================================================================
@@ -29,13 +35,14 @@ PROTO-W002     no control arm
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pmrtrial.protocol.derived import DERIVATIONS
 from pmrtrial.protocol.model import Criterion, FieldSpec, Protocol
 from pmrtrial.protocol.predicates import Comparison, iter_comparisons
-from pmrtrial.protocol.variables import DERIVED_VISIT_VARIABLES, FORMS, VISIT_VARIABLES
+from pmrtrial.protocol.variables import DERIVED_VISIT_VARIABLES, FORMS, SUBJECT_VARIABLES, VISIT_VARIABLES
 from pmrtrial.scores import list_eq5d_value_sets
 
 __all__ = ["ProtocolIssue", "validate_protocol"]
@@ -108,27 +115,139 @@ def _derived_type(name: str) -> FieldSpec:
     return FieldSpec(name=name, type="boolean", label=name)
 
 
-def validate_protocol(protocol: Protocol) -> list[ProtocolIssue]:
-    """Check a parsed protocol for internal consistency. Returns every issue found (empty = valid)."""
+def _check_segments(where_prefix: str, segments: Any) -> list[ProtocolIssue]:
+    issues = []
+    previous_end: float | None = None
+    for k, seg in enumerate(segments):
+        where = f"{where_prefix}[{k}]"
+        if seg.to_week <= seg.from_week:
+            issues.append(ProtocolIssue("PROTO-E005", "error", where, "segment ends before it starts"))
+        if previous_end is not None and seg.from_week < previous_end:
+            issues.append(ProtocolIssue("PROTO-E005", "error", where, "segment overlaps the previous one"))
+        previous_end = seg.to_week
+    return issues
+
+
+def _check_analyses(p: Protocol, analysis_methods: Mapping[str, Collection[str]]) -> list[ProtocolIssue]:
+    """Every id of every ``analysis:`` list names a registered method for the endpoint's type (E017)."""
+    issues = []
+    for e in p.endpoints:
+        for method in e.analysis:
+            where = f"endpoints.{e.id}.analysis"
+            if method not in analysis_methods:
+                issues.append(
+                    ProtocolIssue(
+                        "PROTO-E017",
+                        "error",
+                        where,
+                        f"unknown analysis method {method!r}; registered: {', '.join(sorted(analysis_methods))}",
+                    )
+                )
+            elif e.type not in analysis_methods[method]:
+                issues.append(
+                    ProtocolIssue(
+                        "PROTO-E017",
+                        "error",
+                        where,
+                        f"analysis method {method!r} does not apply to a {e.type} endpoint "
+                        f"(it applies to: {', '.join(sorted(analysis_methods[method]))})",
+                    )
+                )
+    return issues
+
+
+def _check_plan(p: Protocol, visit_names: set[str], weeks: set[float]) -> list[ProtocolIssue]:
+    """Time-to-event shape (E018), window composites (E019), baseline table and covariates (E020)."""
+    issues = []
+    for e in p.endpoints:
+        where = f"endpoints.{e.id}"
+        tte = e.time_to_event
+        if e.type == "time_to_event":
+            if tte is None:
+                issues.append(
+                    ProtocolIssue("PROTO-E018", "error", where, "a time-to-event endpoint needs 'time_to_event'")
+                )
+            else:
+                origin = tte.origin.predicate
+                for c in iter_comparisons(origin) if origin is not None else ():
+                    if c.var not in visit_names:
+                        issues.append(
+                            ProtocolIssue("PROTO-E018", "error", where, f"origin names unknown variable {c.var!r}")
+                        )
+                for label, week in (("end_week", tte.end_week), ("origin.by_week", tte.origin.by_week)):
+                    if week is not None and not min(weeks) <= week <= max(weeks):
+                        issues.append(
+                            ProtocolIssue(
+                                "PROTO-E018", "error", where, f"{label} {week:g} outside the schedule's weeks"
+                            )
+                        )
+        else:
+            if tte is not None:
+                issues.append(
+                    ProtocolIssue("PROTO-E018", "error", where, f"a {e.type} endpoint takes no 'time_to_event'")
+                )
+            if not e.visits:
+                issues.append(ProtocolIssue("PROTO-E018", "error", where, f"a {e.type} endpoint needs visits"))
+        for name in e.covariates:
+            if name not in SUBJECT_VARIABLES and name not in visit_names:
+                issues.append(ProtocolIssue("PROTO-E020", "error", f"{where}.covariates", f"unknown variable {name!r}"))
+    for comp in p.composites:
+        where = f"composites.{comp.id}"
+        if comp.from_week > comp.to_week:
+            issues.append(
+                ProtocolIssue(
+                    "PROTO-E019", "error", where, f"window from week {comp.from_week:g} to {comp.to_week:g} is empty"
+                )
+            )
+        if comp.id in _VISIT_NAMES:
+            issues.append(ProtocolIssue("PROTO-E019", "error", where, f"name {comp.id!r} is already a visit variable"))
+        for c in iter_comparisons(comp.predicate):
+            if c.var not in visit_names or c.var == comp.id:
+                issues.append(
+                    ProtocolIssue("PROTO-E019", "error", where, f"predicate names unknown variable {c.var!r}")
+                )
+    for row in p.baseline_table:
+        where = f"baseline_table.{row.key}"
+        known = SUBJECT_VARIABLES if row.table == "subjects" else visit_names
+        names = [row.variable, *(c.var for c in iter_comparisons(row.when))] if row.when else [row.variable]
+        for name in names:
+            if name not in known:
+                issues.append(ProtocolIssue("PROTO-E020", "error", where, f"unknown {row.table} variable {name!r}"))
+    return issues
+
+
+def validate_protocol(
+    protocol: Protocol, *, analysis_methods: Mapping[str, Collection[str]] | None = None
+) -> list[ProtocolIssue]:
+    """Check a parsed protocol for internal consistency. Returns every issue found (empty = valid).
+
+    ``analysis_methods`` maps each registered analysis method id to the endpoint types it applies to
+    (:func:`pmrtrial.analysis.registry.method_types`); when given, every endpoint's ``analysis`` list
+    is checked against it (PROTO-E017). The protocol layer sits below the analysis layer, so the
+    registry is passed in rather than imported.
+    """
     issues: list[ProtocolIssue] = []
     p = protocol
     issues += _duplicates("arm", [a.id for a in p.arms])
     issues += _duplicates("visit", [v.code for v in p.visits])
     issues += _duplicates("criterion", [c.id for c in (*p.eligibility.inclusion, *p.eligibility.exclusion)])
     issues += _duplicates("endpoint", [e.id for e in p.endpoints])
+    issues += _duplicates("composite", [c.id for c in p.composites])
+    issues += _duplicates("baseline_table", [r.key for r in p.baseline_table])
     issues += _duplicates("population", [x.id for x in p.populations])
     issues += _duplicates("field", [f.name for f in p.eligibility.fields] + [d.name for d in p.eligibility.derived])
 
     # Dosing (E005)
     for arm in p.arms:
-        previous_end: float | None = None
-        for k, seg in enumerate(arm.dosing):
-            where = f"arms.{arm.id}.dosing[{k}]"
-            if seg.to_week <= seg.from_week:
-                issues.append(ProtocolIssue("PROTO-E005", "error", where, "segment ends before it starts"))
-            if previous_end is not None and seg.from_week < previous_end:
-                issues.append(ProtocolIssue("PROTO-E005", "error", where, "segment overlaps the previous one"))
-            previous_end = seg.to_week
+        issues += _check_segments(f"arms.{arm.id}.dosing", arm.dosing)
+        issues += _check_segments(f"arms.{arm.id}.gc_taper", arm.gc_taper)
+        for k, seg in enumerate(arm.gc_taper):
+            if seg.dose_mg_day is None:
+                issues.append(
+                    ProtocolIssue(
+                        "PROTO-E005", "error", f"arms.{arm.id}.gc_taper[{k}]", "a taper segment needs dose_mg_day"
+                    )
+                )
     if not any(a.is_control for a in p.arms):
         issues.append(ProtocolIssue("PROTO-W002", "warning", "arms", "no arm is marked is_control"))
 
@@ -197,6 +316,7 @@ def validate_protocol(protocol: Protocol) -> list[ProtocolIssue]:
                 issues += _check_value(comparison, specs[comparison.var], where)
 
     # Endpoints (E001, E008, E010, E011)
+    visit_names = _VISIT_NAMES | {c.id for c in p.composites}
     populations = {x.id for x in p.populations}
     primaries = [e for e in p.endpoints if e.role == "primary"]
     if len(primaries) != 1:
@@ -217,8 +337,11 @@ def validate_protocol(protocol: Protocol) -> list[ProtocolIssue]:
         names: list[str] = [e.variable] if e.variable else []
         names += [c.var for c in iter_comparisons(e.definition)] if e.definition else []
         for name in names:
-            if name not in _VISIT_NAMES:
+            if name not in visit_names:
                 issues.append(ProtocolIssue("PROTO-E008", "error", where, f"unknown visit variable {name!r}"))
+    issues += _check_plan(p, visit_names, {float(v.week) for v in p.visits})
+    if analysis_methods is not None:
+        issues += _check_analyses(p, analysis_methods)
 
     # Randomisation (E012), rescue (E014), injections (E015)
     arm_ids = {a.id for a in p.arms}

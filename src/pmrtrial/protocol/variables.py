@@ -12,12 +12,17 @@ from types import MappingProxyType
 
 from pmrtrial.vocabulary import table_variables
 
-__all__ = ["DERIVED_VISIT_VARIABLES", "FORMS", "VISIT_VARIABLES"]
+__all__ = ["DERIVED_VISIT_VARIABLES", "FORMS", "SUBJECT_VARIABLES", "VISIT_VARIABLES"]
 
 #: Canonical ``visits`` columns a protocol may name: name -> (unit or scale, description).
 #: Built from :mod:`pmrtrial.vocabulary` (keys and dates excluded).
 VISIT_VARIABLES = MappingProxyType(
     {v.name: (v.unit, v.description) for v in table_variables("visits") if v.protocol_variable}
+)
+
+#: Canonical ``subjects`` columns a protocol may name (baseline table, covariates): every column but the key.
+SUBJECT_VARIABLES = MappingProxyType(
+    {v.name: (v.unit, v.description) for v in table_variables("subjects") if v.name != "subject_id"}
 )
 
 #: Variables derived per visit from the canonical columns (:mod:`pmrtrial.derive`), from the vocabulary.

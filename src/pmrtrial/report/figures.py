@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -17,7 +18,17 @@ from matplotlib.patches import FancyBboxPatch, Patch
 
 from pmrtrial.analysis import AnalysisResult
 
-__all__ = ["SYNTHETIC_BANNER", "plot_consort", "plot_forest", "plot_state_bars", "plot_trajectory", "render_figures"]
+__all__ = [
+    "SYNTHETIC_BANNER",
+    "numbers_at_risk",
+    "plot_consort",
+    "plot_cumulative_gc",
+    "plot_forest",
+    "plot_kaplan_meier",
+    "plot_state_bars",
+    "plot_trajectory",
+    "render_figures",
+]
 
 SYNTHETIC_BANNER = "SYNTHETIC — not trial data"
 _COLOURS = ("#1b6ca8", "#c44e52", "#55a868", "#8172b2")
@@ -188,6 +199,80 @@ def plot_consort(result: AnalysisResult) -> bytes:
     return _png(fig, result.synthetic)
 
 
+def numbers_at_risk(n: int, table: Mapping[str, Any], at: Sequence[float]) -> list[int]:
+    """Participants still at risk at each time of ``at``, from a Kaplan-Meier step table (``time``,
+    ``n_risk``, ``n_event``, ``n_censor``): ``n`` at time 0, else the number at risk at the first table
+    time >= t, else those left after the last time (0 once everyone has had the event or been censored)."""
+    times = [float(x) for x in table.get("time", ())]
+    risk = [int(x) for x in table.get("n_risk", ())]
+    gone = [int(e) + int(c) for e, c in zip(table.get("n_event", ()), table.get("n_censor", ()), strict=True)]
+    out = []
+    for t in at:
+        later = [k for k, x in enumerate(times) if x >= t]
+        if t <= 0 or not times:
+            out.append(n)
+        elif later:
+            out.append(risk[later[0]])
+        else:
+            out.append(risk[-1] - gone[-1])
+    return out
+
+
+def plot_kaplan_meier(result: AnalysisResult, endpoint_id: str) -> bytes:
+    """Kaplan-Meier curves by arm (steps, censoring ticks) with the numbers at risk below the axis."""
+    entry = next(e for e in result.endpoints if e.id == endpoint_id)
+    arms_km: Mapping[str, Any] = entry.analyses["kaplan_meier"].get("arms") or {}
+    labels = _labels(result)
+    arms = [a for a in (result.primary.treated_arm, result.primary.control_arm) if a in arms_km]
+    horizon = max((max(arms_km[a]["table"]["time"] or [0.0]) for a in arms), default=0.0) or 1.0
+    ticks = [float(t) for t in np.linspace(0.0, horizon, 6)]
+    fig = Figure(figsize=(7, 4.6))
+    ax = fig.add_axes((0.1, 0.34, 0.87, 0.58))
+    for i, arm in enumerate(arms):
+        table = arms_km[arm]["table"]
+        x = [0.0, *[float(t) for t in table["time"]]]
+        y = [1.0, *[float(v) for v in table["survival"]]]
+        ax.step(x, y, where="post", color=_COLOURS[i], label=labels.get(arm, arm))
+        censored = [k for k, c in enumerate(table["n_censor"]) if c]
+        ax.plot([x[k + 1] for k in censored], [y[k + 1] for k in censored], "|", color=_COLOURS[i], markersize=8)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, horizon * 1.02)
+    ax.set_xticks(ticks, [f"{t:.0f}" for t in ticks])
+    ax.set_xlabel("Days from the origin")
+    ax.set_ylabel("Event-free probability")
+    ax.set_title(entry.label, fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="lower left")
+    fig.text(0.01, 0.17, "At risk", fontsize=8, fontweight="bold")
+    for i, arm in enumerate(arms):
+        counts = numbers_at_risk(int(arms_km[arm]["n"]), arms_km[arm]["table"], ticks)
+        row_y = 0.12 - 0.05 * i
+        fig.text(0.01, row_y, labels.get(arm, arm)[:14], fontsize=7, color=_COLOURS[i])
+        for t, k in zip(ticks, counts, strict=True):
+            fig.text(0.1 + 0.87 * t / (horizon * 1.02), row_y, str(k), fontsize=7, ha="center", color=_COLOURS[i])
+    return _png(fig, result.synthetic)
+
+
+def plot_cumulative_gc(result: AnalysisResult) -> bytes:
+    """Mean cumulative glucocorticoid dose (mg, from the gc_doses log) by arm over time, with 95% CIs."""
+    fig = Figure(figsize=(7, 4))
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13)
+    ax = fig.add_subplot()
+    labels = _labels(result)
+    for i, arm in enumerate((result.primary.treated_arm, result.primary.control_arm)):
+        pts = sorted(
+            (p for p in result.trajectories if p.arm == arm and p.variable == "cumulative_gc_mg"), key=lambda p: p.week
+        )
+        if not pts:
+            continue
+        w = np.array([p.week for p in pts])
+        ax.plot(w, [p.mean for p in pts], marker="o", color=_COLOURS[i], label=labels.get(arm, arm))
+        ax.fill_between(w, [p.lo for p in pts], [p.hi for p in pts], color=_COLOURS[i], alpha=0.15)
+    ax.set_xlabel("Week")
+    ax.set_ylabel("Cumulative glucocorticoid (mg prednisone-equivalent)")
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig, result.synthetic)
+
+
 def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
     """All figures: id -> (caption, PNG bytes)."""
     figures: dict[str, tuple[str, bytes]] = {
@@ -201,4 +286,15 @@ def render_figures(result: AnalysisResult) -> Mapping[str, tuple[str, bytes]]:
         "Figure 4. Secondary endpoints. Continuous: difference in means / pooled SD; binary: risk ratio.",
         plot_forest(result),
     )
+    for k, entry in enumerate(e for e in result.endpoints if "kaplan_meier" in e.analyses):
+        if entry.analyses["kaplan_meier"].get("available"):
+            figures[f"km_{entry.id}"] = (
+                f"Figure {5 + k}. {entry.label}: Kaplan-Meier estimate by arm, with the numbers at risk.",
+                plot_kaplan_meier(result, entry.id),
+            )
+    if any(p.variable == "cumulative_gc_mg" for p in result.trajectories):
+        figures["cumulative_gc"] = (
+            "Cumulative glucocorticoid dose by arm over time (gc_doses log), mean with 95% CI.",
+            plot_cumulative_gc(result),
+        )
     return figures

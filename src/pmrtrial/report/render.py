@@ -27,7 +27,7 @@ from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.report.figures import SYNTHETIC_BANNER, render_figures
 from pmrtrial.report.tables import Table, build_tables, collect_flags
 
-__all__ = ["ReportFiles", "load_published", "render_html", "write_report"]
+__all__ = ["ReportFiles", "load_published", "render_html", "write_derived_datasets", "write_report"]
 
 _CSS = """
 body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; font-size: 10pt; margin: 2em; color: #222; }
@@ -55,6 +55,23 @@ class ReportFiles:
     json: Path
     pdf_engine: str | None
     flags: tuple[Mapping[str, Any], ...]
+    derived: tuple[Path, ...] = ()
+
+
+def write_derived_datasets(result: AnalysisResult, out_dir: str | os.PathLike[str]) -> tuple[Path, ...]:
+    """Write ``derived/<endpoint id>.csv``: the analysis dataset of every endpoint (double programming).
+
+    Binary and continuous: ``subject_id, site_id, arm, visit, value`` (binary 1/0, empty = not
+    evaluable); time to event: ``subject_id, site_id, arm, time_days, event`` (1 = event, 0 = censored).
+    """
+    folder = Path(out_dir) / "derived"
+    written = []
+    for endpoint_id, frame in result.derived_datasets.items():
+        table = frame.copy()
+        if "value" in table.columns and any(e.id == endpoint_id and e.type == "binary" for e in result.endpoints):
+            table["value"] = table["value"].astype("Int64")
+        written.append(write_text_atomic(folder / f"{endpoint_id}.csv", table.to_csv(index=False, lineterminator="\n")))
+    return tuple(written)
 
 
 def load_published(trial: str = "bachelor") -> Mapping[str, Any]:
@@ -125,6 +142,7 @@ def render_html(
         ("Primary endpoint", ["primary"], []),
         ("Response over time", ["visit_states"], ["trajectory", "states"]),
         ("Secondary endpoints", ["secondary"], ["forest"]),
+        ("Further endpoints", ["endpoints"], [f for f in figures if f.startswith("km_")] + ["cumulative_gc"]),
         ("Safety", ["adverse_events"], []),
         ("Sample size", ["sample_size"], []),
         ("Reproducing the published secondary effects", ["published_methods"], []),
@@ -270,6 +288,7 @@ def write_report(
         "flags": flags,
     }
     json_path = write_json_atomic(out / "results.json", payload)
+    derived = write_derived_datasets(result, out)
     html_path = pdf_path = docx_path = None
     engine = None
     html_text = render_html(result, tables, figures, flags=flags)
@@ -280,7 +299,7 @@ def write_report(
         engine = _write_pdf(pdf_path, html_text, result, tables, figures)
     if "docx" in formats:
         docx_path = _write_docx(out / "report.docx", result, tables, figures)
-    for path in (json_path, html_path, pdf_path, docx_path):
+    for path in (json_path, html_path, pdf_path, docx_path, *derived):
         if path is not None:
             path.chmod(0o644)  # temporary files are created private; reports are meant to be shared
-    return ReportFiles(out, html_path, pdf_path, docx_path, json_path, engine, tuple(flags))
+    return ReportFiles(out, html_path, pdf_path, docx_path, json_path, engine, tuple(flags), derived)

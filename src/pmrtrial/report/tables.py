@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pmrtrial.analysis import AnalysisResult, StatSummary
+from pmrtrial.analysis.results import NOT_DECLARED
 
 __all__ = ["Cell", "Table", "build_tables", "collect_flags", "fmt_p", "printed_decimals"]
 
@@ -205,50 +206,58 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
         else:
             rows.append((Cell(f"Responders, {labels[a]}"), Cell(text)))
 
-    def add(label: str, text: str, pairs: Sequence[tuple[float | None, Any]] = (), ptext: str | None = None) -> None:
+    def add(
+        label: str,
+        summary: StatSummary,
+        text: str,
+        pairs: Sequence[tuple[float | None, Any]] = (),
+        ptext: str | None = None,
+    ) -> None:
+        if summary.reason == NOT_DECLARED:  # the protocol does not ask for this analysis
+            return
         if pub:
             c, pc = _cmp_cell(text, pairs, ptext) if ptext else (Cell(text), Cell("–", published=True))
             rows.append((Cell(label), c, pc))
         else:
             rows.append((Cell(label), Cell(text)))
 
-    add("Fisher exact p (two-sided)", fmt_p(pr.fisher.p))
-    add("Boschloo exact p (two-sided)", fmt_p(pr.boschloo.p))
+    add("Fisher exact p (two-sided)", pr.fisher, fmt_p(pr.fisher.p))
+    add("Boschloo exact p (two-sided)", pr.boschloo, fmt_p(pr.boschloo.p))
     rr = pp.get("risk_ratio", {})
-    add(
-        "Risk ratio, crude (Katz CI)",
-        _est(pr.rr_crude),
-        [(pr.rr_crude.estimate, rr.get("estimate"))] if rr else (),
-        f"{rr.get('estimate')} (adjusted)" if rr else None,
-    )
-    add("Risk ratio, crude (score CI)", _est(pr.rr_score))
-    add("Risk difference (Newcombe CI)", _est(pr.rd, 3))
+    add("Risk ratio, crude (Katz CI)", pr.rr_crude, _est(pr.rr_crude))
+    add("Risk ratio, crude (score CI)", pr.rr_score, _est(pr.rr_score))
+    add("Risk difference (Newcombe CI)", pr.rd, _est(pr.rd, 3))
     gee = pr.rr_gee
     gee_text = _est(gee)
     if gee.available:
         gee_text += f"; p {fmt_p(gee.p)}; {gee.method}"
+    # The publication prints its GEE estimate as "adjusted"; with no covariate in the model it is clustered by centre.
     add(
-        "Risk ratio, GEE by centre (robust CI)",
+        "Risk ratio clustered by centre (GEE, robust CI)",
+        gee,
         gee_text,
         [(gee.estimate, rr.get("estimate")), (gee.lo, rr.get("lo")), (gee.hi, rr.get("hi"))] if rr else (),
-        f"{rr.get('estimate')} ({rr.get('lo')} to {rr.get('hi')})" if rr else None,
+        f"{rr.get('estimate')} ({rr.get('lo')} to {rr.get('hi')}), printed as adjusted" if rr else None,
     )
     md = gee.details.get("ci_mancl_derouen") if gee.available else None
     add(
-        "Risk ratio, GEE (Mancl-DeRouen CI)",
+        "Risk ratio clustered by centre (GEE, Mancl-DeRouen CI)",
+        gee,
         f"{_f(gee.estimate)} ({_f(md[0])} to {_f(md[1])})" if md else "not available",
     )
-    add("Risk ratio, Bayesian (Jeffreys priors; 95% CrI)", _est(pr.rr_bayes))
+    add("Risk ratio, Bayesian (Jeffreys priors; 95% CrI)", pr.rr_bayes, _est(pr.rr_bayes))
     header = ("", "Reproduced", "Published") if pub else ("", "Value")
     notes = [
         f"Endpoint: {pr.label} — {pr.definition}; visit {pr.visit}; population: {pr.population}.",
     ]
     if pub:
         notes.append(
-            "The published adjusted RR comes from a log-binomial GEE by centre. The allocation of participants to "
-            "centres is not published, so the GEE interval depends on the (unknown) allocation: across plausible "
-            "allocations the robust SE of log RR ranges widely (stats-notes.md: 5th percentile 0.26, median 0.55; "
-            "the published interval implies 0.31). The crude RR 5.8 reproduces the published point estimate."
+            'The published "adjusted" RR 5.8 comes from a log-binomial GEE clustered by centre (no covariate is '
+            "in the model, so it is clustered, not adjusted); it is compared with the GEE row. The allocation of "
+            "participants to centres is not published, so the GEE interval depends on the (unknown) allocation: "
+            "across plausible allocations the robust SE of log RR ranges widely (stats-notes.md: 5th percentile "
+            "0.26, median 0.55; the published interval implies 0.31). The crude RR 5.8 also reproduces the "
+            "published point estimate."
         )
     return Table("primary", "Primary endpoint", header, tuple(rows), tuple(notes))
 
@@ -478,6 +487,73 @@ def _published_methods_table(result: AnalysisResult) -> Table | None:
     )
 
 
+#: Methods already shown by the primary, four-state and secondary tables.
+_SHOWN_ELSEWHERE = {
+    "primary": {
+        "fisher_exact",
+        "boschloo_exact",
+        "risk_ratio",
+        "risk_difference",
+        "log_binomial_gee_by_centre",
+        "bayesian_risk_ratio",
+    },
+    "secondary": {"mean_difference", "risk_ratio", "fisher_exact", "four_state_table"},
+}
+
+
+def _arm_summary(endpoint_type: str, method: str, d: Mapping[str, Any] | None) -> str:
+    if not d:
+        return "–"
+    if method == "kaplan_meier":
+        median = "not reached" if d.get("median") is None else f"{_f(d['median'], 0)}"
+        ci = f" ({_f(d.get('median_lo'), 0)} to {_f(d.get('median_hi'), 0)})" if d.get("median") is not None else ""
+        return f"{d['events']}/{d['n']} events; median {median}{ci} days"
+    if endpoint_type == "binary":
+        return f"{d['events']}/{d['n']} ({_f(d['pct'], 0)}%)" if d.get("n") else "–"
+    if not d.get("n"):
+        return "–"
+    return f"{_f(d['mean'])} ({_f(d['sd'])}); median {_f(d['median'])} [{_f(d['q1'])}, {_f(d['q3'])}]; n {d['n']}"
+
+
+def _endpoints_table(result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str]) -> Table | None:
+    """Every declared analysis not already in the primary, four-state or secondary tables (time to event,
+    Wilcoxon/Hodges-Lehmann, adjusted risk ratio...), one row per endpoint, visit and method."""
+    t, c = arms
+    rows: list[tuple[Cell, ...]] = []
+    for ep in result.endpoints:
+        shown = set() if ep.type == "time_to_event" else _SHOWN_ELSEWHERE.get(ep.role, set())
+        for method, entry in ep.analyses.items():
+            if method in shown:
+                continue
+            by_visit = entry.get("by_visit") or {entry.get("visit", ""): entry}
+            for visit, e in by_visit.items():
+                if e.get("available"):
+                    effect = "–" if e.get("estimate") is None else _est(e, 2)
+                    p = fmt_p(e.get("p"))
+                else:
+                    effect, p = "not available", "–"
+                arm_cells = [Cell(_arm_summary(ep.type, method, (e.get("arms") or {}).get(a))) for a in (t, c)]
+                rows.append(
+                    (
+                        Cell(ep.label),
+                        Cell(visit or "–"),
+                        Cell(method.replace("_", " "), note=None if e.get("available") else e.get("reason")),
+                        *arm_cells,
+                        Cell(effect),
+                        Cell(p),
+                    )
+                )
+    if not rows:
+        return None
+    header = ("Endpoint", "Visit", "Analysis", labels[t], labels[c], "Estimate (95% CI)", "p")
+    notes = (
+        "Time to event: days from the origin; Kaplan-Meier median with its 95% CI; the Cox estimate is the hazard "
+        "ratio (treated vs control). Every row is also in results.json (endpoints[]) and each endpoint's analysis "
+        "dataset in derived/<endpoint id>.csv.",
+    )
+    return Table("endpoints", "Further endpoints and analyses declared by the protocol", header, tuple(rows), notes)
+
+
 def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = None) -> tuple[Table, ...]:
     """Every report table. ``published`` (the trial section of the yaml) adds published columns;
     pass it only when the data are the synthetic twin of that trial."""
@@ -492,6 +568,9 @@ def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = N
         _ae_table(result, arms, labels, published),
         _sample_size_table(result),
     ]
+    further = _endpoints_table(result, arms, labels)
+    if further is not None:
+        tables.append(further)
     pm = _published_methods_table(result)
     if pm is not None:
         tables.append(pm)

@@ -1,5 +1,6 @@
-"""Statistics of the BACHELOR SAP other than the GEE: exact tests, risk ratios and differences,
-Bayesian risk ratio, mean differences. Pure functions returning frozen result objects.
+"""Statistics of the trial SAPs: exact tests, risk ratios and differences, Bayesian risk ratio, mean
+differences, time to event (Kaplan-Meier, log-rank, Cox). Pure functions returning frozen result objects.
+lifelines (time to event) is imported inside the functions that need it, never by ``import pmrtrial.stats``.
 
 The GEE estimator lives in :mod:`pmrtrial.stats.gee` (separate module, own ``GeeResult`` with the same
 field names ``estimate``, ``lo``, ``hi``, ``p``, ``method``, ``converged``, ``warnings``).
@@ -7,7 +8,9 @@ field names ``estimate``, ``lo``, ``hi``, ``p``, ``method``, ``converged``, ``wa
 
 from __future__ import annotations
 
+from pmrtrial.stats.adjusted import estimate_adjusted_risk_ratio
 from pmrtrial.stats.bayes import estimate_risk_ratio_bayes
+from pmrtrial.stats.blinding import bang_blinding_index, blinding_table, james_blinding_index
 from pmrtrial.stats.continuous import (
     MethodComparison,
     PublishedComparison,
@@ -16,6 +19,7 @@ from pmrtrial.stats.continuous import (
     estimate_mean_difference_from_summary,
     estimate_mean_difference_pooled,
     estimate_mean_difference_pooled_from_summary,
+    wilcoxon_hodges_lehmann,
 )
 from pmrtrial.stats.exact import barnard_exact_test, boschloo_exact_test, fisher_exact_test
 from pmrtrial.stats.gee import (
@@ -32,18 +36,35 @@ from pmrtrial.stats.proportions import (
     estimate_risk_ratio,
     estimate_risk_ratio_score_ci,
 )
-from pmrtrial.stats.results import EstimateResult, TestResult, software_versions
+from pmrtrial.stats.results import (
+    BangBlindingResult,
+    BlindingArm,
+    EstimateResult,
+    KaplanMeierArm,
+    KaplanMeierResult,
+    TestResult,
+    software_versions,
+)
+from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
 
 __all__ = [
+    "BangBlindingResult",
+    "BlindingArm",
     "EstimateResult",
     "GeeBatchResult",
     "GeeResult",
+    "KaplanMeierArm",
+    "KaplanMeierResult",
     "MethodComparison",
     "PublishedComparison",
     "TestResult",
+    "bang_blinding_index",
     "barnard_exact_test",
+    "blinding_table",
     "boschloo_exact_test",
     "compare_with_published",
+    "cox_ph",
+    "estimate_adjusted_risk_ratio",
     "estimate_mean_difference",
     "estimate_mean_difference_from_summary",
     "estimate_mean_difference_pooled",
@@ -58,5 +79,9 @@ __all__ = [
     "fit_modified_poisson_gee",
     "fit_risk_ratio_gee",
     "fit_risk_ratio_gee_batch",
+    "james_blinding_index",
+    "kaplan_meier",
+    "logrank_test",
     "software_versions",
+    "wilcoxon_hodges_lehmann",
 ]

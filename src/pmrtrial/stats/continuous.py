@@ -30,6 +30,7 @@ from scipy import stats
 from pmrtrial._validate import as_float_array
 from pmrtrial.exceptions import EstimationError, ScoreInputError
 from pmrtrial.stats._checks import check_conf_level
+from pmrtrial.stats._rzeroin import r_zeroin2
 from pmrtrial.stats.results import EstimateResult, jsonable
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "estimate_mean_difference_from_summary",
     "estimate_mean_difference_pooled",
     "estimate_mean_difference_pooled_from_summary",
+    "wilcoxon_hodges_lehmann",
 ]
 
 _WELCH = "Welch two-sample t (unequal variances, Satterthwaite df)"
@@ -397,3 +399,209 @@ def compare_with_published(
         tolerance=tolerance,
         published={**printed, "published_p": published_p, **summary},
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Wilcoxon rank-sum test and Hodges-Lehmann shift (R wilcox.test(x, y, conf.int = TRUE))
+# --------------------------------------------------------------------------------------------------
+
+_WILCOX_TOL_ROOT = 1e-4  # R wilcox.test's tol.root default
+_DBL_EPSILON = float(np.finfo(float).eps)
+
+
+def _wilcox_counts(m: int, n: int) -> list[int]:
+    """Exact counts of the Mann-Whitney statistic U = 0..m*n for samples of sizes m, n (R ``cwilcox``).
+
+    Coefficients of the Gaussian binomial [m+n choose m]_q = prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i),
+    computed as exact integer power series truncated at degree m*n.
+    """
+    top = m * n
+    coef = [0] * (top + 1)
+    coef[0] = 1
+    for i in range(1, m + 1):
+        step = n + i
+        for k in range(top, step - 1, -1):  # multiply by (1 - q^(n+i))
+            coef[k] -= coef[k - step]
+        for k in range(i, top + 1):  # divide by (1 - q^i)
+            coef[k] += coef[k - i]
+    return coef
+
+
+def _pwilcox(q: float, m: int, n: int, counts: list[int], total: int, lower_tail: bool = True) -> float:
+    """R ``pwilcox(q, m, n, lower.tail)``, summing over the shorter range as R does."""
+    q = math.floor(q + 1e-7)
+    if q < 0:
+        return 0.0 if lower_tail else 1.0
+    if q >= m * n:
+        return 1.0 if lower_tail else 0.0
+    p = 0.0
+    if q <= m * n / 2:
+        for i in range(int(q) + 1):
+            p += counts[i] / total
+    else:
+        for i in range(int(m * n - q)):
+            p += counts[i] / total
+        lower_tail = not lower_tail
+    return p if lower_tail else 0.5 - p + 0.5
+
+
+def _qwilcox(x: float, m: int, n: int, counts: list[int], total: int) -> int:
+    """R ``qwilcox(x, m, n)`` for 0 < x <= 0.5: the smallest q with P(U <= q) >= x."""
+    x = x - 10 * _DBL_EPSILON
+    p = 0.0
+    q = 0
+    while True:
+        p += counts[q] / total
+        if p >= x:
+            return q
+        q += 1
+
+
+def _arm_summary(values: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, float | int]:
+    if values.size == 0:
+        return {"n": 0, "mean": math.nan, "sd": math.nan, "median": math.nan, "q1": math.nan, "q3": math.nan}
+    q1, median, q3 = (float(v) for v in np.percentile(values, [25, 50, 75]))  # R quantile type 7
+    sd = float(np.std(values, ddof=1)) if values.size > 1 else math.nan
+    return {"n": int(values.size), "mean": float(values.mean()), "sd": sd, "median": median, "q1": q1, "q3": q3}
+
+
+def wilcoxon_hodges_lehmann(x: Any, y: Any, *, conf_level: float = 0.95) -> EstimateResult:
+    """Wilcoxon rank-sum test and Hodges-Lehmann shift of ``x`` (treated) versus ``y`` (control).
+
+    Computed exactly as R ``wilcox.test(x, y, conf.int = TRUE, conf.level = conf_level)`` with its
+    defaults: when both arms have fewer than 50 values and there is no tie, the exact p-value (the
+    permutation distribution of W) and the exact CI (order statistics of the m*n pairwise differences,
+    ``qwilcox``), with the median of the differences as the estimate; otherwise the normal approximation
+    with continuity correction, its CI and estimate found as R does with ``uniroot(tol = 1e-4)`` on the
+    step function of the shift (so they can differ from the exact median of the differences by ~tol; that
+    median is in ``details["hodges_lehmann_median"]``).
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Values of the treated and control arm; missing values are dropped (counted in details).
+    conf_level : float
+        Requested level. If the exact distribution cannot achieve it, R's rule applies (the achieved
+        level is reported in ``conf_level`` with a warning).
+
+    Returns
+    -------
+    EstimateResult
+        ``estimand="location_shift"`` (Hodges-Lehmann, treated minus control), ``p`` = two-sided rank-sum
+        p; ``details``: ``W`` (R's statistic), ``exact`` (bool), ``correct`` (continuity correction used),
+        ``hodges_lehmann_median``, ``arms`` = {treated, control: n, mean, sd, median, q1, q3},
+        ``n_dropped_treated``, ``n_dropped_control``. Not available (with a reason) when an arm has no
+        value or all values are tied.
+
+    Examples
+    --------
+    >>> res = wilcoxon_hodges_lehmann([1.5, 2.5, 4.0], [0.5, 3.0])
+    >>> res.estimate, round(res.p, 12), res.details["exact"]  # R: estimate 1, p-value 0.8 (exact)
+    (1.0, 0.8, True)
+    """
+    level = check_conf_level(conf_level)
+    xa = as_float_array(x, field="x")
+    ya = as_float_array(y, field="y")
+    if xa.ndim != 1 or ya.ndim != 1:
+        raise ScoreInputError("x" if xa.ndim != 1 else "y", "not one-dimensional", "a sequence of numbers")
+    dropped_x, dropped_y = int(np.isnan(xa).sum()), int(np.isnan(ya).sum())
+    xv, yv = xa[~np.isnan(xa)], ya[~np.isnan(ya)]
+    nx, ny = int(xv.size), int(yv.size)
+    details: dict[str, Any] = {
+        "arms": {"treated": _arm_summary(xv), "control": _arm_summary(yv)},
+        "n_dropped_treated": dropped_x,
+        "n_dropped_control": dropped_y,
+    }
+    warns: list[str] = []
+    if dropped_x or dropped_y:
+        warns.append(f"dropped missing values: {dropped_x} treated, {dropped_y} control")
+
+    def result(
+        estimate: float, lo: float, hi: float, p: float, method: str, reason: str | None = None
+    ) -> EstimateResult:
+        return EstimateResult(
+            estimand="location_shift", estimate=estimate, lo=lo, hi=hi, conf_level=details.get("conf_level", level),
+            p=p, method=method, n_treated=nx, n_control=ny, warnings=tuple(warns), details=details,
+            available=reason is None, reason=reason,
+        )  # fmt: skip
+
+    if nx == 0 or ny == 0:
+        return result(
+            math.nan,
+            math.nan,
+            math.nan,
+            math.nan,
+            "Wilcoxon rank-sum",
+            f"an arm has no value (treated n={nx}, control n={ny})",
+        )
+    combined = np.concatenate([xv, yv])
+    ranks = stats.rankdata(combined)
+    w_stat = float(ranks[:nx].sum()) - nx * (nx + 1) / 2
+    details["W"] = w_stat
+    diffs = np.sort(np.subtract.outer(xv, yv).ravel())
+    details["hodges_lehmann_median"] = float(np.median(diffs))
+    ties = len(np.unique(combined)) != combined.size
+    exact = nx < 50 and ny < 50 and not ties
+    details["exact"] = exact
+    details["correct"] = not exact
+    alpha = 1 - level
+    if exact:
+        counts = _wilcox_counts(nx, ny)
+        total = math.comb(nx + ny, ny)
+        if w_stat > nx * ny / 2:
+            p_one = _pwilcox(w_stat - 1, nx, ny, counts, total, lower_tail=False)
+        else:
+            p_one = _pwilcox(w_stat, nx, ny, counts, total)
+        p = min(2 * p_one, 1.0)
+        qu = _qwilcox(alpha / 2, nx, ny, counts, total)
+        qu = max(qu, 1)
+        ql = nx * ny - qu
+        achieved = 2 * _pwilcox(qu - 1, nx, ny, counts, total)
+        if achieved - alpha > alpha / 2:
+            warns.append(f"requested conf_level {level:g} not achievable with these sizes; achieved {1 - achieved:.6g}")
+            details["conf_level"] = 1 - achieved
+        method = "Wilcoxon rank-sum exact test; Hodges-Lehmann shift with exact CI (R wilcox.test)"
+        return result(float(np.median(diffs)), float(diffs[qu - 1]), float(diffs[ql]), p, method)
+
+    def w_of(d: float, correct: bool) -> float:
+        dr = stats.rankdata(np.concatenate([xv - d, yv]))
+        _, tie_counts = np.unique(dr, return_counts=True)
+        dz = float(dr[:nx].sum()) - nx * (nx + 1) / 2 - nx * ny / 2
+        corr = float(np.sign(dz)) * 0.5 if correct else 0.0
+        tie_term = float((tie_counts.astype(float) ** 3 - tie_counts).sum())
+        sigma = math.sqrt((nx * ny / 12) * ((nx + ny + 1) - tie_term / ((nx + ny) * (nx + ny - 1))))
+        return (dz - corr) / sigma if sigma > 0 else math.nan
+
+    _, tie_counts = np.unique(ranks, return_counts=True)
+    tie_term = float((tie_counts.astype(float) ** 3 - tie_counts).sum())
+    n_all = nx + ny
+    sigma = math.sqrt((nx * ny / 12) * ((n_all + 1) - tie_term / (n_all * (n_all - 1)))) if n_all > 1 else 0.0
+    if sigma == 0:
+        return result(math.nan, math.nan, math.nan, math.nan, "Wilcoxon rank-sum", "all observations are tied")
+    if nx < 50 and ny < 50:
+        warns.append("ties: exact p-value and CI not available, normal approximation used (as R)")
+    z = w_stat - nx * ny / 2
+    z = (z - float(np.sign(z)) * 0.5) / sigma
+    p = float(2 * min(stats.norm.cdf(z), stats.norm.sf(z)))
+    mumin, mumax = float(xv.min() - yv.max()), float(xv.max() - yv.min())
+    w_min, w_max = w_of(mumin, True), w_of(mumax, True)
+
+    def root(zq: float) -> float:
+        f_lower = w_min - zq
+        if f_lower <= 0:
+            return mumin
+        f_upper = w_max - zq
+        if f_upper >= 0:
+            return mumax
+        return r_zeroin2(lambda d: w_of(d, True) - zq, mumin, mumax, f_lower, f_upper, _WILCOX_TOL_ROOT)
+
+    lo = root(float(stats.norm.isf(alpha / 2)))
+    hi = root(float(stats.norm.ppf(alpha / 2)))
+    estimate = r_zeroin2(
+        lambda d: w_of(d, False), mumin, mumax, w_of(mumin, False), w_of(mumax, False), _WILCOX_TOL_ROOT
+    )
+    method = (
+        "Wilcoxon rank-sum test, normal approximation with continuity correction; Hodges-Lehmann shift "
+        "and CI by R wilcox.test's root search (tol 1e-4)"
+    )
+    return result(estimate, lo, hi, p, method)

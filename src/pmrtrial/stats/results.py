@@ -17,9 +17,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-__all__ = ["EstimateResult", "TestResult", "jsonable", "software_versions"]
+__all__ = [
+    "BangBlindingResult",
+    "BlindingArm",
+    "EstimateResult",
+    "KaplanMeierArm",
+    "KaplanMeierResult",
+    "TestResult",
+    "jsonable",
+    "software_versions",
+]
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +82,14 @@ def jsonable(value: Any, *, strict: bool = True) -> Any:
     if strict:
         raise TypeError(f"Cannot convert {type(value).__name__} to JSON.")
     return str(value)
+
+
+class _HasArm(Protocol):
+    @property
+    def arm(self) -> str: ...
+
+
+_ArmT = TypeVar("_ArmT", bound=_HasArm)
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -131,6 +148,11 @@ class EstimateResult(_ResultBase):
         Method-specific extras (standard error, degrees of freedom, statistic, posterior probability...).
     software : Mapping
         Versions of the numerical stack that produced the result.
+    available : bool
+        False when the data do not allow the estimate (no event in an arm, an empty arm, separation...);
+        the numbers are then NaN and ``reason`` says why. Never an invented number.
+    reason : str or None
+        Why the result is not available (None when it is).
     """
 
     estimand: str
@@ -148,6 +170,8 @@ class EstimateResult(_ResultBase):
     warnings: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     software: Mapping[str, str] = field(default_factory=software_versions)
+    available: bool = True
+    reason: str | None = None
 
     _kind: ClassVar[str] = "estimate"
 
@@ -168,8 +192,8 @@ class TestResult(_ResultBase):
         ``"two-sided"``, ``"less"`` or ``"greater"``.
     n_treated, n_control, events_treated, events_control : int or None
         The data summarised.
-    converged, warnings, details, software
-        As in :class:`EstimateResult`.
+    converged, warnings, details, software, available, reason
+        As in :class:`EstimateResult` (a test that cannot be computed has ``p`` NaN and ``available`` False).
     """
 
     __test__ = False  # not a pytest test class
@@ -186,5 +210,166 @@ class TestResult(_ResultBase):
     warnings: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     software: Mapping[str, str] = field(default_factory=software_versions)
+    available: bool = True
+    reason: str | None = None
 
     _kind: ClassVar[str] = "test"
+
+
+class _ArmEntry:
+    """One arm's entry of a per-arm result (a frozen dataclass): JSON via ``to_dict``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict of every field."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ArmsResultBase(_ResultBase, Generic[_ArmT]):
+    """A result holding one entry per arm (``arms``, declared by the subclass), looked up by :meth:`arm`."""
+
+    arms: tuple[_ArmT, ...]
+    converged: bool = True
+    warnings: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    software: Mapping[str, str] = field(default_factory=software_versions)
+    available: bool = True
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "arms", tuple(self.arms))
+
+    def arm(self, name: str) -> _ArmT:
+        """Return the entry of arm ``name`` (KeyError naming the arms when absent)."""
+        for entry in self.arms:
+            if entry.arm == name:
+                return entry
+        raise KeyError(f"No arm {name!r}; arms are {[a.arm for a in self.arms]}")
+
+
+@dataclass(frozen=True)
+class KaplanMeierArm(_ArmEntry):
+    """The Kaplan-Meier estimate of one arm (as R ``survfit(Surv(time, event) ~ 1)`` on that arm).
+
+    Attributes
+    ----------
+    arm : str
+        The arm label.
+    n, events : int
+        Participants and events in the arm.
+    median, median_lo, median_hi : float
+        Median survival time and its confidence interval by the ``survfit`` rule (the times at which
+        the survival curve and its lower/upper confidence curves reach 0.5; midpoint rule on a flat
+        segment at exactly 0.5). NaN when not reached (R's ``NA``), see ``median_reached``.
+    median_reached : bool
+        Whether the survival curve falls to 0.5 or below.
+    table_time, table_n_risk, table_n_event, table_n_censor, table_survival, table_lo, table_hi : tuple
+        The step table at each distinct observed time (R's ``fit$time``, ``n.risk``, ``n.event``,
+        ``n.censor``, ``surv``, ``lower``, ``upper``); an undefined limit (survival 0) is NaN.
+    at_time, at_survival, at_lo, at_hi, at_n_risk : tuple
+        Survival and numbers at risk at the requested times (R ``summary(fit, times = ...)``); a time
+        after the last observed time gives NaN survival and 0 at risk.
+    available, reason
+        False with a reason when the arm is empty.
+    """
+
+    arm: str
+    n: int
+    events: int
+    median: float
+    median_lo: float
+    median_hi: float
+    median_reached: bool
+    table_time: tuple[float, ...] = ()
+    table_n_risk: tuple[int, ...] = ()
+    table_n_event: tuple[int, ...] = ()
+    table_n_censor: tuple[int, ...] = ()
+    table_survival: tuple[float, ...] = ()
+    table_lo: tuple[float, ...] = ()
+    table_hi: tuple[float, ...] = ()
+    at_time: tuple[float, ...] = ()
+    at_survival: tuple[float, ...] = ()
+    at_lo: tuple[float, ...] = ()
+    at_hi: tuple[float, ...] = ()
+    at_n_risk: tuple[int, ...] = ()
+    available: bool = True
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class KaplanMeierResult(_ArmsResultBase[KaplanMeierArm]):
+    """Kaplan-Meier estimates by arm.
+
+    Attributes
+    ----------
+    arms : tuple of KaplanMeierArm
+        One entry per arm, in the order requested.
+    conf_level : float
+        Level of the pointwise and median intervals.
+    conf_type : str
+        ``"log"`` (R ``survfit``'s default): limits ``S * exp(+-z * se(log S))`` with Greenwood's
+        variance, the upper limit capped at 1.
+    method : str
+        Description of the estimator.
+    converged, warnings, details, software, available, reason
+        As in :class:`EstimateResult`; ``available`` is False when no arm has a participant.
+    """
+
+    arms: tuple[KaplanMeierArm, ...]
+    conf_level: float
+    conf_type: str
+    method: str
+
+    _kind: ClassVar[str] = "kaplan_meier"
+
+
+@dataclass(frozen=True)
+class BlindingArm(_ArmEntry):
+    """Bang's blinding index of one arm.
+
+    Attributes
+    ----------
+    arm : str
+        The arm label.
+    n, correct, incorrect, dont_know : int
+        Respondents in the arm and how many guessed their own arm, the other arm, or did not know.
+    estimate, se, lo, hi : float
+        The index ``(correct - incorrect) / n`` in [-1, 1] (0 = random guessing, 1 = everyone correct,
+        -1 = everyone wrong), its standard error and Wald limits. NaN when not available.
+    available, reason
+        False with the reason when the arm has no respondent or nobody in it made a guess.
+    """
+
+    arm: str
+    n: int
+    correct: int
+    incorrect: int
+    dont_know: int
+    estimate: float
+    se: float
+    lo: float
+    hi: float
+    available: bool = True
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class BangBlindingResult(_ArmsResultBase[BlindingArm]):
+    """Bang's blinding index per arm (Bang, Ni & Davis 2004).
+
+    Attributes
+    ----------
+    arms : tuple of BlindingArm
+        Treated arm first, then control.
+    conf_level : float
+        Level of the two-sided Wald intervals.
+    method, converged, warnings, details, software, available, reason
+        As in :class:`EstimateResult`.
+    """
+
+    arms: tuple[BlindingArm, ...]
+    conf_level: float
+    method: str
+
+    _kind: ClassVar[str] = "bang_blinding_index"

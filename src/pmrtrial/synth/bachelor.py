@@ -452,6 +452,7 @@ def generate_bachelor_twin(*, seed: int = 2025) -> TwinResult:
     # Order: subjects by id, visits by id and week, events by id and onset (stable, seed-independent layout).
     subjects = subjects.sort_values("subject_id", ignore_index=True)
     visits = visits.sort_values(["subject_id", "week"], ignore_index=True)
+    visits["us_synovitis"] = _us_synovitis_w12(visits, subjects, pub)
     adverse_events = adverse_events.sort_values(["subject_id", "onset_week"], ignore_index=True)
     for frame in (subjects, visits, adverse_events):
         frame.attrs["synthetic"] = True
@@ -609,6 +610,28 @@ def _visit_pmr_group(
         if search.met():
             return values, level
     return search.values(), level  # pragma: no cover - every attempt failed; the report will show the miss
+
+
+def _us_synovitis_w12(visits: pd.DataFrame, subjects: pd.DataFrame, pub: Mapping[str, Any]) -> pd.Series:
+    """Ultrasound synovitis/tenosynovitis at the visits with an ultrasound: baseline (the subjects' value)
+    and week 12 (deck: 11/18 vs 12/16).
+
+    Deterministic (no random draw, so no other value of the twin moves): in each arm the first ``n``
+    week-12 rows in subject-id order have synovitis, the others not. The printed denominators are the
+    randomised numbers; the placebo participant not assessed at week 12 has no row, and the protocol's
+    endpoint (``missing: non_event``) counts that participant as without synovitis.
+    """
+    arm_of = dict(zip(subjects["subject_id"], subjects["arm"], strict=True))
+    at_baseline = dict(zip(subjects["subject_id"], subjects["us_synovitis"], strict=True))
+    out = pd.Series(pd.array([pd.NA] * len(visits), dtype="boolean"), index=visits.index)
+    for i in visits.index[visits["week"] == 0]:
+        out[i] = bool(at_baseline[visits.at[i, "subject_id"]])
+    at12 = visits.index[visits["week"] == 12]
+    for arm, target in pub["ultrasound_week12_synovitis"].items():
+        rows = [i for i in at12 if arm_of[visits.at[i, "subject_id"]] == arm]
+        for k, i in enumerate(rows):
+            out[i] = k < int(target["n"])
+    return out
 
 
 def _gc_doses(rng: np.random.Generator, rows: list[str], pub: Mapping[str, Any]) -> dict[tuple[str, int], float]:

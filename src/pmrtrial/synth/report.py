@@ -348,6 +348,16 @@ def build_twin_report(
         )
     )
 
+    # ultrasound synovitis at week 12 (deck: 11/18 vs 12/16; denominators = randomised) ----------------------------
+    us = published["ultrasound_week12_synovitis"]
+    at12 = v[v["week"] == 12]
+    for arm in ARMS:
+        ids = subjects.loc[subjects["arm"] == arm, "subject_id"]
+        rows = at12[at12["subject_id"].isin(ids)]
+        got = int(rows["us_synovitis"].astype("boolean").fillna(False).sum()) if "us_synovitis" in rows else 0
+        checks.append(_count(f"ultrasound_week12_synovitis.{arm}.n", us[arm]["n"], got))
+        checks.append(_count(f"ultrasound_week12_synovitis.{arm}.of", us[arm]["of"], len(ids)))
+
     # adverse events ---------------------------------------------------------------------------------------------
     checks.extend(_adverse_event_checks(subjects, adverse_events, published["adverse_events"]))
     return TwinReport(checks=tuple(checks))

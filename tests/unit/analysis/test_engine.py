@@ -208,7 +208,7 @@ def test_synthetic_flag_adds_warning():
 
 
 def test_infer_published_methods__narrow_published_interval_reproduced_by_neither():
-    out = infer_published_methods(load_published("bachelor"))
+    out = infer_published_methods(load_published("bachelor"), treated="baricitinib", control="placebo")
     assert out["available"] and out["n_mean_rows"] == 39  # 13 mean rows (15 rows, 2 counts) x 3 weeks in the yaml
     # Week 12 SF-36 MCS: 51.4 (8.8), n 18 vs 47.1 (7.7), n 15. SE = sqrt(8.8^2/18 + 7.7^2/15) = sqrt(4.302 + 3.953)
     # = 2.873; any t interval is at least 2 x 1.96 x 2.873 = 11.3 wide, the printed one (1.3 to 7.2) is 5.9 wide.

@@ -178,3 +178,37 @@ def test_compare_with_published_validation(overrides: dict[str, object], field: 
     with pytest.raises(ScoreInputError) as info:
         _compare(p, **args)
     assert info.value.field == field
+
+
+# --- wilcoxon_hodges_lehmann (R comparison in tests/reference/test_wilcoxon_vs_r.py) ---------------------
+
+
+def test_wilcoxon_exact_by_hand() -> None:
+    from pmrtrial.stats import wilcoxon_hodges_lehmann
+
+    # x = (3, 4), y = (1, 2): ranks of x are 3, 4 -> W = 7 - 3 = 4 = m*n, the largest of C(4, 2) = 6 equally
+    # likely values: one-sided P(W >= 4) = 1/6, two-sided 1/3. Pairwise differences 1, 2, 2, 3: HL = 2.
+    res = wilcoxon_hodges_lehmann([3.0, 4.0], [1.0, 2.0])
+    assert res.details["W"] == 4.0
+    assert res.p == pytest.approx(1 / 3, rel=1e-12)
+    assert res.estimate == 2.0 and res.details["exact"]
+
+
+def test_wilcoxon_counts_are_the_gaussian_binomial_coefficients() -> None:
+    from math import comb
+
+    from pmrtrial.stats.continuous import _wilcox_counts
+
+    # sizes 2 and 2: U = 0..4 with counts 1, 1, 2, 1, 1 (listed by hand from the 6 subsets of {1, 2, 3, 4}).
+    assert _wilcox_counts(2, 2) == [1, 1, 2, 1, 1]
+    assert sum(_wilcox_counts(7, 9)) == comb(16, 7)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "reason"), [([], [1.0, 2.0], "an arm has no value"), ([1.0, 1.0], [1.0], "all observations are tied")]
+)
+def test_wilcoxon_not_estimable(x: list[float], y: list[float], reason: str) -> None:
+    from pmrtrial.stats import wilcoxon_hodges_lehmann
+
+    res = wilcoxon_hodges_lehmann(x, y)
+    assert not res.available and reason in (res.reason or "") and math.isnan(res.estimate)
