@@ -122,6 +122,7 @@ class AnalysisDatasets:
     def absent_tables(self) -> tuple[str, ...]:
         """Optional datasets that were not supplied."""
         return tuple(t for t in OPTIONAL_DATASET_NAMES if getattr(self, t) is None)
+
     blinded: bool = False
 
     def __post_init__(self) -> None:
@@ -413,7 +414,7 @@ def validate_datasets(
     a, a_absent = _validate_table(adverse_events, "adverse_events", names["adverse_events"], protocol)
     if blinded is None:
         blinded = bool(getattr(subjects, "attrs", {}).get("blinded", False))
-    
+
     absent = {"subjects": s_absent, "visits": v_absent, "adverse_events": a_absent}
     optional: dict[str, pd.DataFrame] = {}
     for dataset, frame in (("gc_doses", gc_doses), ("flares", flares)):

@@ -212,6 +212,70 @@ def add_ae(request: HttpRequest, subject_id: str, body: FormIn) -> dict[str, Any
     return _record_out(svc.add_adverse_event(request.user, p, body.data, confirm_warnings=body.confirm_warnings))
 
 
+#: The error responses the GC log and flare endpoints declare (body: ``{"detail": ...}``, plus
+#: ``errors``/``warnings`` field -> message on 422 and ``current``/``version`` on a 409 conflict).
+_ERROR_DESCRIPTIONS = {
+    401: "Missing or invalid bearer token",
+    403: "The user's role or sites do not allow this action",
+    404: "No such participant (another site's participant is not found), or the protocol does not capture this log",
+    409: "Not randomised, or the form, casebook or database is locked",
+    422: "Invalid values (field -> message in `errors`), or warnings to confirm (`warnings`)",
+}
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+        "warnings": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def _error_responses(*statuses: int) -> dict[str, Any]:
+    """``openapi_extra`` declaring an operation's error responses."""
+    return {
+        "responses": {
+            s: {"description": _ERROR_DESCRIPTIONS[s], "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+            for s in statuses
+        }
+    }
+
+
+_LOG_READ = _error_responses(401, 404)
+_LOG_WRITE = _error_responses(401, 403, 404, 409, 422)
+
+
+@api.get("/participants/{subject_id}/gc-doses", openapi_extra=_LOG_READ)
+def gc_doses(request: HttpRequest, subject_id: str) -> dict[str, Any]:
+    """The GC dose rows and the live summary (cumulative dose; taper adherence only where the role
+    may see it without unblinding: ``summary.taper`` is null otherwise, ``summary.taper_note`` says why)."""
+    p = svc.get_participant(request.user, subject_id)
+    rows = [_record_out(r) for r in svc.list_gc_doses(request.user, p)]
+    return {"rows": rows, "summary": svc.gc_log_summary(request.user, p).to_dict()}
+
+
+@api.post("/participants/{subject_id}/gc-doses", openapi_extra=_LOG_WRITE)
+def add_gc_dose(request: HttpRequest, subject_id: str, body: FormIn) -> dict[str, Any]:
+    """A new dose row (key GC-n); change it with PUT ``/forms/GC-n/gc_dose`` (version and reason)."""
+    p = svc.get_participant(request.user, subject_id)
+    return _record_out(svc.add_gc_dose(request.user, p, body.data, confirm_warnings=body.confirm_warnings))
+
+
+@api.get("/participants/{subject_id}/flares", openapi_extra=_LOG_READ)
+def flares(request: HttpRequest, subject_id: str) -> list[dict[str, Any]]:
+    """Flare assessments with their CRP PMR-AS and the Dejaco 2011 rule that fired (``derived``)."""
+    p = svc.get_participant(request.user, subject_id)
+    return [_record_out(r) for r in svc.list_flares(request.user, p)]
+
+
+@api.post("/participants/{subject_id}/flares", openapi_extra=_LOG_WRITE)
+def add_flare(request: HttpRequest, subject_id: str, body: FormIn) -> dict[str, Any]:
+    """A new flare assessment (key FL-n); change it with PUT ``/forms/FL-n/flare`` (version and reason)."""
+    p = svc.get_participant(request.user, subject_id)
+    return _record_out(svc.add_flare(request.user, p, body.data, confirm_warnings=body.confirm_warnings))
+
+
 @api.get("/participants/{subject_id}/audit")
 def audit(request: HttpRequest, subject_id: str) -> list[dict[str, Any]]:
     p = svc.get_participant(request.user, subject_id)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pmrtrial.edc.accounts.permissions import check, check_participant
 from pmrtrial.edc.accounts.reauth import reauthenticate
 from pmrtrial.edc.audit.services import audit_changes, audit_event
-from pmrtrial.edc.crfs.form_specs import FORM_ALIASES, WORKFLOW_FORMS, get_form_spec
+from pmrtrial.edc.crfs.form_specs import FORM_ALIASES, LOG_FORMS, WORKFLOW_FORMS, get_form_spec
 from pmrtrial.edc.crfs.form_validators import FormContext, ValidationOutcome, validate_form
 from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, SignatureExceptions, WorkflowError
@@ -26,12 +26,17 @@ from pmrtrial.protocol import Protocol
 __all__ = [
     "SIGNATURE_MEANING",
     "SIGNATURE_VOID_TEXT",
+    "add_log_record",
+    "canonical_rows",
+    "declared_logs",
     "forms_for_visit",
     "get_form",
+    "list_log_records",
     "lock_database",
     "lock_form",
     "lock_participant",
     "preview_form",
+    "recompute_derived",
     "save_form",
     "sign_casebook",
     "signature_exceptions",
@@ -44,11 +49,11 @@ _END_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost
 
 
 def forms_for_visit(visit_code: str, protocol: Protocol | None = None) -> list[str]:
-    """The CRFs the protocol lists at a visit (visit_info first; workflows and AEs excluded)."""
+    """The CRFs the protocol lists at a visit (visit_info first; workflows and participant-level logs excluded)."""
     visit = (protocol or get_protocol()).get_visit(visit_code)
     names = ["visit_info"]
     for f in visit.forms:
-        if f in WORKFLOW_FORMS or FORM_ALIASES.get(f) == "adverse_event" or f == "end_of_study":
+        if f in WORKFLOW_FORMS or FORM_ALIASES.get(f) in LOG_FORMS or f == "end_of_study":
             continue
         names.append(f)
     return names
@@ -91,6 +96,17 @@ def _context(
         # The latest earlier visit that has a visit date (visits are ordered by week).
         earlier = [v for v in visits if v.week < visit.week and v.visit_date is not None]
         prev_date = earlier[-1].visit_date if earlier else None
+    log: dict[str, Any] = {}
+    reference, reference_label = None, "baseline"
+    if form in LOG_FORMS:
+        log = {
+            rec.key: rec.data
+            for rec in FormRecord.objects.filter(participant=participant, form=form)
+            .exclude(key=key)
+            .only("key", "data")
+        }
+    if form == "flare":
+        reference, reference_label = _flare_reference(participant, protocol, visits)
     return FormContext(
         protocol=protocol,
         week=week,
@@ -99,7 +115,31 @@ def _context(
         same_visit=same,
         previous_visit_date=prev_date,
         window=window,
+        log=log,
+        flare_reference=reference,
+        flare_reference_label=reference_label,
     )
+
+
+def _baseline_visit_code(protocol: Protocol) -> str | None:
+    return next((v.code for v in protocol.visits if v.phase == "baseline"), None)
+
+
+def _flare_reference(participant: Participant, protocol: Protocol, visits: list[Visit]) -> tuple[float | None, str]:
+    """The CRP PMR-AS flares are judged against: the baseline visit's (Dejaco 2011 change rule)."""
+    code = _baseline_visit_code(protocol)
+    if code is None:
+        return None, "baseline"
+    rec = FormRecord.objects.filter(participant=participant, key=code, form="pmr_as").only("derived").first()
+    score = rec.derived.get("crp_pmr_as") if rec is not None else None
+    return (float(score) if score is not None else None), f"baseline ({code})"
+
+
+def recompute_derived(record: FormRecord) -> dict[str, Any]:
+    """The derived values a saved record should carry now (its data re-validated in its context)."""
+    participant = record.participant
+    outcome = validate_form(record.form, record.data, _context(participant, record.key, record.form))
+    return outcome.derived
 
 
 def _check_key(participant: Participant, key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
@@ -239,6 +279,61 @@ def save_form(
     return record
 
 
+def add_log_record(
+    actor: Any,
+    participant: Participant,
+    form: str,
+    data: Mapping[str, Any],
+    *,
+    confirm_warnings: bool = False,
+    protocol_form: str | None = None,
+) -> FormRecord:
+    """A new record of a repeating participant-level log (adverse event, GC dose, flare assessment):
+    key ``<prefix>-n`` (:data:`LOG_FORMS`), saved by :func:`save_form` (validation, audit, locks,
+    signature voiding). Later changes go through :func:`save_form` with its key, version and reason.
+
+    ``protocol_form``: the protocol's name of the log (``gc_doses``, ``flares``); the log must be
+    declared by the study's protocol (listed at a visit), else :class:`NotFound`.
+    """
+    check_participant(actor, "enter_data", participant)
+    title = get_form_spec(form).title
+    if protocol_form is not None and protocol_form not in declared_logs(_protocol_for(participant)):
+        raise NotFound(f"The protocol does not capture {title.lower()} records ({protocol_form}).")
+    if participant.randomised_on is None:
+        raise WorkflowError(f"{title} records are entered for randomised participants.")
+    with transaction.atomic():
+        Participant.objects.select_for_update().get(pk=participant.pk)
+        n = FormRecord.objects.filter(participant=participant, form=form).count() + 1
+        return save_form(actor, participant, f"{LOG_FORMS[form]}-{n}", form, data, confirm_warnings=confirm_warnings)
+
+
+def list_log_records(actor: Any, participant: Participant, form: str) -> list[FormRecord]:
+    """A participant's records of one repeating log, in entry order."""
+    check_participant(actor, "view", participant)
+    return list(FormRecord.objects.filter(participant=participant, form=form).order_by("id"))
+
+
+def canonical_rows(records: list[FormRecord], columns: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Rows of a canonical table from log records: column -> ``data.<field>`` or ``derived.<field>``.
+
+    Records whose first column's source is empty (a day that cannot be computed) are left out.
+    """
+    out = []
+    for rec in records:
+        row = {}
+        for column, source in columns.items():
+            part, name = source.split(".", 1)
+            row[column] = (rec.data if part == "data" else rec.derived).get(name)
+        if row[next(iter(columns))] is not None:
+            out.append(row)
+    return out
+
+
+def declared_logs(protocol: Protocol) -> frozenset[str]:
+    """The participant-level logs the protocol declares (lists at a visit): ``gc_doses``, ``flares``..."""
+    return frozenset(f for v in protocol.visits for f in v.forms if f in FORM_ALIASES)
+
+
 def _after_save(
     actor: Any,
     participant: Participant,
@@ -266,6 +361,8 @@ def _after_save(
                 outcome = validate_form(other, rec.data, ctx)
                 if not outcome.errors and outcome.derived != rec.derived:
                     FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
+    if form in ("labs", "pmr_as") and key == _baseline_visit_code(protocol):
+        _refresh_flares(participant, protocol, visits)
     if form == "end_of_study":
         new = _END_STATUS[record.data["status"]]
         if participant.status != new:
@@ -281,6 +378,16 @@ def _after_save(
                 site_code=participant.site.code,
                 participant=participant.subject_id,
             )
+
+
+def _refresh_flares(participant: Participant, protocol: Protocol, visits: list[Visit]) -> None:
+    """A changed baseline CRP PMR-AS changes every flare's change rule: re-judge the saved assessments."""
+    for rec in FormRecord.objects.filter(participant=participant, form="flare"):
+        outcome = validate_form(
+            "flare", rec.data, _context(participant, rec.key, "flare", protocol=protocol, visits=visits)
+        )
+        if not outcome.errors and outcome.derived != rec.derived:
+            FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
 
 
 # -- locking -------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Export the canonical analysis datasets (subjects, visits, adverse_events) from the EDC.
+"""Export the canonical analysis datasets (subjects, visits, adverse_events) from the EDC, and the
+optional ``gc_doses`` and ``flares`` tables when the protocol declares those logs (lists them at a
+visit): then every randomised participant's rows are written, and a participant without a dose row
+took no glucocorticoid (the analysis' convention for the log).
 
 Blinded users get, in the ``arm`` column, a per-participant blinded code (``BC-XXXXXXXX``, see
 :func:`~pmrtrial.edc.randomisation.secrets.blinded_codes_for_service`) instead of the arm, and no
@@ -23,6 +26,9 @@ from django.utils import timezone
 from pmrtrial.edc.accounts.permissions import check, is_unblinded, visible_participants
 from pmrtrial.edc.audit.services import audit_event
 from pmrtrial.edc.crfs.models import FormRecord
+from pmrtrial.edc.crfs.services import canonical_rows, declared_logs
+from pmrtrial.edc.flares.services import FLARE_COLUMNS
+from pmrtrial.edc.gc_doses.services import GC_DOSE_COLUMNS
 from pmrtrial.edc.randomisation.models import AllocationSecret
 from pmrtrial.edc.randomisation.secrets import blinded_codes_for_service
 from pmrtrial.edc.sites.services import get_protocol, get_study
@@ -67,12 +73,26 @@ def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 class ExportedDatasets:
     def __init__(
-        self, subjects: pd.DataFrame, visits: pd.DataFrame, adverse_events: pd.DataFrame, manifest: dict[str, Any]
+        self,
+        subjects: pd.DataFrame,
+        visits: pd.DataFrame,
+        adverse_events: pd.DataFrame,
+        manifest: dict[str, Any],
+        *,
+        gc_doses: pd.DataFrame | None = None,
+        flares: pd.DataFrame | None = None,
     ) -> None:
         self.subjects = subjects
         self.visits = visits
         self.adverse_events = adverse_events
         self.manifest = manifest
+        self.gc_doses = gc_doses  # None: the protocol does not declare the log
+        self.flares = flares
+
+    def optional_tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            name: frame for name, frame in (("gc_doses", self.gc_doses), ("flares", self.flares)) if frame is not None
+        }
 
 
 def _synovitis(us: dict[str, Any]) -> bool | None:
@@ -98,10 +118,22 @@ def build_datasets(actor: Any) -> ExportedDatasets:
     )
     codes = {} if unblinded else blinded_codes_for_service([p.subject_id for p in participants])
     records: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    for rec in FormRecord.objects.filter(participant__in=participants):
+    logs: dict[tuple[int, str], list[FormRecord]] = defaultdict(list)
+    for rec in FormRecord.objects.filter(participant__in=participants).order_by("id"):
         records[rec.participant_id][(rec.key, rec.form)] = {**rec.data, **rec.derived}
+        if rec.form in ("gc_dose", "flare"):
+            logs[(rec.participant_id, rec.form)].append(rec)
+    declared = declared_logs(protocol)
     subj_rows, visit_rows, ae_rows = [], [], []
+    gc_rows: list[dict[str, Any]] = []
+    flare_rows: list[dict[str, Any]] = []
     for p in participants:
+        gc_rows += [
+            {"subject_id": p.subject_id, **row} for row in canonical_rows(logs[(p.pk, "gc_dose")], GC_DOSE_COLUMNS)
+        ]
+        flare_rows += [
+            {"subject_id": p.subject_id, **row} for row in canonical_rows(logs[(p.pk, "flare")], FLARE_COLUMNS)
+        ]
         forms = records.get(p.pk, {})
         demo = forms.get(("W0", "demographics"), {})
         us = forms.get(("W0", "ultrasound"), {})
@@ -185,11 +217,14 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         _frame("visits", visit_rows),
         _frame("adverse_events", ae_rows),
         manifest,
+        gc_doses=_frame("gc_doses", gc_rows) if "gc_doses" in declared else None,
+        flares=_frame("flares", flare_rows) if "flares" in declared else None,
     )
 
 
 def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedDatasets:
-    """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv`` and ``dataset.json`` to ``out_dir``."""
+    """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv`` (and ``gc_doses.csv``/``flares.csv``
+    when the protocol declares them) and ``dataset.json`` to ``out_dir``."""
     data = build_datasets(actor)
     root = Path(out_dir)
     try:
@@ -197,7 +232,9 @@ def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedData
     except ImportError:
         write_datasets = None
     if write_datasets is not None:
-        write_datasets(root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest)
+        write_datasets(
+            root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest, **data.optional_tables()
+        )
     else:
         from pmrtrial.io import write_json_atomic, write_text_atomic
 
@@ -206,6 +243,7 @@ def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedData
             ("subjects", data.subjects),
             ("visits", data.visits),
             ("adverse_events", data.adverse_events),
+            *data.optional_tables().items(),
         ):
             write_text_atomic(root / f"{name}.csv", frame.to_csv(index=False))
         write_json_atomic(root / "dataset.json", data.manifest)
@@ -238,4 +276,5 @@ def export_json(actor: Any) -> dict[str, Any]:
         "subjects": recs(data.subjects),
         "visits": recs(data.visits),
         "adverse_events": recs(data.adverse_events),
+        **{name: recs(frame) for name, frame in data.optional_tables().items()},
     }
