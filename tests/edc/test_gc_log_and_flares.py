@@ -257,8 +257,12 @@ def test_logs_follow_locks_signature_and_site_isolation(saphyr: dict[str, Any]) 
 
 def test_bachelor_does_not_capture_the_logs(users: dict[str, Any]) -> None:
     p = randomised(users)
+    dose = {"start_date": _date(p, 0), "dose_mg_day": 15, "dose_reason": "taper"}
     with pytest.raises(NotFound):
-        svc.add_gc_dose(users["inv1"], p, {"start_date": _date(p, 0), "dose_mg_day": 15, "dose_reason": "taper"})
+        svc.add_gc_dose(users["inv1"], p, dose)
+    with pytest.raises(NotFound):  # nor by its key, as an API PUT would
+        svc.save_form(users["inv1"], p, "GC-1", "gc_dose", dose)
+    assert not FormRecord.objects.filter(participant=p, form="gc_dose").exists()
     exported = svc.build_datasets(users["ustat"])
     assert exported.gc_doses is None and exported.flares is None
 
@@ -319,6 +323,16 @@ def test_export_writes_gc_doses_and_flares_that_validate(saphyr: dict[str, Any],
         assert fl["day"].tolist() == [60] and fl["rule"].astype(str).tolist() == ["dejaco_2011"]
         assert bool(fl["confirmed"].iloc[0]) is True and float(fl["crp_pmr_as"].iloc[0]) == 13.8
         assert set(gc["subject_id"]) == set(fl["subject_id"]) == {p.subject_id}
+
+
+def test_export_leaves_out_an_empty_dose_log(saphyr: dict[str, Any], tmp_path: Any) -> None:
+    """No dose row at all: writing an empty gc_doses would make every participant GC-free in the analysis."""
+    randomised(saphyr, data=saphyr_candidate())
+    exported = svc.export_datasets(saphyr["ustat"], tmp_path)
+    assert exported.gc_doses is None and "no row was entered" in exported.manifest["gc_doses_note"]
+    data = read_datasets(tmp_path, protocol=svc.get_protocol())
+    assert data.gc_doses is None
+    assert data.flares is not None and len(data.flares) == 0  # declared: no flare assessed
 
 
 @pytest.mark.parametrize("name", ["saphyr", "semaphore"])
@@ -451,3 +465,56 @@ def test_every_new_string_has_a_french_translation() -> None:
     with translation.override("fr"):
         untranslated = sorted(i for i in ids if translation.gettext(i) == i)
     assert untranslated == []
+
+
+# -- the bundled protocols through the CLI -----------------------------------------------------------
+
+# Runs in a fresh interpreter on the initialised file: one eligible example candidate enrolled, a
+# baseline, a dose row and a flare assessment entered, the datasets exported and read back.
+_ENROL = """
+import datetime as dt, json, sys
+from pmrtrial.edc import setup
+setup()
+from pmrtrial.edc import services as svc
+from pmrtrial.edc.accounts.services import create_user
+from pmrtrial.io.datasets import read_datasets
+from pmrtrial.protocol import load_example_candidates
+name, out = sys.argv[1], sys.argv[2]
+inv = create_user(None, "inv1", "correct-horse-battery", "investigator", ("01",))
+stat = create_user(None, "ustat", "correct-horse-battery", "unblinded_statistician", ())
+cand = dict(load_example_candidates(name)[0]); cand.pop("candidate_id"); cand.pop("description")
+p = svc.enrol_participant(inv, "01", cand)
+today = p.randomised_on.isoformat()
+svc.save_form(inv, p, "W0", "labs", {"crp_value": 3, "crp_unit": "mg/L"})
+pmr = {"pain_vas": 2, "physician_global_vas": 1, "morning_stiffness_min": 10, "upper_limb_elevation": 0}
+svc.save_form(inv, p, "W0", "pmr_as", pmr)
+svc.add_gc_dose(inv, p, {"start_date": today, "dose_mg_day": 15, "dose_reason": "taper"})
+flare = {**pmr, "assessment_date": today, "crp_value": 3, "crp_unit": "mg/L", "confirmed": False}
+svc.add_flare(inv, p, flare)
+svc.export_datasets(stat, out)
+data = read_datasets(out, protocol=svc.get_protocol())
+print(json.dumps([len(data.gc_doses), len(data.flares)]))
+"""
+
+
+@pytest.mark.parametrize("name", ["saphyr", "semaphore"])
+def test_edc_init_enrol_log_export_and_verify_bundled_protocol(name: str, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from tests.edc.test_tamper import _cli, _env
+
+    db = tmp_path / "edc.sqlite3"
+    r = _cli(db, "init", "--protocol", name, "--sites", "2", "--per-site", "4", "--seed", "5")
+    assert r.returncode == 0 and f"study {name} 1.0" in r.stdout, r.stderr
+    built = subprocess.run(
+        [sys.executable, "-c", _ENROL, name, str(tmp_path / "export")],
+        capture_output=True,
+        text=True,
+        env=_env(db),
+        timeout=180,
+    )
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout.strip().splitlines()[-1]) == [1, 1]
+    verify = _cli(db, "audit", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr

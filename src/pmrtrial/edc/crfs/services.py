@@ -45,6 +45,8 @@ __all__ = [
     "unlock_participant",
 ]
 
+#: Logs entered only when the protocol declares them (lists them at a visit): form -> protocol name.
+_DECLARED_LOGS = {"gc_dose": "gc_doses", "flare": "flares"}
 _END_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost"}
 
 
@@ -144,6 +146,8 @@ def recompute_derived(record: FormRecord) -> dict[str, Any]:
 
 def _check_key(participant: Participant, key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
     spec = get_form_spec(form)
+    if form in _DECLARED_LOGS and _DECLARED_LOGS[form] not in declared_logs(protocol):
+        raise NotFound(f"The protocol does not capture {spec.title.lower()} records ({_DECLARED_LOGS[form]}).")
     if spec.participant_level:
         return
     if participant.randomised_on is None:
@@ -286,19 +290,13 @@ def add_log_record(
     data: Mapping[str, Any],
     *,
     confirm_warnings: bool = False,
-    protocol_form: str | None = None,
 ) -> FormRecord:
     """A new record of a repeating participant-level log (adverse event, GC dose, flare assessment):
     key ``<prefix>-n`` (:data:`LOG_FORMS`), saved by :func:`save_form` (validation, audit, locks,
     signature voiding). Later changes go through :func:`save_form` with its key, version and reason.
-
-    ``protocol_form``: the protocol's name of the log (``gc_doses``, ``flares``); the log must be
-    declared by the study's protocol (listed at a visit), else :class:`NotFound`.
     """
     check_participant(actor, "enter_data", participant)
     title = get_form_spec(form).title
-    if protocol_form is not None and protocol_form not in declared_logs(_protocol_for(participant)):
-        raise NotFound(f"The protocol does not capture {title.lower()} records ({protocol_form}).")
     if participant.randomised_on is None:
         raise WorkflowError(f"{title} records are entered for randomised participants.")
     with transaction.atomic():

@@ -1,7 +1,9 @@
 """Export the canonical analysis datasets (subjects, visits, adverse_events) from the EDC, and the
 optional ``gc_doses`` and ``flares`` tables when the protocol declares those logs (lists them at a
-visit): then every randomised participant's rows are written, and a participant without a dose row
-took no glucocorticoid (the analysis' convention for the log).
+visit). ``flares`` is written even without rows (no flare assessed). ``gc_doses`` is written once a
+dose row exists: then a participant without a row took no glucocorticoid (the analysis' convention
+for the log, which wins over the visit-level oral doses); an empty log is left out and
+``dataset.json`` says so.
 
 Blinded users get, in the ``arm`` column, a per-participant blinded code (``BC-XXXXXXXX``, see
 :func:`~pmrtrial.edc.randomisation.secrets.blinded_codes_for_service`) instead of the arm, and no
@@ -212,12 +214,19 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         "arm_labels": [] if not unblinded else [a.id for a in protocol.arms],
         "demo": study.demo,
     }
+    if "gc_doses" in declared and not gc_rows:
+        manifest["gc_doses_note"] = (
+            "The protocol declares the glucocorticoid dose log but no row was entered: gc_doses is not written "
+            "(the analysis uses the visit-level oral doses)."
+        )
     return ExportedDatasets(
         _frame("subjects", subj_rows),
         _frame("visits", visit_rows),
         _frame("adverse_events", ae_rows),
         manifest,
-        gc_doses=_frame("gc_doses", gc_rows) if "gc_doses" in declared else None,
+        # An empty dose log is not written: it would say that nobody took glucocorticoid, and the log
+        # wins over the visit-level oral doses in the analysis (manifest: gc_doses_note).
+        gc_doses=_frame("gc_doses", gc_rows) if "gc_doses" in declared and gc_rows else None,
         flares=_frame("flares", flare_rows) if "flares" in declared else None,
     )
 

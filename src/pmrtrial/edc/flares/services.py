@@ -17,7 +17,7 @@ __all__ = ["FLARE_COLUMNS", "add_flare", "list_flares"]
 def add_flare(
     actor: Any, participant: Participant, data: Mapping[str, Any], *, confirm_warnings: bool = False
 ) -> FormRecord:
-    return add_log_record(actor, participant, "flare", data, confirm_warnings=confirm_warnings, protocol_form="flares")
+    return add_log_record(actor, participant, "flare", data, confirm_warnings=confirm_warnings)
 
 
 def list_flares(actor: Any, participant: Participant) -> list[FormRecord]:

@@ -30,9 +30,7 @@ def add_gc_dose(
     actor: Any, participant: Participant, data: Mapping[str, Any], *, confirm_warnings: bool = False
 ) -> FormRecord:
     """A new dose row (start date, end date or empty = ongoing, mg/day prednisone-equivalent, reason)."""
-    return add_log_record(
-        actor, participant, "gc_dose", data, confirm_warnings=confirm_warnings, protocol_form="gc_doses"
-    )
+    return add_log_record(actor, participant, "gc_dose", data, confirm_warnings=confirm_warnings)
 
 
 def list_gc_doses(actor: Any, participant: Participant) -> list[FormRecord]:
