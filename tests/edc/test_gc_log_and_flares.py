@@ -308,21 +308,25 @@ def test_export_writes_gc_doses_and_flares_that_validate(saphyr: dict[str, Any],
     _baseline(inv, p)
     _log(inv, p)
     svc.add_flare(inv, p, _flare(p, 60, FLARE, 8, True))
-    for who in ("ustat", "bstat"):
-        out = tmp_path / who
-        exported = svc.export_datasets(saphyr[who], out)
-        assert exported.gc_doses is not None and exported.flares is not None
-        data = read_datasets(out, protocol=svc.get_protocol())
-        assert data.gc_doses is not None and data.flares is not None
-        gc = data.gc_doses.sort_values("start_day")
-        assert gc["start_day"].tolist() == [0, 14, 28, 50]
-        assert gc["end_day"].tolist() == [13, 27, 97, 55]
-        assert gc["dose_mg_day"].tolist() == [15.0, 12.0, 5.0, 20.0]
-        assert gc["reason"].astype(str).tolist() == ["taper", "taper", "taper", "rescue"]
-        fl = data.flares
-        assert fl["day"].tolist() == [60] and fl["rule"].astype(str).tolist() == ["dejaco_2011"]
-        assert bool(fl["confirmed"].iloc[0]) is True and float(fl["crp_pmr_as"].iloc[0]) == 13.8
-        assert set(gc["subject_id"]) == set(fl["subject_id"]) == {p.subject_id}
+    # Blinded: the tapers differ, so the dose rows (a 14- or a 52-week taper) would reveal each arm.
+    blinded = svc.export_datasets(saphyr["bstat"], tmp_path / "bstat")
+    assert blinded.gc_doses is None and "would reveal the arm" in blinded.manifest["gc_doses_note"]
+    data = read_datasets(tmp_path / "bstat", protocol=svc.get_protocol())
+    assert data.gc_doses is None and data.flares is not None and len(data.flares) == 1
+    out = tmp_path / "ustat"
+    exported = svc.export_datasets(saphyr["ustat"], out)
+    assert exported.gc_doses is not None and "gc_doses_note" not in exported.manifest
+    data = read_datasets(out, protocol=svc.get_protocol())
+    assert data.gc_doses is not None and data.flares is not None
+    gc = data.gc_doses.sort_values("start_day")
+    assert gc["start_day"].tolist() == [0, 14, 28, 50]
+    assert gc["end_day"].tolist() == [13, 27, 97, 55]
+    assert gc["dose_mg_day"].tolist() == [15.0, 12.0, 5.0, 20.0]
+    assert gc["reason"].astype(str).tolist() == ["taper", "taper", "taper", "rescue"]
+    fl = data.flares
+    assert fl["day"].tolist() == [60] and fl["rule"].astype(str).tolist() == ["dejaco_2011"]
+    assert bool(fl["confirmed"].iloc[0]) is True and float(fl["crp_pmr_as"].iloc[0]) == 13.8
+    assert set(gc["subject_id"]) == set(fl["subject_id"]) == {p.subject_id}
 
 
 def test_export_leaves_out_an_empty_dose_log(saphyr: dict[str, Any], tmp_path: Any) -> None:
@@ -374,6 +378,10 @@ def test_blinded_roles_see_no_schedule_adherence_or_arm(logged: dict[str, Any]) 
         assert client.login(username=user, password=PASSWORD)
         page = client.get(f"/p/{sid}/gc/").content.decode()
         texts = [json.dumps(body), json.dumps(flares), page, client.get(f"/p/{sid}/flares/").content.decode()]
+        if user in ("dm", "bstat"):  # blinded exports: no gc_doses when the tapers differ
+            export = client.get("/api/export", **_api(logged["tokens"][user])).json()
+            assert "gc_doses" not in export and len(export["flares"]) == 1
+            texts.append(json.dumps(export))
         client.logout()
         if user == "ustat":  # the positive control: the unblinded statistician sees the adherence
             assert body["summary"]["taper"]["arm"] == arm

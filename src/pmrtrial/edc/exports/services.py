@@ -3,7 +3,8 @@ optional ``gc_doses`` and ``flares`` tables when the protocol declares those log
 visit). ``flares`` is written even without rows (no flare assessed). ``gc_doses`` is written once a
 dose row exists: then a participant without a row took no glucocorticoid (the analysis' convention
 for the log, which wins over the visit-level oral doses); an empty log is left out and
-``dataset.json`` says so.
+``dataset.json`` says so. A blinded export leaves ``gc_doses`` out when the arms' tapers differ
+(each participant's taper rows would reveal the arm); ``dataset.json`` says so.
 
 Blinded users get, in the ``arm`` column, a per-participant blinded code (``BC-XXXXXXXX``, see
 :func:`~pmrtrial.edc.randomisation.secrets.blinded_codes_for_service`) instead of the arm, and no
@@ -31,6 +32,7 @@ from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.crfs.services import canonical_rows, declared_logs
 from pmrtrial.edc.flares.services import FLARE_COLUMNS
 from pmrtrial.edc.gc_doses.services import GC_DOSE_COLUMNS
+from pmrtrial.edc.gc_doses.summary import taper_reveals_arm
 from pmrtrial.edc.randomisation.models import AllocationSecret
 from pmrtrial.edc.randomisation.secrets import blinded_codes_for_service
 from pmrtrial.edc.sites.services import get_protocol, get_study
@@ -214,10 +216,17 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         "arm_labels": [] if not unblinded else [a.id for a in protocol.arms],
         "demo": study.demo,
     }
+    write_gc = "gc_doses" in declared and bool(gc_rows)
     if "gc_doses" in declared and not gc_rows:
         manifest["gc_doses_note"] = (
             "The protocol declares the glucocorticoid dose log but no row was entered: gc_doses is not written "
             "(the analysis uses the visit-level oral doses)."
+        )
+    elif write_gc and not unblinded and taper_reveals_arm(protocol):
+        write_gc = False
+        manifest["gc_doses_note"] = (
+            "gc_doses is left out of this blinded export: the arms' glucocorticoid tapers differ, so each "
+            "participant's taper rows would reveal the arm."
         )
     return ExportedDatasets(
         _frame("subjects", subj_rows),
@@ -226,7 +235,7 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         manifest,
         # An empty dose log is not written: it would say that nobody took glucocorticoid, and the log
         # wins over the visit-level oral doses in the analysis (manifest: gc_doses_note).
-        gc_doses=_frame("gc_doses", gc_rows) if "gc_doses" in declared and gc_rows else None,
+        gc_doses=_frame("gc_doses", gc_rows) if write_gc else None,
         flares=_frame("flares", flare_rows) if "flares" in declared else None,
     )
 
