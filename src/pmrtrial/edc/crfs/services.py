@@ -22,6 +22,7 @@ from pmrtrial.edc.sites.models import Study
 from pmrtrial.edc.sites.services import get_protocol, get_study
 from pmrtrial.edc.visits.models import Visit
 from pmrtrial.protocol import Protocol
+from pmrtrial.vocabulary import column_names
 
 __all__ = [
     "SIGNATURE_MEANING",
@@ -311,18 +312,23 @@ def list_log_records(actor: Any, participant: Participant, form: str) -> list[Fo
     return list(FormRecord.objects.filter(participant=participant, form=form).order_by("id"))
 
 
-def canonical_rows(records: list[FormRecord], columns: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Rows of a canonical table from log records: column -> ``data.<field>`` or ``derived.<field>``.
+def canonical_rows(
+    records: list[FormRecord], table: str, renamed: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the canonical ``table`` (its vocabulary columns but ``subject_id``) from log records.
 
-    Records whose first column's source is empty (a day that cannot be computed) are left out.
+    A column is the record's derived value of that name, else its data value; ``renamed`` maps a column
+    to another data field (``reason`` -> ``dose_reason``). Records without the first column (a day that
+    cannot be computed) are left out.
     """
+    columns = [c for c in column_names(table) if c != "subject_id"]
     out = []
     for rec in records:
         row = {}
-        for column, source in columns.items():
-            part, name = source.split(".", 1)
-            row[column] = (rec.data if part == "data" else rec.derived).get(name)
-        if row[next(iter(columns))] is not None:
+        for column in columns:
+            name = (renamed or {}).get(column, column)
+            row[column] = rec.derived[name] if name in rec.derived else rec.data.get(name)
+        if row[columns[0]] is not None:
             out.append(row)
     return out
 

@@ -30,8 +30,7 @@ from pmrtrial.edc.accounts.permissions import check, is_unblinded, visible_parti
 from pmrtrial.edc.audit.services import audit_event
 from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.crfs.services import canonical_rows, declared_logs
-from pmrtrial.edc.flares.services import FLARE_COLUMNS
-from pmrtrial.edc.gc_doses.services import GC_DOSE_COLUMNS
+from pmrtrial.edc.gc_doses.services import GC_DOSE_RENAMED
 from pmrtrial.edc.gc_doses.summary import taper_reveals_arm
 from pmrtrial.edc.randomisation.models import AllocationSecret
 from pmrtrial.edc.randomisation.secrets import blinded_codes_for_service
@@ -133,11 +132,10 @@ def build_datasets(actor: Any) -> ExportedDatasets:
     flare_rows: list[dict[str, Any]] = []
     for p in participants:
         gc_rows += [
-            {"subject_id": p.subject_id, **row} for row in canonical_rows(logs[(p.pk, "gc_dose")], GC_DOSE_COLUMNS)
+            {"subject_id": p.subject_id, **row}
+            for row in canonical_rows(logs[(p.pk, "gc_dose")], "gc_doses", GC_DOSE_RENAMED)
         ]
-        flare_rows += [
-            {"subject_id": p.subject_id, **row} for row in canonical_rows(logs[(p.pk, "flare")], FLARE_COLUMNS)
-        ]
+        flare_rows += [{"subject_id": p.subject_id, **row} for row in canonical_rows(logs[(p.pk, "flare")], "flares")]
         forms = records.get(p.pk, {})
         demo = forms.get(("W0", "demographics"), {})
         us = forms.get(("W0", "ultrasound"), {})

@@ -11,7 +11,7 @@ from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.crfs.services import add_log_record, list_log_records
 from pmrtrial.edc.screening.models import Participant
 
-__all__ = ["FLARE_COLUMNS", "add_flare", "list_flares"]
+__all__ = ["add_flare", "list_flares"]
 
 
 def add_flare(
@@ -22,12 +22,3 @@ def add_flare(
 
 def list_flares(actor: Any, participant: Participant) -> list[FormRecord]:
     return list_log_records(actor, participant, "flare")
-
-
-#: Canonical ``flares`` column -> where an assessment keeps it.
-FLARE_COLUMNS = {
-    "day": "derived.day",
-    "confirmed": "data.confirmed",
-    "rule": "derived.rule",
-    "crp_pmr_as": "derived.crp_pmr_as",
-}

@@ -23,7 +23,7 @@ from pmrtrial.edc.randomisation.secrets import allocation_arm_for_service
 from pmrtrial.edc.screening.models import Participant
 from pmrtrial.edc.sites.services import get_protocol
 
-__all__ = ["GC_DOSE_COLUMNS", "add_gc_dose", "gc_log_summary", "list_gc_doses"]
+__all__ = ["GC_DOSE_RENAMED", "add_gc_dose", "gc_log_summary", "list_gc_doses"]
 
 
 def add_gc_dose(
@@ -37,13 +37,8 @@ def list_gc_doses(actor: Any, participant: Participant) -> list[FormRecord]:
     return list_log_records(actor, participant, "gc_dose")
 
 
-#: Canonical ``gc_doses`` column -> where a dose row keeps it (days since randomisation are derived).
-GC_DOSE_COLUMNS = {
-    "start_day": "derived.start_day",
-    "end_day": "derived.end_day",
-    "dose_mg_day": "data.dose_mg_day",
-    "reason": "data.dose_reason",
-}
+#: The ``gc_doses`` column a dose row keeps under another name (``reason`` is the reason-for-change input).
+GC_DOSE_RENAMED = {"reason": "dose_reason"}
 
 
 def gc_log_summary(actor: Any, participant: Participant, *, today: dt.date | None = None) -> GcLogSummary:
@@ -58,5 +53,5 @@ def gc_log_summary(actor: Any, participant: Participant, *, today: dt.date | Non
     reveals = taper_reveals_arm(protocol)
     show = not reveals or can(actor, "view_allocation", participant.site.code)
     arm = allocation_arm_for_service(participant) if reveals and show else None
-    rows = canonical_rows(list_gc_doses(actor, participant), GC_DOSE_COLUMNS)
+    rows = canonical_rows(list_gc_doses(actor, participant), "gc_doses", GC_DOSE_RENAMED)
     return summarise_gc_log(protocol, rows, as_of_day=as_of, arm=arm, show_taper=show)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from pmrtrial.derive_endpoints import daily_gc_doses, derive_vars_gc_from_log, scheduled_dose
 from pmrtrial.protocol import Protocol
+from pmrtrial.vocabulary import column_names
 
 __all__ = ["GcLogSummary", "TaperAdherence", "VisitGc", "summarise_gc_log", "taper_reveals_arm"]
 
@@ -100,16 +101,10 @@ def taper_reveals_arm(protocol: Protocol) -> bool:
 
 
 def _rows_frame(subject_id: str, rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "subject_id": [subject_id] * len(rows),
-            "start_day": [r["start_day"] for r in rows],
-            "end_day": [np.nan if r.get("end_day") is None else r["end_day"] for r in rows],
-            "dose_mg_day": [r["dose_mg_day"] for r in rows],
-            "reason": [r["reason"] for r in rows],
-        },
-        columns=["subject_id", "start_day", "end_day", "dose_mg_day", "reason"],
-    )
+    """The rows as a one-participant ``gc_doses`` table (an ongoing row's ``end_day`` is NaN)."""
+    frame = pd.DataFrame([{**row, "subject_id": subject_id} for row in rows], columns=column_names("gc_doses"))
+    frame["end_day"] = pd.to_numeric(frame["end_day"], errors="coerce")
+    return frame
 
 
 def summarise_gc_log(
