@@ -787,7 +787,7 @@ _DERIVED = (
         "gc_free",
         "boolean",
         "-",
-        ("Glucocorticoid-free", "Sans glucocorticoïde"),
+        ("Glucocorticoid-free", "Sans glucocorticoïdes"),
         "no glucocorticoid on the visit day (gc_doses log; without it, oral_gc_mg_day = 0)",
     ),
     _v(

@@ -125,3 +125,36 @@ def test_design_explain__bachelor_17_reproduced_by_fisher_16_plus_5pct_dropout(c
     assert not any(
         c["dropout"] == 0 and c["n"] == 17 for c in data["candidates"]
     )  # no method gives 17 without allowance
+
+
+def test_time_to_event_samplesize_and_power_match_rpact() -> None:
+    # rpact getSampleSizeSurvival / getPowerSurvival, stored by tests/reference/r/survival_design_reference.R
+    ref = json.loads((Path(__file__).parents[1] / "reference/values/survival_design.json").read_text())
+    saphyr = next(c for c in ref["sample_size"] if c["name"] == "saphyr_like_90")
+    result = runner.invoke(
+        app,
+        [
+            "samplesize", "--endpoint", "time-to-event", "--hr", "0.56", "--power", "0.9", "--method", "schoenfeld",
+            "--median-control", "12", "--accrual", "24", "--follow-up", "12", "--dropout", "0.1", "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row["events"] == pytest.approx(saphyr["events"], rel=1e-6)
+    assert row["n"] == pytest.approx(saphyr["n"], rel=1e-6)
+    assert (row["events_required"], row["n_required"]) == (126, 217)
+    power_ref = next(c for c in ref["power"] if c["events"] == 69 and c["method"] == "Freedman")
+    result = runner.invoke(
+        app,
+        ["power", "--endpoint", "time-to-event", "--hr", "0.56", "--events", "69", "--method", "freedman", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["power"] == pytest.approx(power_ref["power"], rel=1e-6)
+
+
+def test_time_to_event_without_hr_raises_a_named_error() -> None:
+    # the main app turns ScoreInputError into one line on stderr (as for every other bad input here)
+    result = runner.invoke(app, ["samplesize", "--endpoint", "time-to-event"])
+    assert isinstance(result.exception, ScoreInputError) and result.exception.field == "--hr"
+    result = runner.invoke(app, ["power", "--endpoint", "survival", "--hr", "0.5", "--events", "9"])
+    assert isinstance(result.exception, ScoreInputError) and result.exception.field == "--endpoint"

@@ -215,3 +215,27 @@ def test_zero_robust_variance_is_not_estimable_where_geepack_reports_rounding_no
         batch = fit_risk_ratio_gee_batch(d.response, d.arm, d.site_id, moments=moments)
         assert not batch.estimable[0] and np.isnan(batch.se_robust[0])
         assert not batch.fallback_used[0]  # a property of the data, not a failed fit: no fallback
+
+
+# --- Mancl-DeRouen with the t(K - 2) reference ------------------------------------------------------------
+# tests/reference/values/gee_t.json (tests/reference/r/gee_t_reference.R): R qt(0.975, K - 2) and pt on R's own
+# log RR and Mancl-DeRouen SE of each fit above (flattened to data/gee/md_t_inputs.csv).
+GEE_T = json.loads((HERE / "values" / "gee_t.json").read_text())["fits"]
+
+
+@pytest.mark.parametrize(
+    "fit", [f for f in GEE_T if f["dataset"] not in ZERO_VARIANCE], ids=lambda f: f"{f['dataset']}-{f['model']}"
+)
+def test_mancl_derouen_t_reference_matches_r(fit: dict[str, Any]) -> None:
+    d = _load(fit["dataset"])
+    fitter = fit_log_binomial_gee if fit["model"] == "log_binomial" else fit_modified_poisson_gee
+    res = fitter(d.response, d.arm, d.site_id, moments="geepack")
+    assert res.df_t == fit["df"]
+    assert res.ci_md_t[0] == pytest.approx(fit["lo"], rel=RTOL)
+    assert res.ci_md_t[1] == pytest.approx(fit["hi"], rel=RTOL)
+    assert res.p_md_t == pytest.approx(fit["p"], rel=RTOL)
+    # the t interval is wider than the normal one with the same SE, and the shared result shape holds
+    assert res.ci_md_t[0] < res.ci_md[0] and res.ci_md_t[1] > res.ci_md[1] and res.p_md_t > res.p_md
+    assert (res.estimate, res.lo, res.hi) == (res.rr, res.ci[0], res.ci[1]) and res.available
+    out = res.to_dict()
+    assert out["estimate"] == res.rr and out["ci_md_t"] == list(res.ci_md_t) and out["reason"] is None

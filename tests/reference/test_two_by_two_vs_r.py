@@ -80,7 +80,11 @@ def _bayes(prior: float, key: str) -> Callable[[dict[str, Any]], Any]:
 QUANTITIES: dict[str, tuple[Callable[[dict[str, Any]], Any], tuple[str, ...]]] = {
     "fisher_p": (_call(fisher_exact_test, "p"), ("fisher_p",)),
     "fisher_p_greater": (_call(fisher_exact_test, "p", alternative="greater"), ("fisher_p_greater",)),
-    "boschloo_p": (_call(boschloo_exact_test, "p"), ("boschloo_p",)),
+    # Two-sided Boschloo, tables ordered by Fisher's two-sided p (the default; R enumeration
+    # boschloo_minlike_p() in two_by_two_reference.R, the definition of R Exact::exact.test(method = "boschloo")).
+    "boschloo_p": (_call(boschloo_exact_test, "p"), ("boschloo_minlike_p_info_only",)),
+    # scipy's definition, kept as an option: 2 x the smaller one-sided p (R boschloo_p()).
+    "boschloo_p_twice_min": (_call(boschloo_exact_test, "p", definition="twice_min_one_sided"), ("boschloo_p",)),
     "boschloo_p_greater": (_call(boschloo_exact_test, "p", alternative="greater"), ("boschloo_p_greater",)),
     "boschloo_p_less": (_call(boschloo_exact_test, "p", alternative="less"), ("boschloo_p_less",)),
     "barnard_p": (_call(barnard_exact_test, "p"), ("barnard_p",)),

@@ -199,14 +199,13 @@ def mean_difference_welch(values_treated: np.ndarray[Any, Any], values_control: 
 
 
 def _from_gee(result: Any) -> StatSummary:
-    lo, hi = result.ci
     md_lo, md_hi = result.ci_md
     return StatSummary(
         name="rr_gee",
-        available=math.isfinite(float(result.rr)),
-        estimate=float(result.rr),
-        lo=float(lo),
-        hi=float(hi),
+        available=math.isfinite(float(result.estimate)),
+        estimate=float(result.estimate),
+        lo=float(result.lo),
+        hi=float(result.hi),
         p=float(result.p),
         method=str(result.method),
         converged=bool(result.converged),
@@ -217,6 +216,9 @@ def _from_gee(result: Any) -> StatSummary:
             "se_mancl_derouen": float(result.se_mancl_derouen),
             "ci_mancl_derouen": [float(md_lo), float(md_hi)],
             "p_mancl_derouen": float(getattr(result, "p_md", math.nan)),
+            "ci_mancl_derouen_t": [float(v) for v in result.ci_md_t],
+            "p_mancl_derouen_t": float(result.p_md_t),
+            "df_t": int(result.df_t),
             "fallback_used": bool(result.fallback_used),
             "fallback_reason": getattr(result, "fallback_reason", None),
             "rho": float(getattr(result, "rho", math.nan)),

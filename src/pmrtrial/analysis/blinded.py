@@ -17,20 +17,19 @@ import pandas as pd
 
 from pmrtrial.datasets import AnalysisDatasets
 from pmrtrial.exceptions import PmrTrialError
+from pmrtrial.vocabulary import table_variables
 
 __all__ = ["BlindedComparisonRefused", "BlindedReview", "blinded_review", "describe_pooled"]
 
-_BASELINE = ("age_years", "disease_duration_days", "bmi")
-_VISIT = (
-    "crp_mg_l",
-    "esr_mm_h",
-    "pain_vas",
-    "patient_global_vas",
-    "physician_global_vas",
-    "morning_stiffness_min",
-    "oral_gc_mg_day",
-    "haq_di",
-    "eq5d_index",
+#: Pooled summaries cover the numeric variables of the vocabulary, never one that reveals the arm
+#: (study-drug dose) and never a key.
+_BASELINE = tuple(
+    v.name for v in table_variables("subjects") if v.kind in ("float", "integer") and not v.reveals_arm
+)
+_VISIT = tuple(
+    v.name
+    for v in table_variables("visits")
+    if v.kind in ("float", "integer") and not v.reveals_arm and v.name != "week"
 )
 
 

@@ -338,6 +338,10 @@ def _primary(protocol: Protocol, er: _EndpointRun, treated: str, control: str, w
                     f"primary: {not_evaluable[a]} participant(s) of arm {a} seen at {run.visit} could not be "
                     "evaluated (missing component) and are excluded from the primary analysis set"
                 )
+    elif ep.type == "continuous":  # n analysed only; the estimates are in endpoints[]
+        responders = {a: {"n": int(run.data.values(a).size)} for a in (treated, control)}
+    else:
+        responders = {a: {"n": int((run.data.frame["arm"] == a).sum())} for a in (treated, control)}
     nt, nc = responders.get(treated, {}).get("n", 0), responders.get(control, {}).get("n", 0)
     if ep.type != "binary":
         why = f"the primary endpoint is {ep.type}: see endpoints[]"

@@ -79,7 +79,8 @@ class StatSummary(_ToDict):
 class PrimaryResult(_ToDict):
     """The primary endpoint: responders by arm at the primary visit and every planned estimate.
 
-    ``responders`` maps arm id -> ``{"n": analysed, "events": responders}``; ``not_evaluable``
+    ``responders`` maps arm id -> ``{"n": analysed, "events": responders}`` (only ``n`` when the
+    primary endpoint is continuous or time to event: its estimates are in ``endpoints[]``); ``not_evaluable``
     maps arm id -> participants with a primary-visit record whose response could not be decided.
     """
 

@@ -50,13 +50,16 @@ def analyse(
     result, files = run.result, run.files
     primary = result.primary
     t, c = primary.treated_arm, primary.control_arm
-    rt, rc = primary.responders[t], primary.responders[c]
     if result.synthetic:
         console.print("[bold red]SYNTHETIC — not trial data[/]")
-    console.print(
-        f"Primary ({primary.visit}): {t} {rt['events']}/{rt['n']} vs {c} {rc['events']}/{rc['n']}; "
-        f"Fisher p = {primary.fisher.p if primary.fisher.p is not None else 'n/a'}"
-    )
+    if t in primary.responders and c in primary.responders:
+        rt, rc = primary.responders[t], primary.responders[c]
+        console.print(
+            f"Primary ({primary.visit}): {t} {rt['events']}/{rt['n']} vs {c} {rc['events']}/{rc['n']}; "
+            f"Fisher p = {primary.fisher.p if primary.fisher.p is not None else 'n/a'}"
+        )
+    else:
+        console.print(f"Primary ({primary.endpoint_id}): see endpoints[] in results.json")
     if result.warnings:
         console.print(f"[yellow]{len(result.warnings)} warning(s)[/] (see 'Methods and warnings' in the report)")
     if files.flags:

@@ -5,8 +5,10 @@ Pure core (numpy/scipy only). One algorithm per function:
 * approximations: :func:`compute_power_normal`, :func:`compute_power_normal_cc` (Fleiss),
   :func:`compute_power_arcsine` (Cohen's h) and their closed-form sizes ``compute_n_*``;
 * exact enumeration: :func:`compute_power_fisher_exact` (R ``fisher.test`` p-value),
-  :func:`compute_power_boschloo` (``scipy.stats.boschloo_exact`` p-value), with reusable rejection
+  :func:`compute_power_boschloo` (tables ordered by Fisher's two-sided p), with reusable rejection
   regions (:func:`compute_fisher_rejection_region`, :func:`compute_boschloo_rejection_region`);
+* time to event: :func:`required_events` (Schoenfeld, Freedman), :func:`find_sample_size_survival` and
+  :func:`compute_power_survival` (accrual, follow-up and drop-out turned into participants; as rpact);
 * search: :func:`find_sample_size`, :func:`find_sample_size_all`,
   :func:`explain_published_sample_size`;
 * Monte Carlo trial simulator: scenarios (:func:`load_scenario`, :class:`Scenario`), patient-level
@@ -62,11 +64,19 @@ from pmrtrial.design.simulate import (
     simulate_operating_characteristics,
     simulate_trials,
 )
+from pmrtrial.design.survival import (
+    SURVIVAL_METHODS,
+    SurvivalDesignResult,
+    compute_power_survival,
+    find_sample_size_survival,
+    required_events,
+)
 
 __all__ = [
     "APPROXIMATE_METHODS",
     "EXACT_METHODS",
     "METHODS",
+    "SURVIVAL_METHODS",
     "BoschlooRejectionRegion",
     "FisherRejectionRegion",
     "OperatingCharacteristics",
@@ -78,6 +88,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "SurvivalDesignResult",
     "TrueEffect",
     "compute_boschloo_pvalues",
     "compute_boschloo_rejection_region",
@@ -93,13 +104,16 @@ __all__ = [
     "compute_power_fisher_exact",
     "compute_power_normal",
     "compute_power_normal_cc",
+    "compute_power_survival",
     "compute_true_effect",
     "explain_published_sample_size",
     "find_sample_size",
     "find_sample_size_all",
+    "find_sample_size_survival",
     "list_scenarios",
     "load_scenario",
     "parse_scenario",
+    "required_events",
     "simulate_operating_characteristics",
     "simulate_trials",
 ]

@@ -40,7 +40,6 @@ import numpy.typing as npt
 from scipy.special import ndtri
 from scipy.stats import norm
 
-from pmrtrial import __version__ as _pmrtrial_version
 from pmrtrial.design.fisher import compute_fisher_rejection_region
 from pmrtrial.design.scenario import Scenario
 from pmrtrial.design.simulate_model import (
@@ -52,6 +51,7 @@ from pmrtrial.design.simulate_model import (
     simulate_subjects,
 )
 from pmrtrial.exceptions import ScoreInputError
+from pmrtrial.stats.results import software_versions
 
 __all__ = [
     "BLOCK_SIZE",
@@ -621,9 +621,7 @@ class SimulationResult:
 
 
 def _software() -> dict[str, str]:
-    import scipy
-
-    return {"pmrtrial": _pmrtrial_version, "numpy": np.__version__, "scipy": scipy.__version__}
+    return dict(software_versions())
 
 
 def _plan(n_sims: int, batch_size: int) -> list[tuple[int, int]]:

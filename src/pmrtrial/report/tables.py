@@ -194,6 +194,11 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
     pp = (pub or {}).get("primary_endpoint", {})
     for a in (pr.treated_arm, pr.control_arm):
         r = pr.responders[a]
+        if "events" not in r:  # a continuous or time-to-event primary: its analyses are in "Further endpoints"
+            rows.append(
+                (Cell(f"Analysed, {labels[a]}"), Cell(str(r["n"])), *((Cell("–", published=True),) if pub else ()))
+            )
+            continue
         pct = 100.0 * r["events"] / r["n"] if r["n"] else math.nan
         text = f"{r['events']}/{r['n']} ({_f(pct, 0)}%)"
         if pub:
@@ -244,6 +249,14 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
         "Risk ratio clustered by centre (GEE, Mancl-DeRouen CI)",
         gee,
         f"{_f(gee.estimate)} ({_f(md[0])} to {_f(md[1])})" if md else "not available",
+    )
+    md_t = gee.details.get("ci_mancl_derouen_t") if gee.available else None
+    add(
+        f"Risk ratio clustered by centre (GEE, Mancl-DeRouen CI, t with {gee.details.get('df_t', '?')} df)",
+        gee,
+        f"{_f(gee.estimate)} ({_f(md_t[0])} to {_f(md_t[1])}); p {fmt_p(gee.details.get('p_mancl_derouen_t'))}"
+        if md_t
+        else "not available",
     )
     add("Risk ratio, Bayesian (Jeffreys priors; 95% CrI)", pr.rr_bayes, _est(pr.rr_bayes))
     header = ("", "Reproduced", "Published") if pub else ("", "Value")

@@ -46,6 +46,7 @@ from pmrtrial.stats.results import (
     software_versions,
 )
 from pmrtrial.stats.survival import cox_ph, kaplan_meier, logrank_test
+from pmrtrial.stats.tipping_point import TippingPointCell, TippingPointResult, tipping_point_binary
 
 __all__ = [
     "BangBlindingResult",
@@ -58,6 +59,8 @@ __all__ = [
     "MethodComparison",
     "PublishedComparison",
     "TestResult",
+    "TippingPointCell",
+    "TippingPointResult",
     "bang_blinding_index",
     "barnard_exact_test",
     "blinding_table",
@@ -83,5 +86,6 @@ __all__ = [
     "kaplan_meier",
     "logrank_test",
     "software_versions",
+    "tipping_point_binary",
     "wilcoxon_hodges_lehmann",
 ]

@@ -8,17 +8,17 @@ Definitions (scipy's, verified against R code written from the definitions, see
 
 * Fisher: conditional test, two-sided p = sum of the hypergeometric probabilities of the tables no
   more probable than the observed one (same as R ``fisher.test``).
-* Boschloo: unconditional test whose statistic is the *one-sided* Fisher p-value; the one-sided
-  p-value is the maximum over the nuisance common response probability ``pi`` of the probability of
-  tables with a statistic at most the observed one. The two-sided p-value is **twice the smaller
-  one-sided p-value** (capped at 1), as in ``scipy.stats.boschloo_exact``. This is not the
-  ``exact2x2`` "minlike" two-sided definition.
+* Boschloo: unconditional test; the p-value is the maximum over the nuisance common response
+  probability ``pi`` of the probability of the tables at least as extreme as the observed one. Two-sided
+  (default): tables ordered by their two-sided Fisher p-value, as R ``Exact::exact.test(method =
+  "boschloo")`` - never above Fisher's p. The scipy definition (2 x the smaller one-sided p, whose
+  statistic is the one-sided Fisher p) is kept as ``definition="twice_min_one_sided"``.
 * Barnard: unconditional test with the pooled-variance z statistic; two-sided p-value from
   ``|z| >= |z_obs|`` (ties within 1e-12 relative included) maximised over ``pi``. Implemented here
   (grid + bounded Brent refinement) because scipy's ``barnard_exact`` drops floating-point ties.
 
-Boschloo maximises over ``pi`` with scipy's ``shgo`` optimiser seeded with ``sampling_points`` Sobol
-points; the setting is recorded in ``details``.
+Boschloo enumerates every table (:mod:`pmrtrial.stats._boschloo`); above ``max_tables`` tables the result
+is not available and states the cap.
 """
 
 from __future__ import annotations
@@ -30,6 +30,15 @@ import numpy as np
 from scipy import optimize, stats
 
 from pmrtrial.exceptions import ScoreInputError
+from pmrtrial.stats._boschloo import (
+    BOSCHLOO_DEFAULT_GRID,
+    BOSCHLOO_MAX_TABLES,
+    BOSCHLOO_REFINE_ITERATIONS,
+    BoschlooDefinition,
+    boschloo_pvalues,
+    fisher_two_sided_statistic,
+    one_sided_statistic,
+)
 from pmrtrial.stats._checks import TwoByTwo, check_two_by_two
 from pmrtrial.stats.results import TestResult
 
@@ -42,20 +51,6 @@ def _check_alternative(alternative: Any) -> str:
     if alternative not in _ALTERNATIVES:
         raise ScoreInputError("alternative", alternative, "one of 'two-sided', 'less', 'greater'")
     return str(alternative)
-
-
-def _check_sampling_points(sampling_points: Any) -> int:
-    if isinstance(sampling_points, bool) or not isinstance(sampling_points, int) or sampling_points < 1:
-        raise ScoreInputError("sampling_points", sampling_points, "an integer >= 1 (a power of 2 is best)")
-    return sampling_points
-
-
-def _columns_are_arms(t: TwoByTwo) -> list[list[int]]:
-    # scipy's unconditional tests take the two binomial samples as the columns.
-    return [
-        [t.events_treated, t.events_control],
-        [t.n_treated - t.events_treated, t.n_control - t.events_control],
-    ]
 
 
 def fisher_exact_test(
@@ -127,9 +122,10 @@ def boschloo_exact_test(
     events_control: int,
     n_control: int,
     alternative: str = "two-sided",
-    sampling_points: int = 32,
+    definition: BoschlooDefinition = "fisher_ordered",
+    max_tables: int | None = BOSCHLOO_MAX_TABLES,
 ) -> TestResult:
-    """Boschloo's unconditional exact test (scipy definition; two-sided = 2 x smaller one-sided p).
+    """Boschloo's unconditional exact test.
 
     Parameters
     ----------
@@ -137,43 +133,85 @@ def boschloo_exact_test(
         Counts, as in :func:`fisher_exact_test`.
     alternative : {"two-sided", "less", "greater"}
         ``"greater"``: response more likely on treatment.
-    sampling_points : int
-        Number of Sobol sampling points of scipy's ``shgo`` maximisation over the nuisance parameter
-        (scipy's ``n``; default 32 as in scipy).
+    definition : {"fisher_ordered", "twice_min_one_sided"}
+        Two-sided p-value. ``"fisher_ordered"`` (default; R ``Exact::exact.test(method = "boschloo")``):
+        tables ordered by their two-sided Fisher p-value, so the p never exceeds Fisher's.
+        ``"twice_min_one_sided"``: ``min(1, 2 min(p_less, p_greater))`` as ``scipy.stats.boschloo_exact``.
+        One-sided p-values are the same under both.
+    max_tables : int or None
+        Cap on the ``(n_treated + 1)(n_control + 1)`` tables enumerated (cost grows with their number,
+        about 0.3 s at the default 250,000, i.e. 500 per arm). Above it the result is not available and
+        says so; None = no cap.
 
     Returns
     -------
     TestResult
-        ``statistic`` is the one-sided Fisher p-value used as test statistic.
+        ``statistic``: the observed table's ordering statistic (two-sided or one-sided Fisher p);
+        ``details``: ``definition``, ``statistic_name``, ``n_tables``, ``max_tables``, the nuisance grid.
 
     Notes
     -----
-    Verified against an R enumeration written from the definition (grid of 100,001 nuisance values
-    refined by ``optimize``), see ``tests/reference/r/two_by_two_reference.R``.
+    Enumeration of every table, maximum over the common response probability on a 1,001-point grid
+    refined by golden-section search (:mod:`pmrtrial.stats._boschloo`). Checked against R enumerations
+    (``tests/reference/r/two_by_two_reference.R``) for both definitions and against a brute-force
+    enumeration in the tests.
 
     References
     ----------
     Boschloo RD. Raised conditional level of significance for the 2 x 2-table when testing the
     equality of two probabilities. Statistica Neerlandica 1970;24:1-9.
+
+    Examples
+    --------
+    >>> round(boschloo_exact_test(14, n_treated=18, events_control=2, n_control=15).p, 9)
+    0.000183817
     """
     t = check_two_by_two(events_treated, n_treated, events_control, n_control)
     alternative = _check_alternative(alternative)
-    points = _check_sampling_points(sampling_points)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = stats.boschloo_exact(_columns_are_arms(t), alternative=alternative, n=points)
+    if definition not in ("fisher_ordered", "twice_min_one_sided"):
+        raise ScoreInputError("definition", definition, "'fisher_ordered' or 'twice_min_one_sided'")
+    if max_tables is not None and (isinstance(max_tables, bool) or not isinstance(max_tables, int) or max_tables < 1):
+        raise ScoreInputError("max_tables", max_tables, "an integer >= 1 or None")
+    n_tables = (t.n_treated + 1) * (t.n_control + 1)
+    if alternative == "two-sided":
+        name = "two-sided Fisher p-value" if definition == "fisher_ordered" else "one-sided Fisher p-values"
+        text = (
+            "Boschloo exact test, tables ordered by two-sided Fisher p (R Exact::exact.test)"
+            if definition == "fisher_ordered"
+            else "Boschloo exact test, two-sided = 2 x smaller one-sided p (scipy.stats.boschloo_exact)"
+        )
+    else:
+        name, text = "one-sided Fisher p-value", "Boschloo exact test, one-sided"
+    details: dict[str, Any] = {
+        "definition": definition,
+        "statistic_name": name,
+        "n_tables": n_tables,
+        "max_tables": max_tables,
+        "nuisance_grid": BOSCHLOO_DEFAULT_GRID + 1,
+        "refine_iterations": BOSCHLOO_REFINE_ITERATIONS,
+    }
+    if max_tables is not None and n_tables > max_tables:
+        reason = f"not computed: {n_tables:,} tables exceed the enumeration cap of {max_tables:,}"
+        return TestResult(
+            statistic=float("nan"), p=float("nan"), method=text, alternative=alternative, n_treated=t.n_treated,
+            n_control=t.n_control, events_treated=t.events_treated, events_control=t.events_control,
+            details=details, available=False, reason=reason,
+        )  # fmt: skip
+    # Engine orientation: group 0 = control, group 1 = treated. "greater" (treated better) is the
+    # engine's one-sided "greater" statistic P(X1 <= x1 | t) reversed: use scipy's column convention.
+    obs = (np.array([t.events_control]), np.array([t.events_treated]))
+    engine_alt = {"two-sided": "two-sided", "greater": "less", "less": "greater"}[alternative]
+    p = float(boschloo_pvalues(t.n_control, t.n_treated, alternative=engine_alt, definition=definition, tables=obs)[0])  # type: ignore[arg-type]
+    if alternative == "two-sided" and definition == "fisher_ordered":
+        stat = float(fisher_two_sided_statistic(t.n_control, t.n_treated)[t.events_control, t.events_treated])
+    elif alternative == "two-sided":
+        stat = float("nan")
+    else:
+        stat = float(one_sided_statistic(t.n_control, t.n_treated, engine_alt)[t.events_control, t.events_treated])  # type: ignore[arg-type]
     return TestResult(
-        statistic=float(res.statistic),
-        p=float(res.pvalue),
-        method="Boschloo exact test (scipy.stats.boschloo_exact; two-sided = 2 x min one-sided)",
-        alternative=alternative,
-        n_treated=t.n_treated,
-        n_control=t.n_control,
-        events_treated=t.events_treated,
-        events_control=t.events_control,
-        warnings=tuple(str(w.message) for w in caught),
-        details={"statistic_name": "one-sided Fisher p-value", "sampling_points": points},
-    )
+        statistic=stat, p=p, method=text, alternative=alternative, n_treated=t.n_treated, n_control=t.n_control,
+        events_treated=t.events_treated, events_control=t.events_control, details=details,
+    )  # fmt: skip
 
 
 def _max_over_nuisance(region: np.ndarray[Any, np.dtype[np.float64]], t: TwoByTwo, grid_points: int) -> float:

@@ -36,13 +36,12 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy
 from scipy import stats as sps
 
-from pmrtrial import __version__ as _pmrtrial_version
 from pmrtrial._validate import as_float_array
 from pmrtrial.exceptions import ConvergenceError, EstimationError, ScoreInputError
 from pmrtrial.stats import _gee_core as core
+from pmrtrial.stats.results import software_versions
 
 __all__ = [
     "METHOD_LOG_BINOMIAL",
@@ -101,12 +100,7 @@ def _software(moments: str) -> tuple[tuple[str, str], ...]:
         if moments == "geepack"
         else "moment estimators of statsmodels 0.15 (GEE, Exchangeable)"
     )
-    return (
-        ("pmrtrial", _pmrtrial_version),
-        ("numpy", np.__version__),
-        ("scipy", scipy.__version__),
-        ("reproduces", reference),
-    )
+    return (*software_versions().items(), ("reproduces", reference))
 
 
 @dataclass(frozen=True)
@@ -120,9 +114,19 @@ class GeeResult:
     rr : float
         ``exp(log_rr)``.
     ci, ci_md : tuple of float
-        Wald confidence intervals for the risk ratio from ``se_robust`` and ``se_mancl_derouen``.
+        Wald confidence intervals for the risk ratio from ``se_robust`` and ``se_mancl_derouen``
+        (normal reference).
     p, p_md : float
         Two-sided Wald z-test p-values of ``log_rr = 0`` with either SE.
+    ci_md_t, p_md_t, df_t : tuple of float, float, int
+        Interval and p from the Mancl-DeRouen SE with the t reference distribution on ``df_t = K - 2``
+        degrees of freedom (K clusters), the small-sample reference usually paired with it (Mancl &
+        DeRouen 2001; Li & Redden 2015). With few clusters (BACHELOR: 6) this is the honest interval.
+        NaN when ``K <= 2``.
+    estimate, lo, hi : float (properties)
+        The shared result shape: ``rr`` and ``ci`` (robust SE, normal reference); ``p`` is a field.
+    available, reason : bool, str or None (properties)
+        False with a reason when the risk ratio is not finite.
     rho, phi : float
         Exchangeable working correlation and scale, from the chosen moment estimators.
     method : str
@@ -159,14 +163,44 @@ class GeeResult:
     fallback_reason: str | None
     warnings: tuple[str, ...] = ()
     software: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    ci_md_t: tuple[float, float] = (math.nan, math.nan)
+    p_md_t: float = math.nan
+    df_t: int = 0
+
+    @property
+    def estimate(self) -> float:
+        """The risk ratio (shared result field name)."""
+        return self.rr
+
+    @property
+    def lo(self) -> float:
+        """Lower limit of ``ci`` (robust SE, normal reference)."""
+        return self.ci[0]
+
+    @property
+    def hi(self) -> float:
+        """Upper limit of ``ci`` (robust SE, normal reference)."""
+        return self.ci[1]
+
+    @property
+    def available(self) -> bool:
+        """Whether the risk ratio is a finite number."""
+        return math.isfinite(self.rr)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the result is not available (None when it is)."""
+        return None if self.available else "the risk ratio is not finite"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable dictionary."""
+        """Plain, JSON-serialisable dictionary (with the shared ``estimate/lo/hi/available/reason``)."""
         out = asdict(self)
         out["ci"] = list(self.ci)
         out["ci_md"] = list(self.ci_md)
+        out["ci_md_t"] = list(self.ci_md_t)
         out["warnings"] = list(self.warnings)
         out["software"] = dict(self.software)
+        out.update(estimate=self.estimate, lo=self.lo, hi=self.hi, available=self.available, reason=self.reason)
         return out
 
 
@@ -525,12 +559,14 @@ def _validate_single(y: Any, treatment: Any, cluster: Any) -> tuple[FloatArray, 
     return yv, tv, cl
 
 
-def _wald(log_rr: float, se: float, conf_level: float) -> tuple[tuple[float, float], float]:
-    if not (math.isfinite(se) and se > 0):
+def _wald(log_rr: float, se: float, conf_level: float, df: int | None = None) -> tuple[tuple[float, float], float]:
+    """Wald CI of the RR and two-sided p, normal reference (``df`` None) or t with ``df`` degrees of freedom."""
+    if not (math.isfinite(se) and se > 0) or (df is not None and df < 1):
         return (math.nan, math.nan), math.nan
-    z = float(sps.norm.ppf(0.5 + conf_level / 2.0))
-    ci = (math.exp(log_rr - z * se), math.exp(log_rr + z * se))
-    p = float(2.0 * sps.norm.sf(abs(log_rr / se)))
+    ref = sps.norm if df is None else sps.t(df)
+    q = float(ref.ppf(0.5 + conf_level / 2.0))
+    ci = (math.exp(log_rr - q * se), math.exp(log_rr + q * se))
+    p = float(2.0 * ref.sf(abs(log_rr / se)))
     return ci, p
 
 
@@ -579,6 +615,8 @@ def _row_to_result(batch: GeeBatchResult, i: int, conf_level: float) -> GeeResul
     se_md = float(batch.se_md[i])
     ci, p = _wald(log_rr, se, conf_level)
     ci_md, p_md = _wald(log_rr, se_md, conf_level)
+    df_t = int(batch.n_clusters[i]) - 2
+    ci_md_t, p_md_t = _wald(log_rr, se_md, conf_level, df=df_t)
     reason = _fallback_reason(batch, i)
     method = int(batch.method[i])
     return GeeResult(
@@ -590,6 +628,9 @@ def _row_to_result(batch: GeeBatchResult, i: int, conf_level: float) -> GeeResul
         ci_md=ci_md,
         p=p,
         p_md=p_md,
+        ci_md_t=ci_md_t,
+        p_md_t=p_md_t,
+        df_t=df_t,
         conf_level=conf_level,
         intercept=float(batch.intercept[i]),
         rho=float(batch.rho[i]),

@@ -453,3 +453,18 @@ def test_blinding_index__from_the_participants_guesses():
     assert bang["baricitinib"]["estimate"] == pytest.approx(0.4, rel=1e-12)
     assert bang["placebo"]["estimate"] == pytest.approx(0.1, rel=1e-12)
     assert entry["available"] and "james_investigator" not in entry  # no investigator guesses recorded
+
+
+def test_continuous_primary__reported_through_endpoints():
+    from pmrtrial.report.tables import build_tables
+
+    doc = bachelor_dict()
+    endpoint(doc, "response_w12")["role"] = "secondary"
+    endpoint(doc, "crp_pmr_as")["role"] = "primary"
+    result = run(doc, make_trial(3, 5, 1, 4))
+    # make_trial: 5 and 4 participants with a W12 CRP PMR-AS of 3.5 each
+    assert result.primary.responders == {"baricitinib": {"n": 5}, "placebo": {"n": 4}}
+    entry = next(e for e in result.endpoints if e.id == "crp_pmr_as").analyses["mean_difference"]
+    assert entry["by_visit"]["W12"]["arms"]["baricitinib"]["mean"] == 3.5
+    further = next(t for t in build_tables(result) if t.id == "endpoints")
+    assert any(row[0].text == "CRP PMR-AS" and row[2].text == "mean difference" for row in further.rows)

@@ -1,10 +1,12 @@
-"""Boschloo p-values and power against scipy.stats.boschloo_exact, table by table."""
+"""Boschloo p-values and power: the scipy definition against scipy.stats.boschloo_exact table by table; the
+default (ordered by Fisher's two-sided p) against the brute-force enumeration of test_boschloo_ordered."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from scipy.stats import binom, boschloo_exact
+from tests.unit.stats.test_boschloo_ordered import _brute_force
 
 from pmrtrial.design import (
     compute_boschloo_pvalues,
@@ -28,8 +30,26 @@ def test_pvalues_match_scipy(n0: int, n1: int) -> None:
     # Reference: scipy.stats.boschloo_exact (shgo, 32 Sobol points) for every table. Its search can stop
     # below the true maximum, ours never below the 1001-point grid; the two agree to ~1e-12 here.
     expected = _scipy_pvalues(n0, n1)
-    got = compute_boschloo_pvalues(n0, n1)
+    got = compute_boschloo_pvalues(n0, n1, definition="twice_min_one_sided")
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-15)
+
+
+def test_default_ordered_pvalues_match_brute_force_every_table() -> None:
+    n0, n1 = 6, 9
+    got = compute_boschloo_pvalues(n0, n1)  # [x_control, x_treated]
+    for xc in range(n0 + 1):
+        for xt in range(n1 + 1):
+            assert got[xc, xt] == pytest.approx(_brute_force(xt, n1, xc, n0), rel=1e-6, abs=1e-15)
+
+
+def test_ordered_region_contains_fishers_and_definitions_differ_in_power() -> None:
+    from pmrtrial.design import compute_fisher_rejection_region
+
+    ordered = compute_boschloo_rejection_region(15, 18, 0.05)
+    assert np.all(ordered.reject >= compute_fisher_rejection_region(15, 18, 0.05).reject)
+    p_ordered = compute_power_boschloo(0.15, 0.75, 15, 18).power
+    p_twice = compute_power_boschloo(0.15, 0.75, 15, 18, definition="twice_min_one_sided").power
+    assert p_ordered != p_twice and abs(p_ordered - p_twice) < 0.02
 
 
 def test_power_matches_enumeration_with_scipy_pvalues() -> None:
@@ -39,7 +59,8 @@ def test_power_matches_enumeration_with_scipy_pvalues() -> None:
     b = {p: binom.pmf(np.arange(n + 1), n, p) for p in (0.2, 0.8, 0.3, 0.7)}
     for p0, p1 in ((0.2, 0.8), (0.3, 0.7)):
         expected = float(b[p0] @ reject.astype(float) @ b[p1])
-        assert compute_power_boschloo(p0, p1, n, n).power == pytest.approx(expected, abs=1e-12)
+        got = compute_power_boschloo(p0, p1, n, n, definition="twice_min_one_sided").power
+        assert got == pytest.approx(expected, abs=1e-12)
 
 
 def test_boschloo_is_exact_level_and_at_least_fisher_here() -> None:

@@ -275,3 +275,20 @@ def test_bachelor__visits_name_the_pro_instruments(bachelor):
     for code in ("W0", "W12", "W24", "W36"):
         assert {"haq_di", "eq5d", "sf36"} <= set(bachelor.get_visit(code).forms)
     assert bachelor.parameters.eq5d_value_set == "3L-FR-2013"  # BACHELOR was French (Chevalier 2013)
+
+
+def test_plan_pieces__schema_rejects_malformed_declarations():
+    import pydantic
+    import pytest as _pytest
+
+    from pmrtrial.protocol.model import BaselineVariable, EventSpec, Origin
+
+    with _pytest.raises(pydantic.ValidationError, match="exactly one of 'flare' or 'dataset'"):
+        EventSpec.model_validate({})
+    with _pytest.raises(pydantic.ValidationError, match="landmark origin needs a 'predicate'"):
+        Origin.model_validate({"kind": "landmark"})
+    with _pytest.raises(pydantic.ValidationError, match="binary baseline row needs 'when'"):
+        BaselineVariable.model_validate(
+            {"key": "f", "label": "F", "table": "subjects", "variable": "sex", "kind": "binary"}
+        )
+    assert Origin().describe() == "randomisation"

@@ -36,20 +36,27 @@ def test_greater_means_response_more_likely_on_treatment(test: object) -> None:
     assert greater.p < 0.001 < 0.99 < less.p
 
 
-def test_boschloo_two_sided_is_twice_the_smaller_one_sided() -> None:
+def test_boschloo_twice_min_option_is_twice_the_smaller_one_sided() -> None:
     # scipy's definition, documented in the module: min(1, 2 * min(p_less, p_greater)).
     for et, nt, ec, nc in [(14, 18, 2, 15), (15, 18, 10, 15), (3, 7, 6, 9)]:
-        two = boschloo_exact_test(et, n_treated=nt, events_control=ec, n_control=nc).p
+        two = boschloo_exact_test(et, n_treated=nt, events_control=ec, n_control=nc, definition="twice_min_one_sided").p
         less = boschloo_exact_test(et, n_treated=nt, events_control=ec, n_control=nc, alternative="less").p
         greater = boschloo_exact_test(et, n_treated=nt, events_control=ec, n_control=nc, alternative="greater").p
         assert two == pytest.approx(min(1.0, 2 * min(less, greater)), rel=1e-9)
 
 
-def test_boschloo_records_sampling_points_and_method() -> None:
-    res = boschloo_exact_test(14, sampling_points=64, **BACHELOR)
-    assert res.details["sampling_points"] == 64
-    assert "Boschloo" in res.method
-    assert res.warnings == ()
+def test_boschloo_records_definition_grid_and_cap() -> None:
+    res = boschloo_exact_test(14, **BACHELOR)
+    assert res.details["definition"] == "fisher_ordered" and res.details["n_tables"] == 19 * 16
+    assert res.details["max_tables"] == 250_000 and res.details["nuisance_grid"] == 1001
+    assert "ordered by two-sided Fisher p" in res.method
+    assert res.warnings == () and res.available
+
+
+def test_boschloo_above_the_cap_is_not_available_and_says_why() -> None:
+    res = boschloo_exact_test(14, max_tables=100, **BACHELOR)
+    assert not res.available and math.isnan(res.p)
+    assert res.reason == "not computed: 304 tables exceed the enumeration cap of 100"
 
 
 def test_barnard_statistic_by_hand() -> None:
@@ -77,11 +84,11 @@ def test_invalid_alternative_names_the_field(test: object) -> None:
     assert info.value.field == "alternative"
 
 
-@pytest.mark.parametrize("value", [0, -2, 3.0, True])
-def test_invalid_sampling_points(value: object) -> None:
+@pytest.mark.parametrize(("field", "value"), [("max_tables", 0), ("max_tables", 3.0), ("definition", "minlike")])
+def test_invalid_boschloo_options(field: str, value: object) -> None:
     with pytest.raises(ScoreInputError) as info:
-        boschloo_exact_test(14, sampling_points=value, **BACHELOR)  # type: ignore[arg-type]
-    assert info.value.field == "sampling_points"
+        boschloo_exact_test(14, **{field: value}, **BACHELOR)  # type: ignore[arg-type]
+    assert info.value.field == field
 
 
 @pytest.mark.parametrize("value", [2, 10.0, False])
