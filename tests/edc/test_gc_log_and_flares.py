@@ -35,6 +35,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from django.db import connection
@@ -327,6 +328,14 @@ def test_export_writes_gc_doses_and_flares_that_validate(saphyr: dict[str, Any],
     assert fl["day"].tolist() == [60] and fl["rule"].astype(str).tolist() == ["dejaco_2011"]
     assert bool(fl["confirmed"].iloc[0]) is True and float(fl["crp_pmr_as"].iloc[0]) == 13.8
     assert set(gc["subject_id"]) == set(fl["subject_id"]) == {p.subject_id}
+    # The analysis derives from the exported log what the EDC showed (hand values of the module docstring).
+    from pmrtrial.derive_endpoints import derive_vars_gc_from_log
+
+    visits = pd.DataFrame({"subject_id": [p.subject_id] * 5, "week": [0.0, 2.0, 4.0, 8.0, 12.0]})
+    derived, _ = derive_vars_gc_from_log(visits, data.gc_doses, data.subjects, svc.get_protocol())
+    assert derived["cumulative_gc_mg"].tolist() == pytest.approx(CUMULATIVE_BY_VISIT)
+    arm = allocation_arm_for_service(p)
+    assert [None if pd.isna(v) else bool(v) for v in derived["gc_taper_adherent"]] == EXPECTED[arm]["by_visit"]
 
 
 def test_export_leaves_out_an_empty_dose_log(saphyr: dict[str, Any], tmp_path: Any) -> None:
