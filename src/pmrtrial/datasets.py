@@ -122,6 +122,7 @@ class AnalysisDatasets:
     def absent_tables(self) -> tuple[str, ...]:
         """Optional datasets that were not supplied."""
         return tuple(t for t in OPTIONAL_DATASET_NAMES if getattr(self, t) is None)
+
     blinded: bool = False
 
     def __post_init__(self) -> None:

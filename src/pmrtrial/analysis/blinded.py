@@ -23,9 +23,7 @@ __all__ = ["BlindedComparisonRefused", "BlindedReview", "blinded_review", "descr
 
 #: Pooled summaries cover the numeric variables of the vocabulary, never one that reveals the arm
 #: (study-drug dose) and never a key.
-_BASELINE = tuple(
-    v.name for v in table_variables("subjects") if v.kind in ("float", "integer") and not v.reveals_arm
-)
+_BASELINE = tuple(v.name for v in table_variables("subjects") if v.kind in ("float", "integer") and not v.reveals_arm)
 _VISIT = tuple(
     v.name
     for v in table_variables("visits")
