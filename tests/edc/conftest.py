@@ -203,12 +203,15 @@ def candidate(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def randomised(users: dict[str, Any], site: str = "01", *, days_ago: int = 100) -> Any:
-    """A participant screened, consented and randomised at ``site`` (by that site's investigator)."""
+def randomised(
+    users: dict[str, Any], site: str = "01", *, days_ago: int = 100, data: dict[str, Any] | None = None
+) -> Any:
+    """A participant screened (``data``, default :func:`candidate`), consented and randomised at
+    ``site`` (by that site's investigator)."""
     from pmrtrial.edc import services as svc
 
     inv = users["inv1" if site == "01" else "inv2"]
-    p = svc.screen_participant(inv, site, candidate())
+    p = svc.screen_participant(inv, site, candidate() if data is None else data)
     svc.record_consent(inv, p, "1.0", dt.date.today())
     p = svc.randomise_participant(inv, p)
     # Move the schedule back so past visits can be entered (tests only; not a service function).

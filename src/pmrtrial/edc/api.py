@@ -59,7 +59,10 @@ _DESCRIPTIONS = {
     400: "Bad request (body not JSON, or a value the study cannot accept)",
     401: "Missing or invalid Bearer token",
     403: "The user's role or sites do not allow this action",
-    404: "No such participant, visit, form or query (another site's participant is not found)",
+    404: (
+        "No such participant, visit, form or query (another site's participant is not found), "
+        "or a log the protocol does not capture"
+    ),
     409: "Workflow state, lock or lost-update conflict (the current values come back)",
     413: "Request body larger than the server accepts",
     422: "Invalid values (field -> message in `errors`) or a malformed request (`detail` lists the problems)",
@@ -303,6 +306,36 @@ def preview(request: HttpRequest, subject_id: str, key: str, form: str, body: Pr
 def add_ae(request: HttpRequest, subject_id: str, body: FormIn) -> dict[str, Any]:
     p = svc.get_participant(request.user, subject_id)
     return _record_out(svc.add_adverse_event(request.user, p, body.data, confirm_warnings=body.confirm_warnings))
+
+
+@api.get("/participants/{subject_id}/gc-doses", openapi_extra=errors(*READ))
+def gc_doses(request: HttpRequest, subject_id: str) -> dict[str, Any]:
+    """The GC dose rows and the live summary (cumulative dose; taper adherence only where the role
+    may see it without unblinding: ``summary.taper`` is null otherwise, ``summary.taper_note`` says why)."""
+    p = svc.get_participant(request.user, subject_id)
+    rows = [_record_out(r) for r in svc.list_gc_doses(request.user, p)]
+    return {"rows": rows, "summary": svc.gc_log_summary(request.user, p).to_dict()}
+
+
+@api.post("/participants/{subject_id}/gc-doses", openapi_extra=errors(*WRITE))
+def add_gc_dose(request: HttpRequest, subject_id: str, body: FormIn) -> dict[str, Any]:
+    """A new dose row (key GC-n); change it with PUT ``/forms/GC-n/gc_dose`` (version and reason)."""
+    p = svc.get_participant(request.user, subject_id)
+    return _record_out(svc.add_gc_dose(request.user, p, body.data, confirm_warnings=body.confirm_warnings))
+
+
+@api.get("/participants/{subject_id}/flares", openapi_extra=errors(*READ))
+def flares(request: HttpRequest, subject_id: str) -> list[dict[str, Any]]:
+    """Flare assessments with their CRP PMR-AS and the Dejaco 2011 rule that fired (``derived``)."""
+    p = svc.get_participant(request.user, subject_id)
+    return [_record_out(r) for r in svc.list_flares(request.user, p)]
+
+
+@api.post("/participants/{subject_id}/flares", openapi_extra=errors(*WRITE))
+def add_flare(request: HttpRequest, subject_id: str, body: FormIn) -> dict[str, Any]:
+    """A new flare assessment (key FL-n); change it with PUT ``/forms/FL-n/flare`` (version and reason)."""
+    p = svc.get_participant(request.user, subject_id)
+    return _record_out(svc.add_flare(request.user, p, body.data, confirm_warnings=body.confirm_warnings))
 
 
 @api.get("/participants/{subject_id}/audit", openapi_extra=errors(*READ))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pmrtrial.edc.audit.files import side_file_target, verification_files
+from pmrtrial.edc.audit.files import SIDE_SUFFIXES, side_file_target, verification_files
 from pmrtrial.exceptions import PmrTrialError
 
 __all__ = ["BackupResult", "backup_postgres", "backup_sqlite", "restore_postgres", "restore_sqlite"]
@@ -109,10 +109,26 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
         raise PmrTrialError(f"{Path(cmd[0]).name} failed (exit {proc.returncode}): {last}")
 
 
+def _pg_side_files(settings_dict: dict[str, Any], backup: Path) -> list[tuple[Path, Path]]:
+    """(the database's audit key/anchor file, its copy beside ``backup``: ``<backup name><suffix>``)."""
+    from pmrtrial.edc.conf import audit_side_files
+
+    return [
+        (live, backup.with_name(backup.name + suffix))
+        for live, suffix in zip(audit_side_files(settings_dict), SIDE_SUFFIXES, strict=True)
+    ]
+
+
 def backup_postgres(settings_dict: dict[str, Any], out: Path) -> BackupResult:
-    """``pg_dump --format=custom`` of the configured database to ``out``."""
+    """``pg_dump --format=custom`` of the configured database to ``out``; the audit key and anchor
+    are copied beside it first (``<out>.audit-key``, ``<out>.audit-anchor``), as for SQLite."""
     tool = _pg_tool("pg_dump")
     out.parent.mkdir(parents=True, exist_ok=True)
+    side = []
+    for live, copy in _pg_side_files(settings_dict, out):
+        if live.is_file():
+            shutil.copy2(live, copy)
+            side.append(copy)
     tmp = _tmp_beside(out)
     try:
         _run(
@@ -122,7 +138,7 @@ def backup_postgres(settings_dict: dict[str, Any], out: Path) -> BackupResult:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return BackupResult(out, "postgresql", out.stat().st_size, ())
+    return BackupResult(out, "postgresql", out.stat().st_size, tuple(side))
 
 
 def restore_postgres(settings_dict: dict[str, Any], backup: Path) -> None:
@@ -130,3 +146,7 @@ def restore_postgres(settings_dict: dict[str, Any], backup: Path) -> None:
     tool = _pg_tool("pg_restore")
     cmd = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
     _run([*cmd, f"--dbname={settings_dict['NAME']}", str(backup)], _pg_env(settings_dict))
+    for live, copy in _pg_side_files(settings_dict, backup):
+        if copy.is_file():  # the restored trail verifies only with the key (and anchor) it was written with
+            live.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(copy, live)

@@ -155,6 +155,8 @@ def audit_side_files(db: dict[str, Any]) -> tuple[Path, Path]:
     key = os.environ.get("PMRTRIAL_EDC_AUDIT_KEY") or str(folder / f"{name}.audit-key")
     anchor = os.environ.get("PMRTRIAL_EDC_AUDIT_ANCHOR") or str(folder / f"{name}.audit-anchor")
     return Path(key), Path(anchor)
+
+
 _EQ5D_DIMS = ("mo", "sc", "ua", "pd", "ad")
 
 

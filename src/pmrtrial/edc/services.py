@@ -25,6 +25,7 @@ from pmrtrial.edc.consent.services import record_consent
 from pmrtrial.edc.crfs.services import (
     SIGNATURE_MEANING,
     SIGNATURE_VOID_TEXT,
+    declared_logs,
     forms_for_visit,
     get_form,
     lock_database,
@@ -42,6 +43,8 @@ from pmrtrial.edc.crfs.services import (
 )
 from pmrtrial.edc.errors import NotFound
 from pmrtrial.edc.exports.services import build_datasets, export_datasets, export_json
+from pmrtrial.edc.flares.services import add_flare, list_flares
+from pmrtrial.edc.gc_doses.services import add_gc_dose, gc_log_summary, list_gc_doses
 from pmrtrial.edc.queries.services import (
     answer_query,
     close_query,
@@ -68,16 +71,20 @@ __all__ = [
     "SIGNATURE_MEANING",
     "SIGNATURE_VOID_TEXT",
     "add_adverse_event",
+    "add_flare",
+    "add_gc_dose",
     "answer_query",
     "approve_unblinding",
     "build_datasets",
     "close_query",
     "create_token",
     "create_user",
+    "declared_logs",
     "enrol_participant",
     "export_datasets",
     "export_json",
     "forms_for_visit",
+    "gc_log_summary",
     "get_allocation",
     "get_allocation_list",
     "get_form",
@@ -87,6 +94,8 @@ __all__ = [
     "get_study",
     "init_study",
     "list_adverse_events",
+    "list_flares",
+    "list_gc_doses",
     "list_queries",
     "lock_database",
     "lock_form",

@@ -30,7 +30,8 @@ DERIVED_VISIT_VARIABLES = MappingProxyType(
     {v.name: (v.unit, v.description) for v in table_variables("derived") if v.protocol_variable}
 )
 
-#: eCRF forms (instruments) a visit may require.
+#: eCRF forms (instruments) a visit may require. ``adverse_events``, ``gc_doses`` and ``flares`` are
+#: participant-level logs: listing them at a visit declares that the EDC captures them.
 FORMS = MappingProxyType(
     {
         "eligibility": "Screening and eligibility",
@@ -46,6 +47,8 @@ FORMS = MappingProxyType(
         "sf36": "SF-36 questionnaire",
         "ultrasound": "Shoulder and hip ultrasound",
         "adverse_events": "Adverse events",
+        "gc_doses": "Glucocorticoid dose log (dose changes, reason; cumulative dose and taper adherence)",
+        "flares": "Flare assessments (PMR-AS, investigator's judgement, Dejaco 2011 rule)",
         "end_of_study": "End of study / withdrawal",
     }
 )

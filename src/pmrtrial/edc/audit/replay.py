@@ -7,6 +7,10 @@ canonical text form, with the record in the database:
 
 - form records (``edc_crfs_formrecord``): every data field, the lock flag, the demo's derived scores,
   and that every record has a trail and every trailed record exists;
+- the repeating logs whose derived values are exported (GC dose rows: days since randomisation;
+  flare assessments: day, CRP PMR-AS and the Dejaco 2011 rule that fired): the derived values
+  recomputed from the replayed data equal the stored ones (a row's exported numbers cannot be
+  changed behind the trail's back through its derived values either);
 - participants (``edc_screening_participant``): screening values and eligibility, status,
   randomisation number, kit code, randomisation date, casebook lock and the e-signature fields;
 - allocation slots and secrets: the slot taken by each participant carries the audited number and kit
@@ -45,6 +49,8 @@ _PARTICIPANT_FIELDS = (
     "signature_void",
 )
 _PARTICIPANT_SOURCES = frozenset({"screening", "consent", "allocation", "participant"})
+#: Forms whose derived values are exported as canonical columns: recomputed from the data and compared.
+_RECOMPUTED_FORMS = frozenset({"gc_dose", "flare"})
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ def _cmp(out: list[Mismatch], table: str, record: str, name: str, expected: str 
 def verify_integrity() -> IntegrityReport:
     """The keyed chain and anchor, the allocation-list seals, and every record against the replayed trail."""
     from pmrtrial.edc.crfs.models import FormRecord
+    from pmrtrial.edc.crfs.services import recompute_derived
     from pmrtrial.edc.queries.models import Query
     from pmrtrial.edc.randomisation.models import AllocationSecret, RandomisationList, RandomisationSlot
     from pmrtrial.edc.randomisation.services import list_seal
@@ -144,6 +151,10 @@ def verify_integrity() -> IntegrityReport:
         for name in sorted(k for k in trail if k.startswith("derived.")):
             _cmp(out, t_form, label, name, trail[name], rec.derived.get(name.removeprefix("derived.")))
         _cmp(out, t_form, label, "locked", trail.get("locked", "false"), rec.locked)
+        if rec.form in _RECOMPUTED_FORMS and all(trail.get(k, "") == canon(v) for k, v in rec.data.items()):
+            # Only when the data match the trail (a data mismatch is already reported above).
+            for name, value in sorted(recompute_derived(rec).items()):
+                _cmp(out, t_form, label, f"derived.{name} (recomputed)", canon(value), rec.derived.get(name))
     for obj_type, obj_id in state:
         if obj_type.startswith("form:") and (obj_type, obj_id) not in seen:
             out.append(Mismatch(t_form, f"{obj_id}/{obj_type[5:]}", "(record)", "present", "(deleted)"))

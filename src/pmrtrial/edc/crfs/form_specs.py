@@ -11,7 +11,7 @@ keep their own plausibility ranges.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pmrtrial.edc.adverse_events.meddra import MEDDRA_SOCS
@@ -27,7 +27,7 @@ from pmrtrial.edc.errors import NotFound
 from pmrtrial.scores import haq_item_keys, sf36_item_keys
 from pmrtrial.vocabulary import get_variable
 
-__all__ = ["FORMS", "WORKFLOW_FORMS", "FieldDef", "FormSpec", "get_form_spec"]
+__all__ = ["FORMS", "LOG_FORMS", "WORKFLOW_FORMS", "FieldDef", "FormSpec", "get_form_spec"]
 
 FieldType = Literal["number", "integer", "choice", "bool", "date", "text"]
 
@@ -267,6 +267,36 @@ FORMS: dict[str, FormSpec] = {
             scored=("onset_week",),
         ),
         FormSpec(
+            "gc_dose",
+            "Glucocorticoid dose",
+            (
+                FieldDef("start_date", "date", "Start date", True),
+                FieldDef("end_date", "date", "End date (empty: ongoing)"),
+                _canonical("dose_mg_day", "Dose (prednisone equivalent)", True, table="gc_doses"),
+                # Not named "reason": that is the reason-for-change input of every edited form.
+                replace(_canonical("reason", "Reason for the dose", True, table="gc_doses"), name="dose_reason"),
+            ),
+            participant_level=True,
+            scored=("start_day", "end_day"),
+        ),
+        FormSpec(
+            "flare",
+            "Flare assessment",
+            (
+                FieldDef("assessment_date", "date", "Assessment date", True),
+                _canonical("pain_vas", "Patient's pain VAS", True),
+                _canonical("physician_global_vas", "Physician's global VAS", True),
+                _canonical("morning_stiffness_min", "Morning stiffness", True, type="integer"),
+                _canonical("upper_limb_elevation", "Upper-limb elevation (EUL)", True),
+                _n("crp_value", "CRP", 0, 1000, required=True),
+                FieldDef("crp_unit", "choice", "CRP unit", True, choices=(("mg/L", "mg/L"), ("mg/dL", "mg/dL"))),
+                FieldDef("confirmed", "bool", "Flare confirmed by the investigator", True),
+                FieldDef("comment", "text", "Comment"),
+            ),
+            participant_level=True,
+            scored=("day", "crp_pmr_as", "dejaco_rule", "rule"),
+        ),
+        FormSpec(
             "end_of_study",
             "End of study",
             (
@@ -282,8 +312,11 @@ FORMS: dict[str, FormSpec] = {
 
 #: Protocol form names handled by a workflow rather than a CRF.
 WORKFLOW_FORMS = frozenset({"eligibility", "consent"})
-#: The protocol lists "adverse_events" at visits; each event is an "adverse_event" record.
-FORM_ALIASES = {"adverse_events": "adverse_event"}
+#: The protocol lists the participant-level logs "adverse_events", "gc_doses" and "flares" at visits
+#: (which declares that the EDC captures them); each event, dose row or assessment is one record.
+FORM_ALIASES = {"adverse_events": "adverse_event", "gc_doses": "gc_dose", "flares": "flare"}
+#: Repeating participant-level logs: form -> key prefix of its records (``AE-1``, ``GC-1``, ``FL-1``).
+LOG_FORMS = {"adverse_event": "AE", "gc_dose": "GC", "flare": "FL"}
 
 
 def get_form_spec(name: str) -> FormSpec:

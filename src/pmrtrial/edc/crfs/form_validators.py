@@ -28,10 +28,11 @@ from pmrtrial.scores import (
     compute_esr_pmr_as,
     compute_haq_di,
     compute_sf36,
+    detect_flare,
 )
 from pmrtrial.units import convert_crp
 
-__all__ = ["FormContext", "ValidationOutcome", "compute_visit_scores", "validate_form"]
+__all__ = ["FormContext", "ValidationOutcome", "compute_visit_scores", "judge_flare", "validate_form"]
 
 _TRUE = {"true", "on", "yes", "1", "y"}
 _FALSE = {"false", "off", "no", "0", "n"}
@@ -48,6 +49,12 @@ class FormContext:
     same_visit: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # other forms' cleaned data
     previous_visit_date: dt.date | None = None
     window: tuple[dt.date, dt.date] | None = None
+    #: The participant's other records of the same repeating log (key -> cleaned data), e.g. the
+    #: other GC dose rows when one is entered.
+    log: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: The reference CRP PMR-AS a flare is judged against (Dejaco 2011) and where it comes from.
+    flare_reference: float | None = None
+    flare_reference_label: str = "baseline"
 
 
 @dataclass(frozen=True)
@@ -320,6 +327,92 @@ def _rules_adverse_event(
     der["onset_week"] = round((onset - ctx.randomised_on).days / 7.0, 2) if onset and ctx.randomised_on else None
 
 
+def _day(date: dt.date | None, ctx: FormContext) -> int | None:
+    """Days since randomisation (day 0 = randomisation day), the canonical ``*_day`` convention."""
+    return (date - ctx.randomised_on).days if date is not None and ctx.randomised_on is not None else None
+
+
+def _rules_gc_dose(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
+    start, end = _date(c.get("start_date")), _date(c.get("end_date"))
+    if start and start > dt.date.today():
+        err["start_date"] = "The start date is in the future: log doses once they are taken."
+    if start and end and end < start:
+        err["end_date"] = "The end date is before the start date."
+    dose, reason = c.get("dose_mg_day"), c.get("dose_reason")
+    if dose is not None and dose > 40 and reason != "injection":
+        warn["dose_mg_day"] = "An oral prednisone dose above 40 mg/day is unusual in PMR: please confirm."
+    if start:
+        for key, other in sorted(ctx.log.items()):
+            o_start, o_end = _date(other.get("start_date")), _date(other.get("end_date"))
+            if o_start is None or other.get("dose_reason") != reason:
+                continue
+            if start <= (o_end or dt.date.max) and o_start <= (end or dt.date.max):
+                warn["start_date"] = (
+                    f"Overlaps {key} ({reason}, from {o_start.isoformat()}"
+                    f"{' to ' + o_end.isoformat() if o_end else ', ongoing'}): overlapping rows add up. "
+                    "Please confirm, or end the other row first."
+                )
+                break
+    der["start_day"] = _day(start, ctx)
+    der["end_day"] = _day(end, ctx)
+
+
+def judge_flare(score: float | None, reference: float | None, *, confirmed: bool | None) -> dict[str, Any]:
+    """Dejaco 2011 (:func:`pmrtrial.scores.detect_flare`) on a flare assessment, and the rule that fired.
+
+    ``dejaco_rule``: ``absolute`` (CRP PMR-AS > 9.35), ``change`` (rise > 6.6 over the reference),
+    ``both``, ``none``, or None when undecided. ``rule`` (the canonical ``flares.rule``):
+    ``dejaco_2011`` when a Dejaco rule fired, ``investigator`` when only the investigator confirmed,
+    None otherwise.
+    """
+    result = detect_flare(score, reference_score=reference)
+    by_abs, by_chg = result.by_absolute, result.by_change
+    if result.is_flare is None:
+        dejaco = None
+    else:
+        dejaco = {(True, True): "both", (True, False): "absolute", (False, True): "change"}.get(
+            (by_abs is True, by_chg is True), "none"
+        )
+    fired = result.is_flare is True
+    return {
+        "dejaco_flare": result.is_flare,
+        "dejaco_rule": dejaco,
+        "change": _num(result.change),
+        "rule": "dejaco_2011" if fired else ("investigator" if confirmed else None),
+    }
+
+
+def _rules_flare(
+    c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
+) -> None:
+    when = _date(c.get("assessment_date"))
+    if when and ctx.randomised_on and when < ctx.randomised_on:
+        err["assessment_date"] = "The assessment date is before randomisation."
+    if when and when > dt.date.today():
+        err["assessment_date"] = "The assessment date is in the future."
+    if when:
+        same = [key for key, other in sorted(ctx.log.items()) if _date(other.get("assessment_date")) == when]
+        if same:
+            err["assessment_date"] = f"{same[0]} already assesses a flare on this date (one assessment per day)."
+    scores = compute_visit_scores(c, {"crp_value": c.get("crp_value"), "crp_unit": c.get("crp_unit")})
+    der["day"] = _day(when, ctx)
+    der["crp_mg_l"] = scores["crp_mg_l"]
+    der["crp_pmr_as"] = scores["crp_pmr_as"]
+    der["reference_crp_pmr_as"] = ctx.flare_reference
+    der["reference"] = ctx.flare_reference_label
+    der.update(judge_flare(scores["crp_pmr_as"], ctx.flare_reference, confirmed=c.get("confirmed")))
+    if ctx.flare_reference is None:
+        warn["__all__"] = (
+            f"No {ctx.flare_reference_label} CRP PMR-AS: only the absolute rule (> 9.35) was evaluated. Please confirm."
+        )
+    if c.get("confirmed") is True and der["dejaco_flare"] is False:
+        warn["confirmed"] = "Confirmed as a flare although neither Dejaco 2011 rule fired: please confirm."
+    if c.get("confirmed") is False and der["dejaco_flare"] is True:
+        warn["confirmed"] = f"Not confirmed although the Dejaco 2011 rule fired ({der['dejaco_rule']}): please confirm."
+
+
 def _rules_end_of_study(
     c: dict[str, Any], ctx: FormContext, err: dict[str, str], warn: dict[str, str], der: dict[str, Any]
 ) -> None:
@@ -349,6 +442,8 @@ RULES: dict[str, Rule] = {
     "eq5d": _rules_eq5d,
     "sf36": _rules_sf36,
     "adverse_event": _rules_adverse_event,
+    "gc_dose": _rules_gc_dose,
+    "flare": _rules_flare,
     "end_of_study": _rules_end_of_study,
 }
 

@@ -12,7 +12,11 @@ class FormRecord(models.Model):
 
     participant = models.ForeignKey("edc_screening.Participant", on_delete=models.PROTECT, related_name="forms")
     visit = models.ForeignKey("edc_visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="forms")
-    key = models.CharField(max_length=32, help_text="visit code, or AE-n / EOS for participant-level forms")
+    key = models.CharField(
+        max_length=32,
+        help_text="visit code, or a participant-level key: AE-n (adverse event), GC-n (GC dose row), "
+        "FL-n (flare assessment), EOS",
+    )
     form = models.CharField(max_length=32)
     data = models.JSONField()
     derived = models.JSONField(default=dict)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pmrtrial.edc.accounts.permissions import check, check_participant
 from pmrtrial.edc.accounts.reauth import reauthenticate
 from pmrtrial.edc.audit.services import audit_changes, audit_event
-from pmrtrial.edc.crfs.form_specs import FORM_ALIASES, WORKFLOW_FORMS, get_form_spec
+from pmrtrial.edc.crfs.form_specs import FORM_ALIASES, LOG_FORMS, WORKFLOW_FORMS, get_form_spec
 from pmrtrial.edc.crfs.form_validators import FormContext, ValidationOutcome, validate_form
 from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, SignatureExceptions, WorkflowError
@@ -23,16 +23,22 @@ from pmrtrial.edc.sites.models import Study
 from pmrtrial.edc.sites.services import get_protocol, get_study
 from pmrtrial.edc.visits.models import Visit
 from pmrtrial.protocol import Protocol
+from pmrtrial.vocabulary import column_names
 
 __all__ = [
     "SIGNATURE_MEANING",
     "SIGNATURE_VOID_TEXT",
+    "add_log_record",
+    "canonical_rows",
+    "declared_logs",
     "forms_for_visit",
     "get_form",
+    "list_log_records",
     "lock_database",
     "lock_form",
     "lock_participant",
     "preview_form",
+    "recompute_derived",
     "save_form",
     "sign_casebook",
     "signature_exceptions",
@@ -42,15 +48,17 @@ __all__ = [
     "verify_form",
 ]
 
+#: Logs entered only when the protocol declares them (lists them at a visit): form -> protocol name.
+_DECLARED_LOGS = {"gc_dose": "gc_doses", "flare": "flares"}
 _END_STATUS = {"completed": "completed", "withdrawn": "withdrawn", "lost": "lost"}
 
 
 def forms_for_visit(visit_code: str, protocol: Protocol | None = None) -> list[str]:
-    """The CRFs the protocol lists at a visit (visit_info first; workflows and AEs excluded)."""
+    """The CRFs the protocol lists at a visit (visit_info first; workflows and participant-level logs excluded)."""
     visit = (protocol or get_protocol()).get_visit(visit_code)
     names = ["visit_info"]
     for f in visit.forms:
-        if f in WORKFLOW_FORMS or FORM_ALIASES.get(f) == "adverse_event" or f == "end_of_study":
+        if f in WORKFLOW_FORMS or FORM_ALIASES.get(f) in LOG_FORMS or f == "end_of_study":
             continue
         names.append(f)
     return names
@@ -104,6 +112,17 @@ def _context(
         # The latest earlier visit that has a visit date (visits are ordered by week).
         earlier = [v for v in visits if v.week < visit.week and v.visit_date is not None]
         prev_date = earlier[-1].visit_date if earlier else None
+    log: dict[str, Any] = {}
+    reference, reference_label = None, "baseline"
+    if form in LOG_FORMS:
+        log = {
+            rec.key: rec.data
+            for rec in FormRecord.objects.filter(participant=participant, form=form)
+            .exclude(key=key)
+            .only("key", "data")
+        }
+    if form == "flare":
+        reference, reference_label = _flare_reference(participant, protocol, visits)
     return FormContext(
         protocol=protocol,
         week=week,
@@ -112,19 +131,52 @@ def _context(
         same_visit=same,
         previous_visit_date=prev_date,
         window=window,
+        log=log,
+        flare_reference=reference,
+        flare_reference_label=reference_label,
     )
 
 
-#: Keys of the participant-level forms (adverse events are numbered AE-1, AE-2, ...).
-_PARTICIPANT_KEYS = {"adverse_event": re.compile(r"AE-[1-9][0-9]{0,5}"), "end_of_study": re.compile(r"EOS")}
+def _baseline_visit_code(protocol: Protocol) -> str | None:
+    return next((v.code for v in protocol.visits if v.phase == "baseline"), None)
 
 
-def _check_target(key: str, form: str, protocol: Protocol, visits: list[Visit]) -> None:
-    """404 unless ``form`` exists and ``key`` names one of the participant's visits that lists it."""
+def _flare_reference(participant: Participant, protocol: Protocol, visits: list[Visit]) -> tuple[float | None, str]:
+    """The CRP PMR-AS flares are judged against: the baseline visit's (Dejaco 2011 change rule)."""
+    code = _baseline_visit_code(protocol)
+    if code is None:
+        return None, "baseline"
+    rec = _record(participant, code, "pmr_as")
+    score = rec.derived.get("crp_pmr_as") if rec is not None else None
+    return (float(score) if score is not None else None), f"baseline ({code})"
+
+
+def recompute_derived(record: FormRecord) -> dict[str, Any]:
+    """The derived values a saved record should carry now (its data re-validated in its context)."""
+    participant = record.participant
+    outcome = validate_form(record.form, record.data, _context(participant, record.key, record.form))
+    return outcome.derived
+
+
+#: Keys of the participant-level forms: the repeating logs are numbered (AE-1, GC-1, FL-1, ...).
+_PARTICIPANT_KEYS = {
+    **{form: re.compile(rf"{prefix}-[1-9][0-9]{{0,5}}") for form, prefix in LOG_FORMS.items()},
+    "end_of_study": re.compile(r"EOS"),
+}
+
+
+def _check_target(key: str, form: str, protocol: Protocol, visits: list[Visit], *, new_record: bool = False) -> None:
+    """404 unless ``form`` exists (a log only where the protocol declares it) and ``key`` names one of the
+    participant's visits that lists it, or a well-formed participant-level key (``new_record``: also a
+    log's not-yet-numbered ``<prefix>-new``, as the entry page previews it)."""
     spec = get_form_spec(form)
+    log = _DECLARED_LOGS.get(spec.name)
+    if log is not None and log not in declared_logs(protocol):
+        raise NotFound(f"The protocol does not capture {spec.title.lower()} records ({log}).")
     if spec.participant_level:
         pattern = _PARTICIPANT_KEYS.get(spec.name)
-        if pattern is not None and not pattern.fullmatch(key):
+        is_new = new_record and spec.name in LOG_FORMS and key == f"{LOG_FORMS[spec.name]}-new"
+        if pattern is not None and not pattern.fullmatch(key) and not is_new:
             raise NotFound(f"No {spec.name} record {key!r}: expected a key like {pattern.pattern}.")
         return
     if _visit_in(visits, key) is None:
@@ -162,7 +214,7 @@ def preview_form(
     form = FORM_ALIASES.get(form, form)
     protocol = _protocol_for(participant)
     visits = _visits(participant)
-    _check_target(key, form, protocol, visits)
+    _check_target(key, form, protocol, visits, new_record=True)
     return validate_form(form, data, _context(participant, key, form, protocol=protocol, visits=visits))
 
 
@@ -303,6 +355,60 @@ def save_form(
     return record
 
 
+def add_log_record(
+    actor: Any,
+    participant: Participant,
+    form: str,
+    data: Mapping[str, Any],
+    *,
+    confirm_warnings: bool = False,
+) -> FormRecord:
+    """A new record of a repeating participant-level log (adverse event, GC dose, flare assessment):
+    key ``<prefix>-n`` (:data:`LOG_FORMS`), saved by :func:`save_form` (validation, audit, locks,
+    signature voiding). Later changes go through :func:`save_form` with its key, version and reason.
+    """
+    check_participant(actor, "enter_data", participant)
+    title = get_form_spec(form).title
+    if participant.randomised_on is None:
+        raise WorkflowError(f"{title} records are entered for randomised participants.")
+    with transaction.atomic():
+        Participant.objects.select_for_update().get(pk=participant.pk)
+        n = FormRecord.objects.filter(participant=participant, form=form).count() + 1
+        return save_form(actor, participant, f"{LOG_FORMS[form]}-{n}", form, data, confirm_warnings=confirm_warnings)
+
+
+def list_log_records(actor: Any, participant: Participant, form: str) -> list[FormRecord]:
+    """A participant's records of one repeating log, in entry order."""
+    check_participant(actor, "view", participant)
+    return list(FormRecord.objects.filter(participant=participant, form=form).order_by("id"))
+
+
+def canonical_rows(
+    records: list[FormRecord], table: str, renamed: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the canonical ``table`` (its vocabulary columns but ``subject_id``) from log records.
+
+    A column is the record's derived value of that name, else its data value; ``renamed`` maps a column
+    to another data field (``reason`` -> ``dose_reason``). Records without the first column (a day that
+    cannot be computed) are left out.
+    """
+    columns = [c for c in column_names(table) if c != "subject_id"]
+    out = []
+    for rec in records:
+        row = {}
+        for column in columns:
+            name = (renamed or {}).get(column, column)
+            row[column] = rec.derived[name] if name in rec.derived else rec.data.get(name)
+        if row[columns[0]] is not None:
+            out.append(row)
+    return out
+
+
+def declared_logs(protocol: Protocol) -> frozenset[str]:
+    """The participant-level logs the protocol declares (lists at a visit): ``gc_doses``, ``flares``..."""
+    return frozenset(f for v in protocol.visits for f in v.forms if f in FORM_ALIASES)
+
+
 def _after_save(
     actor: Any,
     participant: Participant,
@@ -333,6 +439,8 @@ def _after_save(
                 outcome = validate_form(other, rec.data, ctx)
                 if not outcome.errors and outcome.derived != rec.derived:
                     FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
+    if form in ("labs", "pmr_as") and key == _baseline_visit_code(protocol):
+        _refresh_flares(participant, protocol, visits)
     if form == "end_of_study":
         new = _END_STATUS[record.data["status"]]
         if participant.status != new:
@@ -348,6 +456,16 @@ def _after_save(
                 site_code=participant.site.code,
                 participant=participant.subject_id,
             )
+
+
+def _refresh_flares(participant: Participant, protocol: Protocol, visits: list[Visit]) -> None:
+    """A changed baseline CRP PMR-AS changes every flare's change rule: re-judge the saved assessments."""
+    for rec in FormRecord.objects.filter(participant=participant, form="flare"):
+        outcome = validate_form(
+            "flare", rec.data, _context(participant, rec.key, "flare", protocol=protocol, visits=visits)
+        )
+        if not outcome.errors and outcome.derived != rec.derived:
+            FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
 
 
 # -- locking -------------------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""Export the canonical analysis datasets (subjects, visits, adverse_events) from the EDC.
+"""Export the canonical analysis datasets (subjects, visits, adverse_events) from the EDC, and the
+optional ``gc_doses`` and ``flares`` tables when the protocol declares those logs (lists them at a
+visit). ``flares`` is written even without rows (no flare assessed). ``gc_doses`` is written once a
+dose row exists: then a participant without a row took no glucocorticoid (the analysis' convention
+for the log, which wins over the visit-level oral doses); an empty log is left out and
+``dataset.json`` says so. A blinded export leaves ``gc_doses`` out when the arms' tapers differ
+(each participant's taper rows would reveal the arm); ``dataset.json`` says so.
 
 Blinded users get, in the ``arm`` column, a per-participant blinded code (``BC-XXXXXXXX``, see
 :func:`~pmrtrial.edc.randomisation.secrets.blinded_codes_for_service`) instead of the arm, and no
@@ -24,6 +30,9 @@ from pmrtrial.edc.accounts.permissions import check, is_unblinded, visible_parti
 from pmrtrial.edc.audit.services import audit_event
 from pmrtrial.edc.crfs.canonical import adverse_event_row, canonical_frame, subject_row, visit_row
 from pmrtrial.edc.crfs.models import FormRecord
+from pmrtrial.edc.crfs.services import canonical_rows, declared_logs
+from pmrtrial.edc.gc_doses.services import GC_DOSE_RENAMED
+from pmrtrial.edc.gc_doses.summary import taper_reveals_arm
 from pmrtrial.edc.randomisation.models import AllocationSecret
 from pmrtrial.edc.randomisation.secrets import blinded_codes_for_service
 from pmrtrial.edc.sites.services import get_protocol, get_study
@@ -51,12 +60,26 @@ def _canonical_status(subject_id: str, status: str) -> str:
 
 class ExportedDatasets:
     def __init__(
-        self, subjects: pd.DataFrame, visits: pd.DataFrame, adverse_events: pd.DataFrame, manifest: dict[str, Any]
+        self,
+        subjects: pd.DataFrame,
+        visits: pd.DataFrame,
+        adverse_events: pd.DataFrame,
+        manifest: dict[str, Any],
+        *,
+        gc_doses: pd.DataFrame | None = None,
+        flares: pd.DataFrame | None = None,
     ) -> None:
         self.subjects = subjects
         self.visits = visits
         self.adverse_events = adverse_events
         self.manifest = manifest
+        self.gc_doses = gc_doses  # None: the protocol does not declare the log (or it is left out)
+        self.flares = flares
+
+    def optional_tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            name: frame for name, frame in (("gc_doses", self.gc_doses), ("flares", self.flares)) if frame is not None
+        }
 
 
 def build_datasets(actor: Any) -> ExportedDatasets:
@@ -77,10 +100,21 @@ def build_datasets(actor: Any) -> ExportedDatasets:
     )
     codes = {} if unblinded else blinded_codes_for_service([p.subject_id for p in participants])
     records: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    for rec in FormRecord.objects.filter(participant__in=participants):
+    logs: dict[tuple[int, str], list[FormRecord]] = defaultdict(list)
+    for rec in FormRecord.objects.filter(participant__in=participants).order_by("id"):
         records[rec.participant_id][(rec.key, rec.form)] = {**rec.data, **rec.derived}
+        if rec.form in ("gc_dose", "flare"):
+            logs[(rec.participant_id, rec.form)].append(rec)
+    declared = declared_logs(protocol)
     subj_rows, visit_rows, ae_rows = [], [], []
+    gc_rows: list[dict[str, Any]] = []
+    flare_rows: list[dict[str, Any]] = []
     for p in participants:
+        gc_rows += [
+            {"subject_id": p.subject_id, **row}
+            for row in canonical_rows(logs[(p.pk, "gc_dose")], "gc_doses", GC_DOSE_RENAMED)
+        ]
+        flare_rows += [{"subject_id": p.subject_id, **row} for row in canonical_rows(logs[(p.pk, "flare")], "flares")]
         forms = records.get(p.pk, {})
         demo = forms.get(("W0", "demographics"), {})
         us = forms.get(("W0", "ultrasound"), {})
@@ -120,11 +154,27 @@ def build_datasets(actor: Any) -> ExportedDatasets:
         "arm_labels": [] if not unblinded else [a.id for a in protocol.arms],
         "demo": study.demo,
     }
+    write_gc = "gc_doses" in declared and bool(gc_rows)
+    if "gc_doses" in declared and not gc_rows:
+        manifest["gc_doses_note"] = (
+            "The protocol declares the glucocorticoid dose log but no row was entered: gc_doses is not written "
+            "(the analysis uses the visit-level oral doses)."
+        )
+    elif write_gc and not unblinded and taper_reveals_arm(protocol):
+        write_gc = False
+        manifest["gc_doses_note"] = (
+            "gc_doses is left out of this blinded export: the arms' glucocorticoid tapers differ, so each "
+            "participant's taper rows would reveal the arm."
+        )
     return ExportedDatasets(
         canonical_frame("subjects", subj_rows),
         canonical_frame("visits", visit_rows),
         canonical_frame("adverse_events", ae_rows),
         manifest,
+        # An empty dose log is not written: it would say that nobody took glucocorticoid, and the log
+        # wins over the visit-level oral doses in the analysis (manifest: gc_doses_note).
+        gc_doses=canonical_frame("gc_doses", gc_rows) if write_gc else None,
+        flares=canonical_frame("flares", flare_rows) if "flares" in declared else None,
     )
 
 
@@ -164,13 +214,16 @@ def _write_screening(actor: Any, root: Path) -> None:
 
 
 def export_datasets(actor: Any, out_dir: str | os.PathLike[str]) -> ExportedDatasets:
-    """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv``, ``dataset.json`` and the screening summary
-    ``screening.csv`` (see :func:`screening_summary`) to ``out_dir``."""
+    """Write ``subjects.csv``, ``visits.csv``, ``adverse_events.csv`` (and ``gc_doses.csv``/``flares.csv``
+    when the protocol declares them), ``dataset.json`` and the screening summary ``screening.csv`` (see
+    :func:`screening_summary`) to ``out_dir``."""
     data = build_datasets(actor)
     root = Path(out_dir)
     from pmrtrial.io.datasets import write_datasets  # spreadsheet-safe text cells (pmrtrial.io.csvsafe)
 
-    write_datasets(root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest)
+    write_datasets(
+        root, data.subjects, data.visits, data.adverse_events, manifest=data.manifest, **data.optional_tables()
+    )
     _write_screening(actor, root)
     audit_event(
         actor,
@@ -201,4 +254,5 @@ def export_json(actor: Any) -> dict[str, Any]:
         "subjects": recs(data.subjects),
         "visits": recs(data.visits),
         "adverse_events": recs(data.adverse_events),
+        **{name: recs(frame) for name, frame in data.optional_tables().items()},
     }

@@ -18,6 +18,8 @@ urlpatterns = [
     path("p/<str:subject_id>/", views.participant, name="participant"),
     path("p/<str:subject_id>/action/", views.participant_action, name="participant_action"),
     path("p/<str:subject_id>/audit/", views.audit, name="audit"),
+    path("p/<str:subject_id>/gc/", views.gc_log, name="gc_log"),
+    path("p/<str:subject_id>/flares/", views.flares, name="flares"),
     path("p/<str:subject_id>/f/<str:key>/<str:form>/", views.form, name="form"),
     path("p/<str:subject_id>/f/<str:key>/<str:form>/preview/", views.preview, name="preview"),
 ]

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -241,6 +241,7 @@ def participant(request: HttpRequest, subject_id: str) -> HttpResponse:
             "criteria": _criteria(p),
             "scores": _scores(p),
             "aes": [r for (k, f), r in saved.items() if f == "adverse_event"],
+            "logs": svc.declared_logs(svc.get_protocol(p.site.study)),
             "eos": saved.get(("EOS", "end_of_study")),
             "queries": _query_rows(user, svc.list_queries(user).filter(participant=p).select_related("raised_by")),
             "can": {
@@ -358,12 +359,74 @@ def _fields_for(
     return rows
 
 
+#: Keys of a not-yet-saved log record, and the service adding it.
+_NEW_RECORD: dict[tuple[str, str], Callable[..., FormRecord]] = {
+    ("AE-new", "adverse_event"): svc.add_adverse_event,
+    ("GC-new", "gc_dose"): svc.add_gc_dose,
+    ("FL-new", "flare"): svc.add_flare,
+}
+
+
+def _log_page(request: HttpRequest, subject_id: str, log: str, template: str, **context: Any) -> HttpResponse:
+    """A participant's page of a declared log (``gc_doses``, ``flares``); ``context`` values may be
+    callables of (user, participant), evaluated after the participant check."""
+    user = request.user
+    p = svc.get_participant(user, subject_id)
+    if log not in svc.declared_logs(svc.get_protocol(p.site.study)):
+        raise NotFound(f"The protocol does not capture {log}.")
+    values = {k: (v(user, p) if callable(v) else v) for k, v in context.items()}
+    can_enter = can(user, "enter_data", p.site.code) and not p.locked and not svc.get_study().locked
+    return render(request, template, {"p": p, "can_enter": can_enter, **values})
+
+
+@edc_view
+def gc_log(request: HttpRequest, subject_id: str) -> HttpResponse:
+    """The participant's GC dose rows, cumulative dose and (where it reveals no arm to this role) taper adherence."""
+    return _log_page(
+        request,
+        subject_id,
+        "gc_doses",
+        "edc/gc_log.html",
+        rows=svc.list_gc_doses,
+        summary=lambda user, p: svc.gc_log_summary(user, p) if p.randomised_on else None,
+    )
+
+
+_DEJACO_RULES = {
+    "both": gettext_lazy("both (score above 9.35 and rise above 6.6)"),
+    "absolute": gettext_lazy("score above 9.35"),
+    "change": gettext_lazy("rise above 6.6 over the reference"),
+    "none": gettext_lazy("neither rule"),
+}
+
+
+@edc_view
+def flares(request: HttpRequest, subject_id: str) -> HttpResponse:
+    """The participant's flare assessments: CRP PMR-AS, the Dejaco 2011 rule that fired, the judgement."""
+    return _log_page(
+        request,
+        subject_id,
+        "flares",
+        "edc/flares.html",
+        rows=lambda user, p: [
+            (r, _DEJACO_RULES.get(r.derived.get("dejaco_rule"), "—")) for r in svc.list_flares(user, p)
+        ],
+    )
+
+
+#: Forms whose PMR-AS is scored live as the user types (the flare assessment's CRP PMR-AS too).
+_LIVE_FORMS = ("pmr_as", "labs", "flare")
+
+
 @edc_view
 def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResponse:
     user = request.user
     p = svc.get_participant(user, subject_id)
     spec = get_form_spec(form)
-    record = None if key == "AE-new" else svc.get_form(user, p, key, spec.name)
+    adder = _NEW_RECORD.get((key, spec.name))
+    if key.endswith("-new") and adder is None:
+        raise NotFound("No such form record.")
+    record = None if adder is not None else svc.get_form(user, p, key, spec.name)
     data: dict[str, Any] = dict(record.data) if record else {}
     version = record.version if record else 0
     errors: dict[str, str] = {}
@@ -373,8 +436,8 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
         data = {f.name: request.POST.get(f.name, "") for f in spec.fields}
         confirm = request.POST.get("confirm_warnings") == "1"
         try:
-            if key == "AE-new":
-                rec = svc.add_adverse_event(user, p, data, confirm_warnings=confirm)
+            if adder is not None:
+                rec = adder(user, p, data, confirm_warnings=confirm)
             else:
                 rec = svc.save_form(
                     user,
@@ -423,9 +486,9 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
             "scores": [
                 (variable_label(k) or k, record.derived.get(k)) for k in spec.scored if record and k in record.derived
             ]
-            if spec.name not in ("pmr_as", "labs")
+            if spec.name not in _LIVE_FORMS
             else [],
-            "live": spec.name in ("pmr_as", "labs"),
+            "live": spec.name in _LIVE_FORMS,
             "locked_because": locked_because,
             "can_edit": can(user, "enter_data", p.site.code) and locked_because is None,
             "can_query": can(user, "raise_query", p.site.code),
