@@ -83,8 +83,11 @@ def build_app(names: Iterable[str] | None = None) -> typer.Typer:
         spec = COMMANDS[name]
         target = getattr(importlib.import_module(f"pmrtrial.cli.{spec.module}"), spec.attribute)
         if isinstance(target, typer.Typer):
-            if spec.attribute == "app" and target.registered_callback is None and len(target.registered_commands) == 1:
-                app.command(name, help=spec.help)(target.registered_commands[0].callback)  # type: ignore[arg-type]
+            single = target.registered_commands[0] if len(target.registered_commands) == 1 else None
+            # an app holding one unnamed command is that command; a named one (``import redcap``) stays a group
+            collapse = single is not None and single.name in (None, name) and target.registered_callback is None
+            if spec.attribute == "app" and collapse:
+                app.command(name, help=spec.help)(single.callback)  # type: ignore[union-attr,arg-type]
             else:
                 app.add_typer(target, name=name)
         else:

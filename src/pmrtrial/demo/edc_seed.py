@@ -36,7 +36,6 @@ What the twin does not hold, and what the demo enters instead (all visible in th
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.crfs.services import void_signature
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, PermissionDenied, WorkflowError
 from pmrtrial.edc.screening.models import Participant
+from pmrtrial.edc.screening.twin_records import plain, screening_record
 from pmrtrial.edc.visits.models import Visit
 from pmrtrial.vocabulary import value_range
 
@@ -69,7 +69,6 @@ __all__ = [
     "edc_subject_id",
     "load_twin",
     "save_demo_scores",
-    "screening_record",
     "sign_and_lock",
 ]
 
@@ -92,8 +91,6 @@ DEMO_SCORES: dict[str, dict[str, tuple[float, float]]] = {
     for form, names in (("haq_di", ("haq_di",)), ("eq5d", ("eq5d_index",)), ("sf36", ("sf36_pcs", "sf36_mcs")))
 }
 _HEIGHT_CM = {"female": 160.0, "male": 170.0}
-_SCREEN_FROM_VISIT = ("crp_mg_l", "esr_mm_h", "pain_vas", "physician_global_vas", "morning_stiffness_min")
-
 Progress = Callable[[str, int, int], None]
 
 
@@ -107,19 +104,6 @@ class DemoArgon2PasswordHasher(Argon2PasswordHasher):
     time_cost = 1
     memory_cost = 1024
     parallelism = 1
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _plain(value: Any) -> Any:
-    """numpy/pandas scalars -> Python (the EDC stores JSON)."""
-    if _missing(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def _date(value: Any) -> dt.date:
@@ -193,7 +177,7 @@ def save_demo_scores(
     errors = {name: "Unknown score for this form." for name in scores if name not in ranges}
     derived: dict[str, float] = {}
     for name, (lo, hi) in ranges.items():
-        value = _plain(scores.get(name))
+        value = plain(scores.get(name))
         number_ok = isinstance(value, int | float) and not isinstance(value, bool)
         if not number_ok or not lo <= float(value) <= hi:
             errors[name] = f"Expected a number between {lo:g} and {hi:g}. Got {value!r}."
@@ -275,36 +259,6 @@ def create_demo_users(site_codes: list[str]) -> DemoUsers:
 # -- mapping twin rows to EDC entries ---------------------------------------------------------------
 
 
-def screening_record(subject: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, Any]:
-    """The screening form of a twin participant (see the module docstring for the answers the twin lacks)."""
-    us = bool(subject["us_synovitis"])
-    record: dict[str, Any] = {
-        "age_years": _plain(subject["age_years"]),
-        "sex": subject["sex"],
-        "bilateral_shoulder_aching": True,
-        "symptom_duration_days": _plain(subject["disease_duration_days"]),
-        "gc_in_last_2_weeks": False,
-        **{name: _plain(baseline[name]) for name in _SCREEN_FROM_VISIT},
-        "upper_limb_elevation": int(baseline["upper_limb_elevation"]),
-        "hip_pain_or_limited_rom": True,
-        "rf_or_acpa_positive": False,
-        "other_joint_involvement": False,
-        "us_shoulder_and_hip": us,
-        "us_both_shoulders": us,
-    }
-    for name in (
-        "gca_signs",
-        "unstable_cardiovascular_disease",
-        "serious_illness",
-        "active_infection",
-        "malignancy_within_5_years",
-        "immunosuppressant_within_1_year",
-        "pregnant_or_breastfeeding",
-    ):
-        record[name] = False
-    return record
-
-
 def _weight_for(bmi: float, height_cm: float) -> float:
     """A weight whose BMI, as the EDC computes it (``round(w / h^2, 2)``), is exactly ``bmi``."""
     h2 = (height_cm / 100.0) ** 2
@@ -317,9 +271,9 @@ def _weight_for(bmi: float, height_cm: float) -> float:
 
 def _visit_forms(row: Mapping[str, Any], forms: list[str], rescue_start: dt.date | None, kit: str) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "labs": {"crp_value": _plain(row["crp_mg_l"]), "crp_unit": "mg/L", "esr_mm_h": _plain(row["esr_mm_h"])},
+        "labs": {"crp_value": plain(row["crp_mg_l"]), "crp_unit": "mg/L", "esr_mm_h": plain(row["esr_mm_h"])},
         "pmr_as": {
-            name: _plain(row[name])
+            name: plain(row[name])
             for name in (
                 "pain_vas",
                 "patient_global_vas",
@@ -432,7 +386,7 @@ def load_twin(
                     n_warn += len(rec.confirmed_warnings)
                     n_forms += 1
                 for form, names in DEMO_SCORES.items():
-                    values = {name: _plain(row[name]) for name in names}
+                    values = {name: plain(row[name]) for name in names}
                     if form in forms_at[code] and all(v is not None for v in values.values()):
                         save_demo_scores(inv, p, code, form, values)
                         n_scores += 1

@@ -27,6 +27,7 @@ from typing import Any
 from pmrtrial.analysis import AnalysisResult
 from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.published import load_published
+from pmrtrial.report.comparison import comparison_table
 from pmrtrial.report.figures import SYNTHETIC_BANNER, render_figures
 from pmrtrial.report.tables import Table, build_tables, collect_flags, fmt_p
 
@@ -405,6 +406,10 @@ def write_report(
     if published is None and result.synthetic and result.protocol_id == "bachelor":
         published = load_published("bachelor")
     tables = build_tables(result, published if result.synthetic else None)
+    if result.synthetic:  # comparator twins (SEMAPHORE, SAPHYR): published beside reproduced
+        compared = comparison_table(result)
+        if compared is not None:
+            tables = (*tables, compared)
     flags = collect_flags(tables)
     figures = render_figures(result, enrolment)
     payload = result.to_dict()

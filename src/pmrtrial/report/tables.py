@@ -700,12 +700,6 @@ def build_tables(result: AnalysisResult, published: Mapping[str, Any] | None = N
     pm = _published_methods_table(result)
     if pm is not None:
         tables.append(pm)
-    if result.synthetic:
-        from pmrtrial.report.comparison import comparison_table  # comparator twins (SEMAPHORE, SAPHYR)
-
-        compared = comparison_table(result)
-        if compared is not None:
-            tables.append(compared)
     return tuple(tables)
 
 

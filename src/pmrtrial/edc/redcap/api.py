@@ -327,7 +327,7 @@ class _Rollback(Exception):
 
 
 def _import(actor: Any, project: RedcapProject, rows: list[dict[str, Any]], post: Any) -> int:
-    from pmrtrial.edc.demo import screening_record
+    from pmrtrial.edc.screening.twin_records import screening_record
 
     protocol = svc.get_protocol()
     study = svc.get_study()
