@@ -121,11 +121,18 @@ _SRC = (
 )
 
 
+#: Populations whose ADSL flag is derived here (see :func:`_adsl`); others are left empty with a note.
+_DERIVABLE_POPULATIONS = frozenset({"randomised", "primary_analysis", "safety"})
+
+
 def _flag_vars(protocol: Protocol) -> tuple[VariableMeta, ...]:
     out = [_v("RANDFL", "Randomized Population Flag", codelist="NY", required=True, source="all subjects of DM")]
     for pop in protocol.populations:
         flag = POPULATION_FLAGS.get(pop.id, f"{re.sub(r'[^A-Z]', '', pop.id.upper())[:4]}FL")
-        out.append(_v(flag, f"{pop.label[:29]} Flag", codelist="NY", required=True, source=pop.definition[:200]))
+        # a population ADSL cannot derive (e.g. per-protocol deviations, a landmark) is left empty with a note in
+        # NOTES.txt, so its flag is not a required variable (an empty required value would be a violation)
+        derivable = pop.id in _DERIVABLE_POPULATIONS
+        out.append(_v(flag, f"{pop.label[:29]} Flag", codelist="NY", required=derivable, source=pop.definition[:200]))
     return tuple(dict((v.name, v) for v in out).values())
 
 
