@@ -88,7 +88,7 @@ def saphyr_candidate() -> dict[str, Any]:
 
 @pytest.fixture
 def saphyr(db: str) -> dict[str, Any]:
-    from pmrtrial.edc.sites.services import init_study
+    from pmrtrial.edc.studies import init_study
 
     init_study(saphyr_with_tapers(), 3, seed=20250101, n_per_site=8)
     return make_users()
