@@ -13,7 +13,9 @@ Pure core (numpy/scipy only). One algorithm per function:
   :func:`explain_published_sample_size`;
 * Monte Carlo trial simulator: scenarios (:func:`load_scenario`, :class:`Scenario`), patient-level
   trials (:func:`simulate_trials`), operating characteristics analysed as the SAP does
-  (:func:`simulate_operating_characteristics`), true marginal effects (:func:`compute_true_effect`).
+  (:func:`simulate_operating_characteristics`), true marginal effects (:func:`compute_true_effect`);
+* time-to-event trial simulator (:class:`TteScenario`, :func:`simulate_tte_trials`,
+  :func:`analyse_tte_trials`): flare times under a taper, every replicate analysed by the log-rank test.
 """
 
 from __future__ import annotations
@@ -69,6 +71,14 @@ if TYPE_CHECKING:
         simulate_operating_characteristics,
         simulate_trials,
     )
+    from pmrtrial.design.simulate_tte import (
+        TteOperatingCharacteristics,
+        TteScenario,
+        TteSimulation,
+        analyse_tte_trials,
+        logrank_statistics,
+        simulate_tte_trials,
+    )
     from pmrtrial.design.survival import (
         SURVIVAL_METHODS,
         SurvivalDesignResult,
@@ -97,6 +107,10 @@ _LAZY: dict[str, str] = {
     "SimulationResult": "pmrtrial.design.simulate",
     "SurvivalDesignResult": "pmrtrial.design.survival",
     "TrueEffect": "pmrtrial.design.simulate",
+    "TteOperatingCharacteristics": "pmrtrial.design.simulate_tte",
+    "TteScenario": "pmrtrial.design.simulate_tte",
+    "TteSimulation": "pmrtrial.design.simulate_tte",
+    "analyse_tte_trials": "pmrtrial.design.simulate_tte",
     "compute_boschloo_pvalues": "pmrtrial.design.boschloo",
     "compute_boschloo_rejection_region": "pmrtrial.design.boschloo",
     "compute_fisher_pvalues": "pmrtrial.design.fisher",
@@ -118,11 +132,13 @@ _LAZY: dict[str, str] = {
     "find_sample_size_all": "pmrtrial.design.sample_size",
     "find_sample_size_survival": "pmrtrial.design.survival",
     "list_scenarios": "pmrtrial.design.scenario",
+    "logrank_statistics": "pmrtrial.design.simulate_tte",
     "load_scenario": "pmrtrial.design.scenario",
     "parse_scenario": "pmrtrial.design.scenario",
     "required_events": "pmrtrial.design.survival",
     "simulate_operating_characteristics": "pmrtrial.design.simulate",
     "simulate_trials": "pmrtrial.design.simulate",
+    "simulate_tte_trials": "pmrtrial.design.simulate_tte",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
@@ -144,6 +160,10 @@ __all__ = [
     "SimulationResult",
     "SurvivalDesignResult",
     "TrueEffect",
+    "TteOperatingCharacteristics",
+    "TteScenario",
+    "TteSimulation",
+    "analyse_tte_trials",
     "compute_boschloo_pvalues",
     "compute_boschloo_rejection_region",
     "compute_fisher_pvalues",
@@ -166,8 +186,10 @@ __all__ = [
     "find_sample_size_survival",
     "list_scenarios",
     "load_scenario",
+    "logrank_statistics",
     "parse_scenario",
     "required_events",
     "simulate_operating_characteristics",
     "simulate_trials",
+    "simulate_tte_trials",
 ]
