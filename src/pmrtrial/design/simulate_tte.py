@@ -249,6 +249,8 @@ def logrank_statistics(
     g = np.broadcast_to(np.asarray(group), t.shape).astype(float)
     if e.shape != t.shape:
         raise ScoreInputError("event", e.shape, f"an array of the shape of time, {t.shape}")
+    if not np.all(np.isin(e, (0.0, 1.0))):
+        raise ScoreInputError("event", e[~np.isin(e, (0.0, 1.0))][0], "0/False (censored) or 1/True (event)")
     if not np.all(np.isfinite(t)):
         raise ScoreInputError("time", t[~np.isfinite(t)][0], "finite times")
     if not np.all(np.isin(g, (0.0, 1.0))):

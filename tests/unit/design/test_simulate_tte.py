@@ -125,4 +125,8 @@ def test_bad_run_arguments() -> None:
         analyse_tte_trials(simulate_tte_trials(sc, 10, seed=1), alpha=1.5)
     with pytest.raises(PmrTrialError, match="group"):
         logrank_statistics([[1.0, 2.0]], [[1, 1]], [0, 2])
+    with pytest.raises(PmrTrialError, match="event"):
+        logrank_statistics([[1.0, 2.0]], [[1, 2]], [0, 1])
+    with pytest.raises(PmrTrialError, match="time"):
+        logrank_statistics([[1.0, math.inf]], [[1, 1]], [0, 1])
     assert dataclasses.is_dataclass(sc)
