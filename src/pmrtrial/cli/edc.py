@@ -146,10 +146,10 @@ def init(
     path = _sqlite_target(db)
     created = [] if path is None or path.exists() else [path, *(d for d in path.parents if not d.exists())]
     if created:
-        from pmrtrial.edc.audit.files import SIDE_SUFFIXES
+        from pmrtrial.edc.conf import side_files_for_sqlite
 
-        side = [Path(f"{path}{suffix}") for suffix in SIDE_SUFFIXES]
-        created[1:1] = [f for f in side if not f.exists()]  # the audit key/anchor init writes beside it
+        # the audit key and anchor init writes (beside the database, or where the environment names them)
+        created[1:1] = [f for f in side_files_for_sqlite(path) if not f.exists()]
     try:
         _setup(db, migrate=True, require_study=False)
         from pmrtrial.edc.audit.services import current_side_files, ensure_side_files
