@@ -140,6 +140,13 @@ def test_failed_init_removes_what_it_created(tmp_path: Path) -> None:
     r = _pmrtrial("edc", "init", "--sites", "0", "--db", str(db), env=env)  # fails after the schema is created
     assert r.returncode != 0 and "--sites" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "new").exists()
+    # With the audit files configured elsewhere, under other names, those are removed too.
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    named = {"PMRTRIAL_EDC_AUDIT_KEY": str(keys / "hmac.key"), "PMRTRIAL_EDC_AUDIT_ANCHOR": str(keys / "head.log")}
+    r = _pmrtrial("edc", "init", "--sites", "0", "--db", str(db), env={**env, **named})
+    assert r.returncode != 0 and not (tmp_path / "new").exists()
+    assert list(keys.iterdir()) == []
     # A failed init on an existing study leaves that study alone.
     db.parent.mkdir(parents=True)
     assert _pmrtrial("edc", "init", "--sites", "2", "--per-site", "4", "--db", str(db), env=env).returncode == 0

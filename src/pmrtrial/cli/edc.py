@@ -145,11 +145,12 @@ def init(
     text = read_protocol_text(protocol)  # a bad protocol fails before anything is created
     path = _sqlite_target(db)
     created = [] if path is None or path.exists() else [path, *(d for d in path.parents if not d.exists())]
+    side: list[Path] = []
     if created:
         from pmrtrial.edc.conf import side_files_for_sqlite
 
         # the audit key and anchor init writes (beside the database, or where the environment names them)
-        created[1:1] = [f for f in side_files_for_sqlite(path) if not f.exists()]
+        side = [f for f in side_files_for_sqlite(path) if not f.exists()]
     try:
         _setup(db, migrate=True, require_study=False)
         from pmrtrial.edc.audit.services import current_side_files, ensure_side_files
@@ -158,7 +159,7 @@ def init(
         ensure_side_files()
         study = init_study(text, sites, demo=demo, seed=seed, n_per_site=per_site)
     except BaseException:
-        _remove_created(created)
+        _remove_created(created, side)
         raise
     key_file, anchor_file = current_side_files()
     typer.echo(f"audit key {key_file}, anchor {anchor_file} (owner-only; back them up with the database)")
@@ -170,9 +171,9 @@ def init(
     )
 
 
-def _remove_created(created: list[Path]) -> None:
-    """A failed ``init``: remove the database file (and its -wal/-shm/-journal), the side files and the
-    folders it created (``created``: the file, then new side files, then new folders innermost first)."""
+def _remove_created(created: list[Path], side: list[Path]) -> None:
+    """A failed ``init``: remove the database file (and its -wal/-shm/-journal), the audit side files it
+    created (``side``) and the folders it created (``created``: the file, then new folders innermost first)."""
     if not created:
         return
     from django.db import connections
@@ -181,9 +182,9 @@ def _remove_created(created: list[Path]) -> None:
     db_file = created[0]
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    for extra in (p for p in created[1:] if p.suffix in (".audit-key", ".audit-anchor")):
+    for extra in side:
         extra.unlink(missing_ok=True)
-    for folder in (p for p in created[1:] if p.suffix not in (".audit-key", ".audit-anchor")):
+    for folder in created[1:]:
         try:
             folder.rmdir()
         except OSError:
