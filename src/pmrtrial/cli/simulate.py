@@ -29,6 +29,14 @@ from rich.text import Text
 
 from pmrtrial.design.scenario import Scenario, ScenarioError, list_scenarios, load_scenario
 from pmrtrial.design.simulate import SimulationResult, simulate_operating_characteristics
+from pmrtrial.design.simulate_tte_scenario import (
+    RemissionFlareScenario,
+    TteSimulationResult,
+    list_tte_scenarios,
+    load_tte_scenario,
+    scenario_kind,
+    simulate_tte_operating_characteristics,
+)
 from pmrtrial.exceptions import ScoreInputError
 from pmrtrial.io.files import write_json_atomic, write_text_atomic
 
@@ -47,14 +55,23 @@ class _RateColumn(ProgressColumn):
         return Text(f"{task.completed / elapsed:,.0f} trials/s", style="cyan")
 
 
-def load_scenario_argument(arg: str) -> Scenario:
-    """A bundled scenario name or the path of a scenario YAML file."""
+def _all_scenarios() -> list[str]:
+    return sorted(list_scenarios() + list_tte_scenarios())
+
+
+def load_scenario_argument(arg: str) -> Scenario | RemissionFlareScenario:
+    """A bundled scenario name or the path of a scenario YAML file; ``kind: time_to_event`` selects that kind."""
     if arg in list_scenarios():
         return load_scenario(arg)
+    if arg in list_tte_scenarios():
+        return load_tte_scenario(arg)
     path = Path(arg)
     if not path.is_file():
-        raise ScenarioError(f"Unknown scenario {arg!r}: not a bundled scenario {list_scenarios()} nor a file.")
-    return load_scenario(path.read_text(encoding="utf-8"))
+        raise ScenarioError(f"Unknown scenario {arg!r}: not a bundled scenario {_all_scenarios()} nor a file.")
+    text = path.read_text(encoding="utf-8")
+    if scenario_kind(text) == "time_to_event":
+        return load_tte_scenario(text)
+    return load_scenario(text)
 
 
 def _grid_entries(grid: Path) -> list[str]:
@@ -66,7 +83,7 @@ def _grid_entries(grid: Path) -> list[str]:
     out = []
     for entry in data["scenarios"]:
         entry = str(entry)
-        if entry not in list_scenarios() and not Path(entry).is_absolute():
+        if entry not in _all_scenarios() and not Path(entry).is_absolute():
             entry = str(grid.parent / entry)
         out.append(entry)
     return out
@@ -107,11 +124,42 @@ def _print_table(console: Console, result: SimulationResult) -> None:
     console.print(table)
 
 
-def _write_outputs(result: SimulationResult, out: Path) -> list[Path]:
+def _print_tte_table(console: Console, result: TteSimulationResult) -> None:
+    points = result.points
+    table = Table(
+        title=f"{result.scenario}: {result.n_sims:,} trials per point, seed {result.seed} ({result.executor})"
+    )
+    table.add_column("metric", no_wrap=True)
+    for p in points:
+        table.add_column(f"{result.n_axis_label} {p.n_axis_value}", justify="right")
+    for name in points[0].metrics:
+        label = name.replace("power_", "type_I_error_") if points[0].is_null and name.startswith("power_") else name
+        table.add_row(label, *[f"{_fmt(p.metrics[name].value)}±{_fmt(p.metrics[name].mcse)}" for p in points])
+    t = result.truth
+    lines = [
+        f"value ± Monte Carlo SE. True sustained remission {t.sr_control:.4f} vs {t.sr_treated:.4f} "
+        f"(RD {t.risk_difference:.4f}); true HR {t.hazard_ratio:.4f} ({t.hr_method}). "
+        f"{result.trials_per_second:,.0f} trials/s."
+    ]
+    for metric, targets in result.n_for_power.items():
+        parts = [
+            f"{k}: {v['smallest_swept_n'] if v['smallest_swept_n'] is not None else 'not reached'}"
+            + (f" (interpolated {v['interpolated_n']:.1f})" if v["interpolated_n"] is not None else "")
+            for k, v in targets.items()
+        ]
+        lines.append(f"{result.n_axis_label} for {metric}: " + "; ".join(parts))
+    too_few = sum(p.counts["too_few_events"] for p in points)
+    if too_few:
+        lines.append(f"{too_few} replicates had fewer than {points[0].counts['min_events']} flares (see results.json).")
+    table.caption = "\n".join(lines)
+    console.print(table)
+
+
+def _write_outputs(result: SimulationResult | TteSimulationResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [write_json_atomic(out / "results.json", result.to_dict())]
     written.append(write_text_atomic(out / "operating_characteristics.csv", _csv_text(result.table_rows())))
-    if len(result.points) > 1:
+    if isinstance(result, SimulationResult) and len(result.points) > 1:
         from pmrtrial.report.sim_plots import render_power_vs_n
 
         written.extend(render_power_vs_n(result, out))
@@ -121,7 +169,7 @@ def _write_outputs(result: SimulationResult, out: Path) -> list[Path]:
 def simulate(
     scenarios: Annotated[
         list[str] | None,
-        typer.Argument(help="Scenario name(s) (" + ", ".join(list_scenarios()) + ") or YAML file(s)."),
+        typer.Argument(help="Scenario name(s) (" + ", ".join(_all_scenarios()) + ") or YAML file(s)."),
     ] = None,
     n_sims: Annotated[int, typer.Option("--n-sims", help="Simulated trials per design point.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random streams.")] = 1,
@@ -132,7 +180,9 @@ def simulate(
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Trials analysed per vectorised batch.")] = 5000,
     grid: Annotated[Path | None, typer.Option("--grid", help="YAML file with a list 'scenarios'.")] = None,
-    fisher_only: Annotated[bool, typer.Option("--fisher-only", help="Skip the GEE (Fisher test only).")] = False,
+    fisher_only: Annotated[
+        bool, typer.Option("--fisher-only", help="Skip the GEE (Fisher test only; binary scenarios).")
+    ] = False,
     truth_n: Annotated[
         int | None, typer.Option("--truth-n", help="Participants per arm of the truth simulation.")
     ] = None,
@@ -165,7 +215,8 @@ def simulate(
             client = Client(scheduler)  # type: ignore[no-untyped-call]
         summary_rows: list[dict[str, Any]] = []
         for scenario in loaded:
-            total = n_sims * len(scenario.sample_sizes())
+            is_tte = isinstance(scenario, RemissionFlareScenario)
+            total = n_sims * (len(scenario.design_points()) if is_tte else len(scenario.sample_sizes()))
             with Progress(
                 TextColumn(f"[bold]{scenario.name}"),
                 BarColumn(),
@@ -180,20 +231,30 @@ def simulate(
                 def advance(k: int, _bar: Progress = bar, _task: TaskID = task) -> None:
                     _bar.advance(_task, k)
 
-                result = simulate_operating_characteristics(
-                    scenario,
-                    n_sims=n_sims,
-                    seed=seed,
-                    batch_size=batch_size,
-                    client=client,
-                    progress=advance,
-                    with_gee=not fisher_only,
-                    keep_replicates=False,
-                    truth_n_per_arm=truth_n,
-                )
+                result: SimulationResult | TteSimulationResult
+                if isinstance(scenario, RemissionFlareScenario):
+                    result = simulate_tte_operating_characteristics(
+                        scenario, n_sims=n_sims, seed=seed, batch_size=batch_size, client=client, progress=advance,
+                        keep_replicates=False,
+                    )  # fmt: skip
+                else:
+                    result = simulate_operating_characteristics(
+                        scenario,
+                        n_sims=n_sims,
+                        seed=seed,
+                        batch_size=batch_size,
+                        client=client,
+                        progress=advance,
+                        with_gee=not fisher_only,
+                        keep_replicates=False,
+                        truth_n_per_arm=truth_n,
+                    )
             target = out if len(loaded) == 1 else out / scenario.name
             written = _write_outputs(result, target)
-            _print_table(console, result)
+            if isinstance(result, TteSimulationResult):
+                _print_tte_table(console, result)
+            else:
+                _print_table(console, result)
             console.print("wrote " + ", ".join(str(p) for p in written))
             summary_rows.extend(result.table_rows())
         if len(loaded) > 1:

@@ -15,7 +15,10 @@ Pure core (numpy/scipy only). One algorithm per function:
   trials (:func:`simulate_trials`), operating characteristics analysed as the SAP does
   (:func:`simulate_operating_characteristics`), true marginal effects (:func:`compute_true_effect`);
 * time-to-event trial simulator (:class:`TteScenario`, :func:`simulate_tte_trials`,
-  :func:`analyse_tte_trials`): flare times under a taper, every replicate analysed by the log-rank test.
+  :func:`analyse_tte_trials`): flare times under a taper, every replicate analysed by the log-rank test;
+  vectorised Cox fits (:func:`cox_efron_statistics`); ``kind: time_to_event`` scenarios
+  (:func:`load_tte_scenario`, :func:`simulate_tte_operating_characteristics`): remission, flare under each
+  arm's taper, analysed as SAPHYR's SAP.
 """
 
 from __future__ import annotations
@@ -72,12 +75,21 @@ if TYPE_CHECKING:
         simulate_trials,
     )
     from pmrtrial.design.simulate_tte import (
+        CoxFits,
         TteOperatingCharacteristics,
         TteScenario,
         TteSimulation,
         analyse_tte_trials,
+        cox_efron_statistics,
         logrank_statistics,
         simulate_tte_trials,
+    )
+    from pmrtrial.design.simulate_tte_scenario import (
+        RemissionFlareScenario,
+        TteSimulationResult,
+        list_tte_scenarios,
+        load_tte_scenario,
+        simulate_tte_operating_characteristics,
     )
     from pmrtrial.design.survival import (
         SURVIVAL_METHODS,
@@ -92,12 +104,14 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "APPROXIMATE_METHODS": "pmrtrial.design.sample_size",
     "BoschlooRejectionRegion": "pmrtrial.design.boschloo",
+    "CoxFits": "pmrtrial.design.simulate_tte",
     "EXACT_METHODS": "pmrtrial.design.sample_size",
     "FisherRejectionRegion": "pmrtrial.design.fisher",
     "METHODS": "pmrtrial.design.sample_size",
     "OperatingCharacteristics": "pmrtrial.design.simulate",
     "PowerCurvePoint": "pmrtrial.design._results",
     "PowerResult": "pmrtrial.design._results",
+    "RemissionFlareScenario": "pmrtrial.design.simulate_tte_scenario",
     "SURVIVAL_METHODS": "pmrtrial.design.survival",
     "SampleSizeCandidate": "pmrtrial.design._results",
     "SampleSizeExplanation": "pmrtrial.design._results",
@@ -110,6 +124,7 @@ _LAZY: dict[str, str] = {
     "TteOperatingCharacteristics": "pmrtrial.design.simulate_tte",
     "TteScenario": "pmrtrial.design.simulate_tte",
     "TteSimulation": "pmrtrial.design.simulate_tte",
+    "TteSimulationResult": "pmrtrial.design.simulate_tte_scenario",
     "analyse_tte_trials": "pmrtrial.design.simulate_tte",
     "compute_boschloo_pvalues": "pmrtrial.design.boschloo",
     "compute_boschloo_rejection_region": "pmrtrial.design.boschloo",
@@ -127,17 +142,21 @@ _LAZY: dict[str, str] = {
     "compute_power_normal_cc": "pmrtrial.design.approximate",
     "compute_power_survival": "pmrtrial.design.survival",
     "compute_true_effect": "pmrtrial.design.simulate",
+    "cox_efron_statistics": "pmrtrial.design.simulate_tte",
     "explain_published_sample_size": "pmrtrial.design.sample_size",
     "find_sample_size": "pmrtrial.design.sample_size",
     "find_sample_size_all": "pmrtrial.design.sample_size",
     "find_sample_size_survival": "pmrtrial.design.survival",
     "list_scenarios": "pmrtrial.design.scenario",
+    "list_tte_scenarios": "pmrtrial.design.simulate_tte_scenario",
     "logrank_statistics": "pmrtrial.design.simulate_tte",
     "load_scenario": "pmrtrial.design.scenario",
+    "load_tte_scenario": "pmrtrial.design.simulate_tte_scenario",
     "parse_scenario": "pmrtrial.design.scenario",
     "required_events": "pmrtrial.design.survival",
     "simulate_operating_characteristics": "pmrtrial.design.simulate",
     "simulate_trials": "pmrtrial.design.simulate",
+    "simulate_tte_operating_characteristics": "pmrtrial.design.simulate_tte_scenario",
     "simulate_tte_trials": "pmrtrial.design.simulate_tte",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
@@ -148,10 +167,12 @@ __all__ = [
     "METHODS",
     "SURVIVAL_METHODS",
     "BoschlooRejectionRegion",
+    "CoxFits",
     "FisherRejectionRegion",
     "OperatingCharacteristics",
     "PowerCurvePoint",
     "PowerResult",
+    "RemissionFlareScenario",
     "SampleSizeCandidate",
     "SampleSizeExplanation",
     "SampleSizeResult",
@@ -163,6 +184,7 @@ __all__ = [
     "TteOperatingCharacteristics",
     "TteScenario",
     "TteSimulation",
+    "TteSimulationResult",
     "analyse_tte_trials",
     "compute_boschloo_pvalues",
     "compute_boschloo_rejection_region",
@@ -180,16 +202,20 @@ __all__ = [
     "compute_power_normal_cc",
     "compute_power_survival",
     "compute_true_effect",
+    "cox_efron_statistics",
     "explain_published_sample_size",
     "find_sample_size",
     "find_sample_size_all",
     "find_sample_size_survival",
     "list_scenarios",
+    "list_tte_scenarios",
     "load_scenario",
+    "load_tte_scenario",
     "logrank_statistics",
     "parse_scenario",
     "required_events",
     "simulate_operating_characteristics",
     "simulate_trials",
+    "simulate_tte_operating_characteristics",
     "simulate_tte_trials",
 ]

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,30 +196,11 @@ def visit_scores(rng: np.random.Generator, state: str) -> dict[str, float]:
 def efron_cox_binary(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     """(log hazard ratio, SE) of a Cox model with one binary covariate, Efron ties, by Newton's method.
 
-    A search helper only (no checks): the reported figures come from :func:`pmrtrial.stats.cox_ph`.
+    A search helper only: one row of the simulator's vectorised fit
+    (:func:`pmrtrial.design.simulate_tte.cox_efron_statistics`); the reported figures come from
+    :func:`pmrtrial.stats.cox_ph`.
     """
-    order = np.argsort(time, kind="stable")
-    t, d, z = time[order], event[order].astype(bool), x[order].astype(float)
-    event_times, dead_index = np.unique(t[d], return_inverse=True)
-    pos = np.searchsorted(t, event_times, side="left")
-    m = np.bincount(dead_index, minlength=len(event_times))
-    z_dead = z[d]
-    beta, info = 0.0, 1.0
-    for _ in range(50):
-        r = np.exp(beta * z)
-        s0 = np.cumsum(r[::-1])[::-1][pos]
-        s1 = np.cumsum((z * r)[::-1])[::-1][pos]
-        e0 = np.bincount(dead_index, weights=r[d], minlength=len(event_times))
-        e1 = np.bincount(dead_index, weights=(z * r)[d], minlength=len(event_times))
-        score, info = float(z_dead.sum()), 0.0
-        for k in range(int(m.max())):
-            use = m > k
-            f = k / m[use]
-            ratio = (s1[use] - f * e1[use]) / (s0[use] - f * e0[use])
-            score -= float(ratio.sum())
-            info += float((ratio - ratio**2).sum())  # z binary: z^2 = z
-        step = score / info
-        beta += step
-        if abs(step) < 1e-10:
-            break
-    return beta, 1.0 / math.sqrt(info)
+    from pmrtrial.design.simulate_tte import cox_efron_statistics
+
+    fit = cox_efron_statistics(np.asarray(time, dtype=float)[None, :], np.asarray(event)[None, :], np.asarray(x))
+    return float(fit.log_hr[0]), float(fit.se[0])
