@@ -82,6 +82,7 @@ __all__ = [
     "TteDesignPoint",
     "TteSimulationResult",
     "TteTruth",
+    "cox_limit",
     "list_tte_scenarios",
     "load_tte_scenario",
     "scenario_kind",
@@ -574,6 +575,15 @@ def _proportional(scenario: RemissionFlareScenario) -> float | None:
 _TRUTH_CACHE: dict[str, TteTruth] = {}
 
 
+def cox_limit(scenario: RemissionFlareScenario) -> tuple[float, float]:
+    """(log HR, SE) of one Cox fit on ``truth_n_per_arm`` participants per arm (seed :data:`TTE_TRUTH_SEED`)."""
+    n = scenario.truth_n_per_arm
+    point = TteDesignPoint.build(scenario, n, n)
+    data = _generate(point, np.random.default_rng(np.random.SeedSequence(TTE_TRUTH_SEED)), 1)
+    fit = cox_efron_statistics(np.where(data.at_risk, data.flare_time, -1.0), data.flare_event, point.group)
+    return float(fit.log_hr[0]), float(fit.se[0])
+
+
 def tte_truth(scenario: RemissionFlareScenario) -> TteTruth:
     """True effects of a scenario (see the module docstring); memoised per scenario model."""
     cached = _TRUTH_CACHE.get(scenario.model_key)
@@ -588,15 +598,11 @@ def tte_truth(scenario: RemissionFlareScenario) -> TteTruth:
     if ph is not None:
         log_hr, mcse, method = math.log(ph), 0.0, "stated: the arms' flare hazards are proportional over follow-up"
     else:
-        n = scenario.truth_n_per_arm
-        point = TteDesignPoint.build(scenario, n, n)
-        data = _generate(point, np.random.default_rng(np.random.SeedSequence(TTE_TRUTH_SEED)), 1)
-        t = np.where(data.at_risk, data.flare_time, -1.0)
-        fit = cox_efron_statistics(t, data.flare_event, point.group)
-        log_hr, mcse = float(fit.log_hr[0]), float(fit.se[0])
+        log_hr, mcse = cox_limit(scenario)
         method = (
-            f"non-proportional hazards: large-sample limit of the Cox estimate under this scenario's follow-up, one "
-            f"Cox fit on {n:,} participants per arm (seed {TTE_TRUTH_SEED}); mcse_log_hr = its SE"
+            "non-proportional hazards: large-sample limit of the Cox estimate under this scenario's follow-up, one "
+            f"Cox fit on {scenario.truth_n_per_arm:,} participants per arm (seed {TTE_TRUTH_SEED}); "
+            "mcse_log_hr = its SE"
         )
     truth = TteTruth(
         sr_control=sr[0], sr_treated=sr[1], risk_difference=sr[1] - sr[0],
