@@ -8,6 +8,7 @@ getEventProbabilities / getPowerSurvival) from the replicates stored in tests/re
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmrtrial.design import compute_power_survival, cox_efron_statistics, logrank_statistics
+from pmrtrial.design import cox_efron_statistics, find_sample_size_survival, logrank_statistics
 from pmrtrial.design.simulate_tte_scenario import (
     _binary_analyses,
     load_tte_scenario,
@@ -72,6 +73,23 @@ def test_sustained_remission_analyses_match_r(case: dict[str, Any]) -> None:
         assert close(float(out[key][0]), case[key], RTOL), (key, out[key][0], case[key])
 
 
+def test_design_power_cli_matches_rpact_for_the_exponential_scenario() -> None:
+    # `pmrtrial design power --endpoint time-to-event` with the scenario's assumptions (control median ln 2 / lambda)
+    from typer.testing import CliRunner
+
+    from pmrtrial.cli.design import app
+
+    lam = load_tte_scenario("next-pmr-flare-exponential").control_arm.flare_hazard_per_week
+    for case in VALUES["power_exponential"]:
+        args = ["power", "--endpoint", "time-to-event", "--hr", "0.56", "--n", str(2 * case["n_per_arm"]),
+                "--median-control", repr(math.log(2) / lam), "--accrual", "104", "--follow-up", "52",
+                "--dropout", "0.05", "--dropout-time", "52", "--json"]  # fmt: skip
+        out = CliRunner().invoke(app, args)
+        assert out.exit_code == 0, out.output
+        res = json.loads(out.output)
+        assert close(res["power"], case["power"], RTOL) and close(res["events"], case["events"], RTOL)
+
+
 def test_simulated_logrank_power_matches_rpact_and_closed_form() -> None:
     # Tolerance: 4 Monte Carlo SE of the simulated power, sqrt(p (1 - p) / n_sims) (n_sims = 3000: <= 0.036).
     scenario = load_tte_scenario("next-pmr-flare-exponential")
@@ -86,12 +104,11 @@ def test_simulated_logrank_power_matches_rpact_and_closed_form() -> None:
         assert abs(power.value - ref["power"]) <= 4 * power.mcse, (point.n_axis_value, power.value, ref["power"])
         events = point.metrics["flare_events"]
         assert abs(events.value - ref["events"]) <= 4 * events.mcse, (point.n_axis_value, events.value, ref["events"])
-        # pmrtrial design power --endpoint time-to-event, same assumptions: the closed form equals rpact's
-        closed = compute_power_survival(
-            0.56, n=2 * point.n_axis_value, lambda_control=lam, accrual_time=104, follow_up_time=52,
-            dropout_rate=0.05, dropout_time=52,
-        )  # fmt: skip
-        assert close(closed.power, ref["power"], 1e-6) and close(closed.events, ref["events"], 1e-6)
+    # the closed form the result reports (pmrtrial.design.compute_power_survival, same assumptions) equals rpact's
+    assert result.closed_form is not None
+    for entry in result.closed_form["points"]:
+        ref = rpact[entry["n_axis_value"]]
+        assert close(entry["power"], ref["power"], RTOL) and close(entry["events"], ref["events"], RTOL)
     # n per arm for 80% / 90% power: the simulated n (linear interpolation between the two bracketing swept points)
     # against the closed form, within the n that a 4-SE error of the interpolated power moves it (SE of the two
     # bracketing powers combined; slope of rpact's power curve between them)
@@ -99,8 +116,6 @@ def test_simulated_logrank_power_matches_rpact_and_closed_form() -> None:
     powers = [p.metrics["power_logrank"].value for p in result.points]
     mcse = [p.metrics["power_logrank"].mcse for p in result.points]
     for target, key in ((0.8, "80%"), (0.9, "90%")):
-        from pmrtrial.design import find_sample_size_survival
-
         n_closed = find_sample_size_survival(
             0.56, power=target, lambda_control=lam, accrual_time=104, follow_up_time=52, dropout_rate=0.05,
             dropout_time=52,

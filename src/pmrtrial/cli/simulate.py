@@ -148,6 +148,9 @@ def _print_tte_table(console: Console, result: TteSimulationResult) -> None:
             for k, v in targets.items()
         ]
         lines.append(f"{result.n_axis_label} for {metric}: " + "; ".join(parts))
+    if result.closed_form is not None:
+        cells = ", ".join(f"{p['n_axis_value']}: {p['power']:.4f}" for p in result.closed_form["points"])
+        lines.append(f"Closed-form log-rank power ({result.closed_form['method']}) by {result.n_axis_label}: {cells}")
     too_few = sum(p.counts["too_few_events"] for p in points)
     if too_few:
         lines.append(f"{too_few} replicates had fewer than {points[0].counts['min_events']} flares (see results.json).")
@@ -233,6 +236,10 @@ def simulate(
 
                 result: SimulationResult | TteSimulationResult
                 if isinstance(scenario, RemissionFlareScenario):
+                    if truth_n is not None:
+                        scenario = scenario.model_copy(update={"truth_n_per_arm": truth_n})
+                    if fisher_only:
+                        err.print("--fisher-only applies to binary scenarios; time-to-event scenarios fit no GEE.")
                     result = simulate_tte_operating_characteristics(
                         scenario, n_sims=n_sims, seed=seed, batch_size=batch_size, client=client, progress=advance,
                         keep_replicates=False,

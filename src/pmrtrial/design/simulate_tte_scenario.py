@@ -82,6 +82,7 @@ __all__ = [
     "TteDesignPoint",
     "TteSimulationResult",
     "TteTruth",
+    "closed_form_power",
     "cox_limit",
     "list_tte_scenarios",
     "load_tte_scenario",
@@ -748,6 +749,38 @@ def _n_for_power(axis: Sequence[int], points: Sequence[TteOperatingPoint], metri
     return out
 
 
+def closed_form_power(scenario: RemissionFlareScenario) -> dict[str, Any] | None:
+    """Schoenfeld power of the log-rank test at each design point (:func:`pmrtrial.design.compute_power_survival`,
+    as ``pmrtrial design power --endpoint time-to-event`` and rpact ``getPowerSurvival``), when the scenario meets
+    the closed form's assumptions: everyone at risk from randomisation (remission probability 1, landmark 0),
+    exponential flare times (no change at a taper end), the same drop-out in both arms, 1:1 allocation, and flare
+    follow-up to the analysis cut. None otherwise."""
+    from pmrtrial.design.survival import compute_power_survival
+
+    c, t = scenario.control_arm, scenario.treated_arm
+    exponential = all(a.hazard_after == a.flare_hazard_per_week for a in (c, t))
+    if not (
+        exponential
+        and c.remission_probability == t.remission_probability == 1.0
+        and scenario.timeline.landmark_week == 0
+        and scenario.timeline.flare_end_week is None
+        and c.dropout.hazard == t.dropout.hazard
+        and all(n_c == n_t for n_c, n_t in scenario.design_points())
+    ):
+        return None
+    hr = t.flare_hazard_per_week / c.flare_hazard_per_week
+    axis = scenario.n_axis()[1]
+    points = []
+    for (n_c, n_t), value in zip(scenario.design_points(), axis, strict=True):
+        res = compute_power_survival(
+            hr, n=n_c + n_t, alpha=scenario.design.alpha, lambda_control=c.flare_hazard_per_week,
+            accrual_time=scenario.design.accrual_weeks, follow_up_time=scenario.design.follow_up_weeks,
+            dropout_rate=c.dropout.proportion, dropout_time=c.dropout.by_week,
+        )  # fmt: skip
+        points.append({"n_axis_value": value, "power": res.power, "events": res.events})
+    return {"method": "Schoenfeld (1981), pmrtrial.design.compute_power_survival", "hazard_ratio": hr, "points": points}
+
+
 # ------------------------------------------------------------------------------------------------
 # driver
 
@@ -768,6 +801,7 @@ class TteSimulationResult:
     truth: TteTruth
     points: tuple[TteOperatingPoint, ...]
     n_for_power: dict[str, Any]
+    closed_form: dict[str, Any] | None
     scenario_data: dict[str, Any]
     software: dict[str, str]
     replicates: tuple[dict[str, npt.NDArray[Any]], ...] = field(default=(), repr=False, compare=False)
@@ -794,6 +828,7 @@ class TteSimulationResult:
             "truth": self.truth.to_dict(),
             "points": [p.to_dict() for p in self.points],
             "n_for_power": self.n_for_power,
+            "closed_form": self.closed_form,
             "scenario_definition": self.scenario_data,
             "software": dict(self.software),
         }
@@ -883,5 +918,6 @@ def simulate_tte_operating_characteristics(
         scenario=scenario.name, description=scenario.description, seed=seed, n_sims=n_sims, batch_size=batch_size,
         executor=executor, elapsed_s=elapsed, trials_per_second=total / elapsed if elapsed > 0 else math.inf,
         n_axis_label=axis_label, truth=truth, points=tuple(points), n_for_power=n_for_power,
+        closed_form=closed_form_power(scenario),
         scenario_data=scenario.to_dict(), software=dict(software_versions()), replicates=tuple(kept),
     )  # fmt: skip
