@@ -55,6 +55,7 @@ def test_sweep_reports_n_for_power_and_file_dispatch(tmp_path: Path) -> None:
     assert out["scenario"] == "my-flare-trial" and [p["n_axis_value"] for p in out["points"]] == [40, 120]
     assert set(out["n_for_power"]["power_logrank"]) == {"80%", "90%"}
     assert "n per arm for power_logrank" in result.output
+    assert (tmp_path / "out" / "power_vs_n.png").stat().st_size > 0  # a sweep: the power-vs-n plot
 
 
 def test_same_seed_same_results_and_errors(tmp_path: Path) -> None:

@@ -162,7 +162,7 @@ def _write_outputs(result: SimulationResult | TteSimulationResult, out: Path) ->
     out.mkdir(parents=True, exist_ok=True)
     written = [write_json_atomic(out / "results.json", result.to_dict())]
     written.append(write_text_atomic(out / "operating_characteristics.csv", _csv_text(result.table_rows())))
-    if isinstance(result, SimulationResult) and len(result.points) > 1:
+    if len(result.points) > 1:
         from pmrtrial.report.sim_plots import render_power_vs_n
 
         written.extend(render_power_vs_n(result, out))

@@ -648,6 +648,7 @@ class TteOperatingPoint:
     n_treated: int
     n_axis_value: int
     n_sims: int
+    alpha: float
     is_null: bool
     metrics: dict[str, Estimate]
     counts: dict[str, int]
@@ -658,6 +659,7 @@ class TteOperatingPoint:
             "n_treated": self.n_treated,
             "n_axis_value": self.n_axis_value,
             "n_sims": self.n_sims,
+            "alpha": self.alpha,
             "is_null": self.is_null,
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
             "counts": dict(self.counts),
@@ -732,7 +734,7 @@ def summarise_tte(
         "logrank_rejections": int((np.nan_to_num(p_lr, nan=2.0) <= alpha).sum()),
     }
     is_null = abs(truth.log_hr) < 1e-12 and abs(truth.risk_difference) < 1e-12
-    return TteOperatingPoint(n_control, n_treated, n_axis_value, n, is_null, m, counts)
+    return TteOperatingPoint(n_control, n_treated, n_axis_value, n, alpha, is_null, m, counts)
 
 
 def _n_for_power(axis: Sequence[int], points: Sequence[TteOperatingPoint], metric: str) -> dict[str, Any]:

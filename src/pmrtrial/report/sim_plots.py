@@ -11,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from pmrtrial.design.simulate import SimulationResult
+from pmrtrial.design.simulate_tte_scenario import TteSimulationResult
 
 __all__ = ["render_power_vs_n"]
 
@@ -18,13 +19,22 @@ _SERIES = (
     ("power_fisher", "Fisher exact"),
     ("power_gee", "GEE, robust SE"),
     ("power_gee_md", "GEE, Mancl-DeRouen SE"),
+    ("power_rd_newcombe", "risk difference, Newcombe CI"),
+    ("power_logrank", "log-rank (flare)"),
+    ("power_cox_wald", "Cox Wald (flare)"),
 )
 
 
 def render_power_vs_n(
-    result: SimulationResult, out_dir: str | Path, *, target_power: float = 0.9, stem: str = "power_vs_n"
+    result: SimulationResult | TteSimulationResult,
+    out_dir: str | Path,
+    *,
+    target_power: float = 0.9,
+    stem: str = "power_vs_n",
 ) -> tuple[Path, Path]:
-    """Write ``{stem}.png`` and ``{stem}.svg``: simulated power (±1.96 MC SE) against n.
+    """Write ``{stem}.png`` and ``{stem}.svg``: simulated power (±1.96 MC SE) against n, for the binary and the
+    time-to-event kinds (each analysis present in the result is one line); with a time-to-event result that reports
+    it, the closed-form log-rank power as a dashed line.
 
     Returns
     -------
@@ -42,6 +52,12 @@ def render_power_vs_n(
         ys = [p.metrics[key].value for p in result.points]
         err = [1.96 * p.metrics[key].mcse for p in result.points]
         ax.errorbar(xs, ys, yerr=err, marker="o", markersize=3, linewidth=1.4, capsize=2, label=label)
+    closed = getattr(result, "closed_form", None)
+    if closed is not None:
+        ax.plot(
+            [c["n_axis_value"] for c in closed["points"]], [c["power"] for c in closed["points"]],
+            linestyle=":", color="black", linewidth=1.2, label="log-rank, Schoenfeld closed form",
+        )  # fmt: skip
     null = any(p.is_null for p in result.points)
     ref = result.points[0].alpha if null else target_power
     ax.axhline(ref, color="grey", linestyle="--", linewidth=1.0, label=("alpha" if null else "target") + f" {ref:g}")
