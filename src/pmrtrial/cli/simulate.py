@@ -103,7 +103,8 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _print_table(console: Console, result: SimulationResult) -> None:
+def _metrics_table(result: SimulationResult | TteSimulationResult) -> Table:
+    """One row per metric, one column per design point: value ± Monte Carlo SE (both kinds)."""
     points = result.points
     table = Table(
         title=f"{result.scenario}: {result.n_sims:,} trials per point, seed {result.seed} ({result.executor})"
@@ -115,7 +116,12 @@ def _print_table(console: Console, result: SimulationResult) -> None:
         label = name.replace("power_", "type_I_error_") if points[0].is_null and name.startswith("power_") else name
         cells = [f"{_fmt(p.metrics[name].value)}±{_fmt(p.metrics[name].mcse)}" for p in points]
         table.add_row(label, *cells)
-    truth = points[0].truth
+    return table
+
+
+def _print_table(console: Console, result: SimulationResult) -> None:
+    table = _metrics_table(result)
+    truth = result.points[0].truth
     table.caption = (
         f"value ± Monte Carlo SE. True marginal response {truth.p_control:.4f} vs {truth.p_treated:.4f}, "
         f"RR {truth.rr:.4f} (large simulation, {truth.n_per_arm:,} per arm). "
@@ -125,16 +131,7 @@ def _print_table(console: Console, result: SimulationResult) -> None:
 
 
 def _print_tte_table(console: Console, result: TteSimulationResult) -> None:
-    points = result.points
-    table = Table(
-        title=f"{result.scenario}: {result.n_sims:,} trials per point, seed {result.seed} ({result.executor})"
-    )
-    table.add_column("metric", no_wrap=True)
-    for p in points:
-        table.add_column(f"{result.n_axis_label} {p.n_axis_value}", justify="right")
-    for name in points[0].metrics:
-        label = name.replace("power_", "type_I_error_") if points[0].is_null and name.startswith("power_") else name
-        table.add_row(label, *[f"{_fmt(p.metrics[name].value)}±{_fmt(p.metrics[name].mcse)}" for p in points])
+    table = _metrics_table(result)
     t = result.truth
     lines = [
         f"value ± Monte Carlo SE. True sustained remission {t.sr_control:.4f} vs {t.sr_treated:.4f} "
@@ -151,9 +148,10 @@ def _print_tte_table(console: Console, result: TteSimulationResult) -> None:
     if result.closed_form is not None:
         cells = ", ".join(f"{p['n_axis_value']}: {p['power']:.4f}" for p in result.closed_form["points"])
         lines.append(f"Closed-form log-rank power ({result.closed_form['method']}) by {result.n_axis_label}: {cells}")
-    too_few = sum(p.counts["too_few_events"] for p in points)
+    too_few = sum(p.counts["too_few_events"] for p in result.points)
     if too_few:
-        lines.append(f"{too_few} replicates had fewer than {points[0].counts['min_events']} flares (see results.json).")
+        min_events = result.points[0].counts["min_events"]
+        lines.append(f"{too_few} replicates had fewer than {min_events} flares (see results.json).")
     table.caption = "\n".join(lines)
     console.print(table)
 

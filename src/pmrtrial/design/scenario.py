@@ -47,9 +47,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "VariabilityModel",
+    "format_validation_error",
     "list_scenarios",
     "load_scenario",
     "parse_scenario",
+    "scenario_mapping",
 ]
 
 #: Visit-level variables the simulator produces; an endpoint may use only these.
@@ -350,16 +352,18 @@ def list_scenarios() -> list[str]:
     return sorted(_BUNDLED)
 
 
-def _format(error: ValidationError) -> str:
+def format_validation_error(error: ValidationError) -> str:
+    """The first three schema errors as ``field.path: message (got value)`` (the value when the message lacks it)."""
     parts = []
     for e in error.errors()[:3]:
         loc = ".".join(str(x) for x in e["loc"]) or "(root)"
-        parts.append(f"{loc}: {e['msg']}")
+        shown = "" if e["type"] in ("missing", "value_error") else f" (got {e.get('input')!r})"
+        parts.append(f"{loc}: {e['msg']}{shown}")
     return "; ".join(parts)
 
 
-def parse_scenario(source: str | Mapping[str, Any]) -> Scenario:
-    """Build and check a scenario from YAML text or a mapping (see :func:`load_scenario`)."""
+def scenario_mapping(source: str | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The top-level mapping of a scenario given as YAML text or a mapping; :class:`ScenarioError` otherwise."""
     if isinstance(source, str):
         try:
             data = safe_load(source)
@@ -369,10 +373,16 @@ def parse_scenario(source: str | Mapping[str, Any]) -> Scenario:
         data = source
     if not isinstance(data, Mapping):
         raise ScenarioError(f"Invalid scenario: expected a mapping at the top level, got {type(data).__name__}.")
+    return data
+
+
+def parse_scenario(source: str | Mapping[str, Any]) -> Scenario:
+    """Build and check a scenario from YAML text or a mapping (see :func:`load_scenario`)."""
+    data = scenario_mapping(source)
     try:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
-        raise ScenarioError(f"Invalid scenario {data.get('name', '?')!r}: {_format(exc)}") from None
+        raise ScenarioError(f"Invalid scenario {data.get('name', '?')!r}: {format_validation_error(exc)}") from None
     return scenario.check()
 
 

@@ -62,13 +62,11 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.special import chdtrc, ndtr, ndtri
 
-from pmrtrial._yaml import safe_load
 from pmrtrial.design.fisher import compute_fisher_pvalues
-from pmrtrial.design.scenario import ScenarioError
+from pmrtrial.design.scenario import ScenarioError, format_validation_error, scenario_mapping
 from pmrtrial.design.simulate import BLOCK_SIZE, Estimate, _mean, _plan, _rate
 from pmrtrial.design.simulate_tte import cox_efron_statistics, logrank_statistics
 from pmrtrial.exceptions import ProtocolError, ScoreInputError
@@ -307,12 +305,9 @@ class RemissionFlareScenario(_Frozen):
 # ------------------------------------------------------------------------------------------------
 # loading
 
-_BUNDLED_TTE = {
-    "saphyr-as-run": "saphyr-as-run.yaml",
-    "saphyr-null": "saphyr-null.yaml",
-    "next-pmr-flare": "next-pmr-flare.yaml",
-    "next-pmr-flare-exponential": "next-pmr-flare-exponential.yaml",
-}
+#: Bundled time-to-event scenarios: name -> file in pmrtrial/design/scenarios/.
+_BUNDLED_TTE = {name: f"{name}.yaml" for name in ("saphyr-as-run", "saphyr-null", "next-pmr-flare",
+                                                  "next-pmr-flare-exponential")}  # fmt: skip
 
 
 def list_tte_scenarios() -> list[str]:
@@ -320,31 +315,9 @@ def list_tte_scenarios() -> list[str]:
     return sorted(_BUNDLED_TTE)
 
 
-def _format(error: ValidationError) -> str:
-    parts = []
-    for e in error.errors()[:3]:
-        loc = ".".join(str(x) for x in e["loc"]) or "(root)"
-        shown = "" if e["type"] in ("missing", "value_error") else f" (got {e.get('input')!r})"
-        parts.append(f"{loc}: {e['msg']}{shown}")
-    return "; ".join(parts)
-
-
-def _mapping(source: str | Mapping[str, Any]) -> Mapping[str, Any]:
-    if isinstance(source, str):
-        try:
-            data = safe_load(source)
-        except yaml.YAMLError as exc:
-            raise ScenarioError(f"Invalid scenario YAML: {exc}") from None
-    else:
-        data = source
-    if not isinstance(data, Mapping):
-        raise ScenarioError(f"Invalid scenario: expected a mapping at the top level, got {type(data).__name__}.")
-    return data
-
-
 def scenario_kind(source: str | Mapping[str, Any]) -> str:
     """The ``kind`` of a scenario (YAML text or mapping): ``binary`` (the default) or ``time_to_event``."""
-    kind = _mapping(source).get("kind", "binary")
+    kind = scenario_mapping(source).get("kind", "binary")
     if kind not in KINDS:
         raise ScenarioError(f"Invalid scenario: field 'kind' is {kind!r}; accepted: {', '.join(KINDS)}.")
     return str(kind)
@@ -363,11 +336,11 @@ def load_tte_scenario(source: str | Mapping[str, Any]) -> RemissionFlareScenario
         source = resources.files("pmrtrial.design.scenarios").joinpath(_BUNDLED_TTE[source]).read_text("utf-8")
     elif isinstance(source, str) and "\n" not in source and ":" not in source:
         raise ScenarioError(f"Unknown scenario {source!r}. Expected one of {list_tte_scenarios()} or a scenario file.")
-    data = _mapping(source)
+    data = scenario_mapping(source)
     try:
         scenario = RemissionFlareScenario.model_validate(dict(data))
     except ValidationError as exc:
-        raise ScenarioError(f"Invalid scenario {data.get('name', '?')!r}: {_format(exc)}") from None
+        raise ScenarioError(f"Invalid scenario {data.get('name', '?')!r}: {format_validation_error(exc)}") from None
     return scenario.check()
 
 
