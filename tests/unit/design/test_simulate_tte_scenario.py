@@ -154,3 +154,27 @@ def test_bad_input_names_the_field_the_value_and_what_is_accepted() -> None:
         simulate_tte_operating_characteristics(load_tte_scenario("saphyr-null"), n_sims=0, seed=1)
     with pytest.raises(ScoreInputError, match="seed"):
         simulate_tte_operating_characteristics(load_tte_scenario("saphyr-null"), n_sims=10, seed=-1)
+
+
+def test_too_few_events_and_infinite_cox_estimates_are_counted_not_dropped() -> None:
+    # 6 per arm, rare flares: many replicates have fewer than min_events flares, some none in an arm (monotone
+    # partial likelihood: infinite Cox estimate) or none at all (log-rank undefined). Every one is counted.
+    data = _yaml("next-pmr-flare")
+    data["design"].update(n_per_arm=[6], min_events=5)
+    for arm in data["arms"]:
+        arm.update(flare_hazard_per_week=0.004, flare_hazard_after_taper_per_week=0.004)
+    data["arms"][1].pop("flare_hazard_after_taper_per_week")
+    result = simulate_tte_operating_characteristics(load_tte_scenario(data), n_sims=1000, seed=4)
+    point, reps = result.points[0], result.replicates[0]
+    events = reps["events_control"] + reps["events_treated"]
+    one_arm = (reps["events_control"] == 0) | (reps["events_treated"] == 0)
+    assert point.counts["too_few_events"] == int((events < 5).sum()) > 0
+    assert point.counts["no_flare"] == int((events == 0).sum()) > 0
+    assert point.counts["logrank_not_testable"] == point.counts["no_flare"]
+    assert point.counts["cox_all_flares_in_one_arm"] == int(one_arm.sum()) > 0
+    assert not reps["cox_estimable"][one_arm].any() and np.isnan(reps["cox_log_hr"][one_arm]).all()
+    assert point.counts["cox_not_estimable"] == int((~reps["cox_estimable"]).sum()) >= int(one_arm.sum())
+    assert point.metrics["cox_not_estimable_rate"].value == pytest.approx(point.counts["cox_not_estimable"] / 1000)
+    assert point.metrics["mean_hr"].n == 1000 - point.counts["cox_not_estimable"]  # HR summaries: estimable only
+    # not estimable counts as not rejected: the Wald power is at most the estimable fraction
+    assert point.metrics["power_cox_wald"].value <= 1 - point.metrics["cox_not_estimable_rate"].value
