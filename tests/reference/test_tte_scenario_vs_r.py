@@ -1,9 +1,10 @@
 """The time-to-event scenario kind against R: Cox (Efron) and log-rank per replicate, the sustained-remission
-analyses per 2x2 table, and the simulated log-rank power against rpact.
+analyses per 2x2 table, and the simulated log-rank power against R's own simulation and rpact's closed form.
 
 Expected values: tests/reference/values/tte_scenario.json, written by tests/reference/r/tte_scenario_reference.R
 (survival::coxph ties = "efron", survival::survdiff, fisher.test, prop.test Wilson limits, rpact 3.3.4
-getEventProbabilities / getPowerSurvival) from the replicates stored in tests/reference/data/tte_scenario/.
+getEventProbabilities / getPowerSurvival, and a base-R simulation of the exponential design with survdiff) from
+the replicates stored in tests/reference/data/tte_scenario/.
 """
 
 from __future__ import annotations
