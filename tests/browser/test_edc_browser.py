@@ -14,16 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARGS, CHROMIUM, PASSWORD, _cli, _env, _unavailable, running_server
+from tests.browser.conftest import ARGS, CHROMIUM, PASSWORD, _unavailable, study_server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    env = _env(tmp_path, request.param)
-    _cli(env, "init", "--sites", "2", "--per-site", "6")
-    _cli(env, "createuser", "inv1", "--role", "investigator", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
-    _cli(env, "createuser", "mon1", "--role", "monitor", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
-    with running_server(env) as url:
+    users = (("inv1", "investigator", "01"), ("mon1", "monitor", "01"))
+    with study_server(tmp_path, ["--sites", "2", "--per-site", "6"], users, request.param) as url:
         yield url
 
 
