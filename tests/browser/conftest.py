@@ -38,6 +38,42 @@ SHOTS = Path(os.environ.get("PMRTRIAL_SCREENSHOTS") or ROOT / "artifacts" / "scr
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+#: The screening answers of an eligible BACHELOR candidate (example candidate C01: CRP PMR-AS 29.9), shared by the
+#: browser tests: numbers typed, then the yes/no questions answered ``YES`` and ``NO``.
+CANDIDATE = {
+    "age_years": "72",
+    "symptom_duration_days": "45",
+    "crp_mg_l": "35",
+    "esr_mm_h": "48",
+    "pain_vas": "6.6",
+    "physician_global_vas": "6.8",
+    "morning_stiffness_min": "120",
+    "upper_limb_elevation": "1",
+}
+YES = ("bilateral_shoulder_aching", "hip_pain_or_limited_rom", "us_shoulder_and_hip", "us_both_shoulders")
+NO = (
+    "gc_in_last_2_weeks",
+    "rf_or_acpa_positive",
+    "other_joint_involvement",
+    "gca_signs",
+    "unstable_cardiovascular_disease",
+    "serious_illness",
+    "active_infection",
+    "malignancy_within_5_years",
+    "immunosuppressant_within_1_year",
+    "pregnant_or_breastfeeding",
+)
+
+
+def fill_candidate(page: Any, **overrides: str) -> None:
+    """Fill the BACHELOR screening form with :data:`CANDIDATE`; ``overrides`` change yes/no answers."""
+    for name, value in CANDIDATE.items():
+        page.fill(f"#id_{name}", value)
+    page.select_option("#id_sex", "female")
+    for name in (*YES, *NO):
+        page.select_option(f"#id_{name}", overrides.get(name, "true" if name in YES else "false"))
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("PMRTRIAL_CI") == "1":
         pytest.fail(f"PMRTRIAL_CI=1 but {reason}")

@@ -20,39 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, browser_walk, require_chromium, study_server
-
-CANDIDATE = {
-    "age_years": "72",
-    "symptom_duration_days": "45",
-    "crp_mg_l": "35",
-    "esr_mm_h": "48",
-    "pain_vas": "6.6",
-    "physician_global_vas": "6.8",
-    "morning_stiffness_min": "120",
-    "upper_limb_elevation": "1",
-}
-YES = ("bilateral_shoulder_aching", "hip_pain_or_limited_rom", "us_shoulder_and_hip", "us_both_shoulders")
-NO = (
-    "gc_in_last_2_weeks",
-    "rf_or_acpa_positive",
-    "other_joint_involvement",
-    "gca_signs",
-    "unstable_cardiovascular_disease",
-    "serious_illness",
-    "active_infection",
-    "malignancy_within_5_years",
-    "immunosuppressant_within_1_year",
-    "pregnant_or_breastfeeding",
-)
-
-
-def fill_candidate(page: Any, **overrides: str) -> None:
-    for name, value in CANDIDATE.items():
-        page.fill(f"#id_{name}", value)
-    page.select_option("#id_sex", "female")
-    for name in (*YES, *NO):
-        page.select_option(f"#id_{name}", overrides.get(name, "true" if name in YES else "false"))
+from tests.browser.conftest import PASSWORD, browser_walk, fill_candidate, require_chromium, study_server
 
 
 @pytest.fixture(params=["en", "fr"])
