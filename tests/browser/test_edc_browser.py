@@ -7,23 +7,19 @@ Monitor: raise a query on the form. Investigator: answer it. Runs on SQLite and 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARGS, CHROMIUM, PASSWORD, _cli, _env, _unavailable, running_server
+from tests.browser.conftest import ARGS, CHROMIUM, PASSWORD, fill_candidate, require_chromium, study_server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    env = _env(tmp_path, request.param)
-    _cli(env, "init", "--sites", "2", "--per-site", "6")
-    _cli(env, "createuser", "inv1", "--role", "investigator", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
-    _cli(env, "createuser", "mon1", "--role", "monitor", "--site", "01", "--password-stdin", stdin=PASSWORD + "\n")
-    with running_server(env) as url:
+    users = (("inv1", "investigator", "01"), ("mon1", "monitor", "01"))
+    with study_server(tmp_path, ["--sites", "2", "--per-site", "6"], users, request.param) as url:
         yield url
 
 
@@ -41,48 +37,16 @@ def _logout(page: Any) -> None:
 
 @pytest.mark.browser
 def test_investigator_and_monitor_in_chromium(server: str) -> None:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        _unavailable("Debian chromium is not installed (/usr/bin/chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright Python package is not installed")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
     url = server
-    candidate = {
-        "age_years": "72",
-        "symptom_duration_days": "45",
-        "crp_mg_l": "35",
-        "esr_mm_h": "48",
-        "pain_vas": "6.6",
-        "physician_global_vas": "6.8",
-        "morning_stiffness_min": "120",
-        "upper_limb_elevation": "1",
-    }
-    yes = {"bilateral_shoulder_aching", "hip_pain_or_limited_rom", "us_shoulder_and_hip", "us_both_shoulders"}
-    no = {
-        "gc_in_last_2_weeks",
-        "rf_or_acpa_positive",
-        "other_joint_involvement",
-        "gca_signs",
-        "unstable_cardiovascular_disease",
-        "serious_illness",
-        "active_infection",
-        "malignancy_within_5_years",
-        "immunosuppressant_within_1_year",
-        "pregnant_or_breastfeeding",
-    }
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
         _login(page, url, "inv1")
         page.click("#screen-link")
-        for name, value in candidate.items():
-            page.fill(f"#id_{name}", value)
-        page.select_option("#id_sex", "female")
-        for name in yes:
-            page.select_option(f"#id_{name}", "true")
-        for name in no:
-            page.select_option(f"#id_{name}", "false")
+        fill_candidate(page)
         page.click("#screen-submit")
         page.wait_for_selector("#consent-form")
         subject = page.text_content("#subject-id")

@@ -15,131 +15,31 @@ by git), one folder per language, numbered in workflow order.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARGS, CHROMIUM, PASSWORD, ROOT, _cli, _env, require_chromium, running_server
-
-SHOTS = Path(os.environ.get("PMRTRIAL_SCREENSHOTS") or ROOT / "artifacts" / "screenshots")
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-CANDIDATE = {
-    "age_years": "72",
-    "symptom_duration_days": "45",
-    "crp_mg_l": "35",
-    "esr_mm_h": "48",
-    "pain_vas": "6.6",
-    "physician_global_vas": "6.8",
-    "morning_stiffness_min": "120",
-    "upper_limb_elevation": "1",
-}
-YES = ("bilateral_shoulder_aching", "hip_pain_or_limited_rom", "us_shoulder_and_hip", "us_both_shoulders")
-NO = (
-    "gc_in_last_2_weeks",
-    "rf_or_acpa_positive",
-    "other_joint_involvement",
-    "gca_signs",
-    "unstable_cardiovascular_disease",
-    "serious_illness",
-    "active_infection",
-    "malignancy_within_5_years",
-    "immunosuppressant_within_1_year",
-    "pregnant_or_breastfeeding",
-)
-
-
-class Walk:
-    """One browser session: every ``shot`` runs axe, records the title and saves a screenshot."""
-
-    def __init__(self, page: Any, url: str, lang: str) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
-        self.page, self.url, self.lang = page, url, lang
-        self.axe = Axe()
-        self.n = 0
-        self.titles: dict[str, str] = {}
-        self.violations: dict[str, list[str]] = {}
-        self.dir = SHOTS / lang
-        self.dir.mkdir(parents=True, exist_ok=True)
-        for old in self.dir.glob("*.png"):
-            old.unlink()
-
-    def shot(self, name: str) -> None:
-        self.page.wait_for_load_state("networkidle")
-        assert self.page.evaluate("document.documentElement.lang") == self.lang, name
-        result = self.axe.run(self.page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} @ {[n['target'] for n in v['nodes']][:3]}"
-            for v in result.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        if bad:
-            self.violations[name] = bad
-        self.titles[name] = self.page.title()
-        self.n += 1
-        self.page.screenshot(path=str(self.dir / f"{self.n:02d}-{name}.png"), full_page=True)
-
-    def login(self, user: str) -> None:
-        self.page.goto(self.url + "/login/")
-        self.page.fill("#id_username", user)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("#login-button")
-        self.page.wait_for_url(self.url + "/")
-        if self.lang != "en" and self.page.evaluate("document.documentElement.lang") != self.lang:
-            self.page.select_option("#language-select", self.lang)
-            self.page.click("form[action='/language/'] button")
-            self.page.wait_for_url(self.url + "/")
-
-    def logout(self) -> None:
-        self.page.click("form[action='/logout/'] button")
-        self.page.wait_for_url(re.compile(r".*/login/.*"))
-
-    def save(self) -> None:
-        self.page.click("#save-button")
-        self.page.wait_for_selector(".msg.success")
-
-
-def fill_candidate(page: Any, **overrides: str) -> None:
-    for name, value in CANDIDATE.items():
-        page.fill(f"#id_{name}", value)
-    page.select_option("#id_sex", "female")
-    for name in (*YES, *NO):
-        page.select_option(f"#id_{name}", overrides.get(name, "true" if name in YES else "false"))
+from tests.browser.conftest import PASSWORD, browser_walk, fill_candidate, require_chromium, study_server
 
 
 @pytest.fixture(params=["en", "fr"])
 def site(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     require_chromium()
-    env = _env(tmp_path, "sqlite")
-    init = ["init", "--sites", "2", "--per-site", "6"] + (["--demo"] if request.param == "fr" else [])
-    _cli(env, *init)
-    for user, role, site_code in (
-        ("inv1", "investigator", "01"),
-        ("mon1", "monitor", "01"),
-        ("dm1", "data_manager", None),
-    ):
-        args = ["createuser", user, "--role", role, "--password-stdin"] + (["--site", site_code] if site_code else [])
-        _cli(env, *args, stdin=PASSWORD + "\n")
-    with running_server(env) as url:
+    init = ["--sites", "2", "--per-site", "6"] + (["--demo"] if request.param == "fr" else [])
+    users = (("inv1", "investigator", "01"), ("mon1", "monitor", "01"), ("dm1", "data_manager", None))
+    with study_server(tmp_path, init, users) as url:
         yield url, request.param
 
 
 @pytest.mark.browser
 def test_site_workflow_accessible_in_both_languages(site: tuple[str, str]) -> None:
-    from playwright.sync_api import sync_playwright
-
     from pmrtrial.edc.crfs.form_specs import get_form_spec
 
     url, lang = site
     today = dt.date.today().isoformat()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=lang)
-        w = Walk(page, url, lang)
+    with browser_walk(url, lang) as w:
+        page = w.page
         page.goto(url + "/login/")
         w.shot("login")
         w.login("inv1")
@@ -280,7 +180,6 @@ def test_site_workflow_accessible_in_both_languages(site: tuple[str, str]) -> No
         w.shot("audit-trail")
         if lang == "fr":
             assert page.locator("#demo-banner").count() == 1
-        browser.close()
     assert not w.violations, w.violations
     titles = [t for n, t in w.titles.items() if n not in ("screening-errors",)]
     assert len(set(w.titles.values())) >= 12, w.titles  # titles name the page (forms name form and visit)

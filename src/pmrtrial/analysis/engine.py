@@ -5,14 +5,18 @@ analyses (exactly those of each endpoint's ``analysis:`` list, run through
 :mod:`pmrtrial.analysis.registry`), the baseline table, the covariates and the methods text all come
 from the :class:`~pmrtrial.protocol.Protocol`; the numbers come from :mod:`pmrtrial.stats`.
 
-Populations (protocol ``populations``)
---------------------------------------
+Populations (protocol ``populations``; :func:`population_sets` evaluates each, and ADaM ADSL takes its
+flags from the same function)
+--------------------------------------------------------------------------------------------------
 - *randomised*: every row of ``subjects``, analysed in the allocated arm.
 - *primary analysis set*: randomised participants assessed at the primary visit, i.e. with a
   record at that visit on which the endpoint can be decided. A record whose endpoint cannot be
   decided (a missing component) is counted as "not evaluable" and reported; it is not imputed.
 - *safety*: the datasets carry no exposure flag, so every randomised participant is taken as
   treated.
+- a *per-protocol* set (``exclude_if``): the population it restricts less the major deviations.
+- a population an endpoint is analysed on (e.g. those at risk of flare after remission): that
+  endpoint's analysis dataset (for a landmark time to event, the participants who reached the landmark).
 
 Secondary endpoints are analysed on the participants with a value at the visit (complete case),
 unless the endpoint declares ``missing: non_event`` (every participant of the population without a
@@ -66,7 +70,7 @@ from pmrtrial.protocol.model import Population
 from pmrtrial.protocol.predicates import iter_comparisons
 from pmrtrial.stats.results import software_versions
 
-__all__ = ["analyse_trial", "infer_published_methods", "prepare_visits"]
+__all__ = ["analyse_trial", "evaluate_populations", "infer_published_methods", "population_sets", "prepare_visits"]
 
 #: PrimaryResult field -> (method id, part name): today's keys of ``primary`` in results.json.
 _PRIMARY_PARTS = (
@@ -179,24 +183,130 @@ def _injection_outside(protocol: Protocol, gc_doses: pd.DataFrame | None, day: f
     return set(inj["subject_id"].to_numpy()[outside].astype(str))
 
 
-def _per_protocol_set(
-    protocol: Protocol, data: pd.DataFrame, subjects: pd.DataFrame, gc_doses: pd.DataFrame | None
-) -> PopulationSet | None:
-    """The first population with ``exclude_if`` evaluated on the data, up to the primary visit."""
-    population: Population | None = next((p for p in protocol.populations if p.exclude_if), None)
+def _restricted_set(
+    protocol: Protocol,
+    population: Population,
+    data: pd.DataFrame,
+    base: PopulationSet,
+    gc_doses: pd.DataFrame | None,
+) -> PopulationSet:
+    """A population with ``exclude_if``: the members of ``base`` (the population it restricts, else everyone
+    randomised) without a major deviation up to the primary visit."""
     primary = next((e for e in protocol.endpoints if e.role == "primary"), None)
-    if population is None or primary is None or not primary.visits:
-        return None
+    if primary is None or not primary.visits:
+        why = f"{population.id}: no primary visit to assess the deviations up to"
+        return PopulationSet(
+            population.id, population.label, population.definition, frozenset(), notes=(why,), assessable=False
+        )
     visit = protocol.get_visit(primary.visits[0])
-    notes: list[str] = []
+    notes: list[str] = list(base.notes)
     checks = {
         "study_drug_stopped": lambda: _study_drug_stopped(protocol, data, float(visit.week), notes),
         "injection_outside_permitted_weeks": lambda: _injection_outside(protocol, gc_doses, float(visit.day), notes),
     }
     excluded: dict[str, tuple[str, ...]] = {d: tuple(sorted(checks[d]())) for d in population.exclude_if}
     dropped = set().union(*excluded.values()) if excluded else set()
-    kept = frozenset(str(x) for x in subjects["subject_id"] if str(x) not in dropped)
-    return PopulationSet(population.id, population.label, population.definition, kept, excluded, tuple(notes))
+    kept = frozenset(x for x in base.subject_ids if x not in dropped)
+    return PopulationSet(
+        population.id, population.label, population.definition, kept, excluded, tuple(notes), base.assessable
+    )
+
+
+def _endpoint_members(
+    protocol: Protocol, endpoint: Endpoint, data: pd.DataFrame, subjects: pd.DataFrame, flares: pd.DataFrame | None
+) -> frozenset[str]:
+    """The participants an endpoint's analysis dataset holds with a value: at its first visit (the frame the
+    endpoint is analysed on, :func:`_visit_frame`), or at risk (the time-to-event dataset,
+    :func:`~pmrtrial.derive_endpoints.derive_time_to_event`)."""
+    if endpoint.type == "time_to_event":
+        frame = derive_time_to_event(data, subjects, endpoint, protocol, flares=flares)
+        return frozenset(frame["subject_id"].astype(str))
+    at = data[data["week"] == protocol.get_visit(endpoint.visits[0]).week]
+    frame, _ = _visit_frame(endpoint, at, subjects, None)
+    decided = pd.to_numeric(frame["value"], errors="coerce").notna().to_numpy()
+    return frozenset(frame["subject_id"].astype(str).to_numpy()[decided])
+
+
+def population_sets(
+    protocol: Protocol,
+    data: pd.DataFrame,
+    subjects: pd.DataFrame,
+    *,
+    gc_doses: pd.DataFrame | None = None,
+    flares: pd.DataFrame | None = None,
+) -> dict[str, PopulationSet]:
+    """Every population the protocol declares, evaluated on the derived visits ``data`` (with ``arm``/``site_id``):
+
+    - ``randomised``: every row of ``subjects``;
+    - ``safety``: every randomised participant (the datasets carry no exposure flag; noted);
+    - ``primary_analysis``: the participants whose primary endpoint is decided at the primary visit (the primary
+      analysis' own frame);
+    - a population with ``exclude_if`` (per-protocol): the population it ``restricts`` (else everyone randomised)
+      less the participants with a major deviation up to the primary visit;
+    - a population an endpoint is analysed on (``endpoint.population``, e.g. those at risk of flare after
+      remission): the participants of that endpoint's analysis dataset (for a landmark time to event, those who
+      reached the landmark).
+
+    A population none of these rules decides, or whose endpoint cannot be derived, is returned with
+    ``assessable=False`` and the reason in ``notes``; it is never guessed.
+    """
+    everyone = frozenset(subjects["subject_id"].astype(str))
+    out: dict[str, PopulationSet] = {}
+
+    def evaluate(pop: Population) -> PopulationSet:
+        label = (pop.id, pop.label, pop.definition)
+        if pop.id == "randomised":
+            return PopulationSet(*label, everyone)
+        if pop.id == "safety":
+            why = f"{pop.id}: the datasets carry no exposure flag; every randomised participant is taken as treated"
+            return PopulationSet(*label, everyone, notes=(why,))
+        if pop.exclude_if:
+            base = out.get(pop.restricts) if pop.restricts else PopulationSet("randomised", "", "", everyone)
+            if base is None:
+                why = f"{pop.id}: restricts {pop.restricts!r}, which is not evaluated"
+                return PopulationSet(*label, frozenset(), notes=(why,), assessable=False)
+            return _restricted_set(protocol, pop, data, base, gc_doses)
+        if pop.id == "primary_analysis":
+            endpoint = next((e for e in protocol.endpoints if e.role == "primary"), None)
+        else:
+            endpoint = next((e for e in protocol.endpoints if e.population == pop.id), None)
+        if endpoint is None:
+            why = f"{pop.id}: no rule decides this population from the datasets (no endpoint is analysed on it)"
+            return PopulationSet(*label, frozenset(), notes=(why,), assessable=False)
+        try:
+            return PopulationSet(*label, _endpoint_members(protocol, endpoint, data, subjects, flares))
+        except (ValueError, KeyError) as exc:
+            why = f"{pop.id}: the analysis dataset of endpoint {endpoint.id} cannot be derived: {exc}"
+            return PopulationSet(*label, frozenset(), notes=(why,), assessable=False)
+
+    # a restricted population after the one it restricts
+    for pop in sorted(protocol.populations, key=lambda p: bool(p.exclude_if)):
+        out[pop.id] = evaluate(pop)
+    return {p.id: out[p.id] for p in protocol.populations}
+
+
+def evaluate_populations(
+    datasets: AnalysisDatasets,
+    protocol: Protocol,
+    *,
+    gc_doses: pd.DataFrame | None = None,
+    flares: pd.DataFrame | None = None,
+) -> dict[str, PopulationSet]:
+    """The members of every population the protocol declares, as :func:`analyse_trial` evaluates them (same
+    derived data, same rules: :func:`population_sets`). ``gc_doses``/``flares`` default to the datasets' own."""
+    gc_doses = gc_doses if gc_doses is not None else datasets.gc_doses
+    flares = flares if flares is not None else datasets.flares
+    _derived, _notes, data = _analysis_data(datasets, protocol, gc_doses)
+    return population_sets(protocol, data, datasets.subjects, gc_doses=gc_doses, flares=flares)
+
+
+def _analysis_data(
+    datasets: AnalysisDatasets, protocol: Protocol, gc_doses: pd.DataFrame | None
+) -> tuple[DerivedVisits, list[str], pd.DataFrame]:
+    """The derived visits, the methods notes, and the derived visits with each participant's arm and site."""
+    derived, notes = prepare_visits(datasets, protocol, gc_doses=gc_doses)
+    data = derived.data.merge(datasets.subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
+    return derived, notes, data
 
 
 # -- endpoints through the registry ---------------------------------------------------------------
@@ -931,12 +1041,13 @@ def analyse_trial(
     treated, control, arm_warnings = _arms(protocol)
     warnings.extend(arm_warnings)
     arms = [treated, control]
-    derived, notes = prepare_visits(datasets, protocol, gc_doses=gc_doses)
+    derived, notes, data = _analysis_data(datasets, protocol, gc_doses)
     for name, why in derived.not_derived.items():
         warnings.append(f"derivation of {name} skipped: {why}")
     subjects = datasets.subjects
-    data = derived.data.merge(subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
-    per_protocol = _per_protocol_set(protocol, data, subjects, gc_doses)
+    populations = population_sets(protocol, data, subjects, gc_doses=gc_doses, flares=flares)
+    # the per-protocol sensitivity analysis runs on the first population with exclude_if
+    per_protocol = next((populations[p.id] for p in protocol.populations if p.exclude_if), None)
     runs = [
         _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares, per_protocol)
         for ep in protocol.endpoints

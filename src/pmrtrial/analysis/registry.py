@@ -42,11 +42,12 @@ TIME_TO_EVENT = frozenset({"time_to_event"})
 
 @dataclass(frozen=True)
 class PopulationSet:
-    """A restricted population evaluated on the data (a per-protocol set).
+    """A population evaluated on the data (:func:`pmrtrial.analysis.engine.population_sets`).
 
-    ``subject_ids`` are the randomised participants kept before the endpoint's own condition (assessed at the
-    visit) applies; ``excluded`` maps each deviation id to the participants it excludes; ``notes`` say which
-    deviations could not be assessed on these data and why.
+    ``subject_ids`` are its members (for a restricted population, the members of the population it restricts
+    less the excluded); ``excluded`` maps each deviation id to the participants it excludes; ``notes`` say what
+    could not be assessed on these data and why. ``assessable`` is False when the data cannot decide membership
+    at all (``subject_ids`` is then empty and means nothing).
     """
 
     id: str
@@ -55,6 +56,7 @@ class PopulationSet:
     subject_ids: frozenset[str]
     excluded: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    assessable: bool = True
 
 
 @dataclass(frozen=True)

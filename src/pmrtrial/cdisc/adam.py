@@ -3,10 +3,12 @@
 :func:`build_adam` derives every analysis variable with :mod:`pmrtrial.derive` (the same functions
 as the SAP engine), so the ADaM numbers are the analysis numbers:
 
-- **ADSL**: TRT01P/TRT01A (and ``N`` codes), one flag per protocol population (``ITTFL``
-  randomised, ``EFFFL`` primary analysis set = assessed at the primary visit with a decidable
-  primary endpoint, ``SAFFL`` at least one study-drug record in EX), ``SITEID``, stratification
-  factors ``STRATwR``, baseline characteristics, ``EOSSTT``.
+- **ADSL**: TRT01P/TRT01A (and ``N`` codes), one Y/N flag per protocol population (``ITTFL``
+  randomised, ``EFFFL`` primary analysis set, ``SAFFL`` safety, ``PPROTFL`` per protocol, ``XXXXFL``
+  for any other id), with the members the SAP engine analyses
+  (:func:`pmrtrial.analysis.population_sets`, one evaluation for both; a population the data cannot
+  decide is left empty with a note), ``SITEID``, stratification factors ``STRATwR``, baseline
+  characteristics, ``EOSSTT``.
 - **ADEFF**: one record per subject, parameter and visit. Continuous parameters (CRP PMR-AS,
   ESR PMR-AS, CRP, ESR, the PMR-AS components, PROs, oral GC dose, cumulative GC) carry
   ``BASE``/``CHG``; one binary parameter per distinct binary endpoint definition (``AVAL`` 1/0,
@@ -30,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pmrtrial.analysis.engine import evaluate_populations
+from pmrtrial.analysis.registry import PopulationSet
 from pmrtrial.cdisc.model import CdiscPackage, Codelist, DatasetMeta, VariableMeta, VarType, add_days
 from pmrtrial.cdisc.sdtm import LB_TESTS, QS_TESTS, arm_code, usubjid
 from pmrtrial.cdisc.sdtm import META as SDTM_META
@@ -44,6 +48,7 @@ __all__ = [
     "binary_paramcd",
     "build_adam",
     "build_adtte",
+    "population_flag",
     "time_to_first_flare",
 ]
 
@@ -121,22 +126,30 @@ _SRC = (
 )
 
 
-#: Populations whose ADSL flag is derived here (see :func:`_adsl`); others are left empty with a note.
-_DERIVABLE_POPULATIONS = frozenset({"randomised", "primary_analysis", "safety"})
+def population_flag(population_id: str) -> str:
+    """The ADSL flag variable of a protocol population (:data:`POPULATION_FLAGS`, else ``XXXXFL``)."""
+    return POPULATION_FLAGS.get(population_id, f"{re.sub(r'[^A-Z]', '', population_id.upper())[:4]}FL")
 
 
-def _flag_vars(protocol: Protocol) -> tuple[VariableMeta, ...]:
+def _flag_vars(protocol: Protocol, assessable: frozenset[str] = frozenset()) -> tuple[VariableMeta, ...]:
     out = [_v("RANDFL", "Randomized Population Flag", codelist="NY", required=True, source="all subjects of DM")]
     for pop in protocol.populations:
-        flag = POPULATION_FLAGS.get(pop.id, f"{re.sub(r'[^A-Z]', '', pop.id.upper())[:4]}FL")
-        # a population ADSL cannot derive (e.g. per-protocol deviations, a landmark) is left empty with a note in
-        # NOTES.txt, so its flag is not a required variable (an empty required value would be a violation)
-        derivable = pop.id in _DERIVABLE_POPULATIONS
-        out.append(_v(flag, f"{pop.label[:29]} Flag", codelist="NY", required=derivable, source=pop.definition[:200]))
+        # a population the data cannot decide (not ``assessable``) is left empty with a note in NOTES.txt, so its
+        # flag is not a required variable (an empty required value would be a violation)
+        source = f"pmrtrial.analysis.population_sets: {pop.definition}"[:200]
+        out.append(
+            _v(
+                population_flag(pop.id),
+                f"{pop.label[:29]} Flag",
+                codelist="NY",
+                required=pop.id in assessable,
+                source=source,
+            )
+        )
     return tuple(dict((v.name, v) for v in out).values())
 
 
-def _adsl_meta(protocol: Protocol) -> DatasetMeta:
+def _adsl_meta(protocol: Protocol, assessable: frozenset[str] = frozenset()) -> DatasetMeta:
     strat = tuple(
         _v(f"STRAT{i + 1}R", f"Randomized Stratum {i + 1}"[:40], origin="Predecessor", source=f"subjects.{f}")
         for i, f in enumerate(protocol.randomisation.stratify_by)
@@ -159,7 +172,7 @@ def _adsl_meta(protocol: Protocol) -> DatasetMeta:
             _v("RANDDT", "Date of Randomization", "sasdate", origin="Derived", source="DM.RANDDTC"),
             _v("TRTSDT", "Date of First Exposure to Treatment", "sasdate", source="first EX.EXSTDTC"),
             _v("TRTEDT", "Date of Last Exposure to Treatment", "sasdate", source="last EX.EXENDTC"),
-            *_flag_vars(protocol),
+            *_flag_vars(protocol, assessable),
             *strat,
             _v(
                 "DISDURD",
@@ -185,8 +198,8 @@ def _adsl_meta(protocol: Protocol) -> DatasetMeta:
     )
 
 
-def _bds_meta(protocol: Protocol) -> DatasetMeta:
-    flags = tuple(v for v in _flag_vars(protocol) if v.name != "RANDFL")
+def _bds_meta(protocol: Protocol, assessable: frozenset[str] = frozenset()) -> DatasetMeta:
+    flags = tuple(v for v in _flag_vars(protocol, assessable) if v.name != "RANDFL")
     return DatasetMeta(
         "ADEFF",
         "Efficacy Analysis Dataset",
@@ -220,8 +233,8 @@ def _bds_meta(protocol: Protocol) -> DatasetMeta:
     )
 
 
-def _adae_meta(protocol: Protocol) -> DatasetMeta:
-    flags = tuple(v for v in _flag_vars(protocol) if v.name in ("SAFFL", "ITTFL"))
+def _adae_meta(protocol: Protocol, assessable: frozenset[str] = frozenset()) -> DatasetMeta:
+    flags = tuple(v for v in _flag_vars(protocol, assessable) if v.name in ("SAFFL", "ITTFL"))
     return DatasetMeta(
         "ADAE",
         "Adverse Events Analysis Dataset",
@@ -312,7 +325,12 @@ def _baseline_week(protocol: Protocol) -> float:
 
 
 def _adsl(
-    datasets: AnalysisDatasets, sdtm: CdiscPackage, protocol: Protocol, derived: DerivedVisits, notes: list[str]
+    datasets: AnalysisDatasets,
+    sdtm: CdiscPackage,
+    protocol: Protocol,
+    derived: DerivedVisits,
+    populations: Mapping[str, PopulationSet],
+    notes: list[str],
 ) -> pd.DataFrame:
     dm = sdtm.datasets["DM"]
     subjects = datasets.subjects.set_index("subject_id").loc[dm["SUBJID"]]
@@ -327,18 +345,12 @@ def _adsl(
     out["TRTSDT"] = _to_date(out["USUBJID"].map(first))
     out["TRTEDT"] = _to_date(out["USUBJID"].map(last))
     out["RANDFL"] = "Y"
-    primary = protocol.primary_endpoint
-    at = derived.data[derived.data["week"] == protocol.get_visit(primary.visits[0]).week]
-    col = endpoint_column(primary)
-    evaluable = set(at.loc[at[col].notna(), "subject_id"]) if col in at.columns else set()
+    # Population flags: the analysis engine's own evaluation (pmrtrial.analysis.population_sets), not a second one.
     for pop in protocol.populations:
-        flag = POPULATION_FLAGS.get(pop.id, f"{re.sub(r'[^A-Z]', '', pop.id.upper())[:4]}FL")
-        if pop.id == "randomised":
-            out[flag] = "Y"
-        elif pop.id == "primary_analysis":
-            out[flag] = _yn(out["SUBJID"].isin(evaluable))
-        elif pop.id == "safety":
-            out[flag] = _yn(out["USUBJID"].isin(set(ex["USUBJID"])))
+        flag, members = population_flag(pop.id), populations[pop.id]
+        notes.extend(f"ADSL {flag}: {note}" for note in members.notes)
+        if members.assessable:
+            out[flag] = _yn(out["SUBJID"].astype(str).isin(members.subject_ids))
         else:
             out[flag] = ""
             notes.append(f"ADSL: population {pop.id!r} cannot be derived from the datasets; {flag} left empty.")
@@ -588,7 +600,9 @@ def build_adam(
     derived = derive_visit_variables(datasets.visits, protocol)
     for name, why in derived.not_derived.items():
         notes.append(f"ADEFF: {name} not derived: {why}")
-    adsl = _adsl(datasets, sdtm, protocol, derived, notes)
+    populations = evaluate_populations(datasets, protocol, flares=flares)
+    assessable = frozenset(p for p, members in populations.items() if members.assessable)
+    adsl = _adsl(datasets, sdtm, protocol, derived, populations, notes)
     adeff, params, value_level = _adeff(adsl, sdtm, protocol, derived)
     tte = list(time_to_event) if time_to_event is not None else [time_to_first_flare(derived, protocol, flares)]
     if time_to_event is None and flares is None:
@@ -598,9 +612,9 @@ def build_adam(
         )
     adtte = build_adtte(adsl, sdtm.study_id, tte)
     metas = {
-        "ADSL": _adsl_meta(protocol),
-        "ADEFF": _bds_meta(protocol),
-        "ADAE": _adae_meta(protocol),
+        "ADSL": _adsl_meta(protocol, assessable),
+        "ADEFF": _bds_meta(protocol, assessable),
+        "ADAE": _adae_meta(protocol, assessable),
         "ADTTE": _adtte_meta(),
     }
     frames = {

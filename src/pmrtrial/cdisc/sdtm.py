@@ -7,16 +7,21 @@ Mapping decisions (also in define.xml and the README):
 
 - ``STUDYID`` is the protocol id in upper case; ``USUBJID`` is ``STUDYID-subject_id``.
 - ``VISITNUM`` is the protocol week (0, 2, 4 ...), ``VISIT`` is ``WEEK n``.
-- Study days follow SDTM (randomisation day = day 1, no day 0); pmrtrial counts day 0.
-- A date is only given when the data hold it (``randomised_on``, ``visits.visit_date``): a
-  findings record without a visit date has ``--DTC`` empty and its planned ``VISITDY``.
+- Study days follow SDTMIG (``--DY`` = date - ``RFSTDTC`` + 1 on or after the reference date, date -
+  ``RFSTDTC`` before it: no day 0; admiral's ``derive_vars_dy`` rule); ``RFSTDTC`` is the randomisation
+  date, pmrtrial's day 0.
+- A date is only given when the data hold it or it follows from one: ``randomised_on`` (DM ``RFSTDTC``,
+  ``RANDDTC``, DS), ``visits.visit_date`` (SV ``SVSTDTC``, ``LBDTC``, ``QSDTC``, with their ``--DY``), the
+  day and week counts since randomisation (``gc_doses``, ``adverse_events.onset_week``), and EX (DM
+  ``RFXSTDTC``/``RFXENDTC``, first and last exposure). A findings record without a visit date has
+  ``--DTC`` and ``--DY`` empty and its planned ``VISITDY`` (noted).
 - The PMR activity score, its components and the patient VAS go to **QS** (category ``PMR-AS``),
   with the derived scores flagged ``QSDRVFL = "Y"``: the PMR-AS is a composite instrument
   (Leeb and Bird 2004), and QS is where SDTMIG keeps instrument items and their totals. CRP and
   ESR, which enter the CRP/ESR PMR-AS, stay in LB.
 - EX comes from ``visits.study_drug_mg_day`` within the arm's dosing segments (an interval runs
-  from a visit to the day before the next one, on the protocol's planned visit days); without
-  that column, from the protocol's planned dosing (noted).
+  from a visit to the day before the next one, on the visit dates where the data hold them, else on the
+  protocol's planned visit days, noted); without that column, from the protocol's planned dosing (noted).
 - CM (glucocorticoids) comes from the ``gc_doses`` table when given, otherwise from
   ``visits.oral_gc_mg_day`` (intervals between visits with a dose > 0).
 """
@@ -125,6 +130,8 @@ META: dict[str, DatasetMeta] = {
             *_ID,
             _v("SUBJID", "Subject Identifier for the Study", required=True, origin="Collected", source="subject_id"),
             _v("RFSTDTC", "Subject Reference Start Date/Time", "isodate", origin="Derived", source="randomised_on"),
+            _v("RFXSTDTC", "Date/Time of First Study Treatment", "isodate", source="first EX.EXSTDTC"),
+            _v("RFXENDTC", "Date/Time of Last Study Treatment", "isodate", source="last EX.EXENDTC"),
             _v("RANDDTC", "Date/Time of Randomization", "isodate", origin="Collected", source="randomised_on"),
             _v("SITEID", "Study Site Identifier", required=True, origin="Collected", source="site_id"),
             _v("AGE", "Age", "float", origin="Collected", source="age_years"),
@@ -180,8 +187,13 @@ META: dict[str, DatasetMeta] = {
             _v("EXDOSU", "Dose Units", codelist="UNIT", origin="Assigned"),
             _v("EXDOSFRQ", "Dosing Frequency per Interval", codelist="FREQ", origin="Protocol"),
             _v("EXROUTE", "Route of Administration", codelist="ROUTE", origin="Protocol"),
-            _v("EXSTDTC", "Start Date/Time of Treatment", "isodate", source="randomised_on + planned visit day"),
-            _v("EXENDTC", "End Date/Time of Treatment", "isodate", source="randomised_on + next planned visit day - 1"),
+            _v(
+                "EXSTDTC",
+                "Start Date/Time of Treatment",
+                "isodate",
+                source="visit date (else randomised_on + planned day)",
+            ),
+            _v("EXENDTC", "End Date/Time of Treatment", "isodate", source="next visit's date (or planned day) - 1"),
             _v("EXSTDY", "Study Day of Start of Treatment", "integer"),
             _v("EXENDY", "Study Day of End of Treatment", "integer"),
         ),
@@ -394,15 +406,22 @@ def _visit_columns(data: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     return cols
 
 
-def _dm(subjects: pd.DataFrame, protocol: Protocol, study_id: str) -> pd.DataFrame:
+def _dm(subjects: pd.DataFrame, protocol: Protocol, study_id: str, ex: pd.DataFrame) -> pd.DataFrame:
     labels = {a.id: a.label for a in protocol.arms}
     rand = _dates(subjects["randomised_on"])
+    ids = usubjid(study_id, subjects["subject_id"])
+    # first and last exposure (placebo included, as SDTMIG defines RFXSTDTC/RFXENDTC); ISO dates sort as text
+    dated = ex[ex["EXSTDTC"] != ""]
+    first = dated.groupby("USUBJID")["EXSTDTC"].min()
+    last = ex[ex["EXENDTC"] != ""].groupby("USUBJID")["EXENDTC"].max()
     frame = pd.DataFrame(
         {
             "STUDYID": study_id,
-            "USUBJID": usubjid(study_id, subjects["subject_id"]),
+            "USUBJID": ids,
             "SUBJID": subjects["subject_id"].astype(str).to_numpy(),
             "RFSTDTC": rand,
+            "RFXSTDTC": pd.Series(ids).map(first).fillna("").to_numpy(),
+            "RFXENDTC": pd.Series(ids).map(last).fillna("").to_numpy(),
             "RANDDTC": rand,
             "SITEID": subjects["site_id"].astype(str).to_numpy(),
             "AGE": subjects["age_years"].to_numpy() if "age_years" in subjects else np.nan,
@@ -452,12 +471,22 @@ def _sv(data: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     return _finish(frame, META["SV"])
 
 
+def _visit_day(data: pd.DataFrame, protocol: Protocol) -> np.ndarray[Any, Any]:
+    """Days since randomisation of each visit row: from ``visit_date`` where the data hold it, else planned."""
+    planned = _planned_day(protocol, data["week"])
+    if "visit_date" not in data.columns:
+        return planned
+    actual = (pd.to_datetime(data["visit_date"], errors="coerce") - pd.to_datetime(data["randomised_on"])).dt.days
+    return np.where(actual.isna().to_numpy(), planned, actual.to_numpy(dtype=float, na_value=np.nan))
+
+
 def _intervals(
-    data: pd.DataFrame, protocol: Protocol, column: str, *, keep_zero: bool
+    data: pd.DataFrame, protocol: Protocol, column: str, *, keep_zero: bool, first_day: float = -np.inf
 ) -> list[tuple[str, Any, float, float, float]]:
-    """(subject, randomised_on, dose, start_day, end_day) runs of a constant dose between visits."""
+    """(subject, randomised_on, dose, start_day, end_day) runs of a constant dose between visits (visit dates
+    where the data hold them, else the planned visit days); no run starts before ``first_day``."""
     out: list[tuple[str, Any, float, float, float]] = []
-    day = _planned_day(protocol, data["week"])
+    day = np.maximum(_visit_day(data, protocol), first_day)
     frame = data.assign(_day=day).sort_values(["subject_id", "_day"], kind="stable")
     for subject, rows in frame.groupby("subject_id", sort=False):
         days = rows["_day"].to_numpy(dtype=float)
@@ -524,13 +553,13 @@ def _ex(data: pd.DataFrame, protocol: Protocol, study_id: str, notes: list[str])
     pieces = []
     for key, rows in treated.groupby("_key", sort=False):
         drug, route, freq, unit = cast(tuple[str, str, str, str], key)
-        frame = _interval_frame(_intervals(rows, protocol, "_dose", keep_zero=True), study_id, "EX")
+        # study drug starts at randomisation at the earliest, even when the baseline visit is dated before it
+        frame = _interval_frame(_intervals(rows, protocol, "_dose", keep_zero=True, first_day=0.0), study_id, "EX")
         frame["EXTRT"] = str(drug).upper()
         frame["EXROUTE"] = {"oral": "ORAL", "iv": "INTRAVENOUS", "sc": "SUBCUTANEOUS"}[str(route)]
         frame["EXDOSFRQ"], frame["EXDOSU"] = freq, unit
         pieces.append(frame)
     frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=["USUBJID", "EXSTDTC"])
-    notes.append("EX/CM: an interval between visits uses the protocol's planned visit days (no dosing dates).")
     return _finish(frame, META["EX"], ["EXSTDTC", "EXTRT"])
 
 
@@ -808,14 +837,24 @@ def build_sdtm(
         else 0.0
     )
     if "visit_date" not in data.columns:
-        notes.append("SV/LB/QS: no visit dates in the data; --DTC empty, VISITDY gives the planned day.")
+        notes.append("SV/LB/QS: no visit dates in the data; --DTC and --DY empty, VISITDY gives the planned day.")
+        notes.append("EX/CM: an interval between visits uses the protocol's planned visit days (no visit dates).")
+    else:
+        undated = int(pd.to_datetime(data["visit_date"], errors="coerce").isna().sum())
+        notes.append(
+            "EX/CM: an interval between visits runs from the visit dates"
+            + (f"; {undated} visit record(s) without a date use the protocol's planned day." if undated else ".")
+        )
+        if undated:
+            notes.append(f"SV/LB/QS: {undated} visit record(s) without a date: --DTC and --DY empty there.")
     if "onset_week" in datasets.adverse_events.columns:
         notes.append("AE: AESTDTC is randomisation date + 7 x onset_week (the data hold weeks, not dates).")
+    ex = _ex(data, protocol, study_id, notes)
     frames = {
-        "DM": _dm(subjects, protocol, study_id),
+        "DM": _dm(subjects, protocol, study_id, ex),
         "DS": _ds(subjects, study_id),
         "SV": _sv(data, protocol),
-        "EX": _ex(data, protocol, study_id, notes),
+        "EX": ex,
         "CM": _cm(data, subjects, protocol, study_id, gc_doses),
         "AE": _ae(datasets.adverse_events, subjects, study_id),
         "LB": _findings(data, protocol, "LB", LB_TESTS, baseline),

@@ -165,6 +165,17 @@ def casebook_status(participant: Participant, today: dt.date | None = None) -> C
     return Casebook(participant, tuple(rows), signature_state(participant, records), tuple(order))
 
 
+def lock_level(study: Study, participant: Participant, record: FormRecord | None) -> str | None:
+    """Which lock makes a form read-only: ``"database"``, ``"casebook"`` or ``"form"`` (the widest first), or None."""
+    if study.locked:
+        return "database"
+    if participant.locked:
+        return "casebook"
+    if record is not None and record.locked:
+        return "form"
+    return None
+
+
 def lock_reason(study: Study, participant: Participant, record: FormRecord | None) -> dict[str, Any] | None:
     """Why a form is read-only: ``{"kind": database|casebook|form, "by", "at"}`` (from the audit trail), or None."""
 
@@ -176,12 +187,13 @@ def lock_reason(study: Study, participant: Participant, record: FormRecord | Non
         )
         return {"kind": kind, "by": e.actor if e else "", "at": e.at if e else None}
 
-    if study.locked:
-        return lock("database", "study", str(study.pk))
-    if participant.locked:
-        return lock("casebook", "participant", participant.subject_id)
-    if record is not None and record.locked:
-        return lock("form", f"form:{record.form}", f"{participant.subject_id}/{record.key}")
+    kind = lock_level(study, participant, record)
+    if kind == "database":
+        return lock(kind, "study", str(study.pk))
+    if kind == "casebook":
+        return lock(kind, "participant", participant.subject_id)
+    if kind == "form" and record is not None:
+        return lock(kind, f"form:{record.form}", f"{participant.subject_id}/{record.key}")
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pmrtrial.edc.accounts.models import ROLES
 from pmrtrial.edc.crfs.form_specs import FORMS
 from pmrtrial.edc.queries.models import Query
+from pmrtrial.edc.queries.services import QUERY_LOCKED_MESSAGES
 from pmrtrial.edc.screening.models import STATUSES
 from pmrtrial.edc.ui.labels import FORM_TABLES, MESSAGE_PATTERNS
 from pmrtrial.protocol import Protocol
@@ -52,6 +53,7 @@ SERVICE_MESSAGES = (
     "Write the answer.",
     "Write the query.",
     "You raised this query: someone at the site answers it.",
+    *QUERY_LOCKED_MESSAGES.values(),
     # form validation (pmrtrial.edc.crfs.form_validators, pmrtrial.edc.screening.form_validators)
     "A dose is entered but the participant is not on oral glucocorticoid.",
     "A fatal adverse event is serious.",

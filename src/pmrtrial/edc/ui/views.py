@@ -33,9 +33,10 @@ from pmrtrial.edc.audit.services import audit_event
 from pmrtrial.edc.conf import eq5d_wording
 from pmrtrial.edc.crfs.form_specs import FORMS, get_form_spec
 from pmrtrial.edc.crfs.models import FormRecord
-from pmrtrial.edc.crfs.status import casebook_status, lock_reason, study_overview
+from pmrtrial.edc.crfs.status import casebook_status, lock_level, lock_reason, study_overview
 from pmrtrial.edc.errors import ConflictError, EdcError, FormInvalid, NotFound, WorkflowError
 from pmrtrial.edc.queries.models import Query
+from pmrtrial.edc.queries.services import QUERY_LOCKED_MESSAGES, query_actions_allowed
 from pmrtrial.edc.randomisation.models import UnblindingRequest
 from pmrtrial.edc.screening.models import STATUSES as STATUS_CHOICES
 from pmrtrial.edc.ui.labels import form_field_words, localised, protocol_label, translate_message, variable_label
@@ -462,6 +463,7 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
         threads.setdefault(q.field, []).append(q)
     study = svc.get_study()
     locked_because = lock_reason(study, p, record)
+    query_allowed = query_actions_allowed(locked_because["kind"] if locked_because else None)
     return render(
         request,
         "edc/form.html",
@@ -491,9 +493,13 @@ def form(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpResp
             "live": spec.name in _LIVE_FORMS,
             "locked_because": locked_because,
             "can_edit": can(user, "enter_data", p.site.code) and locked_because is None,
+            # Query controls: the role allows them and the lock leaves them possible (queries.services).
             "can_query": can(user, "raise_query", p.site.code),
-            "can_answer": can(user, "answer_query", p.site.code),
-            "can_close": can(user, "close_query", p.site.code),
+            "can_raise": can(user, "raise_query", p.site.code) and "raise" in query_allowed,
+            "can_answer": can(user, "answer_query", p.site.code) and "answer" in query_allowed,
+            "can_close": can(user, "close_query", p.site.code) and "close" in query_allowed,
+            "can_reopen": can(user, "close_query", p.site.code) and "reopen" in query_allowed,
+            "query_locked": translate_message(QUERY_LOCKED_MESSAGES[locked_because["kind"]]) if locked_because else "",
             "can_verify": record is not None and not record.verified_at and can(user, "verify", p.site.code),
             "eq5d_licensed": bool(eq5d_level_wording()) if spec.name == "eq5d" else None,
         },
@@ -513,20 +519,34 @@ def preview(request: HttpRequest, subject_id: str, key: str, form: str) -> HttpR
 
 
 def _query_rows(user: Any, queries: Any) -> list[dict[str, Any]]:
-    """Queries with their form title, field label, age and the actions the user may take."""
+    """Queries with their form title, field label, age, the lock on their form and the actions the user may take
+    (the role allows them and the lock leaves them possible)."""
     now = timezone.now()
+    queries = list(queries)
+    study = svc.get_study()
+    locked_forms = {
+        (r.participant_id, r.key, r.form): r
+        for r in FormRecord.objects.filter(locked=True, participant__in={q.participant_id for q in queries}).only(
+            "participant_id", "key", "form", "locked"
+        )
+    }
     rows = []
     for q in queries:
         spec = FORMS.get(q.form)
         field = spec.get_field(q.field) if spec else None
+        site = q.participant.site.code
+        lock = lock_level(study, q.participant, locked_forms.get((q.participant_id, q.key, q.form)))
+        allowed = query_actions_allowed(lock)
         rows.append(
             {
                 "q": q,
                 "form_title": _(spec.title) if spec else q.form,
                 "field_label": form_field_words(spec.name, field)[0] if spec and field else q.field,
                 "age_days": ((q.closed_at or now) - q.raised_at).days,
-                "can_answer": can(user, "answer_query", q.participant.site.code) and q.raised_by_id != user.pk,
-                "can_close": can(user, "close_query", q.participant.site.code),
+                "lock": lock,
+                "can_answer": can(user, "answer_query", site) and q.raised_by_id != user.pk and "answer" in allowed,
+                "can_close": can(user, "close_query", site) and "close" in allowed,
+                "can_reopen": can(user, "close_query", site) and "reopen" in allowed,
             }
         )
     return rows
