@@ -33,8 +33,10 @@ def test_redcap_api__get_and_unsupported_requests_answer_redcap_errors(users: di
     token = create_token(None, "dm", redcap=True)
     client = Client()
     assert client.get("/redcap/api/").status_code == 405
-    xml = client.post("/redcap/api/", {"token": token, "content": "metadata", "format": "xml", "returnFormat": "json"})
-    assert xml.status_code == 400 and "use json or csv" in xml.json()["error"]
+    odm = client.post("/redcap/api/", {"token": token, "content": "metadata", "format": "odm", "returnFormat": "json"})
+    assert odm.status_code == 400 and odm.json()["error"] == "format 'odm' is not supported here; use json, csv or xml"
+    xml = client.post("/redcap/api/", {"token": token, "content": "arm", "format": "xml"})
+    assert xml.status_code == 200 and "<item><arm_num><![CDATA[1]]></arm_num>" in xml.content.decode()
     unknown = client.post("/redcap/api/", {"token": token, "content": "surveyLink", "format": "csv"})
     assert unknown.status_code == 400 and unknown.content.decode().startswith("ERROR: content 'surveyLink'")
 
