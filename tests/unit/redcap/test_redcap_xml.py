@@ -77,3 +77,10 @@ def test_malformed_records_xml_names_what_is_wrong(text, message):
     with pytest.raises(XmlDataError) as info:
         parse_records_xml(text)
     assert message in str(info.value)
+
+
+def test_a_value_xml_cannot_carry_is_an_error_not_a_broken_document():
+    with pytest.raises(ValueError, match=r"holds a character XML 1\.0 cannot carry"):
+        records_xml([{"term": "rash\x01"}])
+    with pytest.raises(ValueError, match="not a valid XML element name"):
+        records_xml([{"1st": "x"}])

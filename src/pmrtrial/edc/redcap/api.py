@@ -122,9 +122,11 @@ def _respond(data: Any, fmt: str, keys: Iterable[str] | None = None) -> HttpResp
     if isinstance(data, str):
         return HttpResponse(data, content_type="text/plain; charset=utf-8")
     if fmt == "xml":
-        if isinstance(data, list):
-            return HttpResponse(records_xml(data, keys), content_type=_XML)
-        return HttpResponse(object_xml("project", data), content_type=_XML)
+        try:
+            text = records_xml(data, keys) if isinstance(data, list) else object_xml("project", data)
+        except ValueError as exc:  # a value XML 1.0 cannot carry (a control character)
+            raise _ApiError(f"The data cannot be written as XML ({exc}); export them as json or csv.", 500) from None
+        return HttpResponse(text, content_type=_XML)
     if fmt == "csv":
         rows = data if isinstance(data, list) else [data]
         return HttpResponse(_csv(rows, keys), content_type="text/csv; charset=utf-8")
