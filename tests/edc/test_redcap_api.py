@@ -15,8 +15,10 @@ import socket
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 
@@ -24,16 +26,19 @@ redcap = pytest.importorskip("redcap", reason="PyCap is not installed (the [test
 
 from pmrtrial.analysis import analyse_trial  # noqa: E402
 from pmrtrial.cli import main  # noqa: E402
-from pmrtrial.edc.redcap.dictionary import build_project  # noqa: E402
+from pmrtrial.edc.redcap.dictionary import SCORE_FIELDS, build_project  # noqa: E402
 from pmrtrial.edc.redcap.files import csv_text  # noqa: E402
 from pmrtrial.edc.redcap.records import datasets_to_records  # noqa: E402
+from pmrtrial.edc.redcap.xmlformat import records_xml  # noqa: E402
 from pmrtrial.io.datasets import read_datasets  # noqa: E402
 from pmrtrial.protocol import load_protocol  # noqa: E402
+from tests.unit.redcap._items import EQ5D_INDEX, EQ5D_ITEMS, HAQ_DI, HAQ_ITEMS, sf36_example  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 TWIN = HERE / "reference" / "data" / "twin"
 R_PRIMARY = json.loads((HERE / "reference" / "values" / "twin_primary.json").read_text())
 PASSWORD = "correct-horse-battery-staple"
+SCORES = {name for names in SCORE_FIELDS.values() for name in names}
 
 
 def _cli(*args: str, stdin: str | None = None) -> str:
@@ -169,8 +174,11 @@ def test_pycap_reads_the_project_metadata_events_and_mappings(server):
 
 
 def _twin_rows() -> list[dict[str, str]]:
+    """The twin's REDCap rows without its questionnaire scores (the twin has no items; the EDC stores scores
+    computed from items only, so the API refuses a score without items: tested below)."""
     protocol = load_protocol("bachelor")
-    return datasets_to_records(build_project(protocol), read_datasets(TWIN, protocol=protocol), protocol)
+    rows = datasets_to_records(build_project(protocol), read_datasets(TWIN, protocol=protocol), protocol)
+    return [{k: v for k, v in row.items() if k not in SCORES} for row in rows]
 
 
 def test_round_trip__import_export_import_redcap_analyse_gives_the_r_primary(server, tmp_path):
@@ -303,3 +311,134 @@ def test_site_scoping_and_roles_apply_to_the_token(server):
         redcap.Project(url, tokens["mon"]).import_records(
             [{"record_id": site01[0]["record_id"], "redcap_event_name": "w2_arm_1", "fatigue_vas": "1"}]
         )
+
+
+# -- format=xml and item-level questionnaires ------------------------------------------------------------------
+
+
+def _xml_rows(text: str) -> list[dict[str, str]]:
+    """<records><item>... parsed with the standard library (independent of pmrtrial's parser)."""
+    root = ET.fromstring(text)
+    assert root.tag == "records"
+    return [{field.tag: field.text or "" for field in item} for item in root]
+
+
+def _as_text(rows: list[dict]) -> list[dict[str, str]]:
+    return [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
+
+
+def test_pycap_xml_exports_equal_the_json_exports(server):
+    url, tokens, _ = server
+    project = redcap.Project(url, tokens["stat"])
+    metadata = project.export_metadata(format_type="xml")
+    assert _xml_rows(metadata) == _as_text(project.export_metadata())
+    record = project.export_records(fields=["record_id"], events=["w0_arm_1"])[0]["record_id"]
+    flat = project.export_records(format_type="xml", records=[record])
+    assert isinstance(flat, str) and flat.startswith('<?xml version="1.0" encoding="UTF-8" ?>')
+    assert _xml_rows(flat) == project.export_records(records=[record])
+    eav = project.export_records(format_type="xml", record_type="eav", records=[record])
+    assert _xml_rows(eav) == project.export_records(record_type="eav", records=[record])
+    for content in ("event", "arm", "formEventMapping", "instrument", "repeatingFormsEvents", "exportFieldNames"):
+        as_json = requests.post(url, data={"token": tokens["stat"], "content": content, "format": "json"}, timeout=60)
+        as_xml = requests.post(url, data={"token": tokens["stat"], "content": content, "format": "xml"}, timeout=60)
+        assert _xml_rows(as_xml.text) == _as_text(as_json.json()), content
+    info = ET.fromstring(requests.post(url, data={"token": tokens["stat"], "content": "project", "format": "xml"}).text)
+    assert info.tag == "project" and info.findtext("is_longitudinal") == "1"
+    refused = requests.post(url, data={"token": "0" * 32, "content": "metadata", "format": "xml"}, timeout=30)
+    assert refused.status_code == 403
+    assert ET.fromstring(refused.text).findtext("error") == "You do not have permissions to use the API"
+
+
+def test_item_level_round_trip__edc_pycap_xml_import_redcap_gives_the_edcs_scores(server, tmp_path):
+    url, tokens, root = server
+    stat = redcap.Project(url, tokens["stat"])
+    inv = redcap.Project(url, tokens["inv"])
+    ids = sorted({r["record_id"] for r in stat.export_records(fields=["record_id"], events=["w0_arm_1"])})
+    a, b = ids[-1], ids[-2]
+    sf36, pcs, mcs = sf36_example()
+    items = {**HAQ_ITEMS, **EQ5D_ITEMS, **sf36}
+    assert inv.import_records([{"record_id": a, "redcap_event_name": "w12_arm_1", **items}]) == {"count": 1}
+    row_b = {"record_id": b, "redcap_event_name": "w12_arm_1", **items, "haq_di": "1.625"}  # agrees with its items
+    assert inv.import_records(records_xml([row_b], list(row_b)), import_format="xml") == {"count": 1}
+    exported = _xml_rows(stat.export_records(format_type="xml"))
+    for record in (a, b):
+        w12 = next(r for r in exported if r["record_id"] == record and r["redcap_event_name"] == "w12_arm_1")
+        assert {k: w12[k] for k in items} == items  # the items travel as entered
+        assert float(w12["haq_di"]) == pytest.approx(HAQ_DI, abs=1e-12)  # 13/8 by hand (tests/unit/redcap/_items.py)
+        assert float(w12["eq5d_index"]) == pytest.approx(EQ5D_INDEX, abs=1e-12)  # by hand, Chevalier 2013
+        assert float(w12["sf36_pcs"]) == pytest.approx(pcs, abs=1e-9)  # R, tests/reference/r/sf36_reference.R
+        assert float(w12["sf36_mcs"]) == pytest.approx(mcs, abs=1e-9)
+    header = list(exported[0])
+    (tmp_path / "records.csv").write_text(csv_text([header, *([r[k] for k in header] for r in exported)]))
+    dictionary = tmp_path / "dict.csv"
+    assert main(["protocol", "export", "bachelor", "--format", "redcap-dictionary", "--out", str(dictionary)]) == 0
+    args = ["import", "redcap", "--dictionary", str(dictionary), "--records", str(tmp_path / "records.csv")]
+    assert main([*args, "--protocol", "bachelor", "--out", str(tmp_path / "data")]) == 0
+    manifest = json.loads((tmp_path / "data" / "dataset.json").read_text())
+    assert manifest["questionnaire_scores"] == {"computed_from_items": 8, "supplied_without_items": 0}
+    # the EDC's own canonical export
+    _cli("edc", "export", "--out", str(tmp_path / "edc"), "--user", "stat", "--db", str(root / "edc.sqlite3"))
+    protocol = load_protocol("bachelor")
+    columns = ["haq_di", "eq5d_index", "sf36_pcs", "sf36_mcs"]
+    mine = read_datasets(tmp_path / "data", protocol=protocol).visits.set_index(["subject_id", "week"])[columns]
+    edc = read_datasets(tmp_path / "edc", protocol=protocol).visits.set_index(["subject_id", "week"])[columns]
+    assert mine.notna().sum().sum() == 8 and edc.notna().sum().sum() == 8
+    pd.testing.assert_frame_equal(mine.sort_index().astype(float), edc.loc[mine.index].sort_index().astype(float))
+
+
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE records [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><records><item><record_id>&c;</record_id></item></records>'
+)
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE records [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    "<records><item><record_id>01-001</record_id><redcap_event_name>w2_arm_1</redcap_event_name>"
+    "<ae_term>&x;</ae_term></item></records>"
+)
+
+
+def test_hostile_or_bad_xml_imports_are_refused_and_nothing_is_stored(server):
+    url, tokens, _ = server
+    inv = redcap.Project(url, tokens["inv"])
+    before = inv.export_records(format_type="csv")
+    for body in (BOMB, XXE):
+        reply = requests.post(
+            url,
+            data={"token": tokens["inv"], "content": "record", "format": "xml", "type": "flat", "data": body},
+            timeout=60,
+        )
+        assert reply.status_code == 400
+        error = ET.fromstring(reply.text).findtext("error")
+        assert error.startswith("The XML data declare a document type (<!DOCTYPE ...>), refused")
+        with pytest.raises(redcap.RedcapError, match="declare a document type"):
+            inv.import_records(body, import_format="xml")
+    record = before.splitlines()[1].split(",")[0]
+    bad = records_xml([{"record_id": record, "redcap_event_name": "w12_arm_1", **HAQ_ITEMS, "q7": "7"}])
+    with pytest.raises(redcap.RedcapError) as info:
+        inv.import_records(bad, import_format="xml")
+    assert f"record {record}, event w12_arm_1, field q7: unknown choice '7'; expected one of 1, 2, 3, 4, 5, 6" in str(
+        info.value
+    )
+    with pytest.raises(redcap.RedcapError, match="not well-formed"):
+        inv.import_records("<records><item>", import_format="xml")
+    assert inv.export_records(format_type="csv") == before
+
+
+def test_api_import_refuses_a_disagreeing_score_and_a_score_without_items(server):
+    url, tokens, _ = server
+    inv = redcap.Project(url, tokens["inv"])
+    before = inv.export_records(format_type="csv")
+    record = before.splitlines()[1].split(",")[0]
+    rows = [
+        {"record_id": record, "redcap_event_name": "w12_arm_1", **HAQ_ITEMS, "haq_di": "2"},
+        {"record_id": record, "redcap_event_name": "w24_arm_1", "sf36_pcs": "50"},
+    ]
+    with pytest.raises(redcap.RedcapError) as info:
+        inv.import_records(rows)
+    message = str(info.value)
+    assert (
+        f"record {record}, event w12_arm_1, field haq_di: supplied score 2 disagrees with 1.625 computed from the "
+        "haq_di items by pmrtrial.scores" in message
+    )
+    assert f"record {record}, event w24_arm_1, field sf36_pcs: a score without any item of sf36" in message
+    assert inv.export_records(format_type="csv") == before

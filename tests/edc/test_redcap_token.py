@@ -33,8 +33,10 @@ def test_redcap_api__get_and_unsupported_requests_answer_redcap_errors(users: di
     token = create_token(None, "dm", redcap=True)
     client = Client()
     assert client.get("/redcap/api/").status_code == 405
-    xml = client.post("/redcap/api/", {"token": token, "content": "metadata", "format": "xml", "returnFormat": "json"})
-    assert xml.status_code == 400 and "use json or csv" in xml.json()["error"]
+    odm = client.post("/redcap/api/", {"token": token, "content": "metadata", "format": "odm", "returnFormat": "json"})
+    assert odm.status_code == 400 and odm.json()["error"] == "format 'odm' is not supported here; use json, csv or xml"
+    xml = client.post("/redcap/api/", {"token": token, "content": "arm", "format": "xml"})
+    assert xml.status_code == 200 and "<item><arm_num><![CDATA[1]]></arm_num>" in xml.content.decode()
     unknown = client.post("/redcap/api/", {"token": token, "content": "surveyLink", "format": "csv"})
     assert unknown.status_code == 400 and unknown.content.decode().startswith("ERROR: content 'surveyLink'")
 
@@ -68,3 +70,31 @@ def test_redcap_import__locked_form_refused_audited_change_with_reason(users: di
     locked = post([{**row, "esr_mm_h": "14"}], reason="another correction")
     assert locked.status_code == 400 and f"record {p.subject_id}, event w2_arm_1, field labs:" in locked.json()["error"]
     assert svc.get_form(inv, p, "W2", "labs").data["esr_mm_h"] == 12
+
+
+def test_redcap_xml_import__items_scored_by_the_edc_answers_in_xml(users: dict[str, Any]) -> None:
+    import xml.etree.ElementTree as ET
+
+    from pmrtrial.edc import services as svc
+    from pmrtrial.edc.redcap.xmlformat import records_xml
+    from tests.edc.conftest import randomised
+    from tests.unit.redcap._items import HAQ_DI, HAQ_ITEMS
+
+    p = randomised(users)
+    token = create_token(None, "inv1", redcap=True)
+    client = Client()
+    row = {"record_id": p.subject_id, "redcap_event_name": "w12_arm_1", **HAQ_ITEMS}
+    data = {"token": token, "content": "record", "format": "xml", "type": "flat", "returnFormat": "xml"}
+    bad = client.post("/redcap/api/", {**data, "data": records_xml([{**row, "haq_di": "1.5"}])})
+    error = ET.fromstring(bad.content).findtext("error")
+    assert bad.status_code == 400 and error == (
+        f"record {p.subject_id}, event w12_arm_1, field haq_di: supplied score 1.5 disagrees with 1.625 computed "
+        "from the haq_di items by pmrtrial.scores"
+    )
+    assert svc.get_form(users["inv1"], p, "W12", "haq_di") is None  # nothing stored
+    reply = client.post("/redcap/api/", {**data, "data": records_xml([row]), "returnContent": "ids"})
+    assert reply.status_code == 200 and [e.text for e in ET.fromstring(reply.content)] == [p.subject_id]
+    saved = svc.get_form(users["inv1"], p, "W12", "haq_di")
+    assert saved.derived["haq_di"] == HAQ_DI  # 13/8 by hand (tests/unit/redcap/_items.py)
+    again = client.post("/redcap/api/", {**data, "data": records_xml([{**row, "haq_di": "1.63"}])})
+    assert again.status_code == 200 and ET.fromstring(again.content).text == "1"  # <count>1</count>

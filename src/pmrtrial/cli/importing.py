@@ -17,7 +17,9 @@ app = typer.Typer(help="Import data from another system into canonical datasets.
 @app.command("redcap")
 def redcap(
     dictionary: Annotated[Path, typer.Option("--dictionary", help="The REDCap project's data dictionary (CSV).")],
-    records: Annotated[Path, typer.Option("--records", help="REDCap records export, flat or EAV (CSV).")],
+    records: Annotated[
+        Path, typer.Option("--records", help="REDCap records export, flat or EAV (CSV, or REDCap XML if *.xml).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for subjects/visits/adverse_events.csv.")],
     protocol: Annotated[str, typer.Option("--protocol", help="Bundled protocol name or YAML file.")] = "bachelor",
     events: Annotated[Path | None, typer.Option("--events", help="REDCap events CSV (unique_event_name).")] = None,
@@ -26,7 +28,11 @@ def redcap(
     from pmrtrial.edc.redcap.files import import_redcap
     from pmrtrial.io.files import read_protocol
 
-    folder = import_redcap(
+    result = import_redcap(
         dictionary=dictionary, records=records, protocol=read_protocol(protocol), out=out, events=events
     )
-    console.print(f"Canonical datasets written to [bold]{folder.resolve()}[/bold]")
+    console.print(f"Canonical datasets written to [bold]{out.resolve()}[/bold]")
+    console.print(
+        f"Questionnaire scores: {len(result.scores_from_items)} computed from the items by pmrtrial.scores, "
+        f"{len(result.scores_without_items)} taken as supplied (no items in the records)"
+    )

@@ -1,10 +1,17 @@
 """A REDCap-compatible API at ``/redcap/api/`` (the subset PyCap and REDCapR use for one project).
 
 Requests are REDCap's: ``POST`` form-encoded with ``token`` (32 hexadecimal characters, from
-``pmrtrial edc token USER --redcap``), ``content``, ``format`` (``json`` or ``csv``), ``type``
+``pmrtrial edc token USER --redcap``), ``content``, ``format`` (``json``, ``csv`` or ``xml``), ``type``
 (``flat`` or ``eav``) and, for imports, ``data``. Implemented contents: ``version``, ``project``,
 ``metadata``, ``instrument``, ``event``, ``arm``, ``formEventMapping``, ``repeatingFormsEvents``,
 ``exportFieldNames`` and ``record`` (export, and import with ``action=import`` or ``data``).
+XML is REDCap's (:mod:`pmrtrial.edc.redcap.xmlformat`); imported XML goes through a parser that
+refuses document type declarations, so entity expansion and external entities are refused.
+
+Questionnaires travel item by item (HAQ-DI, EQ-5D, SF-36), as the eCRFs hold them; an export adds the
+EDC's scores in the read-only score fields. An import saves the items (the EDC computes the scores
+with :mod:`pmrtrial.scores`) and refuses a supplied score that disagrees with them, or a score
+without any item of its instrument (the EDC stores scores computed from items only).
 
 The project is the protocol's REDCap project (:func:`pmrtrial.edc.redcap.dictionary.build_project`).
 Every read and write goes through the EDC services, so the token's user keeps exactly the rights
@@ -52,7 +59,16 @@ from pmrtrial.edc.redcap.dictionary import (
     build_project,
     event_name,
 )
-from pmrtrial.edc.redcap.records import SYSTEM_FIELDS, eav_to_flat
+from pmrtrial.edc.redcap.records import SYSTEM_FIELDS, eav_to_flat, score_disagreement
+from pmrtrial.edc.redcap.xmlformat import (
+    XmlDataError,
+    count_xml,
+    error_xml,
+    object_xml,
+    parse_records_xml,
+    records_xml,
+    values_xml,
+)
 from pmrtrial.exceptions import PmrTrialError
 from pmrtrial.vocabulary import get_variable
 
@@ -99,9 +115,18 @@ def _csv(rows: list[dict[str, Any]], keys: Iterable[str] | None = None) -> str:
     return buffer.getvalue()
 
 
+_XML = "text/xml; charset=utf-8"
+
+
 def _respond(data: Any, fmt: str, keys: Iterable[str] | None = None) -> HttpResponse:
     if isinstance(data, str):
         return HttpResponse(data, content_type="text/plain; charset=utf-8")
+    if fmt == "xml":
+        try:
+            text = records_xml(data, keys) if isinstance(data, list) else object_xml("project", data)
+        except ValueError as exc:  # a value XML 1.0 cannot carry (a control character)
+            raise _ApiError(f"The data cannot be written as XML ({exc}); export them as json or csv.", 500) from None
+        return HttpResponse(text, content_type=_XML)
     if fmt == "csv":
         rows = data if isinstance(data, list) else [data]
         return HttpResponse(_csv(rows, keys), content_type="text/csv; charset=utf-8")
@@ -109,6 +134,8 @@ def _respond(data: Any, fmt: str, keys: Iterable[str] | None = None) -> HttpResp
 
 
 def _error(message: str, fmt: str, status: int) -> HttpResponse:
+    if fmt == "xml":
+        return HttpResponse(error_xml(message), status=status, content_type=_XML)
     if fmt == "csv":
         return HttpResponse(f"ERROR: {message}", status=status, content_type="text/csv; charset=utf-8")
     return HttpResponse(json.dumps({"error": message}), status=status, content_type="application/json")
@@ -222,7 +249,8 @@ def _export_rows(actor: Any, project: RedcapProject) -> list[dict[str, str]]:
                 **{
                     k: v
                     for k, v in rec.derived.items()
-                    if project.field(k) is not None and project.field(k).field_type == "calc"
+                    if project.field(k) is not None
+                    and (project.field(k).field_type == "calc" or project.field(k).score_of)
                 },
             }
             if rec.form == "adverse_event":
@@ -299,7 +327,12 @@ def _eav(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def _parse_import(post: Any, fmt: str, kind: str) -> list[dict[str, Any]]:
     data = post.get("data", "")
-    if fmt == "json":
+    if fmt == "xml":
+        try:
+            rows = parse_records_xml(str(data))
+        except XmlDataError as exc:
+            raise _ApiError(str(exc)) from None
+    elif fmt == "json":
         try:
             rows = json.loads(data)
         except json.JSONDecodeError as exc:
@@ -350,6 +383,7 @@ def _import(actor: Any, project: RedcapProject, rows: list[dict[str, Any]], post
             problem("", "", RECORD_ID, "missing record id")
             continue
         forms: dict[tuple[str, str, str], dict[str, Any]] = {}
+        supplied: dict[tuple[str, str, str], dict[str, str]] = {}  # questionnaire scores beside the items
         for row in record_rows:
             event = str(row.get("redcap_event_name", "")).strip()
             if event not in code_of_event:
@@ -374,6 +408,11 @@ def _import(actor: Any, project: RedcapProject, rows: list[dict[str, Any]], post
                     problem(record, event, name, str(exc))
                     continue
                 key = (event, field.form, repeat if field.form == "adverse_event" else "")
+                if field.score_of:
+                    if raw != "":
+                        supplied.setdefault(key, {})[name] = raw
+                    forms.setdefault(key, {})
+                    continue
                 forms.setdefault(key, {})[name] = value
         try:
             participant = svc.get_participant(actor, record)
@@ -418,8 +457,24 @@ def _import(actor: Any, project: RedcapProject, rows: list[dict[str, Any]], post
             if form == "end_of_study" and event != last_event:
                 problem(record, event, form, f"end of study is recorded at {last_event}")
                 continue
+            scores = supplied.get((event, form, instance), {})
             try:
                 existing = svc.get_form(actor, participant, key, form)
+                if scores and not values:
+                    if existing is None or not existing.data:
+                        for name in scores:
+                            problem(
+                                record,
+                                event,
+                                name,
+                                f"a score without any item of {form}: the EDC computes the score from the items "
+                                "(pmrtrial.scores); import the items",
+                            )
+                        continue
+                    _check_scores(record, event, form, scores, existing.derived, problem)
+                    continue
+                if not values:
+                    continue
                 data = dict(existing.data) if existing is not None else {}
                 data.update(values)
                 if form == "adverse_event" and existing is None:
@@ -428,7 +483,7 @@ def _import(actor: Any, project: RedcapProject, rows: list[dict[str, Any]], post
                         raise EdcError(f"repeat instance {instance} of adverse_event: the next new instance is {n}")
                     svc.add_adverse_event(actor, participant, data, confirm_warnings=True)
                 else:
-                    svc.save_form(
+                    saved = svc.save_form(
                         actor,
                         participant,
                         key,
@@ -438,6 +493,7 @@ def _import(actor: Any, project: RedcapProject, rows: list[dict[str, Any]], post
                         confirm_warnings=True,
                         expected_version=existing.version if existing is not None else None,
                     )
+                    _check_scores(record, event, form, scores, saved.derived, problem)
             except FormInvalid as exc:
                 for name, message in exc.errors.items():
                     problem(record, event, name if name != "__all__" else form, str(message))
@@ -446,6 +502,16 @@ def _import(actor: Any, project: RedcapProject, rows: list[dict[str, Any]], post
     if problems:
         raise _ApiError("; ".join(problems))
     return len(saved_records)
+
+
+def _check_scores(
+    record: str, event: str, form: str, scores: Mapping[str, str], derived: Mapping[str, Any], problem: Any
+) -> None:
+    """A problem for each supplied questionnaire score that disagrees with the EDC's (computed from the items)."""
+    for name, raw in scores.items():
+        message = score_disagreement(name, raw, derived.get(name), form)
+        if message:
+            problem(record, event, name, message)
 
 
 def _check_enrolment(
@@ -551,8 +617,8 @@ def redcap_api(request: HttpRequest) -> HttpResponse:
     request.user = user
     content = str(post.get("content", ""))
     try:
-        if fmt not in ("json", "csv"):
-            raise _ApiError(f"format {fmt!r} is not supported here; use json or csv")
+        if fmt not in ("json", "csv", "xml"):
+            raise _ApiError(f"format {fmt!r} is not supported here; use json, csv or xml")
         project = _project()
         if content == "version":
             return HttpResponse(REDCAP_VERSION, content_type="text/plain")
@@ -592,9 +658,13 @@ def redcap_api(request: HttpRequest) -> HttpResponse:
                 ids = sorted({str(r.get(RECORD_ID)) for r in rows})
                 answer = str(post.get("returnContent", "count"))
                 if answer == "ids":
+                    if error_fmt == "xml":
+                        return HttpResponse(values_xml("ids", "id", ids), content_type=_XML)
                     return _respond(ids if error_fmt == "json" else [{"id": i} for i in ids], error_fmt)
                 if answer == "nothing":
                     return HttpResponse("", content_type="text/plain")
+                if error_fmt == "xml":
+                    return HttpResponse(count_xml(count), content_type=_XML)
                 return _respond({"count": count}, error_fmt)
             rows = _filtered(_export_rows(user, project), post, project)
             if kind == "eav":

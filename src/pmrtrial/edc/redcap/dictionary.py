@@ -16,6 +16,13 @@ Conventions (as REDCap users know them):
   with the eCRF's min and max; dates are ``date_ymd``;
 - ``crp_pmr_as`` is a ``calc`` field (Leeb and Bird 2004: CRP in mg/dL + patient VAS + physician
   VAS + 0.1 x morning stiffness + EUL, the patient VAS named by the protocol) and ``bmi`` too;
+- the questionnaires are captured item by item, exactly as the eCRFs hold them: HAQ-DI (20 items in
+  8 categories, with each category's aid/device and help questions), EQ-5D-3L (5 dimensions and
+  the VAS) and SF-36 (36 items). Their scores (``haq_di``; ``eq5d_index``; ``sf36_pcs``, ``sf36_mcs``)
+  follow the items as read-only number fields (:data:`SCORE_FIELDS`, action tag ``@READONLY``): they
+  are not REDCap calculations, because :mod:`pmrtrial.scores` is the one scoring implementation. An
+  export fills them with the EDC's scores; an import recomputes them from the items and reports a
+  supplied score that disagrees;
 - labels are English or French (the EDC's translations; the vocabulary's for canonical variables).
 """
 
@@ -30,12 +37,13 @@ from typing import Any, Literal
 
 from pmrtrial.edc.crfs.form_specs import FORM_ALIASES, WORKFLOW_FORMS, FieldDef, FormSpec, get_form_spec
 from pmrtrial.protocol import Protocol
-from pmrtrial.vocabulary import get_variable, is_canonical
+from pmrtrial.vocabulary import get_variable, is_canonical, value_range
 
 __all__ = [
     "DICTIONARY_HEADER",
     "ENROLMENT_FIELDS",
     "RECORD_ID",
+    "SCORE_FIELDS",
     "RedcapField",
     "RedcapProject",
     "build_project",
@@ -85,6 +93,9 @@ BRANCHING: Mapping[str, str] = {
     "reason": "[status] = 'withdrawn' or [status] = 'lost'",
 }
 
+#: Questionnaire instrument -> the scores :mod:`pmrtrial.scores` computes from its items (the eCRF's ``scored``).
+SCORE_FIELDS: Mapping[str, tuple[str, ...]] = {form: get_form_spec(form).scored for form in ("haq_di", "eq5d", "sf36")}
+
 _SAFE = re.compile(r"^[A-Za-z0-9_]+$")
 _LOCALE = Path(__file__).resolve().parents[1] / "locale"
 
@@ -119,7 +130,8 @@ class RedcapField:
     annotation: str = ""
     section: str = ""
     codes: Mapping[str, Any] | None = None  # REDCap code -> eCRF/canonical code (choice fields)
-    spec: FieldDef | None = None  # the eCRF field (None for record_id, enrolment and calc fields)
+    spec: FieldDef | None = None  # the eCRF field (None for record_id, enrolment, calc and score fields)
+    score_of: str = ""  # a questionnaire score: the instrument whose items give it (:data:`SCORE_FIELDS`)
 
     def row(self) -> tuple[str, ...]:
         return (
@@ -321,6 +333,30 @@ def _calc_fields(protocol: Protocol, form: str, lang: Lang) -> list[RedcapField]
     return []
 
 
+def _score_fields(form: str, lang: Lang) -> list[RedcapField]:
+    """Read-only fields for the scores of a questionnaire (filled by an export, checked by an import)."""
+    fields = []
+    for name in SCORE_FIELDS.get(form, ()):
+        var = get_variable(name, "visits")
+        lo, hi = _number_range(*value_range(name, "visits"))
+        fields.append(
+            RedcapField(
+                name,
+                form,
+                "text",
+                var.label(lang),
+                note="" if var.unit in ("-", "index") else var.unit,
+                validation="number",
+                vmin=lo,
+                vmax=hi,
+                annotation=f"@READONLY pmrtrial visits.{name}: computed from the items by pmrtrial.scores; "
+                "an imported value must agree",
+                score_of=form,
+            )
+        )
+    return fields
+
+
 def _ordered_forms(protocol: Protocol) -> list[str]:
     names: list[str] = ["visit_info"]
     for visit in protocol.visits:
@@ -347,6 +383,7 @@ def build_project(protocol: Protocol, *, lang: Lang = "en") -> RedcapProject:
         block[0] = RedcapField(**{**block[0].__dict__, "section": tr.gettext(spec.title)})
         fields.extend(block)
         fields.extend(_calc_fields(protocol, form, lang))
+        fields.extend(_score_fields(form, lang))
     events = tuple((event_name(v.code), v.label, float(v.week), int(v.day)) for v in protocol.visits)
     mapping: list[tuple[str, str]] = []
     repeating: list[tuple[str, str]] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pmrtrial.edc.redcap.dictionary import Lang, RedcapProject, build_project
-from pmrtrial.edc.redcap.records import RedcapImportError, eav_to_flat, records_to_datasets
+from pmrtrial.edc.redcap.records import RedcapImport, RedcapImportError, eav_to_flat, read_records
 from pmrtrial.exceptions import DataError
 from pmrtrial.io.datasets import write_datasets
 from pmrtrial.io.files import write_text_atomic
@@ -90,24 +90,49 @@ def import_redcap(
     protocol: Protocol,
     out: str | os.PathLike[str],
     events: str | os.PathLike[str] | None = None,
-) -> Path:
-    """Canonical datasets in ``out`` from a REDCap export (flat or EAV CSV); nothing written on any problem."""
+) -> RedcapImport:
+    """Canonical datasets in ``out`` from a REDCap export (flat or EAV; CSV, or REDCap XML when the file
+    name ends in ``.xml``); nothing written on any problem. The manifest records how many questionnaire
+    scores were computed from items and how many were taken as supplied without items."""
     project = build_project(protocol)
     dictionary_rows = read_csv_rows(dictionary)
-    rows = _dicts(read_csv_rows(records))
+    rows = _read_records(records)
     if rows and "field_name" in rows[0] and "value" in rows[0]:
         rows = eav_to_flat(rows)
     event_weeks = _events(events, project) if events is not None else None
-    data = records_to_datasets(project, rows, protocol, dictionary=dictionary_rows, events=event_weeks)
+    result = read_records(project, rows, protocol, dictionary=dictionary_rows, events=event_weeks)
+    data = result.datasets
     write_datasets(
         out,
         data.subjects,
         data.visits,
         data.adverse_events,
         protocol=protocol,
-        manifest={"source": "REDCap import", "protocol": {"id": protocol.id, "version": protocol.version}},
+        manifest={
+            "source": "REDCap import",
+            "protocol": {"id": protocol.id, "version": protocol.version},
+            "questionnaire_scores": {
+                "computed_from_items": len(result.scores_from_items),
+                "supplied_without_items": len(result.scores_without_items),
+            },
+        },
     )
-    return Path(out)
+    return result
+
+
+def _read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    if str(path).lower().endswith(".xml"):
+        from pmrtrial.edc.redcap.xmlformat import XmlDataError, parse_records_xml
+
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"Cannot read {path}: {exc}") from None
+        try:
+            return list(parse_records_xml(text))
+        except XmlDataError as exc:
+            raise DataError(f"{path}: {exc}") from None
+    return _dicts(read_csv_rows(path))
 
 
 __all__ += ["RedcapImportError"]

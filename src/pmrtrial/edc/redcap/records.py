@@ -4,8 +4,14 @@ Every value goes through the EDC's own form rules (:func:`~pmrtrial.edc.crfs.for
 and the canonical rows come from the EDC export's mapping (:mod:`pmrtrial.edc.crfs.canonical`), then
 :func:`~pmrtrial.datasets.validate_datasets` checks the result. Every problem (an unmapped field with
 a value, an unknown choice, an unknown or missing event, a unit that differs from the eCRF's, a
-value the form rules refuse) is collected with its record, event and field; if there is any,
-:class:`RedcapImportError` lists them all and nothing is returned.
+value the form rules refuse, a supplied questionnaire score that disagrees with its items) is
+collected with its record, event and field; if there is any, :class:`RedcapImportError` lists them
+all and nothing is returned.
+
+Questionnaires: the HAQ-DI, EQ-5D and SF-36 scores are computed from the items by the eCRF rules
+(:mod:`pmrtrial.scores`). A score supplied beside the items must agree (:func:`score_disagreement`);
+a score supplied without any item of its instrument (an export of scores only, e.g. a synthetic
+twin) is taken as supplied, range-checked, and listed in :attr:`RedcapImport.scores_without_items`.
 """
 
 from __future__ import annotations
@@ -21,11 +27,29 @@ import pandas as pd
 from pmrtrial.datasets import AnalysisDatasets, validate_datasets
 from pmrtrial.edc.crfs.canonical import adverse_event_row, canonical_frame, subject_row, visit_row
 from pmrtrial.edc.crfs.form_validators import FormContext, validate_form
-from pmrtrial.edc.redcap.dictionary import DICTIONARY_HEADER, ENROLMENT, RECORD_ID, RedcapProject, event_name
+from pmrtrial.edc.redcap.dictionary import (
+    DICTIONARY_HEADER,
+    ENROLMENT,
+    RECORD_ID,
+    SCORE_FIELDS,
+    RedcapField,
+    RedcapProject,
+    event_name,
+)
 from pmrtrial.exceptions import DataError
 from pmrtrial.protocol import Protocol
 
-__all__ = ["Problem", "RedcapImportError", "check_dictionary", "eav_to_flat", "records_to_datasets"]
+__all__ = [
+    "Problem",
+    "RedcapImport",
+    "RedcapImportError",
+    "check_dictionary",
+    "eav_to_flat",
+    "read_records",
+    "records_to_datasets",
+    "score_disagreement",
+    "supplied_score",
+]
 
 SYSTEM_FIELDS = frozenset(
     {
@@ -61,8 +85,52 @@ class RedcapImportError(DataError):
         super().__init__(f"REDCap import refused, {len(self.problems)} problem(s), nothing written: {shown}")
 
 
+@dataclass(frozen=True)
+class RedcapImport:
+    """What :func:`read_records` made of REDCap records: the datasets, and where the scores came from."""
+
+    datasets: AnalysisDatasets
+    #: Questionnaire scores computed from the items by pmrtrial.scores (record, event, score).
+    scores_from_items: tuple[tuple[str, str, str], ...]
+    #: Questionnaire scores taken as supplied, with no item of their instrument (record, event, score).
+    scores_without_items: tuple[tuple[str, str, str], ...]
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
+
+
+def supplied_score(field: RedcapField, raw: Any) -> tuple[float | None, str | None]:
+    """A questionnaire score as supplied (a number within the dictionary's range), or the error."""
+    text = str(raw).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    lo, hi = float(field.vmin), float(field.vmax)
+    if not lo <= value <= hi:  # also NaN
+        return None, f"score {text!r} is not a number between {field.vmin} and {field.vmax}"
+    return value, None
+
+
+def score_disagreement(name: str, raw: Any, computed: float | None, form: str) -> str | None:
+    """The message when a supplied score ``raw`` disagrees with the score ``computed`` from the items.
+
+    Agreement is at the precision supplied, at least 2 decimals: ``|supplied - computed| <=
+    0.5 x 10^-max(d, 2)`` (+1e-9 for binary floating point), ``d`` the decimals written. So ``1.13``
+    and ``1.125`` agree (HAQ-DI of 9/8 rounded to 2 decimals), ``1`` and ``1.125`` do not.
+    """
+    text = str(raw).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return f"supplied score {text!r} is not a number"
+    if computed is None:
+        return f"supplied score {text} but the {form} items give no score (too few answered)"
+    decimals = len(text.split(".", 1)[1]) if "." in text and "e" not in text.lower() else 0
+    if abs(value - computed) <= 0.5 * 10.0 ** -max(decimals, 2) + 1e-9:
+        return None
+    return f"supplied score {text} disagrees with {computed:.6g} computed from the {form} items by pmrtrial.scores"
 
 
 def eav_to_flat(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -133,13 +201,29 @@ def records_to_datasets(
     events: Mapping[str, float] | None = None,
 ) -> AnalysisDatasets:
     """Canonical datasets from flat REDCap rows (see the module docstring); raises :class:`RedcapImportError`."""
+    return read_records(project, records, protocol, dictionary=dictionary, events=events).datasets
+
+
+def read_records(
+    project: RedcapProject,
+    records: Sequence[Mapping[str, Any]],
+    protocol: Protocol,
+    *,
+    dictionary: Sequence[Sequence[str]] | None = None,
+    events: Mapping[str, float] | None = None,
+) -> RedcapImport:
+    """:func:`records_to_datasets`, with where each questionnaire score came from."""
     problems: list[Problem] = list(check_dictionary(project, dictionary)) if dictionary is not None else []
     weeks = dict(events) if events is not None else project.week_of_event
     visit_of = {float(v.week): v for v in protocol.visits}
     baseline_event = event_name(protocol.visits[0].code)
     # record -> event -> form -> raw values; adverse events: record -> [(event, values)]
     forms: dict[str, dict[str, dict[str, dict[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
+    # record -> event -> questionnaire -> supplied scores (raw)
+    scores: dict[str, dict[str, dict[str, dict[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
     aes: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    without_items: list[tuple[str, str, str]] = []
+    from_items: list[tuple[str, str, str]] = []
     for row in records:
         record = str(row.get(RECORD_ID, "") or "").strip()
         event = str(row.get("redcap_event_name", "") or "").strip()
@@ -165,6 +249,9 @@ def records_to_datasets(
                 continue
             if field.field_type == "calc":
                 continue  # recomputed by the eCRF rules
+            if field.score_of:
+                scores[record][event].setdefault(field.score_of, {})[name] = raw
+                continue
             decoded, error = _decode(project, name, raw)
             if error:
                 problems.append(Problem(record, event, name, error))
@@ -191,7 +278,8 @@ def records_to_datasets(
             problems.append(Problem(record, baseline_event, "randomised_on", f"not a date: {rand!r}"))
             continue
         cleaned_by_event: dict[str, dict[str, dict[str, Any]]] = {}
-        for event, by_form in forms[record].items():
+        for event in dict.fromkeys([*forms[record], *scores[record]]):
+            by_form = forms[record].get(event, {})
             week = weeks[event]
             done: dict[str, dict[str, Any]] = {}
             for form in sorted(
@@ -203,6 +291,22 @@ def records_to_datasets(
                 for name, message in outcome.errors.items():
                     problems.append(Problem(record, event, name if name != "__all__" else form, message))
                 done[form] = {**outcome.cleaned, **outcome.derived}
+                from_items.extend(
+                    (record, event, n) for n in SCORE_FIELDS.get(form, ()) if done[form].get(n) is not None
+                )
+                for name, raw in scores[record].get(event, {}).get(form, {}).items():
+                    if not outcome.errors and (message := score_disagreement(name, raw, done[form].get(name), form)):
+                        problems.append(Problem(record, event, name, message))
+            for form, supplied in scores[record].get(event, {}).items():
+                if form in by_form:
+                    continue
+                done[form] = {}
+                for name, raw in supplied.items():
+                    value, error = supplied_score(project.field(name), raw)  # type: ignore[arg-type]
+                    if error:
+                        problems.append(Problem(record, event, name, error))
+                    done[form][name] = value
+                    without_items.append((record, event, name))
             cleaned_by_event[event] = done
         all_forms = {f: d for by in cleaned_by_event.values() for f, d in by.items()}
         status = all_forms.get("end_of_study", {}).get("status") or "ongoing"
@@ -246,7 +350,7 @@ def records_to_datasets(
         for rows, table in ((subjects, "subjects"), (visit_rows, "visits"), (ae_rows, "adverse_events"))
     ]
     try:
-        return validate_datasets(
+        data = validate_datasets(
             *frames,
             protocol=protocol,
             source_names={
@@ -257,6 +361,7 @@ def records_to_datasets(
         )
     except DataError as exc:
         raise RedcapImportError([Problem("", "", "", str(exc))]) from None
+    return RedcapImport(data, tuple(from_items), tuple(without_items))
 
 
 #: What :func:`datasets_to_records` enters where the canonical datasets hold nothing (as the EDC demo does).
@@ -285,8 +390,9 @@ def datasets_to_records(project: RedcapProject, data: AnalysisDatasets, protocol
     Visit dates are the protocol's target days; the rescue start is the first visit with an oral
     glucocorticoid dose; adverse events go to the first event at or after their onset, with
     relatedness :data:`FILLED_RELATEDNESS` and, when serious, :data:`FILLED_SERIOUS_CRITERION`
-    (the canonical datasets hold neither). Questionnaire items are not in the canonical datasets,
-    so HAQ-DI, EQ-5D and SF-36 instruments stay empty.
+    (the canonical datasets hold neither). Questionnaire items are not in the canonical datasets:
+    the HAQ-DI, EQ-5D and SF-36 instruments get their scores only (the read-only score fields), which
+    an import takes as supplied without items.
     """
     mapped: dict[str, set[str]] = defaultdict(set)
     for event, form in project.mapping:
@@ -332,6 +438,7 @@ def datasets_to_records(project: RedcapProject, data: AnalysisDatasets, protocol
                         "morning_stiffness_min",
                         "upper_limb_elevation",
                         "esr_mm_h",
+                        *(name for names in SCORE_FIELDS.values() for name in names),
                     )
                 },
                 "crp_value": visit.get("crp_mg_l"),
