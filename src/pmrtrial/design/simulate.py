@@ -31,13 +31,15 @@ Monte Carlo standard errors: a rate :math:`\hat p` over :math:`R` replicates has
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import math
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -72,6 +74,7 @@ __all__ = [
     "analyse_gee",
     "analyse_task",
     "analyse_trials",
+    "centre_counts",
     "compute_true_effect",
     "fisher_pvalues_lookup",
     "generate_task",
@@ -191,17 +194,31 @@ def _fisher_table(n0: int, n1: int) -> FloatArray:
     return compute_fisher_rejection_region(n0, n1).pvalues.ravel()
 
 
-def analyse_gee(
-    y: FloatArray, treated: BoolArray, centre: IntArray, *, moments: str, warned: dict[str, int] | None = None
-) -> dict[str, npt.NDArray[Any]]:
+def centre_counts(data: PrimaryData, n_centres: int) -> IntArray:
+    """Per replicate and centre, the counts the analysis needs: (R, n_centres, 4) integers.
+
+    ``[r, c] = (control responders, control non-responders, treated responders, treated
+    non-responders)`` among the participants of centre ``c`` in the primary analysis set of
+    replicate ``r`` (assessed at the primary visit): the sufficient statistics of both the Fisher
+    test (summed over centres) and the GEE (:func:`pmrtrial.stats.gee.fit_risk_ratio_gee_counts`).
+    """
+    y = data.response
+    n_reps = y.shape[0]
+    analysed = ~np.isnan(y)
+    cell = np.where(data.treated, 2, 0) + (y == 0.0)  # 0..3 in the order above (NaN: not counted)
+    labels = (np.arange(n_reps)[:, None] * n_centres + data.centre) * 4 + cell
+    counts = np.bincount(labels[analysed], minlength=n_reps * n_centres * 4)
+    return counts.reshape(n_reps, n_centres, 4).astype(np.int64, copy=False)
+
+
+def analyse_gee(counts: IntArray, *, moments: str, warned: dict[str, int] | None = None) -> dict[str, npt.NDArray[Any]]:
     """The SAP's adjusted risk ratio for many trials at once: the one call to the GEE estimator.
 
     Parameters
     ----------
-    y : float (R, N)
-        Response 1/0, NaN when not in the primary analysis set (not assessed).
-    treated, centre : (R, N)
-        Allocation and centre per replicate.
+    counts : int (R, C, 4)
+        Per replicate and centre, the 2 x 2 counts of the primary analysis set
+        (:func:`centre_counts`); the fit depends on the trial's data only through them.
     moments : {"geepack", "statsmodels"}
     warned : dict, optional
         Warnings raised inside the estimator are recorded here (message -> count), never dropped.
@@ -213,47 +230,40 @@ def analyse_gee(
 
     Notes
     -----
-    Participants outside the analysis set are dropped per replicate (``missing="drop"`` of the
-    estimator), so every replicate is fitted in one batched call.
+    :func:`pmrtrial.stats.gee.fit_risk_ratio_gee_counts` is the estimator of
+    :func:`~pmrtrial.stats.gee.fit_risk_ratio_gee_batch` (one code path) entered at the counts:
+    every replicate is fitted in one batched call, participants outside the analysis set not counted.
     """
-    from pmrtrial.stats.gee import fit_risk_ratio_gee_batch
+    from pmrtrial.stats.gee import fit_risk_ratio_gee_counts
 
     if warned is None:
         warned = {}
-    n_reps = y.shape[0]
-    out: dict[str, npt.NDArray[Any]] = {
-        "log_rr": np.full(n_reps, np.nan),
-        "se_robust": np.full(n_reps, np.nan),
-        "se_md": np.full(n_reps, np.nan),
-        "gee_estimable": np.zeros(n_reps, dtype=bool),
-        "gee_converged": np.zeros(n_reps, dtype=bool),
-        "gee_fallback": np.zeros(n_reps, dtype=bool),
-        "gee_method": np.full(n_reps, -1, dtype=np.int64),
-        "gee_status": np.full(n_reps, -1, dtype=np.int64),
+    # warnings raised in the estimator are counted, never dropped (see _WarningRecorder for threads)
+    with _recorder.recording(warned):
+        fit = fit_risk_ratio_gee_counts(counts, moments=moments)  # type: ignore[arg-type]
+    return {
+        "log_rr": fit.log_rr,
+        "se_robust": fit.se_robust,
+        "se_md": fit.se_md,
+        "gee_estimable": fit.estimable,
+        "gee_converged": fit.converged,
+        "gee_fallback": fit.fallback_used,
+        "gee_method": fit.method,
+        "gee_status": fit.status,
     }
-    # One call for all replicates: participants outside the analysis set (NaN) are dropped per replicate.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = fit_risk_ratio_gee_batch(
-            y,
-            treated.astype(np.float64),
-            # the estimator sorts the centre labels: 8-bit codes sort faster (the same codes, the same fit)
-            centre.astype(np.uint8) if centre.size and centre.min() >= 0 and centre.max() < 256 else centre,
-            moments=moments,  # type: ignore[arg-type]
-            missing="drop",
-        )
-    for w in caught:
-        key = f"{type(w.message).__name__} in the GEE: {w.message}"
-        warned[key] = warned.get(key, 0) + 1
-    out["log_rr"][:] = fit.log_rr
-    out["se_robust"][:] = fit.se_robust
-    out["se_md"][:] = fit.se_md
-    out["gee_estimable"][:] = fit.estimable
-    out["gee_converged"][:] = fit.converged
-    out["gee_fallback"][:] = fit.fallback_used
-    out["gee_method"][:] = fit.method
-    out["gee_status"][:] = fit.status
-    return out
+
+
+def _no_gee(n: int) -> dict[str, npt.NDArray[Any]]:
+    return {
+        "log_rr": np.full(n, np.nan),
+        "se_robust": np.full(n, np.nan),
+        "se_md": np.full(n, np.nan),
+        "gee_estimable": np.zeros(n, dtype=bool),
+        "gee_converged": np.zeros(n, dtype=bool),
+        "gee_fallback": np.zeros(n, dtype=bool),
+        "gee_method": np.full(n, -1, dtype=np.int64),
+        "gee_status": np.full(n, -1, dtype=np.int64),
+    }
 
 
 def analyse_trials(
@@ -270,35 +280,21 @@ def analyse_trials(
     counted in ``warned`` (message -> count).
     """
     data = PrimaryData.of(trials, model) if isinstance(trials, SimulatedTrials) else trials
-    y = data.response
-    analysed = ~np.isnan(y)
-    resp = analysed & (y == 1.0)
-    t = data.treated
+    counts = centre_counts(data, model.n_centres)
+    arm = counts.sum(axis=1)  # (R, 4)
     res: dict[str, npt.NDArray[Any]] = {
-        "n_control": (analysed & ~t).sum(axis=1),
-        "n_treated": (analysed & t).sum(axis=1),
-        "x_control": (resp & ~t).sum(axis=1),
-        "x_treated": (resp & t).sum(axis=1),
-        "n_randomised_treated": t.sum(axis=1),
+        "n_control": arm[:, 0] + arm[:, 1],
+        "n_treated": arm[:, 2] + arm[:, 3],
+        "x_control": arm[:, 0],
+        "x_treated": arm[:, 2],
+        "n_randomised_treated": data.treated.sum(axis=1),
         "n_rescued": data.rescued.sum(axis=1),
     }
     res["p_fisher"] = fisher_pvalues_lookup(res["x_control"], res["n_control"], res["x_treated"], res["n_treated"])
     if with_gee:
-        res.update(analyse_gee(y, t, data.centre, moments=model.moments, warned=warned))
+        res.update(analyse_gee(counts, moments=model.moments, warned=warned))
     else:
-        n = y.shape[0]
-        res.update(
-            {
-                "log_rr": np.full(n, np.nan),
-                "se_robust": np.full(n, np.nan),
-                "se_md": np.full(n, np.nan),
-                "gee_estimable": np.zeros(n, dtype=bool),
-                "gee_converged": np.zeros(n, dtype=bool),
-                "gee_fallback": np.zeros(n, dtype=bool),
-                "gee_method": np.full(n, -1, dtype=np.int64),
-                "gee_status": np.full(n, -1, dtype=np.int64),
-            }
-        )
+        res.update(_no_gee(counts.shape[0]))
     return res
 
 
@@ -363,37 +359,98 @@ def _run_in_process(
     threads: int,
     progress: Progress | None,
 ) -> list[tuple[dict[str, npt.NDArray[Any]], dict[str, int]]]:
-    """Run ``jobs`` (n_total, first_block, n_reps) in order; with ``threads > 1``, as a pipeline.
+    """Run ``jobs`` (n_total, first_block, n_reps), results in job order; with ``threads > 1``, in threads.
 
-    The pipeline generates the next tasks' trials in ``threads - 1`` worker threads while this
-    thread analyses the current one (NumPy releases the GIL in its random fills and array loops).
-    The analysis, and so every ``warnings`` capture, stays in this thread; each task's trials
-    come from its own generators, so the results are those of the sequential run.
+    Each worker thread runs whole tasks (:func:`run_task`: generation, then analysis), at most
+    ``threads`` tasks at a time (NumPy releases the GIL in its random fills and array loops).
+    Each task's trials come from its own generators and its analysis sees only its own
+    replicates, so the results are those of the sequential run; warnings raised in the estimator
+    are counted per task as in the sequential run (:class:`_WarningRecorder`).
     """
-    out = []
     if threads <= 1 or len(jobs) <= 1:
+        out = []
         for n_total, first_block, n_reps in jobs:
             out.append(run_task(model, n_total, seed, first_block, n_reps, batch_size, with_gee))
             if progress is not None:
                 progress(n_reps)
         return out
-    from collections import deque
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    with ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="pmrtrial-simulate") as pool:
-        ahead = threads  # tasks generated ahead of the analysis (bounds the memory held)
-        pending: deque[Future[PrimaryData]] = deque()
-        submitted = 0
-        for _, _, n_reps in jobs:
-            while submitted < len(jobs) and len(pending) < ahead:
-                job = jobs[submitted]
-                pending.append(pool.submit(generate_task, model, job[0], seed, job[1], job[2]))
-                submitted += 1
-            data = pending.popleft().result()
-            out.append(analyse_task(data, model, n_reps, batch_size, with_gee))
+    results: list[tuple[dict[str, npt.NDArray[Any]], dict[str, int]] | None] = [None] * len(jobs)
+    with _recorder.capturing(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pmrtrial-sim") as pool:
+        where = {
+            pool.submit(run_task, model, n_total, seed, first_block, n_reps, batch_size, with_gee): i
+            for i, (n_total, first_block, n_reps) in enumerate(jobs)
+        }
+        for future in as_completed(where):
+            i = where[future]
+            results[i] = future.result()
             if progress is not None:
-                progress(n_reps)
-    return out
+                progress(jobs[i][2])
+    return [r for r in results if r is not None]
+
+
+class _WarningRecorder:
+    """Counts the warnings raised in the GEE estimator per analysis call (message -> count), also in threads.
+
+    ``warnings.catch_warnings`` swaps process-wide state, so it cannot be entered in several threads at
+    once. A sequential analysis enters it around its own call (:meth:`recording`); a threaded run enters
+    it once in the calling thread (:meth:`capturing`), and each analysis call then only names, for its
+    own thread, the dictionary that the warnings it raises are counted in. Warnings raised outside an
+    analysis call while a threaded run captures are passed on to the display function of the moment.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._capturing = False
+        self._lock = threading.RLock()
+
+    @staticmethod
+    def _key(message: Warning | str, category: type[Warning]) -> str:
+        name = type(message).__name__ if isinstance(message, Warning) else category.__name__
+        return f"{name} in the GEE: {message}"
+
+    @contextlib.contextmanager
+    def recording(self, warned: dict[str, int]) -> Iterator[None]:
+        if self._capturing:
+            previous = getattr(self._local, "target", None)
+            self._local.target = warned
+            try:
+                yield
+            finally:
+                self._local.target = previous
+            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:
+            key = self._key(w.message, w.category)
+            warned[key] = warned.get(key, 0) + 1
+
+    @contextlib.contextmanager
+    def capturing(self) -> Iterator[None]:
+        # one threaded run at a time holds the process-wide capture
+        with self._lock, warnings.catch_warnings():
+            warnings.simplefilter("always")
+            shown = warnings.showwarning
+
+            def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+                target = getattr(self._local, "target", None)
+                if target is None:
+                    shown(message, category, *args, **kwargs)
+                    return
+                key = self._key(message, category)
+                target[key] = target.get(key, 0) + 1
+
+            warnings.showwarning = show
+            self._capturing = True
+            try:
+                yield
+            finally:
+                self._capturing = False
+
+
+_recorder = _WarningRecorder()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -804,9 +861,10 @@ def simulate_operating_characteristics(
     truth_n_per_arm : int, optional
         Size of the truth simulation (default: the scenario's ``truth_n_per_arm``).
     threads : int
-        In-process only: with 2 or more, the trials of the next tasks are generated in
-        ``threads - 1`` worker threads while the current task is analysed (see
-        :func:`_run_in_process`); 1 runs everything in the calling thread. Does not change results.
+        In-process only: with 2 or more, tasks (generation and analysis of whole RNG blocks, at
+        most ``batch_size`` and about a quarter of ``n_sims / threads`` replicates each) run in
+        that many worker threads (see :func:`_run_in_process`); 1 runs everything in the calling
+        thread. Does not change results.
 
     Returns
     -------
@@ -826,7 +884,9 @@ def simulate_operating_characteristics(
     truth = compute_true_effect(scenario, n_per_arm=truth_n_per_arm)
     axis_label, axis_values = scenario.n_axis()
     sizes = scenario.sample_sizes()
-    plan = _plan(n_sims, batch_size)
+    # in threads, tasks small enough that each thread gets several (the last ones finish together)
+    in_threads = client is None and threads > 1
+    plan = _plan(n_sims, min(batch_size, -(-n_sims // (4 * threads))) if in_threads else batch_size)
     t0 = time.perf_counter()
     if client is None:
         jobs = [(n_total, first_block, n_reps) for n_total in sizes for first_block, n_reps in plan]
