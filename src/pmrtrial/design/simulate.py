@@ -823,6 +823,15 @@ def _plan(n_sims: int, batch_size: int) -> list[tuple[int, int]]:
     return tasks
 
 
+def _task_size(n_sims: int, batch_size: int, threads: int) -> int:
+    """Replicates per task in threads: at most ``batch_size``, a multiple of the number of threads of
+    tasks (at least two each), equal whole RNG blocks, so that the threads finish together."""
+    n_tasks = max(-(-n_sims // batch_size), 2 * threads)
+    n_tasks = -(-n_tasks // threads) * threads
+    n_blocks = -(-n_sims // BLOCK_SIZE)
+    return -(-n_blocks // n_tasks) * BLOCK_SIZE
+
+
 def simulate_operating_characteristics(
     scenario: Scenario,
     *,
@@ -862,9 +871,9 @@ def simulate_operating_characteristics(
         Size of the truth simulation (default: the scenario's ``truth_n_per_arm``).
     threads : int
         In-process only: with 2 or more, tasks (generation and analysis of whole RNG blocks, at
-        most ``batch_size`` and about a quarter of ``n_sims / threads`` replicates each) run in
-        that many worker threads (see :func:`_run_in_process`); 1 runs everything in the calling
-        thread. Does not change results.
+        most ``batch_size`` replicates, at least two tasks per thread) run in that many worker
+        threads (see :func:`_run_in_process`); 1 runs everything in the calling thread. Does not
+        change results.
 
     Returns
     -------
@@ -884,9 +893,7 @@ def simulate_operating_characteristics(
     truth = compute_true_effect(scenario, n_per_arm=truth_n_per_arm)
     axis_label, axis_values = scenario.n_axis()
     sizes = scenario.sample_sizes()
-    # in threads, tasks small enough that each thread gets several (the last ones finish together)
-    in_threads = client is None and threads > 1
-    plan = _plan(n_sims, min(batch_size, -(-n_sims // (4 * threads))) if in_threads else batch_size)
+    plan = _plan(n_sims, _task_size(n_sims, batch_size, threads) if client is None and threads > 1 else batch_size)
     t0 = time.perf_counter()
     if client is None:
         jobs = [(n_total, first_block, n_reps) for n_total in sizes for first_block, n_reps in plan]

@@ -215,15 +215,20 @@ def simulate_allocation(
     sizes = np.asarray(block_sizes, dtype=np.int64)
     patterns, n_patterns = _block_patterns(tuple(int(r) for r in ratio), tuple(int(b) for b in block_sizes))
     smax = int(sizes.max())
-    centre = rng.choice(n_centres, size=(n_reps, n_subjects), p=centre_p).astype(np.int64)
-    # each participant's place in its centre's list: the number of earlier participants of that centre
-    total = np.zeros((n_reps, n_centres), dtype=np.int64)  # running count, then participants per centre
-    position = np.empty((n_reps, n_subjects), dtype=np.int64)
-    rows = np.arange(n_reps)
+    centre = _choose_centres(rng, (n_reps, n_subjects), centre_p)
+    # each participant's place in its centre's list: the number of earlier participants of that centre,
+    # by a loop over participants on (replicate, centre) counters addressed flat
+    slot = (np.arange(n_reps)[:, None] * n_centres + centre).T.copy()  # (N, R)
+    counter = np.zeros(n_reps * n_centres, dtype=np.int64)  # running count, then participants per centre
+    position_t = np.empty((n_subjects, n_reps), dtype=np.int64)
     for k in range(n_subjects):
-        c = centre[:, k]
-        position[:, k] = total[rows, c]
-        total[rows, c] += 1
+        idx = slot[k]
+        seen = counter[idx]
+        position_t[k] = seen
+        seen += 1
+        counter[idx] = seen
+    position = position_t.T
+    total = counter.reshape(n_reps, n_centres)
     # enough blocks for the largest centre of this block of replicates (a function of the draws)
     n_blocks = max(1, -(-int(total.max()) // int(sizes.min())))
     size_index = rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))
@@ -242,6 +247,23 @@ def simulate_allocation(
     first = (np.cumsum(length) - length).reshape(n_reps, n_centres)
     treated = entries[np.take_along_axis(first, centre, axis=1) + position]
     return centre, treated
+
+
+def _choose_centres(rng: np.random.Generator, shape: tuple[int, int], centre_p: FloatArray) -> IntArray:
+    """``rng.choice(len(centre_p), size=shape, p=centre_p)``, computed as NumPy's ``Generator.choice`` does.
+
+    ``Generator.choice`` with ``p`` draws ``rng.random(shape)`` and returns
+    ``cdf.searchsorted(u, side="right")`` with ``cdf = p.cumsum(); cdf /= cdf[-1]``: the number of
+    cumulative probabilities at or below ``u``, counted here with one comparison per centre (the same
+    draws and the same centres, tested against ``rng.choice``; a few times faster for a handful of centres).
+    """
+    cdf = np.cumsum(centre_p, dtype=np.float64)
+    cdf /= cdf[-1]
+    u = rng.random(shape)
+    centre = np.zeros(shape, dtype=np.int64)
+    for bound in cdf[:-1]:
+        centre += u >= bound
+    return centre
 
 
 # ------------------------------------------------------------------------------------------------

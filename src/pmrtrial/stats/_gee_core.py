@@ -146,6 +146,28 @@ def cluster_counts(
     return z.reshape(n_reps, n_clusters, 4)
 
 
+def _take(a: npt.NDArray[Any], rows: IntArray) -> npt.NDArray[Any]:
+    """Replicates ``rows`` (last axis) of ``a``, C-contiguous (``a[..., rows]`` is not, and a sum over the
+    clusters of a non-contiguous plane may be evaluated in another order, see :func:`_ksum`)."""
+    return np.take(a, rows, axis=-1)
+
+
+def _ksum(x: FloatArray) -> FloatArray:
+    """Sum over clusters of a C-contiguous (K, R) plane, in cluster order ``((x_0 + x_1) + x_2) + ...``.
+
+    NumPy's reduction over the first axis adds the rows in turn when there are two or more replicates;
+    for one replicate it would sum along the clusters, pairwise for long rows: the loop keeps the order, so
+    a replicate's numbers do not depend on how many others are fitted with it.
+    """
+    if x.shape[-1] > 1:
+        out: FloatArray = np.add.reduce(x, axis=0)
+        return out
+    total: FloatArray = x[0].copy()
+    for k in range(1, x.shape[0]):
+        total += x[k]
+    return total
+
+
 @dataclass(frozen=True)
 class _Design:
     """Per-replicate constants derived from the counts, replicates on the LAST axis.
@@ -165,8 +187,8 @@ class _Design:
     n_obs: FloatArray  # (R,)
     n_pairs: FloatArray  # (R,)
 
-    def take(self, rows: BoolArray | IntArray) -> _Design:
-        return _Design(*(getattr(self, f)[..., rows] for f in self.__dataclass_fields__))
+    def take(self, rows: IntArray) -> _Design:
+        return _Design(*(_take(getattr(self, f), rows) for f in self.__dataclass_fields__))
 
 
 def _design(z_in: FloatArray) -> _Design:
@@ -175,7 +197,7 @@ def _design(z_in: FloatArray) -> _Design:
     n0k = z[0] + z[1]
     n1k = z[2] + z[3]
     m = n0k + n1k
-    tot = z.sum(axis=1)
+    tot = np.stack([_ksum(z[a]) for a in range(4)])
     return _Design(
         z=z,
         n0k=n0k,
@@ -184,7 +206,7 @@ def _design(z_in: FloatArray) -> _Design:
         tot=tot,
         n_arm=np.stack([tot[0] + tot[1], tot[2] + tot[3]]),
         n_obs=tot.sum(axis=0),
-        n_pairs=(m * (m - 1.0) / 2.0).sum(axis=0),
+        n_pairs=_ksum(m * (m - 1.0) / 2.0),
     )
 
 
@@ -208,8 +230,8 @@ class _AtBeta:
     valid: BoolArray
     finite: BoolArray
 
-    def take(self, rows: BoolArray | IntArray) -> _AtBeta:
-        return _AtBeta(*(getattr(self, f)[..., rows] for f in self.__dataclass_fields__))
+    def take(self, rows: IntArray) -> _AtBeta:
+        return _AtBeta(*(_take(getattr(self, f), rows) for f in self.__dataclass_fields__))
 
     def put(self, rows: IntArray, other: _AtBeta) -> None:
         """Overwrite replicates ``rows`` (in place) with ``other``'s."""
@@ -289,8 +311,7 @@ def _c(alpha: FloatArray, mm1: FloatArray) -> FloatArray:
 
 def _csum(a: FloatArray, b: FloatArray) -> FloatArray:
     """``sum_i a_i b_i`` over clusters (K, R) -> (R,), clusters added in order."""
-    out: FloatArray = np.add.reduce(a * b, axis=0)
-    return out
+    return _ksum(a * b)
 
 
 def _score_info(
@@ -514,12 +535,16 @@ def _sandwich(
     md_singular = np.zeros(n_reps, dtype=bool)
     num_bad = np.zeros(n_reps, dtype=bool)
     zero_var = np.zeros(n_reps, dtype=bool)
-    have = np.flatnonzero(np.all(np.isfinite(beta), axis=1) & np.isfinite(alpha))
+    have_mask = np.isfinite(beta[:, 0]) & np.isfinite(beta[:, 1]) & np.isfinite(alpha)
+    have = np.flatnonzero(have_mask)
     if have.size == 0:
         return vb, vmd, md_singular, num_bad, zero_var
-    d = full.take(have)
-    w, e1, _, _ = _arm_parts(beta[have, 0], beta[have, 1], d.n_arm, family, moments)
-    al = alpha[have]
+    if have.size < n_reps // 2:
+        d = full.take(have)
+        b_have, al = beta[have], alpha[have]
+    else:  # computed for every replicate (the others give NaN, not kept): cheaper than copying the design
+        d, b_have, al, have = full, beta, alpha, slice(None)  # type: ignore[assignment]
+    w, e1, _, _ = _arm_parts(b_have[:, 0], b_have[:, 1], d.n_arm, family, moments)
     z = d.z
     w0, w1, e10, e11 = w[0], w[1], e1[0], e1[1]
     n0, n1 = d.n0k, d.n1k  # (K, R) per cluster and arm
@@ -536,7 +561,7 @@ def _sandwich(
     h11 = f * (qq11 - c * s1 * s1)
     g0 = f * (w0 * sum0 + w1 * sum1 - c * s0 * t)
     g1 = f * (w1 * sum1 - c * s1 * t)
-    b00, b01, b11 = np.add.reduce(h00, axis=0), np.add.reduce(h01, axis=0), np.add.reduce(h11, axis=0)
+    b00, b01, b11 = _ksum(h00), _ksum(h01), _ksum(h11)
 
     i00, i01, i10, i11, det = _inv2(b00, b01, b01, b11)
     ok = np.isfinite(det) & (det != 0.0)
@@ -570,4 +595,5 @@ def _sandwich(
     vm00[sing] = vm01[sing] = vm11[sing] = np.nan
     vmd[have, 0, 0], vmd[have, 0, 1], vmd[have, 1, 0], vmd[have, 1, 1] = vm00, vm01, vm01, vm11
     md_singular[have] = sing
-    return vb, vmd, md_singular, num_bad, zero_var
+    # flags only for replicates with estimates (rows computed without one are NaN throughout)
+    return vb, vmd, md_singular & have_mask, num_bad & have_mask, zero_var & have_mask
