@@ -277,18 +277,41 @@ def _arm_parts(
     return w, e1, valid, fin[0] & fin[1]
 
 
-def _at_beta(b0: FloatArray, b1: FloatArray, d: _Design, family: Family, moments: Moments) -> _AtBeta:
+class _Scratch:
+    """Reusable (K, R) work planes of the iteration (fresh planes this size cost page faults each time).
+
+    ``planes()`` hands out the cluster sums (s0, s1, t) of the next beta, alternating between two sets so
+    that the current beta's stay intact; ``tmp``, ``c``, ``cs0``, ``prod`` are scratch."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self._sets = (np.empty((3, *shape)), np.empty((3, *shape)))
+        self._turn = 0
+        self.tmp = np.empty(shape)
+        self.c = np.empty(shape)
+        self.cs0 = np.empty(shape)
+        self.prod = np.empty(shape)
+
+    def planes(self) -> FloatArray:
+        self._turn ^= 1
+        return self._sets[self._turn]
+
+
+def _at_beta(
+    b0: FloatArray, b1: FloatArray, d: _Design, family: Family, moments: Moments, scratch: _Scratch | None = None
+) -> _AtBeta:
     w, e1, valid, finite = _arm_parts(b0, b1, d.n_arm, family, moments)
     w0, w1, e10, e11 = w[0], w[1], e1[0], e1[1]
     z = d.z
-    s1 = d.n1k * w1
-    s0 = d.n0k * w0
+    out = (None, None, None) if scratch is None else scratch.planes()
+    tmp = None if scratch is None else scratch.tmp
+    s1 = np.multiply(d.n1k, w1, out=out[1])
+    s0 = np.multiply(d.n0k, w0, out=out[0])
     s0 += s1
     # t_i = z_i . (e_01, -w_0, e_11, -w_1)
-    t = z[0] * e10
-    t -= z[1] * w0
-    t += z[2] * e11
-    t -= z[3] * w1
+    t = np.multiply(z[0], e10, out=out[2])
+    t -= np.multiply(z[1], w0, out=tmp)
+    t += np.multiply(z[2], e11, out=tmp)
+    t -= np.multiply(z[3], w1, out=tmp)
     tot = d.tot
     n0, n1 = d.n_arm[0], d.n_arm[1]
     qq11 = w1 * w1 * n1
@@ -299,9 +322,9 @@ def _at_beta(b0: FloatArray, b1: FloatArray, d: _Design, family: Family, moments
     return _AtBeta(s0, s1, t, qq00, qq11, qe0, qe1, ssr, valid, finite)
 
 
-def _c(alpha: FloatArray, mm1: FloatArray) -> FloatArray:
+def _c(alpha: FloatArray, mm1: FloatArray, out: FloatArray | None = None) -> FloatArray:
     """c_i = alpha / (1 + (m_i - 1) alpha), (K, R)."""
-    den = mm1 * alpha
+    den = np.multiply(mm1, alpha, out=out)
     den += 1.0
     # alpha = -1/(m - 1) exactly makes R_i singular. geepack's LU solve then works with a
     # pivot of rounding size and takes the (finite) limiting step; do the same explicitly.
@@ -309,35 +332,38 @@ def _c(alpha: FloatArray, mm1: FloatArray) -> FloatArray:
     return np.divide(alpha, den, out=den)
 
 
-def _csum(a: FloatArray, b: FloatArray) -> FloatArray:
-    """``sum_i a_i b_i`` over clusters (K, R) -> (R,), clusters added in order."""
-    return _ksum(a * b)
+def _csum(a: FloatArray, b: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """``sum_i a_i b_i`` over clusters (K, R) -> (R,), clusters added in order (``out``: scratch plane)."""
+    return _ksum(np.multiply(a, b, out=out))
 
 
 def _score_info(
-    at: _AtBeta, d: _Design, alpha: FloatArray
+    at: _AtBeta, d: _Design, alpha: FloatArray, scratch: _Scratch | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Information B (b00, b01, b11) and score (g0, g1) summed over clusters.
 
     ``B = f [sum Q'Q - sum_i c_i s_i s_i']``, ``g = f [sum Q'e - sum_i c_i s_i t_i]`` with
     ``f = 1 / (1 - alpha)``.
     """
-    c = _c(alpha, d.mm1)
-    cs0 = c * at.s0
+    c = _c(alpha, d.mm1, None if scratch is None else scratch.c)
+    cs0 = np.multiply(c, at.s0, out=None if scratch is None else scratch.cs0)
     cs1 = np.multiply(c, at.s1, out=c)
+    prod = None if scratch is None else scratch.prod
     f = 1.0 / (1.0 - alpha)
-    b00 = f * (at.qq00 - _csum(cs0, at.s0))
-    b01 = f * (at.qq11 - _csum(cs0, at.s1))
-    b11 = f * (at.qq11 - _csum(cs1, at.s1))
-    g0 = f * (at.qe0 - _csum(cs0, at.t))
-    g1 = f * (at.qe1 - _csum(cs1, at.t))
+    b00 = f * (at.qq00 - _csum(cs0, at.s0, prod))
+    b01 = f * (at.qq11 - _csum(cs0, at.s1, prod))
+    b11 = f * (at.qq11 - _csum(cs1, at.s1, prod))
+    g0 = f * (at.qe0 - _csum(cs0, at.t, prod))
+    g1 = f * (at.qe1 - _csum(cs1, at.t, prod))
     return b00, b01, b11, g0, g1
 
 
-def _moments(at: _AtBeta, d: _Design, moments: Moments) -> tuple[FloatArray, FloatArray]:
+def _moments(
+    at: _AtBeta, d: _Design, moments: Moments, scratch: _Scratch | None = None
+) -> tuple[FloatArray, FloatArray]:
     """(phi, alpha) from the residuals: ``sum_i sum_{j<k} e_ij e_ik = (sum_i t_i^2 - ssr) / 2``."""
     ssr = at.ssr
-    pair_sum = (_csum(at.t, at.t) - ssr) / 2.0
+    pair_sum = (_csum(at.t, at.t, None if scratch is None else scratch.prod) - ssr) / 2.0
     n_obs, n_pairs = d.n_obs, d.n_pairs
     if moments == "geepack":
         phi = ssr / n_obs
@@ -424,11 +450,12 @@ def _solve_gee_batch(
     n_assoc = np.zeros(active.size, dtype=np.int64)
     live = np.ones(active.size, dtype=bool)
     n_live = active.size
+    scratch = _Scratch(d.mm1.shape)
 
     for it in range(1, maxiter + 1):
         if n_live == 0:
             break
-        b00, b01, b11, g0, g1 = _score_info(at, d, alpha)
+        b00, b01, b11, g0, g1 = _score_info(at, d, alpha, scratch)
         det = b00 * b11 - b01 * b01
         d0 = np.divide(b11 * g0 - b01 * g1, det)
         d1 = np.divide(b00 * g1 - b01 * g0, det)
@@ -437,7 +464,7 @@ def _solve_gee_batch(
         d1[~ok] = np.nan
         b0_new = b0 + d0
         b1_new = b1 + d1
-        at_new = _at_beta(b0_new, b1_new, d, family, moments)
+        at_new = _at_beta(b0_new, b1_new, d, family, moments, scratch)
         valid = at_new.valid
         if halving:
             redo = np.flatnonzero(ok & ~valid & live)
@@ -454,7 +481,7 @@ def _solve_gee_batch(
         failed = ~valid | ~(ok & at_new.finite)
         iters[active[live]] = it
 
-        phi_new, alpha_new = _moments(at_new, d, moments)
+        phi_new, alpha_new = _moments(at_new, d, moments, scratch)
         if geepack:
             change = np.maximum(
                 np.maximum(np.abs(d0), np.abs(d1)), np.maximum(np.abs(phi_new - phi), np.abs(alpha_new - alpha))
@@ -494,6 +521,7 @@ def _solve_gee_batch(
                     n_assoc[stay],
                 )
                 at, d, live = at.take(stay), d.take(stay), live[stay]
+                scratch = _Scratch(d.mm1.shape)
     # replicates still live hit the iteration limit: keep their last values, status NOT_CONVERGED
     if n_live:
         idx = active[live]
@@ -518,6 +546,10 @@ def _inv2(
     return a11 / det, -a01 / det, -a10 / det, a00 / det, det
 
 
+# Replicates per slice of the sandwich: its ~40 per-cluster planes then stay small (reused memory, no fresh pages).
+_SANDWICH_SLICE = 2048
+
+
 def _sandwich(
     full: _Design,
     beta: FloatArray,
@@ -528,22 +560,38 @@ def _sandwich(
     """Robust and Mancl-DeRouen covariance at (beta, alpha); NaN rows where beta is NaN.
 
     Also returns flags: Mancl-DeRouen singular, numerical failure, robust variance zero.
-    Per-cluster quantities are (K, R) planes; sums over clusters add them in cluster order."""
+    Computed in slices of replicates (each replicate's numbers are its own, see :func:`_sandwich_rows`)."""
     n_reps = beta.shape[0]
     vb = np.full((n_reps, P, P), np.nan)
     vmd = np.full((n_reps, P, P), np.nan)
     md_singular = np.zeros(n_reps, dtype=bool)
     num_bad = np.zeros(n_reps, dtype=bool)
     zero_var = np.zeros(n_reps, dtype=bool)
-    have_mask = np.isfinite(beta[:, 0]) & np.isfinite(beta[:, 1]) & np.isfinite(alpha)
-    have = np.flatnonzero(have_mask)
-    if have.size == 0:
-        return vb, vmd, md_singular, num_bad, zero_var
-    if have.size < n_reps // 2:
-        d = full.take(have)
-        b_have, al = beta[have], alpha[have]
-    else:  # computed for every replicate (the others give NaN, not kept): cheaper than copying the design
-        d, b_have, al, have = full, beta, alpha, slice(None)  # type: ignore[assignment]
+    have = np.flatnonzero(np.isfinite(beta[:, 0]) & np.isfinite(beta[:, 1]) & np.isfinite(alpha))
+    for lo in range(0, have.size, _SANDWICH_SLICE):
+        rows = have[lo : lo + _SANDWICH_SLICE]
+        _sandwich_rows(
+            full.take(rows), beta[rows], alpha[rows], family, moments, rows, vb, vmd, md_singular, num_bad, zero_var
+        )
+    return vb, vmd, md_singular, num_bad, zero_var
+
+
+def _sandwich_rows(
+    d: _Design,
+    b_have: FloatArray,
+    al: FloatArray,
+    family: Family,
+    moments: Moments,
+    have: IntArray,
+    vb: FloatArray,
+    vmd: FloatArray,
+    md_singular: BoolArray,
+    num_bad: BoolArray,
+    zero_var: BoolArray,
+) -> None:
+    """:func:`_sandwich` for the replicates ``have`` (design ``d``, estimates ``b_have``, ``al``), written in place.
+
+    Per-cluster quantities are (K, R) planes; sums over clusters add them in cluster order."""
     w, e1, _, _ = _arm_parts(b_have[:, 0], b_have[:, 1], d.n_arm, family, moments)
     z = d.z
     w0, w1, e10, e11 = w[0], w[1], e1[0], e1[1]
@@ -595,5 +643,3 @@ def _sandwich(
     vm00[sing] = vm01[sing] = vm11[sing] = np.nan
     vmd[have, 0, 0], vmd[have, 0, 1], vmd[have, 1, 0], vmd[have, 1, 1] = vm00, vm01, vm01, vm11
     md_singular[have] = sing
-    # flags only for replicates with estimates (rows computed without one are NaN throughout)
-    return vb, vmd, md_singular & have_mask, num_bad & have_mask, zero_var & have_mask
