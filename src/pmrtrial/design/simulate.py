@@ -51,6 +51,7 @@ from scipy.special import ndtr, ndtri
 from pmrtrial.design.fisher import compute_fisher_rejection_region
 from pmrtrial.design.scenario import Scenario
 from pmrtrial.design.simulate_model import (
+    Buffers,
     PrimaryData,
     SimulatedTrials,
     SimulationModel,
@@ -330,9 +331,12 @@ def generate_task(model: SimulationModel, n_total: int, seed: int, first_block: 
     thread).
     """
     n_blocks = -(-n_reps // BLOCK_SIZE)
+    buffers = Buffers()  # the blocks' random numbers drawn into the same arrays (the same numbers)
     return PrimaryData.concatenate(
         [
-            simulate_block_primary(model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE)
+            simulate_block_primary(
+                model, n_total, _block_generator(seed, n_total, first_block + k), BLOCK_SIZE, buffers
+            )
             for k in range(n_blocks)
         ]
     )
