@@ -30,12 +30,19 @@ non-responders, active responders, active non-responders), :func:`cluster_counts
     t_i  = z_i . (e_01, -w_0, e_11, -w_1)
 
 ``sum_i Q_i'Q_i`` and ``sum_i Q_i'e_i`` need only the arm totals, and the c-weighted terms
-``sum_i c_i s_i s_i'``, ``sum_i c_i s_i t_i`` come from one batched product ``S' diag(c) S`` of
-the (n_clusters x 3) matrix ``S = [s_0 s_1 t]``; ``sum_i t_i^2`` gives the pair sum of the moment
-estimator. The 2 x 2 systems are solved in closed form, and geepack's step halving tries all 60
-halvings at once (``delta * 0.5**k`` equals k successive halvings exactly). So one iteration is
-about a hundred NumPy operations on arrays of n_reps x n_clusters (no per-participant work, no
-per-cluster matrix inverse), and the single-trial and batched fits are the same code.
+``sum_i c_i s_i s_i'``, ``sum_i c_i s_i t_i`` are sums over clusters of products of the planes
+``s_0``, ``s_1``, ``t``; ``sum_i t_i^2`` gives the pair sum of the moment estimator. The 2 x 2
+systems are solved in closed form, and geepack's step halving tries all 60 halvings at once
+(``delta * 0.5**k`` equals k successive halvings exactly). So one iteration is about a hundred
+NumPy operations on arrays of n_clusters x n_reps (no per-participant work, no per-cluster matrix
+inverse), and the single-trial and batched fits are the same code.
+
+Layout and reproducibility. Per-cluster quantities are cluster-major planes (n_clusters, n_reps),
+replicates contiguous, so an operation is one pass over them and a sum over clusters adds the rows
+in cluster order (:func:`_ksum`, also for a lone replicate); working arrays are taken contiguous
+(:func:`_take`). A replicate's numbers therefore do not depend on the other replicates fitted with
+it, on the chunking, or on when finished replicates are dropped from the working arrays, bit for bit;
+an empty cluster adds exact zeros.
 
 Moment estimators (``ssr = sum e^2``, ``P = sum_i sum_{j<k} e_ij e_ik``, ``N`` observations,
 ``n_pairs = sum_i m_i (m_i - 1) / 2``, ``p`` mean parameters):
