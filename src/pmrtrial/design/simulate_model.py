@@ -23,6 +23,7 @@ from pmrtrial.protocol.predicates import Predicate, evaluate_predicate_vectorise
 from pmrtrial.scores import RESPONSE_STATES, classify_response_state
 
 __all__ = [
+    "Buffers",
     "PrimaryData",
     "SimulatedTrials",
     "SimulationModel",
@@ -215,15 +216,20 @@ def simulate_allocation(
     sizes = np.asarray(block_sizes, dtype=np.int64)
     patterns, n_patterns = _block_patterns(tuple(int(r) for r in ratio), tuple(int(b) for b in block_sizes))
     smax = int(sizes.max())
-    centre = rng.choice(n_centres, size=(n_reps, n_subjects), p=centre_p).astype(np.int64)
-    # each participant's place in its centre's list: the number of earlier participants of that centre
-    total = np.zeros((n_reps, n_centres), dtype=np.int64)  # running count, then participants per centre
-    position = np.empty((n_reps, n_subjects), dtype=np.int64)
-    rows = np.arange(n_reps)
+    centre = _choose_centres(rng, (n_reps, n_subjects), centre_p)
+    # each participant's place in its centre's list: the number of earlier participants of that centre,
+    # by a loop over participants on (replicate, centre) counters addressed flat
+    slot = (np.arange(n_reps)[:, None] * n_centres + centre).T.copy()  # (N, R)
+    counter = np.zeros(n_reps * n_centres, dtype=np.int64)  # running count, then participants per centre
+    position_t = np.empty((n_subjects, n_reps), dtype=np.int64)
     for k in range(n_subjects):
-        c = centre[:, k]
-        position[:, k] = total[rows, c]
-        total[rows, c] += 1
+        idx = slot[k]
+        seen = counter[idx]
+        position_t[k] = seen
+        seen += 1
+        counter[idx] = seen
+    position = position_t.T
+    total = counter.reshape(n_reps, n_centres)
     # enough blocks for the largest centre of this block of replicates (a function of the draws)
     n_blocks = max(1, -(-int(total.max()) // int(sizes.min())))
     size_index = rng.integers(0, len(sizes), size=(n_reps, n_centres, n_blocks))
@@ -244,23 +250,59 @@ def simulate_allocation(
     return centre, treated
 
 
+def _choose_centres(rng: np.random.Generator, shape: tuple[int, int], centre_p: FloatArray) -> IntArray:
+    """``rng.choice(len(centre_p), size=shape, p=centre_p)``, computed as NumPy's ``Generator.choice`` does.
+
+    ``Generator.choice`` with ``p`` draws ``rng.random(shape)`` and returns
+    ``cdf.searchsorted(u, side="right")`` with ``cdf = p.cumsum(); cdf /= cdf[-1]``: the number of
+    cumulative probabilities at or below ``u``, counted here with one comparison per centre (the same
+    draws and the same centres, tested against ``rng.choice``; a few times faster for a handful of centres).
+    """
+    cdf = np.cumsum(centre_p, dtype=np.float64)
+    cdf /= cdf[-1]
+    u = rng.random(shape)
+    centre = np.zeros(shape, dtype=np.int64)
+    for bound in cdf[:-1]:
+        centre += u >= bound
+    return centre
+
+
 # ------------------------------------------------------------------------------------------------
 # trajectories
 
 
+class Buffers:
+    """Arrays reused from one RNG block to the next (the generator fills them in place: the same numbers).
+
+    Fresh arrays of a block's size cost page faults every time; a task keeps one ``Buffers`` for its
+    blocks. Only random numbers and intermediate planes live here, never returned values.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, FloatArray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...]) -> FloatArray:
+        arr = self._arrays.get(name)
+        if arr is None or arr.shape != shape:
+            arr = self._arrays[name] = np.empty(shape)
+        return arr
+
+
 def _draw_subjects(
-    rng: np.random.Generator, shape: tuple[int, ...], n_visits: int, n_rescue: int
+    rng: np.random.Generator, shape: tuple[int, ...], n_visits: int, n_rescue: int, buffers: Buffers | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """The participants' random numbers, in the draw order of :func:`simulate_subjects`.
 
     Baseline uniforms ``S``; standard normal subject effects ``S``; residual innovations
     ``(V,) + S``; rescue uniforms ``(V,) + S``, of which only the first ``n_rescue`` visits are
     returned (the generator is moved past the others exactly, as if they had been drawn).
+    With ``buffers``, the numbers are drawn into reused arrays (the same numbers).
     """
-    u0 = rng.random(shape)
-    subject = rng.standard_normal(shape)
-    z = rng.standard_normal((n_visits, *shape))
-    u_rescue = rng.random((n_rescue, *shape))
+    b = Buffers() if buffers is None else buffers
+    u0 = rng.random(out=b.get("u0", shape))
+    subject = rng.standard_normal(out=b.get("subject", shape))
+    z = rng.standard_normal(out=b.get("z", (n_visits, *shape)))
+    u_rescue = rng.random(out=b.get("u_rescue", (n_rescue, *shape)))
     _skip_uniforms(rng, (n_visits - n_rescue) * math.prod(shape))
     return u0, subject, z, u_rescue
 
@@ -311,6 +353,8 @@ def _trajectories(
     dev = np.empty(shape)
     innovation = np.empty(shape)
     start = np.empty(shape, dtype=bool)
+    arm = treated.astype(np.intp)  # 0 control, 1 treated: the row of log_ratio
+    log_value = np.empty(shape)
     for v in range(n_visits):
         if v:
             # resid = phi * resid + innovation_sd * z[v], in place (the same operations)
@@ -320,12 +364,14 @@ def _trajectories(
         np.add(level, resid, out=dev)
         if deviation is not None:
             deviation[v] = dev
-        log_value = np.where(treated, model.log_ratio[1, v], model.log_ratio[0, v])
+        np.take(model.log_ratio[:, v], arm, out=log_value)  # the arm's log ratio at visit v
         np.add(log_base, log_value, out=log_value)
         log_value += dev
-        if model.log_gc_effect != 0.0:
-            # + log_gc_effect where on rescue GC (adding 0.0 elsewhere left every value as it was)
-            np.add(log_value, model.log_gc_effect, out=log_value, where=on_before)
+        if model.log_gc_effect != 0.0 and v:
+            # + log_gc_effect where on rescue GC (nobody is before the first visit): adding 0.0 elsewhere
+            # leaves every value as it was
+            np.multiply(on_before, model.log_gc_effect, out=innovation)
+            log_value += innovation
         value = np.exp(log_value, out=log_value)
         np.greater(value, model.rescue_threshold, out=start)
         start &= u_rescue[v] < model.rescue_p[v]
@@ -367,16 +413,21 @@ def simulate_subjects(
 
 
 def simulate_primary_visit(
-    model: SimulationModel, rng: np.random.Generator, treated: BoolArray, centre_effect: FloatArray
+    model: SimulationModel,
+    rng: np.random.Generator,
+    treated: BoolArray,
+    centre_effect: FloatArray,
+    buffers: Buffers | None = None,
 ) -> tuple[FloatArray, BoolArray]:
     """PMR-AS and rescue at the primary visit only (shape ``S``), from :func:`simulate_subjects`'s draws.
 
     The generator ends where :func:`simulate_subjects` leaves it and the values are bit-for-bit its
-    values at the primary visit; the equations stop at the primary visit.
+    values at the primary visit; the equations stop at the primary visit. ``buffers``: arrays to draw
+    the random numbers into (:class:`Buffers`; the same numbers).
     """
     n_visits = len(model.visit_codes)
     n_used = model.primary_index + 1
-    draws = _draw_subjects(rng, treated.shape, n_visits, n_used)
+    draws = _draw_subjects(rng, treated.shape, n_visits, n_used, buffers)
     _, pmr_as, on_gc, _ = _trajectories(model, draws, treated, centre_effect, n_used, keep=False)
     return pmr_as[0], on_gc[0]
 
@@ -480,19 +531,20 @@ class PrimaryData:
 
 
 def simulate_block_primary(
-    model: SimulationModel, n_subjects: int, rng: np.random.Generator, n_reps: int
+    model: SimulationModel, n_subjects: int, rng: np.random.Generator, n_reps: int, buffers: Buffers | None = None
 ) -> PrimaryData:
     """:func:`simulate_block`'s trials reduced to what the primary analysis needs, computed faster.
 
     The same draws in the same order, hence the same trials (``PrimaryData.of(simulate_block(...))``
     equals this exactly): all random numbers are drawn, except the rescue uniforms after the
     primary visit, which are skipped exactly (:func:`_skip_uniforms`); the equations run up to the
-    primary visit only.
+    primary visit only. ``buffers`` (:class:`Buffers`, one per task) receive the random numbers.
     """
+    b = Buffers() if buffers is None else buffers
     centre, treated, centre_effect = _allocate_block(model, n_subjects, rng, n_reps)
-    pmr_as, on_gc = simulate_primary_visit(model, rng, treated, centre_effect)
+    pmr_as, on_gc = simulate_primary_visit(model, rng, treated, centre_effect, b)
     n_visits, n_used = len(model.visit_codes), model.primary_index + 1
-    u_drop = rng.random((*treated.shape, n_visits))
+    u_drop = rng.random(out=b.get("u_drop", (*treated.shape, n_visits)))
     hazard = _dropout_hazard(model, treated)[..., 0]
     dropped = u_drop[..., 0] < hazard
     for v in range(1, n_used):

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         fit_modified_poisson_gee,
         fit_risk_ratio_gee,
         fit_risk_ratio_gee_batch,
+        fit_risk_ratio_gee_counts,
     )
     from pmrtrial.stats.proportions import (
         estimate_risk_difference,
@@ -88,6 +89,7 @@ _LAZY: dict[str, str] = {
     "fit_modified_poisson_gee": "pmrtrial.stats.gee",
     "fit_risk_ratio_gee": "pmrtrial.stats.gee",
     "fit_risk_ratio_gee_batch": "pmrtrial.stats.gee",
+    "fit_risk_ratio_gee_counts": "pmrtrial.stats.gee",
     "james_blinding_index": "pmrtrial.stats.blinding",
     "kaplan_meier": "pmrtrial.stats.survival",
     "logrank_test": "pmrtrial.stats.survival",
@@ -131,6 +133,7 @@ __all__ = [
     "fit_modified_poisson_gee",
     "fit_risk_ratio_gee",
     "fit_risk_ratio_gee_batch",
+    "fit_risk_ratio_gee_counts",
     "james_blinding_index",
     "kaplan_meier",
     "logrank_test",

@@ -55,6 +55,7 @@ __all__ = [
     "fit_modified_poisson_gee",
     "fit_risk_ratio_gee",
     "fit_risk_ratio_gee_batch",
+    "fit_risk_ratio_gee_counts",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -338,8 +339,13 @@ def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any, drop_missing: bool =
     n_clusters = int(codes.max()) + 1
     observed = ~np.isnan(y)
     z = core.cluster_counts(np.where(observed, y, 0.0), trt, codes, n_clusters, observed if drop_missing else None)
-    n_clusters_rep = (z.sum(axis=2) > 0).sum(axis=1).astype(np.int64)
+    return _prepare_counts(z)
 
+
+def _prepare_counts(z: FloatArray) -> _Prepared:
+    """Degenerate status, boundary flags and GLM start of every replicate from its count vectors ``z`` (R, K, 4)."""
+    n_reps = z.shape[0]
+    n_clusters_rep = (z.sum(axis=2) > 0).sum(axis=1).astype(np.int64)
     tot = z.sum(axis=1)
     r0, n0 = tot[:, 0], tot[:, 0] + tot[:, 1]
     r1, n1 = tot[:, 2], tot[:, 2] + tot[:, 3]
@@ -357,7 +363,7 @@ def _prepare(y_in: Any, treatment_in: Any, cluster_in: Any, drop_missing: bool =
         # the GLM (log-binomial or Poisson) estimate for intercept + arm is closed form:
         # the saturated two-group model fits the arm proportions
         start = np.stack([np.log(p0), np.log(p1) - np.log(p0)], axis=1)
-    n_obs = observed.sum(axis=1).astype(np.int64)
+    n_obs = (n0 + n1).astype(np.int64)
     return _Prepared(z, n_obs, status, boundary, start, n_clusters_rep)
 
 
@@ -531,12 +537,69 @@ def fit_risk_ratio_gee_batch(
     if missing not in ("error", "drop"):
         raise ScoreInputError("missing", missing, "'error' or 'drop'")
     prep = _prepare(y, treatment, cluster, drop_missing=missing == "drop")
+    return _run_chunks(prep, m, tol_v, maxiter_v, int(chunk_size))
+
+
+def _run_chunks(prep: _Prepared, m: core.Moments, tol: float, maxiter: int, chunk_size: int) -> GeeBatchResult:
     n_reps = prep.z.shape[0]
-    parts = []
-    for lo in range(0, n_reps, int(chunk_size)):
-        parts.append(_run_rule(prep.rows(slice(lo, lo + int(chunk_size))), m, tol_v, maxiter_v))
-    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    if n_reps <= chunk_size:
+        merged = _run_rule(prep, m, tol, maxiter)
+    else:
+        parts = [
+            _run_rule(prep.rows(slice(lo, lo + chunk_size)), m, tol, maxiter) for lo in range(0, n_reps, chunk_size)
+        ]
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return GeeBatchResult(**merged, moments=m, software=_software(m))
+
+
+def fit_risk_ratio_gee_counts(
+    counts: Any,
+    *,
+    moments: Moments = "geepack",
+    tol: float | None = None,
+    maxiter: int | None = None,
+    chunk_size: int = 20_000,
+) -> GeeBatchResult:
+    """:func:`fit_risk_ratio_gee_batch` from each replicate's per-centre 2 x 2 counts.
+
+    With a 0/1 response and a 0/1 treatment as the only covariate, a trial's data reduce to four
+    counts per centre (see :mod:`pmrtrial.stats._gee_core`), and the fit depends on the data only
+    through them. Callers that hold the counts already (the trial simulator) skip the
+    participant-level preparation (validation, sorting the centre labels, counting).
+
+    Parameters
+    ----------
+    counts : array_like, shape (n_reps, n_clusters, 4) or (n_clusters, 4)
+        Per replicate and centre: control responders, control non-responders, active responders,
+        active non-responders (non-negative whole numbers). A centre without participants (all
+        four zero) is allowed and changes nothing.
+    moments, tol, maxiter, chunk_size
+        As for :func:`fit_risk_ratio_gee_batch`.
+
+    Returns
+    -------
+    GeeBatchResult
+        Equal to :func:`fit_risk_ratio_gee_batch` on participant-level data with these counts
+        (centres in the same order).
+    """
+    m, tol_v, maxiter_v = _resolve(moments, tol, maxiter)
+    if int(chunk_size) < 1:
+        raise ScoreInputError("chunk_size", chunk_size, "a positive integer")
+    try:
+        z = np.asarray(counts, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ScoreInputError("counts", counts, "an array of non-negative whole numbers") from exc
+    shape = z.shape
+    if z.ndim == 2:
+        z = z[None]
+    if z.ndim != 3 or z.shape[2] != 4 or z.shape[1] < 1:
+        raise ScoreInputError(
+            "counts", shape, "shape (n_reps, n_clusters, 4) or (n_clusters, 4): r0, n0 - r0, r1, n1 - r1 per centre"
+        )
+    bad = ~(np.isfinite(z) & (z >= 0.0) & (z == np.floor(z)))
+    if bad.any():
+        raise ScoreInputError("counts", float(z[bad][0]), "non-negative whole numbers")
+    return _run_chunks(_prepare_counts(z), m, tol_v, maxiter_v, int(chunk_size))
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from pmrtrial.design.scenario import load_scenario
 from pmrtrial.design.simulate_model import (
     PrimaryData,
+    _choose_centres,
     _skip_uniforms,
     compile_model,
     endpoint_values,
@@ -182,3 +183,16 @@ def test_skipping_uniforms_equals_drawing_them(bit_generator) -> None:  # type: 
     _skip_uniforms(b, 777)
     assert np.array_equal(a.random(50), b.random(50))
     assert np.array_equal(a.standard_normal(50), b.standard_normal(50))
+
+
+@pytest.mark.parametrize("p", [[1 / 6] * 6, [0.5, 0.2, 0.0, 0.3], [0.05, 0.9, 0.05], [1.0], [0.1] * 10])
+def test_centre_draw_equals_numpy_choice(p: list[float]) -> None:
+    # Reference: numpy.random.Generator.choice(n, size, p=p) on a generator of the same seed; the
+    # generators must also end in the same state (the allocation draws that follow are unchanged).
+    centre_p = np.asarray(p, dtype=np.float64)
+    for seed in range(20):
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        expected = a.choice(len(p), size=(40, 34), p=centre_p)
+        got = _choose_centres(b, (40, 34), centre_p)
+        assert got.dtype == np.int64 and np.array_equal(got, expected)
+        assert a.random() == b.random()

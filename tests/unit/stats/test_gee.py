@@ -3,6 +3,7 @@ degenerate replicates, fallback rule, input validation."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -252,3 +253,82 @@ def test_missing_drop_equals_fitting_each_replicate_on_its_analysed_participants
         G.fit_risk_ratio_gee_batch(y_missing, trt, site)
     with pytest.raises(ScoreInputError, match="missing"):
         G.fit_risk_ratio_gee_batch(y, trt, site, missing="impute")  # type: ignore[arg-type]
+
+
+# every per-replicate array of the result
+_BATCH_FIELDS = tuple(f.name for f in dataclasses.fields(G.GeeBatchResult) if f.name not in ("moments", "software"))
+
+
+def _counts_by_hand(y: np.ndarray, trt: np.ndarray, site: np.ndarray, n_sites: int) -> np.ndarray:
+    """Per replicate and site: (control responders, control non-responders, active responders, active
+    non-responders), counted participant by participant (NaN responses not counted)."""
+    out = np.zeros((y.shape[0], n_sites, 4), dtype=np.int64)
+    for r in range(y.shape[0]):
+        for j in range(y.shape[1]):
+            if np.isnan(y[r, j]):
+                continue
+            col = (2 if trt[r, j] == 1 else 0) + (0 if y[r, j] == 1 else 1)
+            out[r, site[j], col] += 1
+    return out
+
+
+def test_counts_entry_equals_participant_level_fit_exactly() -> None:
+    # Reference: fit_risk_ratio_gee_batch on the participant-level data (itself checked against R geepack
+    # and statsmodels above); the counts path must give the same numbers bit for bit, with either moments.
+    y, trt, site = _replicates(300, seed=31)
+    rng = np.random.default_rng(5)
+    y = np.where(rng.random(y.shape) < 0.08, np.nan, y)
+    counts = _counts_by_hand(y, trt, site, N_SITES)
+    # the same counts with an empty centre inserted between centres 2 and 3: it must change nothing
+    padded = np.concatenate([counts[:, :3], np.zeros((300, 1, 4), dtype=np.int64), counts[:, 3:]], axis=1)
+    for moments in ("geepack", "statsmodels"):
+        ref = G.fit_risk_ratio_gee_batch(y, trt, site, moments=moments, missing="drop")
+        for c in (counts, padded):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                got = G.fit_risk_ratio_gee_counts(c, moments=moments)
+            for field in _BATCH_FIELDS:
+                assert np.array_equal(getattr(got, field), getattr(ref, field), equal_nan=True), (moments, field)
+    assert ref.estimable.sum() > 250  # the comparison covers fitted replicates, not only degenerate ones
+    one = G.fit_risk_ratio_gee_counts(counts[7], moments="statsmodels")  # (n_clusters, 4): one trial
+    assert one.n_reps == 1
+    for field in _BATCH_FIELDS:
+        assert np.array_equal(getattr(one, field), getattr(ref, field)[7:8], equal_nan=True), field
+
+
+@pytest.mark.parametrize("n_sites", [N_SITES, 15, 40])
+def test_counts_entry_results_do_not_depend_on_chunks_or_other_replicates(n_sites: int) -> None:
+    # Bit for bit, also with 8 or more centres (where NumPy would sum a lone replicate's centres pairwise)
+    if n_sites == N_SITES:
+        y, trt, site = _replicates(500, seed=32)
+        counts = _counts_by_hand(y, trt, site, N_SITES)
+    else:
+        rng = np.random.default_rng(n_sites)
+        counts = rng.integers(0, 3, (500, n_sites, 4)) * (rng.random((500, n_sites, 1)) < 0.9)
+    whole = G.fit_risk_ratio_gee_counts(counts)
+    chunked = G.fit_risk_ratio_gee_counts(counts, chunk_size=37)
+    reordered = G.fit_risk_ratio_gee_counts(counts[::-1])
+    singles = [G.fit_risk_ratio_gee_counts(counts[i]) for i in range(0, 500, 25)]
+    assert whole.estimable.sum() > 300
+    for field in _BATCH_FIELDS:
+        a = getattr(whole, field)
+        assert np.array_equal(a, getattr(chunked, field), equal_nan=True), field
+        assert np.array_equal(a, getattr(reordered, field)[::-1], equal_nan=True), field
+        single = np.concatenate([getattr(one, field) for one in singles])
+        assert np.array_equal(a[::25], single, equal_nan=True), field
+
+
+def test_counts_entry_bad_inputs_name_the_field() -> None:
+    good = np.array([[2, 3, 4, 1], [1, 2, 2, 2]])
+    with pytest.raises(ScoreInputError, match=r"counts.*non-negative whole numbers.*-1"):
+        G.fit_risk_ratio_gee_counts(np.array([[2, 3, 4, 1], [1, -1, 2, 2]]))
+    with pytest.raises(ScoreInputError, match=r"counts.*4\.5"):
+        G.fit_risk_ratio_gee_counts(good + np.array([[0, 0, 0.5, 0], [0, 0, 0, 0]]))
+    with pytest.raises(ScoreInputError, match=r"counts.*nan"):
+        G.fit_risk_ratio_gee_counts(np.where(good == 4, np.nan, good))
+    with pytest.raises(ScoreInputError, match=r"counts.*n_clusters, 4.*\(2, 3\)"):
+        G.fit_risk_ratio_gee_counts(good[:, :3])
+    with pytest.raises(ScoreInputError, match="counts"):
+        G.fit_risk_ratio_gee_counts([["a", "b", "c", "d"]])
+    with pytest.raises(ScoreInputError, match="chunk_size"):
+        G.fit_risk_ratio_gee_counts(good, chunk_size=0)
