@@ -329,17 +329,16 @@ def _visit_forms(
     return {name: data for name, data in out.items() if name in forms}
 
 
-def _rescue_start(log: pd.DataFrame | None, day0: dt.date, visit_date: dt.date, current: dt.date | None) -> dt.date:
-    """The oral-GC form's rescue start at a visit with a dose (see the module docstring)."""
-    if current is not None:
-        return current
+def _rescue_start(log: pd.DataFrame | None, day0: dt.date, visit_date: dt.date, first_dose: dt.date) -> dt.date:
+    """The oral-GC form's rescue start at a visit with a dose (see the module docstring): from the GC log when the
+    twin has one, else ``first_dose`` (the first visit with a dose)."""
     if log is not None and len(log):
         before = log[log["start_day"] <= (visit_date - day0).days]
         rescue = before[before["reason"].astype(str) == "rescue"] if "reason" in before else before.iloc[:0]
         first = rescue if len(rescue) else before
         if len(first):
             return day0 + dt.timedelta(days=int(first["start_day"].min()))
-    return visit_date
+    return first_dose
 
 
 def _gc_dose_entry(row: Mapping[str, Any], day0: dt.date) -> dict[str, Any]:
@@ -458,6 +457,7 @@ def load_twin(
                 raise WorkflowError(f"Twin participant {sid} is not eligible at screening ({p.eligibility_status}).")
             ids[sid] = p.subject_id
             schedule = {v.code: v.target_date for v in Visit.objects.filter(participant=p)}
+            first_dose: dt.date | None = None
             rescue: dt.date | None = None
             last_date = day0
             for row in rows:
@@ -465,7 +465,8 @@ def load_twin(
                 visit_date = schedule[code]
                 last_date = visit_date
                 if float(row["oral_gc_mg_day"]) > 0:
-                    rescue = _rescue_start(log, day0, visit_date, rescue)
+                    first_dose = first_dose or visit_date
+                    rescue = _rescue_start(log, day0, visit_date, first_dose)
                 entries: dict[str, Any] = {"visit_info": {"visit_date": visit_date.isoformat()}}
                 if code == protocol.visits[0].code:
                     bmi = plain(subject.get("bmi"))
