@@ -26,6 +26,7 @@ from pmrtrial.demo.run import run_demo  # noqa: E402
 from pmrtrial.io.datasets import read_datasets, read_datasets_raw  # noqa: E402
 from pmrtrial.protocol import load_protocol  # noqa: E402
 from pmrtrial.published import load_published  # noqa: E402
+from tests.published._routes import derived_differences, id_maps, results_differences  # noqa: E402
 
 PUB = load_published("bachelor")
 PROTOCOL = load_protocol("bachelor")
@@ -168,3 +169,13 @@ def test_export_equals_the_twin__nothing_lost_or_altered(demo: Any) -> None:
     # and the raw CSVs hold exactly the twin's rows (34 subjects, 315 visits, 40 AEs at this seed)
     subjects, visits, aes, _ = read_datasets_raw(demo.out_dir / "data")
     assert (len(subjects), len(visits), len(aes)) == (len(twin.subjects), len(twin.visits), len(twin.adverse_events))
+
+
+def test_edc_route_equals_direct_route(demo: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # The same twin and seed written directly (run_demo's route without the EDC) and analysed: results.json and
+    # every derived/<endpoint>.csv equal, but for the documented differences (tests/published/_routes.py).
+    direct = tmp_path_factory.mktemp("bachelor-direct") / "demo"
+    run_demo(direct, seed=SEED, edc=False, formats=())
+    maps = id_maps(demo.out_dir, direct / "data")
+    assert results_differences(direct / "report", demo.out_dir / "report", maps) == []
+    assert derived_differences(direct / "report", demo.out_dir / "report", maps) == []

@@ -13,8 +13,8 @@ from rich.table import Table
 from pmrtrial.cli._render import console, get_console
 
 _STAGES = {
-    "init": "EDC: demo study (6 sites), users",
-    "enrol": "EDC: screen, consent, randomise, eCRFs, AEs",
+    "init": "EDC: demo study, sites, users",
+    "enrol": "EDC: screen, consent, randomise, eCRFs, logs, AEs",
     "sign": "EDC: e-sign and lock casebooks",
     "audit": "EDC: lock database, verify audit chain",
     "export": "EDC: export datasets (unblinded statistician)",
@@ -22,17 +22,31 @@ _STAGES = {
 }
 
 
+#: Log counts of the EDC summary, when the twin has the log.
+_LOGS = {"gc_doses": "GC dose rows", "flares": "flare assessments"}
+
+
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs (created if needed).")] = Path(
-        "pmrtrial-demo"
-    ),
+    protocol: Annotated[
+        str,
+        typer.Option("--protocol", help="Trial of the demo: bachelor (default), semaphore or saphyr."),
+    ] = "bachelor",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the outputs (created if needed); default ./pmrtrial-demo/ for bachelor, "
+            "./pmrtrial-demo-<protocol>/ for the others.",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing demo folder (otherwise the demo refuses).")
     ] = False,
 ) -> None:
     """Screen the example candidates; route the synthetic twin through a demo EDC; analyse its export."""
-    from pmrtrial.demo.run import claim_demo_folder, run_demo  # lazy: keeps the other commands' start-up fast
+    from pmrtrial.demo.run import claim_demo_folder, default_out_dir, run_demo  # lazy: fast start-up elsewhere
 
+    out = default_out_dir(protocol) if out is None else out  # an unknown protocol: one line, nothing written
     claim_demo_folder(out, force=force)  # refuse (one line, nothing written) before any progress bar is drawn
 
     started = time.perf_counter()
@@ -51,12 +65,14 @@ def demo(
                 tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        result = run_demo(out, progress=progress, force=force)
+        result = run_demo(out, protocol=protocol, progress=progress, force=force)
     elapsed = time.perf_counter() - started
     console.print(f"[bold]{result.protocol_id}[/bold] protocol v{result.protocol_version}: loaded and validated")
     for w in result.protocol_warnings:
         console.print(f"  [yellow]warning[/] {w}")
-    table = Table(title="Screening of the example candidates (illustrative records, not trial data)")
+    table = Table(
+        title=f"Screening of the example {result.protocol_id} candidates (illustrative records, not trial data)"
+    )
     for col in ("candidate", "CRP PMR-AS", "activity", "2012 criteria", "status", "failed / unanswered"):
         table.add_column(col)
     for row in result.rows():
@@ -71,9 +87,11 @@ def demo(
         s = result.edc.summary
         loaded, audit = s["loaded"], s["audit"]
         console.print(
-            f"[bold]Demo EDC[/bold] [bold red](SYNTHETIC)[/]: {loaded['participants']} participants, "
-            f"{loaded['visits']} visits, {loaded['forms'] + loaded['score_forms']} eCRFs, "
-            f"{loaded['adverse_events']} adverse events; casebooks e-signed and locked, database "
+            f"[bold]Demo EDC[/bold] [bold red](SYNTHETIC)[/]: {s['study']}, {s['sites']} sites, "
+            f"{loaded['participants']} participants, {loaded['visits']} visits, "
+            f"{loaded['forms'] + loaded['score_forms']} eCRFs, {loaded['adverse_events']} adverse events"
+            + "".join(f", {loaded[k]} {label}" for k, label in _LOGS.items() if loaded.get(k))
+            + "; casebooks e-signed and locked, database "
             f"{'locked' if s['locked'] else 'NOT locked'}; {audit['message']}"
         )
         console.print(f"  database: [bold]{result.edc.db}[/bold]")

@@ -69,8 +69,11 @@ def _fresh(db: Path) -> None:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def run_edc_demo(out_dir: str | os.PathLike[str], *, seed: int, progress: Progress | None = None) -> EdcDemoResult:
-    """Create ``OUT/edc.sqlite3``, enter the twin, lock, verify the audit chain, export into ``OUT/data``."""
+def run_edc_demo(
+    out_dir: str | os.PathLike[str], *, seed: int, protocol: str = "bachelor", progress: Progress | None = None
+) -> EdcDemoResult:
+    """Create ``OUT/edc.sqlite3`` for ``protocol``, enter its twin, lock, verify the audit chain, export into
+    ``OUT/data``."""
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     db = out / EDC_DB_NAME
@@ -90,6 +93,8 @@ def run_edc_demo(out_dir: str | os.PathLike[str], *, seed: int, progress: Progre
         str(out / "data"),
         "--seed",
         str(seed),
+        "--protocol",
+        protocol,
     ]
     report = progress or (lambda _stage, _done, _total: None)
     final: dict[str, Any] | None = None

@@ -1,10 +1,12 @@
-"""``python -m pmrtrial.demo.edc_runner --db FILE --data DIR --seed N``: the EDC part of ``pmrtrial demo``.
+"""``python -m pmrtrial.demo.edc_runner --db FILE --data DIR --seed N [--protocol NAME]``: the EDC part of
+``pmrtrial demo``.
 
 Runs in its own process so that Django is configured for the demo's SQLite file only (never the
 user's default EDC database nor ``DATABASE_URL``), whatever the calling process has configured.
-It creates a demo BACHELOR study with 6 sites, the demo users, enters the synthetic twin through the
-service layer (:mod:`pmrtrial.demo.edc_seed`), has every casebook e-signed and locked, locks the database,
-verifies the audit chain and exports the canonical datasets as the unblinded statistician into DIR.
+It creates a demo study of the protocol (BACHELOR by default) with one site per centre of the twin, the demo
+users, enters the synthetic twin through the service layer (:mod:`pmrtrial.demo.edc_seed`), has every casebook
+e-signed and locked, locks the database, verifies the audit chain and exports the canonical datasets as the
+unblinded statistician into DIR.
 
 Standard output carries one JSON object per line: ``{"event": "progress", "stage", "done", "total"}``
 while working, then ``{"event": "done", ...summary}`` or ``{"event": "error", "message"}`` (exit 1).
@@ -22,8 +24,6 @@ from typing import Any
 
 __all__ = ["main"]
 
-N_SITES = 6
-
 
 def _emit(**event: Any) -> None:
     sys.stdout.write(json.dumps(event, default=str) + "\n")
@@ -34,7 +34,7 @@ def _progress(stage: str, done: int, total: int) -> None:
     _emit(event="progress", stage=stage, done=done, total=total)
 
 
-def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
+def run(db: Path, data_dir: Path, seed: int, protocol: str = "bachelor") -> dict[str, Any]:
     """Build the demo EDC database ``db`` and export it into ``data_dir``; return a summary."""
     os.environ.pop("DATABASE_URL", None)
     os.environ["PMRTRIAL_EDC_DB"] = str(db)
@@ -47,7 +47,7 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
 
     # The demo users' passwords are 256-bit random secrets that nobody ever sees: a memory-hard,
     # slow hash adds nothing against guessing them, and the default Argon2 cost (about 0.3 s per
-    # hash on a small machine) would make the 34 e-signatures dominate the demo. Same algorithm
+    # hash on a small machine) would make the e-signatures (one per participant) dominate the demo. Same algorithm
     # (argon2id, verifiable by the standard hasher), lighter parameters; upgraded on any login.
     settings.PASSWORD_HASHERS = ["pmrtrial.demo.edc_seed.DemoArgon2PasswordHasher"]
 
@@ -60,19 +60,28 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
     _progress("init", 0, 1)
     call_command("migrate", interactive=False, verbosity=0)
     from pmrtrial.demo import edc_seed as demo
+    from pmrtrial.demo.twins import generate_twin, optional_tables
     from pmrtrial.edc import services as svc
     from pmrtrial.io.files import read_protocol_text
-    from pmrtrial.synth import generate_bachelor_twin
 
-    study = svc.init_study(read_protocol_text("bachelor"), N_SITES, demo=True)
+    twin = generate_twin(protocol, seed)
+    study = svc.init_study(read_protocol_text(protocol), len(demo.site_codes(twin.subjects["site_id"])), demo=True)
     sites = [s.code for s in study.sites.order_by("code")]
     users = demo.create_demo_users(sites)
     _progress("init", 1, 1)
     timings["init"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    twin = generate_bachelor_twin(seed=seed)
-    loaded = demo.load_twin(users, twin.subjects, twin.visits, twin.adverse_events, progress=_progress)
+    logs = optional_tables(twin)
+    loaded = demo.load_twin(
+        users,
+        twin.subjects,
+        twin.visits,
+        twin.adverse_events,
+        gc_doses=logs.get("gc_doses"),
+        flares=logs.get("flares"),
+        progress=_progress,
+    )
     timings["enrol"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -99,6 +108,7 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
         "db": str(db),
         "data_dir": str(data_dir),
         "seed": seed,
+        "protocol": protocol,
         "study": f"{study.protocol_id} {study.protocol_version}",
         "sites": len(sites),
         "demo": study.demo,
@@ -110,6 +120,7 @@ def run(db: Path, data_dir: Path, seed: int) -> dict[str, Any]:
             "subjects": len(exported.subjects),
             "visits": len(exported.visits),
             "adverse_events": len(exported.adverse_events),
+            **{name: len(frame) for name, frame in exported.optional_tables().items()},
             "lock_status": exported.manifest["lock_status"],
             "arms_masked": exported.manifest["arms_masked"],
             "exported_by": exported.manifest["exported_by"],
@@ -123,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, required=True, help="New SQLite file for the demo EDC.")
     parser.add_argument("--data", type=Path, required=True, help="Folder for the exported canonical datasets.")
     parser.add_argument("--seed", type=int, required=True, help="Seed of the synthetic twin.")
+    parser.add_argument("--protocol", default="bachelor", help="Bundled protocol of the study and its twin.")
     args = parser.parse_args(argv)
     try:
-        summary = run(args.db, args.data, args.seed)
+        summary = run(args.db, args.data, args.seed, args.protocol)
     except Exception as exc:  # reported to the parent as one line; the traceback goes to stderr
         import traceback
 

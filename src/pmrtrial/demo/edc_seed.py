@@ -13,17 +13,29 @@ paths are:
   :func:`~pmrtrial.edc.services.save_form`, and audits every score with the reason
   :data:`DEMO_SCORE_REASON`.
 
-What the twin does not hold, and what the demo enters instead (all visible in the audit trail):
+The seed is driven by the study's protocol: the twin's visits go to the protocol's visits (by week), and at each
+visit only the forms the protocol lists there are entered (``labs``, ``pmr_as``, ``oral_gc``, ``study_drug``,
+questionnaires, and at baseline ``demographics`` and ``ultrasound`` when the twin has their values). The twin's
+``gc_doses`` rows go through the GC dose log service (:func:`~pmrtrial.edc.services.add_gc_dose`) and its
+``flares`` rows through the flare log service (:func:`~pmrtrial.edc.services.add_flare`), as investigator entries
+with validation and audit like any eCRF. Blinding is the EDC's: the investigators who enter the log never see
+taper adherence where the arms' tapers differ (:func:`~pmrtrial.edc.services.gc_log_summary`), and the export
+that holds ``gc_doses`` and the arms is the unblinded statistician's.
 
-- screening items the twin lacks are answered so that the 2012 EULAR/ACR criteria and the protocol's
-  rules can be decided (bilateral shoulder aching and hip pain yes; RF/ACPA, other joints,
-  glucocorticoid in the last 2 weeks and every exclusion no; ultrasound findings = ``us_synovitis``);
-  baseline CRP, ESR and PMR-AS components are the twin's week-0 values;
+What the twins do not hold, and what the demo enters instead (all visible in the audit trail).
+
+Every trial:
+
+- screening items the twin lacks: see :mod:`pmrtrial.edc.screening.twin_records` (one answer per eligibility field
+  of the protocol; from the twin's subjects row, then its week-0 visit, then a fixed demo answer);
 - screening, consent and randomisation happen on the twin's randomisation date; visits on their
-  protocol target dates;
-- height is a fixed 160 cm (women) / 170 cm (men) and weight is chosen so that the EDC's BMI
-  (rounded to 0.01) equals the twin's;
-- oral glucocorticoid: the rescue start date is the first visit at which the twin records a dose;
+  protocol target dates; participants are numbered by the EDC (``<site>-<nnn>``) and the twin's centres
+  become sites ``01..N`` in sorted order (the mapping is in the summary, ``pmrtrial demo`` writes it to
+  ``edc.json``);
+- study drug: the kit code the EDC allocated, at every visit that lists the form (no tablet counts);
+- oral glucocorticoid: the visit's dose; the form asks for a rescue start date whenever a dose is recorded after
+  baseline, and the demo enters the start of the twin's first ``rescue`` row of the GC log on or before the
+  visit, else the start of its first GC log row, else the first visit with a dose (BACHELOR, which has no log);
 - adverse events: onset date = randomisation + 7 x onset week; the twin has no relatedness, no
   seriousness criterion and no resolution date, so relatedness is ``possible``
   (:data:`DEMO_AE_RELATEDNESS`), serious events get ``important_medical_event``
@@ -31,6 +43,26 @@ What the twin does not hold, and what the demo enters instead (all visible in th
   recovered event without a resolution date is confirmed);
 - end of study: the date of the last visit the twin holds; a withdrawal or loss has the reason
   :data:`DEMO_EOS_REASON`.
+
+BACHELOR:
+
+- height is a fixed 160 cm (women) / 170 cm (men) and weight is chosen so that the EDC's BMI
+  (rounded to 0.01) equals the twin's;
+- questionnaire scores (HAQ-DI, EQ-5D, SF-36) through :func:`save_demo_scores` (no item answers).
+
+SEMAPHORE (tocilizumab) and SAPHYR (sarilumab):
+
+- no height or weight (the twins hold no BMI): the baseline ``demographics`` form is left empty and shows among
+  the exceptions confirmed at the e-signature; no ultrasound and no fatigue VAS (not in the twins);
+- sex (both) and methotrexate co-medication (SEMAPHORE) are screening answers of the protocol;
+- GC dose rows: start and end dates = randomisation + the twin's ``start_day``/``end_day`` (an empty end day is an
+  ongoing row), dose and reason as in the twin; overlapping rows of the same reason (a rescue on top of the taper
+  is a different reason) would be warned and are confirmed;
+- flare assessments (SAPHYR): date = randomisation + the twin's flare ``day``, confirmation as in the twin; the
+  twin holds only the flare's CRP PMR-AS, so the PMR-AS components and CRP entered are those of the twin's first
+  visit on or after the flare day, the visit the twin took that score from (the EDC's CRP PMR-AS then equals the
+  twin's). The EDC derives the flare's ``rule`` itself (``dejaco_2011`` when a Dejaco 2011 rule fires), where
+  the twin says ``investigator``; the analysis reads a flare's day and confirmation only.
 """
 
 from __future__ import annotations
@@ -269,20 +301,22 @@ def _weight_for(bmi: float, height_cm: float) -> float:
     raise WorkflowError(f"No weight gives BMI {bmi} at height {height_cm} cm.")
 
 
-def _visit_forms(row: Mapping[str, Any], forms: list[str], rescue_start: dt.date | None, kit: str) -> dict[str, Any]:
+_PMR_AS_FIELDS = tuple(f.name for f in get_form_spec("pmr_as").fields)
+_FLARE_COMPONENTS = ("pain_vas", "physician_global_vas", "morning_stiffness_min", "upper_limb_elevation")
+
+
+def _whole(value: Any) -> Any:
+    """A whole float as an int (the twins hold ``1.0`` where a form's choice field accepts ``1``)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _visit_forms(
+    row: Mapping[str, Any], forms: frozenset[str], rescue_start: dt.date | None, kit: str
+) -> dict[str, Any]:
+    """The visit's labs, PMR-AS, oral glucocorticoid and study-drug forms from its twin row (listed forms only)."""
     out: dict[str, Any] = {
-        "labs": {"crp_value": plain(row["crp_mg_l"]), "crp_unit": "mg/L", "esr_mm_h": plain(row["esr_mm_h"])},
-        "pmr_as": {
-            name: plain(row[name])
-            for name in (
-                "pain_vas",
-                "patient_global_vas",
-                "fatigue_vas",
-                "physician_global_vas",
-                "morning_stiffness_min",
-                "upper_limb_elevation",
-            )
-        },
+        "labs": {"crp_value": plain(row["crp_mg_l"]), "crp_unit": "mg/L", "esr_mm_h": plain(row.get("esr_mm_h"))},
+        "pmr_as": {name: _whole(plain(row.get(name))) for name in _PMR_AS_FIELDS},
     }
     dose = float(row["oral_gc_mg_day"])
     out["oral_gc"] = {
@@ -293,6 +327,43 @@ def _visit_forms(row: Mapping[str, Any], forms: list[str], rescue_start: dt.date
     if "study_drug" in forms:
         out["study_drug"] = {"kit_code": kit}
     return {name: data for name, data in out.items() if name in forms}
+
+
+def _rescue_start(log: pd.DataFrame | None, day0: dt.date, visit_date: dt.date, first_dose: dt.date) -> dt.date:
+    """The oral-GC form's rescue start at a visit with a dose (see the module docstring): from the GC log when the
+    twin has one, else ``first_dose`` (the first visit with a dose)."""
+    if log is not None and len(log):
+        before = log[log["start_day"] <= (visit_date - day0).days]
+        rescue = before[before["reason"].astype(str) == "rescue"] if "reason" in before else before.iloc[:0]
+        first = rescue if len(rescue) else before
+        if len(first):
+            return day0 + dt.timedelta(days=int(first["start_day"].min()))
+    return first_dose
+
+
+def _gc_dose_entry(row: Mapping[str, Any], day0: dt.date) -> dict[str, Any]:
+    end = plain(row.get("end_day"))
+    return {
+        "start_date": (day0 + dt.timedelta(days=int(row["start_day"]))).isoformat(),
+        "end_date": None if end is None else (day0 + dt.timedelta(days=int(end))).isoformat(),
+        "dose_mg_day": float(row["dose_mg_day"]),
+        "dose_reason": plain(row.get("reason")) or "other",
+    }
+
+
+def _flare_entry(row: Mapping[str, Any], day0: dt.date, visits: list[dict[str, Any]]) -> dict[str, Any]:
+    """A flare assessment: the twin's day and confirmation; the components and CRP of the twin's first visit on or
+    after the flare day (the last visit when none follows)."""
+    day = int(row["day"])
+    after = [v for v in visits if 7 * float(v["week"]) >= day]
+    visit = after[0] if after else visits[-1]
+    return {
+        "assessment_date": (day0 + dt.timedelta(days=day)).isoformat(),
+        **{name: _whole(plain(visit[name])) for name in _FLARE_COMPONENTS},
+        "crp_value": plain(visit["crp_mg_l"]),
+        "crp_unit": "mg/L",
+        "confirmed": bool(row["confirmed"]),
+    }
 
 
 @dataclass(frozen=True)
@@ -306,6 +377,9 @@ class TwinLoadSummary:
     adverse_events: int
     confirmed_warnings: int
     subject_ids: Mapping[str, str]  # twin id -> EDC id
+    gc_doses: int = 0
+    flares: int = 0
+    sites: Mapping[str, str] = field(default_factory=dict)  # twin site id -> EDC site code
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -314,9 +388,23 @@ class TwinLoadSummary:
             "forms": self.forms,
             "score_forms": self.score_forms,
             "adverse_events": self.adverse_events,
+            "gc_doses": self.gc_doses,
+            "flares": self.flares,
             "confirmed_warnings": self.confirmed_warnings,
             "subject_ids": dict(self.subject_ids),
+            "sites": dict(self.sites),
         }
+
+
+def site_codes(twin_sites: Any) -> dict[str, str]:
+    """Twin site ids -> the EDC's site codes ``01..N``, in sorted order (``S02`` -> ``02``; BACHELOR's ``01`` stays)."""
+    return {str(site): f"{i:02d}" for i, site in enumerate(sorted({str(s) for s in twin_sites}), start=1)}
+
+
+def _by_subject(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    if frame is None or not len(frame):
+        return {}
+    return {str(sid): g for sid, g in frame.groupby("subject_id", sort=False)}
 
 
 def load_twin(
@@ -325,32 +413,41 @@ def load_twin(
     visits: pd.DataFrame,
     adverse_events: pd.DataFrame,
     *,
+    gc_doses: pd.DataFrame | None = None,
+    flares: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> TwinLoadSummary:
-    """Screen, consent, randomise and enter every visit, AE and end of study of the twin (one transaction each).
+    """Screen, consent, randomise and enter every visit, AE, GC dose row, flare and end of study of the twin
+    (one transaction per participant), driven by the study's protocol: its visit schedule and the forms it lists
+    at each visit.
 
-    Participants are enrolled site by site in the order of their twin number, so the EDC numbers
-    them ``<site>-<nnn>`` like the twin (checked).
+    Participants are enrolled site by site in the order of their twin number, so the EDC's numbers
+    ``<site>-<nnn>`` sort as the twin's ids do (the mapping is returned).
     """
     report = progress or (lambda _stage, _done, _total: None)
     protocol = svc.get_protocol()
     codes = {v.week: v.code for v in protocol.visits}
-    forms_at = {v.code: svc.forms_for_visit(v.code) for v in protocol.visits}
-    by_subject = {sid: g.sort_values("week") for sid, g in visits.groupby("subject_id", sort=False)}
-    aes_by_subject = {sid: g for sid, g in adverse_events.groupby("subject_id", sort=False)}
+    forms_at = {v.code: frozenset(svc.forms_for_visit(v.code)) for v in protocol.visits}
+    by_subject = {sid: g.sort_values("week") for sid, g in _by_subject(visits).items()}
+    aes_by_subject = _by_subject(adverse_events)
+    gc_by_subject = {sid: g.sort_values("start_day", kind="stable") for sid, g in _by_subject(gc_doses).items()}
+    flares_by_subject = {sid: g.sort_values("day", kind="stable") for sid, g in _by_subject(flares).items()}
+    sites = site_codes(subjects["site_id"])
     ordered = subjects.sort_values(["site_id", "subject_id"]).to_dict("records")
-    n_forms = n_scores = n_aes = n_visits = n_warn = 0
+    n_forms = n_scores = n_aes = n_visits = n_warn = n_gc = n_flares = 0
     ids: dict[str, str] = {}
     for i, subject in enumerate(ordered):
         sid = str(subject["subject_id"])
         rows = by_subject[sid].to_dict("records")
-        inv = users.investigators[str(subject["site_id"])]
+        site = sites[str(subject["site_id"])]
+        inv = users.investigators[site]
         day0 = _date(subject["randomised_on"])
+        log = gc_by_subject.get(sid)
         with transaction.atomic():
             p = svc.enrol_participant(
                 inv,
-                str(subject["site_id"]),
-                screening_record(subject, rows[0]),
+                site,
+                screening_record(subject, rows[0], protocol),
                 screened_on=day0,
                 consented_on=day0,
                 randomised_on=day0,
@@ -358,27 +455,27 @@ def load_twin(
             )
             if p.status != "randomised":
                 raise WorkflowError(f"Twin participant {sid} is not eligible at screening ({p.eligibility_status}).")
-            if p.subject_id != edc_subject_id(sid):
-                raise WorkflowError(f"Twin participant {sid} was numbered {p.subject_id} by the EDC.")
             ids[sid] = p.subject_id
             schedule = {v.code: v.target_date for v in Visit.objects.filter(participant=p)}
+            first_dose: dt.date | None = None
             rescue: dt.date | None = None
             last_date = day0
             for row in rows:
                 code = codes[float(row["week"])]
                 visit_date = schedule[code]
                 last_date = visit_date
-                if rescue is None and float(row["oral_gc_mg_day"]) > 0:
-                    rescue = visit_date
+                if float(row["oral_gc_mg_day"]) > 0:
+                    first_dose = first_dose or visit_date
+                    rescue = _rescue_start(log, day0, visit_date, first_dose)
                 entries: dict[str, Any] = {"visit_info": {"visit_date": visit_date.isoformat()}}
                 if code == protocol.visits[0].code:
-                    height = _HEIGHT_CM[str(subject["sex"])]
-                    entries["demographics"] = {
-                        "height_cm": height,
-                        "weight_kg": _weight_for(float(subject["bmi"]), height),
-                    }
-                    entries["ultrasound"] = {"synovitis": bool(subject["us_synovitis"])}
-                elif "us_synovitis" in row and not pd.isna(row["us_synovitis"]):
+                    bmi = plain(subject.get("bmi"))
+                    if "demographics" in forms_at[code] and bmi is not None:
+                        height = _HEIGHT_CM[str(subject["sex"])]
+                        entries["demographics"] = {"height_cm": height, "weight_kg": _weight_for(float(bmi), height)}
+                    if plain(subject.get("us_synovitis")) is not None:
+                        entries["ultrasound"] = {"synovitis": bool(subject["us_synovitis"])}
+                elif plain(row.get("us_synovitis")) is not None:
                     entries["ultrasound"] = {"synovitis": bool(row["us_synovitis"])}
                 entries.update(_visit_forms(row, forms_at[code], rescue, p.kit_code))
                 for form, data in entries.items():
@@ -386,11 +483,20 @@ def load_twin(
                     n_warn += len(rec.confirmed_warnings)
                     n_forms += 1
                 for form, names in DEMO_SCORES.items():
-                    values = {name: plain(row[name]) for name in names}
+                    values = {name: plain(row.get(name)) for name in names}
                     if form in forms_at[code] and all(v is not None for v in values.values()):
                         save_demo_scores(inv, p, code, form, values)
                         n_scores += 1
                 n_visits += 1
+            for dose in [] if log is None else log.to_dict("records"):
+                rec = svc.add_gc_dose(inv, p, _gc_dose_entry(dose, day0), confirm_warnings=True)
+                n_warn += len(rec.confirmed_warnings)
+                n_gc += 1
+            flare_rows = flares_by_subject.get(sid)
+            for flare in [] if flare_rows is None else flare_rows.to_dict("records"):
+                rec = svc.add_flare(inv, p, _flare_entry(flare, day0, rows), confirm_warnings=True)
+                n_warn += len(rec.confirmed_warnings)
+                n_flares += 1
             ae_rows = aes_by_subject.get(sid)
             for ae in [] if ae_rows is None else ae_rows.to_dict("records"):
                 serious = bool(ae["serious"])
@@ -425,7 +531,7 @@ def load_twin(
             )
             n_forms += 1
         report("enrol", i + 1, len(ordered))
-    return TwinLoadSummary(len(ordered), n_visits, n_forms, n_scores, n_aes, n_warn, ids)
+    return TwinLoadSummary(len(ordered), n_visits, n_forms, n_scores, n_aes, n_warn, ids, n_gc, n_flares, sites)
 
 
 def sign_and_lock(users: DemoUsers, *, progress: Progress | None = None) -> None:

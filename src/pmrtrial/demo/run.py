@@ -1,18 +1,20 @@
-"""``pmrtrial demo``: the end-to-end job on embedded defaults.
+"""``pmrtrial demo [--protocol bachelor|semaphore|saphyr]``: the end-to-end job on embedded defaults.
 
-Load and validate the BACHELOR protocol, screen and score the example candidates, then route the
-synthetic twin through a fresh demo EDC database ``OUT/edc.sqlite3`` (screening, consent,
-randomisation with the demo-only override, every eCRF, adverse events, end of study, e-signatures,
-lock, audit-chain check; see :mod:`pmrtrial.demo.edc` and :mod:`pmrtrial.demo.edc_seed`), export
-its canonical datasets into ``OUT/data`` as the unblinded statistician, read them back and validate
-them, run the SAP and write the report into ``OUT/report``. Without the EDC's dependencies (the
-``[edc]`` extra) the twin is written to ``OUT/data`` directly. Everything goes into a folder of the
-caller's choosing (never into the package, never the user's EDC database).
+Load and validate the protocol (BACHELOR by default), screen and score its example candidates, then route
+its synthetic twin (:mod:`pmrtrial.demo.twins`) through a fresh demo EDC database ``OUT/edc.sqlite3``
+(screening, consent, randomisation with the demo-only override, every eCRF the protocol lists, adverse events,
+the glucocorticoid dose log and flare assessments when the twin has them, end of study, e-signatures, lock,
+audit-chain check; see :mod:`pmrtrial.demo.edc` and :mod:`pmrtrial.demo.edc_seed`), export its canonical
+datasets into ``OUT/data`` as the unblinded statistician, read them back and validate them, run the SAP and
+write the report into ``OUT/report`` (for the comparator twins with the published figures beside the
+reproduced ones). Without the EDC's dependencies (the ``[edc]`` extra) the twin is written to ``OUT/data``
+directly. Everything goes into a folder of the caller's choosing (never into the package, never the user's EDC
+database); the default is ``./pmrtrial-demo/`` for BACHELOR and ``./pmrtrial-demo-<protocol>/`` for the others.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import Any
 
 from pmrtrial.demo.edc import EdcDemoResult, Progress, edc_available, run_edc_demo
 from pmrtrial.demo.pipeline import STEPS, analyse_directory
+from pmrtrial.demo.twins import DEMO_SEEDS, check_demo_protocol, generate_twin, optional_tables
 from pmrtrial.exceptions import PmrTrialError
 from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.io.datasets import write_datasets
@@ -29,7 +32,10 @@ from pmrtrial.protocol.validate import validate_protocol
 from pmrtrial.report.render import ReportFiles
 from pmrtrial.scores import classify_pmr_as_activity
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["EDC_SUMMARY_NAME", "DemoResult", "default_out_dir", "run_demo"]
+
+#: What went through the demo EDC (counts, audit check, export, and the twin's subject and site ids -> the EDC's).
+EDC_SUMMARY_NAME = "edc.json"
 
 
 @dataclass(frozen=True)
@@ -83,74 +89,75 @@ def claim_demo_folder(out: Path, *, force: bool) -> None:
     shutil.rmtree(out)
 
 
+def default_out_dir(protocol: str = "bachelor") -> Path:
+    """``pmrtrial-demo`` for BACHELOR, ``pmrtrial-demo-<protocol>`` for the others (relative to the caller)."""
+    return Path("pmrtrial-demo" if check_demo_protocol(protocol) == "bachelor" else f"pmrtrial-demo-{protocol}")
+
+
 def run_demo(
-    out_dir: str | Path = "pmrtrial-demo",
+    out_dir: str | Path | None = None,
     *,
-    seed: int = 20250101,
+    protocol: str = "bachelor",
+    seed: int | None = None,
     formats: tuple[str, ...] = ("html", "pdf", "docx"),
     edc: bool = True,
     progress: Progress | None = None,
     force: bool = False,
 ) -> DemoResult:
-    """Run the demo into ``out_dir``.
+    """Run the demo of ``protocol`` (``bachelor``, ``semaphore`` or ``saphyr``) into ``out_dir``
+    (:func:`default_out_dir` when None), with the twin's ``seed`` (:data:`~pmrtrial.demo.twins.DEMO_SEEDS` when
+    None).
 
-    Writes ``protocol.json``, ``screening.json`` and ``summary.md``; then, when
-    :func:`pmrtrial.synth.generate_bachelor_twin` is available, ``edc.sqlite3`` (the demo EDC
-    database the twin went through, when ``edc`` and the EDC is installed), ``data/`` (the canonical
-    datasets exported from it, CSV) and ``report/`` (``report.html``, ``.pdf``, ``.docx``,
-    ``results.json``), produced by reading ``data/`` back through the same validation and analysis as
-    real data. ``progress(stage, done, total)`` is called as the EDC works and once per analysis step
-    (stage ``analyse``).
+    Writes ``protocol.json``, ``screening.json`` and ``summary.md``; then, when the synthetic twins
+    (:mod:`pmrtrial.synth`) are available, ``edc.sqlite3`` (the demo EDC database the twin went through, when
+    ``edc`` and the EDC is installed) and ``edc.json`` (its summary: what was entered, the audit check, the
+    export, and the EDC's numbers of the twin's participants and sites), ``data/`` (the canonical datasets
+    exported from it, CSV) and ``report/`` (``report.html``, ``.pdf``, ``.docx``, ``results.json``), produced by
+    reading ``data/`` back through the same validation and analysis as real data. ``progress(stage, done,
+    total)`` is called as the EDC works and once per analysis step (stage ``analyse``).
+
+    An unknown ``protocol`` raises :class:`~pmrtrial.exceptions.PmrTrialError` naming it and the accepted ones,
+    before anything is written.
 
     An existing non-empty ``out_dir`` is never replaced silently: without ``force`` the demo refuses
     (:class:`~pmrtrial.exceptions.PmrTrialError`, nothing written); with ``force`` a previous demo folder (one
     holding the demo's ``summary.md``) is removed first, and any other non-empty folder is still refused.
     """
-    out = Path(out_dir)
+    trial = check_demo_protocol(protocol)
+    seed = DEMO_SEEDS[trial] if seed is None else seed
+    out = default_out_dir(trial) if out_dir is None else Path(out_dir)
     claim_demo_folder(out, force=force)
     report_progress = progress or (lambda _stage, _done, _total: None)
     seconds: dict[str, float] = {}
-    protocol = load_protocol("bachelor")
-    warnings = tuple(str(i) for i in validate_protocol(protocol) if i.severity == "warning")
-    results = tuple(screen_candidate(protocol, c) for c in load_example_candidates())
-    result = DemoResult(out, protocol.id, protocol.version, warnings, results)
+    proto = load_protocol(trial)
+    warnings = tuple(str(i) for i in validate_protocol(proto) if i.severity == "warning")
+    results = tuple(screen_candidate(proto, c) for c in load_example_candidates(trial))
+    result = DemoResult(out, proto.id, proto.version, warnings, results)
     files = [
-        write_json_atomic(out / "protocol.json", protocol.summary()),
+        write_json_atomic(out / "protocol.json", proto.summary()),
         write_json_atomic(out / "screening.json", [r.to_dict() for r in results]),
         write_text_atomic(out / "summary.md", _markdown(result)),
     ]
     report: ReportFiles | None = None
     note: str | None = None
     edc_result: EdcDemoResult | None = None
-    try:
-        generate_bachelor_twin = importlib.import_module("pmrtrial.synth").generate_bachelor_twin
-    except (ImportError, AttributeError):
+    if not twins_available():
         note = "synthetic twin not available in this installation (pmrtrial.synth); analysis skipped"
     else:
         t0 = time.perf_counter()
         if edc and edc_available():
-            edc_result = run_edc_demo(out, seed=seed, progress=report_progress)
+            edc_result = run_edc_demo(out, seed=seed, protocol=trial, progress=report_progress)
             files.append(edc_result.db)
+            files.append(write_json_atomic(out / EDC_SUMMARY_NAME, edc_result.to_dict()))
             files.extend(sorted((out / "data").iterdir()))
         else:
             note = None if not edc else "EDC not installed (the [edc] extra): the twin was written to data/ directly"
-            twin = generate_bachelor_twin(seed=seed)
-            subjects = twin.subjects.copy()
-            subjects.attrs["synthetic"] = True
-            data_files = write_datasets(
-                out / "data",
-                subjects,
-                twin.visits,
-                twin.adverse_events,
-                protocol=protocol,
-                manifest={"synthetic": True, "description": f"BACHELOR synthetic twin, seed {seed}"},
-            )
-            files.extend(data_files)
+            files.extend(write_twin_directly(out / "data", trial, seed))
         seconds["edc" if edc_result else "data"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         report = analyse_directory(
             out / "data",
-            protocol="bachelor",
+            protocol=trial,
             out_dir=out / "report",
             formats=formats,
             on_step=lambda name: report_progress("analyse", STEPS.index(name), len(STEPS)),
@@ -159,8 +166,8 @@ def run_demo(
         seconds["analyse"] = time.perf_counter() - t0
     return DemoResult(
         out,
-        protocol.id,
-        protocol.version,
+        proto.id,
+        proto.version,
         warnings,
         results,
         tuple(files),
@@ -168,6 +175,30 @@ def run_demo(
         analysis_note=note,
         edc=edc_result,
         seconds=seconds,
+    )
+
+
+def twins_available() -> bool:
+    """True when the synthetic twins (:mod:`pmrtrial.synth`) are installed."""
+    return importlib.util.find_spec("pmrtrial.synth") is not None
+
+
+def write_twin_directly(data_dir: Path, protocol: str, seed: int) -> tuple[Path, ...]:
+    """The direct route: the twin of ``protocol`` written into ``data_dir`` with
+    :func:`~pmrtrial.io.datasets.write_datasets` (validated against the protocol; all files or none)."""
+    twin = generate_twin(protocol, seed)
+    logs = optional_tables(twin)
+    subjects = twin.subjects.copy()
+    subjects.attrs["synthetic"] = True
+    return write_datasets(
+        data_dir,
+        subjects,
+        twin.visits,
+        twin.adverse_events,
+        protocol=load_protocol(protocol),
+        manifest={"synthetic": True, "description": f"{protocol.upper()} synthetic twin, seed {seed}"},
+        gc_doses=logs.get("gc_doses"),
+        flares=logs.get("flares"),
     )
 
 

@@ -18,6 +18,7 @@ from pmrtrial.vocabulary import column_names
 __all__ = ["adverse_event_row", "canonical_frame", "subject_row", "synovitis", "visit_row"]
 
 Forms = Mapping[str, Mapping[str, Any]]
+_SUBJECT_COLUMNS = frozenset(column_names("subjects"))
 
 
 def synovitis(us: Mapping[str, Any] | None) -> bool | None:
@@ -35,8 +36,12 @@ def subject_row(
     baseline: Forms,
     status: str,
 ) -> dict[str, Any]:
-    """A ``subjects`` row; ``screening`` holds ``age_years``, ``sex`` and ``symptom_duration_days``."""
-    return {
+    """A ``subjects`` row; ``screening`` holds ``age_years``, ``sex`` and ``symptom_duration_days``.
+
+    A screening field named as a ``subjects`` variable that this row does not set otherwise (SEMAPHORE's
+    ``mtx_baseline``) is exported under its name.
+    """
+    row = {
         "subject_id": subject_id,
         "site_id": site_id,
         "arm": arm,
@@ -49,6 +54,10 @@ def subject_row(
         "status": status,
         "stratum": site_id,  # randomisation lists are stratified by centre
     }
+    for name in _SUBJECT_COLUMNS.difference(row):
+        if name in screening:
+            row[name] = screening[name]
+    return row
 
 
 def visit_row(protocol: Protocol, visit: Visit, forms: Forms, *, subject_id: str, arm: str | None) -> dict[str, Any]:

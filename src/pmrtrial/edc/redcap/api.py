@@ -587,7 +587,7 @@ def _demo_enrol(
         p = svc.enrol_participant(
             actor,
             str(enrol.get("site_id")),
-            screening_record(subject, baseline),
+            screening_record(subject, baseline, svc.get_protocol()),
             screened_on=day0,
             consented_on=day0,
             randomised_on=day0,
