@@ -104,7 +104,7 @@ def comparison_table(result: AnalysisResult) -> Table | None:
             shown = f"{value:.{max(decimals, 1) + 1}f}"
         ok = _agrees(pub if not text.startswith("<") else text, value, decimals)
         note = None if ok else f"published {text}"
-        rows.append((Cell(str(spec["label"])), Cell(text, published=True), Cell(shown, not ok, note)))
+        rows.append((Cell(str(spec["label"])), Cell(text, published=True), Cell(shown, not ok, note, compared=True)))
     notes = (
         "Reproduced values come from this analysis (results.json endpoints[] and the adverse-event summary); a value "
         "is flagged (≠) when it does not round to the printed figure. Sources of the published figures: "
