@@ -464,11 +464,18 @@ def plot_cumulative_gc(result: AnalysisResult) -> bytes:
         if not pts:
             continue
         w = np.array([p.week for p in pts])
-        ax.plot(w, [p.median for p in pts], marker="o", color=_COLOURS[i], label=labels.get(arm, arm))
+        ax.plot(
+            w,
+            [p.median for p in pts],
+            marker="o",
+            color=_COLOURS[i],
+            label=f"{labels.get(arm, arm)}: median (band: IQR)",
+        )
         ax.fill_between(w, [p.q1 for p in pts], [p.q3 for p in pts], color=_COLOURS[i], alpha=0.15)
     ax.set_xlabel("Week")
-    ax.set_ylabel("Cumulative glucocorticoid (mg prednisone-equivalent)")
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylabel("mg prednisone-equivalent", fontsize=9)
+    ax.set_title(f"{vocabulary.label('cumulative_gc_mg')} by arm: median and interquartile range", fontsize=10)
+    ax.legend(frameon=False, fontsize=7, loc="upper left")
     return _png(fig, result.synthetic)
 
 

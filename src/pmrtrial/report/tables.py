@@ -699,7 +699,7 @@ def _method_text(method: str, entry: Mapping[str, Any]) -> str:
     """The method's short name, with the adjustment covariates in words when the model has any."""
     covariates = (entry.get("details") or {}).get("covariates") or ()
     name = method_label(method)
-    return f"{name}, adjusted for {covariate_labels(covariates)}" if covariates else name
+    return f"{name}; covariates: {covariate_labels(covariates)}" if covariates else name
 
 
 def _endpoints_table(result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str]) -> Table | None:

@@ -148,15 +148,17 @@ _MARGIN_PT = 1.2 / 2.54 * 72  # @page margin 1.2 cm
 
 
 def _pdf_pages(path):  # type: ignore[no-untyped-def]
-    """(page width, height, text, image boxes as (x, y, width, height)) for every page."""
+    """(page width, height, text, image boxes as (x, y, width, height, width in pixels)) for every page."""
     pypdf = pytest.importorskip("pypdf")
     pages = []
     for page in pypdf.PdfReader(str(path)).pages:
         boxes = []
+        xobjects = page["/Resources"].get("/XObject", {})
 
-        def visitor(op, _args, cm, _tm, boxes=boxes):  # type: ignore[no-untyped-def]
+        def visitor(op, args, cm, _tm, boxes=boxes, xobjects=xobjects):  # type: ignore[no-untyped-def]
             if op == b"Do":  # an XObject (image) painted with the current matrix: (w, 0, 0, h, x, y)
-                boxes.append((cm[4], cm[5], cm[0], cm[3]))
+                pixels = xobjects[args[0]].get_object().get("/Width")
+                boxes.append((cm[4], cm[5], cm[0], cm[3], pixels))
 
         text = page.extract_text(visitor_operand_before=visitor) or ""
         pages.append((float(page.mediabox.width), float(page.mediabox.height), text, boxes))
@@ -170,8 +172,11 @@ def test_pdf_layout__figures_inside_the_content_box_and_no_lonely_heading(any_re
     assert len(pages) >= 3
     tol = 1.0  # points
     for number, (width, height, text, boxes) in enumerate(pages, start=1):
-        for x, y, w, h in boxes:
+        for x, y, w, h, pixels in boxes:
             assert x >= _MARGIN_PT - tol and y >= _MARGIN_PT - tol, f"page {number}: figure outside the margin"
+            # figures are drawn at 100 dpi and shown at 0.75 pt per pixel when not shrunk; below 0.55 their 7 pt
+            # labels print under 5.1 pt (the SEMAPHORE centre forest, 17 centres, once printed at 0.41)
+            assert pixels is None or w / pixels >= 0.55, f"page {number}: figure shrunk to {w / pixels:.2f} pt/px"
             assert x + w <= width - _MARGIN_PT + tol, f"page {number}: figure wider than the content box"
             assert y + h <= height - _MARGIN_PT + tol, f"page {number}: figure taller than the content box"
         lines = [line for line in text.splitlines() if line.strip()]
@@ -258,3 +263,130 @@ def test_centre_forest__one_row_per_centre_rr_not_estimable_said():
     assert sorted(by_site) == ["S0", "S1", "S2", "S3", "S4", "S5"]
     assert [by_site[s]["rr"]["available"] for s in sorted(by_site)] == [True, True, False, False, False, False]
     assert by_site["S0"]["arms"] == {"baricitinib": {"n": 3, "events": 3}, "placebo": {"n": 3, "events": 1}}
+
+
+# -- what a trial statistician of the comparator trials expects to see ------------------------------------------
+
+
+def _drawn(monkeypatch, make):  # type: ignore[no-untyped-def]
+    """The matplotlib figures drawn while ``make()`` runs (each figure is drawn to be encoded as PNG)."""
+    from matplotlib.figure import Figure
+
+    drawn = []
+    original = Figure.draw
+
+    def draw(self, renderer, *args, **kwargs):  # type: ignore[no-untyped-def]
+        drawn.append(self)
+        return original(self, renderer, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "draw", draw)
+    make()
+    return drawn
+
+
+def _texts(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def _trial_result(trial: str):  # type: ignore[no-untyped-def]
+    return _result(True) if trial == "bachelor" else _twin_result(trial)
+
+
+@pytest.mark.parametrize("trial", TRIALS)
+def test_figures__labels_axes_and_legends_in_words(trial, monkeypatch):
+    """No variable name, endpoint id or arm id in any figure text: labels come from the vocabulary and the protocol
+    (the forest once read "(baricitinib − placebo)", the at-risk rows "sarilumab", the centre forest "not available"
+    for a GEE the protocol does not declare)."""
+    from pmrtrial import vocabulary
+    from pmrtrial.report.figures import render_figures
+
+    result = _trial_result(trial)
+    drawn = _drawn(monkeypatch, lambda: render_figures(result))
+    assert len(drawn) >= 5
+    text = "\n".join(t for fig in drawn for t in _texts(fig))
+    names = {n for n in vocabulary.canonical_names() if "_" in n} | {e.id for e in result.endpoints if "_" in e.id}
+    assert sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text)) == []
+    for arm in result.arms:
+        if arm["id"] != arm["label"]:
+            assert re.search(rf"\b{re.escape(str(arm['id']))}\b", text) is None, f"raw arm id {arm['id']}"
+    if trial != "bachelor":  # neither comparator declares the GEE or the Bayesian risk ratio
+        assert "GEE" not in text and "Bayesian" not in text and "not available" not in text
+
+
+def test_km_figure__numbers_at_risk_hazard_ratio_logrank_and_censoring(monkeypatch):
+    from pmrtrial.report.figures import plot_kaplan_meier
+
+    result = _twin_result("saphyr")
+    fig = _drawn(monkeypatch, lambda: plot_kaplan_meier(result, "flare_after_remission"))[0]
+    # R survival::coxph and survdiff on this twin's derived dataset (tests/reference/values/saphyr_twin.json):
+    # HR 0.5626 (0.3527 to 0.8976), log-rank p 0.01418; printed to the deck's precision, HR 0.56 (0.35 to 0.90)
+    assert "Hazard ratio 0.56 (95% CI 0.35 to 0.90), Cox\nLog-rank p = 0.014" in _texts(fig)
+    ax = fig.axes[0]
+    derived = result.derived_datasets["flare_after_remission"]
+    # the last follow-up time is 350 days (< 8 steps of 56 days, 12.5 of 28): ticks every 8 weeks
+    assert derived["time_days"].max() == 350
+    ticks = [0, 56, 112, 168, 224, 280, 336]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(t) for t in ticks]
+    rows = [t.get_text() for t in fig.texts]
+    assert "Number at risk" in rows
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for arm in result.arms:
+        mine = derived[derived["arm"] == arm["id"]]
+        # hand count from the analysis dataset: participants whose follow-up reaches t (time >= t)
+        at_risk = [str(int((mine["time_days"] >= t).sum())) for t in ticks]
+        label = rows.index(next(r for r in rows if r.startswith(str(arm["label"]).split()[0])))
+        assert rows[label + 1 : label + 1 + len(ticks)] == at_risk, arm["id"]
+        # censoring ticks: one mark per distinct censoring time of the arm
+        step = lines[arm["label"]]
+        marks = [line for line in ax.get_lines() if line.get_marker() == "|" and line.get_color() == step.get_color()]
+        censored = sorted(set(mine.loc[mine["event"] == 0, "time_days"]))
+        assert len(marks) == 1 and sorted(marks[0].get_xdata()) == censored
+    assert "Censored" in lines
+
+
+def test_primary__adjusted_risk_ratio_with_its_covariates_named(monkeypatch):
+    from pmrtrial.report.figures import plot_primary_forest
+
+    result = _twin_result("semaphore")
+    tables = {t.id: t for t in build_tables(result)}
+    row = next(r for r in tables["primary"].rows if r[0].text.startswith("Risk ratio adjusted for"))
+    covariates = "baseline oral glucocorticoid dose and baseline CRP PMR-AS"  # the protocol's, in words
+    assert row[0].text == f"Risk ratio adjusted for {covariates} (modified Poisson, robust CI)"
+    # R glm(family = poisson) + sandwich::vcovHC(type = "HC0") on this twin
+    # (tests/reference/values/semaphore_twin.json): 2.2778 (1.4550 to 3.5658), p 0.000318
+    assert row[1].text == "2.28 (1.46 to 3.57); p 0.0003"
+    # the further-endpoints table names the same covariates, for the GC-free endpoint too
+    methods = [r[2].text for r in tables["endpoints"].rows if r[2].text.startswith("Adjusted risk ratio")]
+    assert methods == [f"Adjusted risk ratio (modified Poisson); covariates: {covariates}"] * 2
+    # the forest shows it beside the crude estimates, and no method the protocol does not declare
+    fig = _drawn(monkeypatch, lambda: plot_primary_forest(result))[0]
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks[-1] == "Adjusted RR, modified Poisson: 2.28 (1.46 to 3.57)" and len(ticks) == 3
+
+
+@pytest.mark.parametrize("trial", ["semaphore", "saphyr"])
+def test_cumulative_gc_figure__median_and_iqr_band_by_arm(trial, monkeypatch):
+    from pmrtrial.report.figures import plot_cumulative_gc
+
+    result = _twin_result(trial)
+    ax = _drawn(monkeypatch, lambda: plot_cumulative_gc(result))[0].axes[0]
+    labels = [str(a["label"]) for a in result.arms]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{x}: median (band: IQR)" for x in labels]
+    assert len(ax.collections) == 2  # one interquartile band per arm
+    assert "median and interquartile range" in ax.get_title()
+    if trial == "saphyr":  # abstract: median cumulative dose at week 52, 777 mg sarilumab vs 2044 mg placebo
+        assert [line.get_ydata()[-1] for line in ax.get_lines()] == [777.0, 2044.0]
+
+
+def test_comparator_reports__no_bachelor_wording(any_report):
+    trial = json.loads(any_report.json.read_text(encoding="utf-8"))["protocol_id"]
+    if trial == "bachelor":
+        pytest.skip("the BACHELOR report names its own trial")
+    html_text = any_report.html.read_text(encoding="utf-8").lower()
+    with zipfile.ZipFile(any_report.docx) as z:
+        docx_text = z.read("word/document.xml").decode("utf-8").lower()
+    for word in ("bachelor", "baricitinib"):
+        assert word not in html_text and word not in docx_text, (trial, word)
+    assert trial in html_text  # the comparator's own name is there
