@@ -240,7 +240,8 @@ def render_html(
         parts.append('<div class="keep"><h2>Appendix A. Cells differing from the published values</h2>')
         parts.append("<table><tr><th>Table</th><th>Row</th><th>Column</th><th>Reproduced</th><th>Why</th></tr>")
         parts += [
-            f"<tr><td>{html.escape(str(f['table']))}</td><td>{html.escape(str(f['row']))}</td>"
+            f"<tr><td>{html.escape(_TABLE_NUMBER.sub('', str(f.get('title') or f['table'])))}</td>"
+            f"<td>{html.escape(str(f['row']))}</td>"
             f"<td>{html.escape(str(f['column']))}</td><td>{html.escape(str(f['value']))}</td>"
             f"<td>{html.escape(str(f.get('note') or ''))}</td></tr>"
             for f in flags
@@ -417,7 +418,8 @@ def write_report(
         payload["enrolment"] = dict(enrolment)
     payload["report"] = {
         "synthetic": result.synthetic,
-        "published_comparison": bool(published and result.synthetic),
+        "published_comparison": bool(published and result.synthetic)
+        or any(t.id == "published_comparison" for t in tables),
         "flags": flags,
     }
     json_path = write_json_atomic(out / "results.json", payload)

@@ -776,6 +776,13 @@ def collect_flags(tables: Sequence[Table]) -> list[dict[str, Any]]:
                 if cell.flag:
                     label = " / ".join(c.text for c in row[:2] if not c.flag)
                     out.append(
-                        {"table": t.id, "row": label, "column": t.header[j], "value": cell.text, "note": cell.note}
+                        {
+                            "table": t.id,
+                            "title": t.title,
+                            "row": label,
+                            "column": t.header[j],
+                            "value": cell.text,
+                            "note": cell.note,
+                        }
                     )
     return out
