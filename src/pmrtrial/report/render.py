@@ -99,9 +99,10 @@ _TABLE_NUMBER = re.compile(r"^Table \d+\.\s*")
 def _table_html(t: Table, number: int) -> str:
     keep = ' class="keep"' if len(t.rows) <= _KEEP_ROWS else ""
     title = f"Table {number}. {_TABLE_NUMBER.sub('', t.title)}"
-    out = [f"<div{keep}>", f"<h3>{html.escape(title)}</h3>", "<table>", "<tr>"]
+    # the header row in <thead>: a table broken across pages repeats it on every page (WeasyPrint, browsers)
+    out = [f"<div{keep}>", f"<h3>{html.escape(title)}</h3>", "<table>", "<thead><tr>"]
     out += [f"<th>{html.escape(h)}</th>" for h in t.header]
-    out.append("</tr>")
+    out.append("</tr></thead><tbody>")
     for row in t.rows:
         out.append("<tr>")
         for cell in row:
@@ -109,7 +110,7 @@ def _table_html(t: Table, number: int) -> str:
             title = f' title="{html.escape(cell.note)}"' if cell.note else ""
             out.append(f'<td class="{cls}"{title}>{html.escape(cell.text)}</td>')
         out.append("</tr>")
-    out.append("</table>")
+    out.append("</tbody></table>")
     out += [f'<p class="note">{html.escape(n)}</p>' for n in t.notes]
     out.append("</div>")
     return "\n".join(out)

@@ -429,3 +429,20 @@ def test_comparison_table__every_published_figure_beside_its_reproduction(trial)
     if trial == "semaphore":
         randomised = next(r for r in table.rows if r[0].text == "Randomised, tocilizumab")
         assert (randomised[1].text, randomised[2].text, randomised[2].flag) == ("51", "49", True)
+
+
+def test_pdf_layout__a_table_broken_across_pages_repeats_its_header(any_report):
+    """The SAPHYR CONSORT table (13 visits) once continued on the next page with no column header."""
+    if any_report.pdf_engine is None or not any_report.pdf_engine.startswith("weasyprint"):
+        pytest.skip(f"PDF not rendered by WeasyPrint here ({any_report.pdf_engine})")
+    html_text = any_report.html.read_text(encoding="utf-8")
+    assert html_text.count("<thead>") == html_text.count("<h3>Table ")  # every numbered table
+    result = json.loads(any_report.json.read_text(encoding="utf-8"))
+    arm_words = [str(a["label"]).split()[0] for a in result["arms"]]  # first word of each arm's column header
+    pages = [text for _, _, text, _ in _pdf_pages(any_report.pdf)]
+    visits = [f"Seen at {v['visit']} (week {v['week']:g})" for v in result["consort"]["analysed_by_visit"]]
+    holding = [text for text in pages if any(v in text for v in visits)]
+    assert holding, "no page holds the participant-flow table"
+    for text in holding:  # every page with rows of the table shows the arms' column headers above them
+        first_row = min(text.index(v) for v in visits if v in text)
+        assert all(word in text[:first_row] for word in arm_words), text[:300]
