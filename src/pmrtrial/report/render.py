@@ -29,7 +29,7 @@ from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.published import load_published
 from pmrtrial.report.comparison import comparison_table
 from pmrtrial.report.figures import SYNTHETIC_BANNER, render_figures
-from pmrtrial.report.tables import Table, build_tables, collect_flags, fmt_p
+from pmrtrial.report.tables import Table, build_tables, collect_flags, fmt_p, primary_effects
 
 __all__ = ["ReportFiles", "render_html", "write_derived_datasets", "write_report"]
 
@@ -138,10 +138,7 @@ def _primary_line(result: AnalysisResult) -> str:
     t, c = pr.treated_arm, pr.control_arm
     rt, rc = pr.responders[t], pr.responders[c]
     labels = {str(a["id"]): str(a["label"]) for a in result.arms}
-    rr = pr.rr_crude.to_dict()
-    effect = ""
-    if rr.get("available", True) and rr.get("estimate") is not None:
-        effect = f"; crude risk ratio {rr['estimate']:.2f} (95% CI {rr['lo']:.2f} to {rr['hi']:.2f})"
+    effect = "".join(f"; {html.escape(text)}" for text in primary_effects(result))
     p = pr.fisher.to_dict().get("p")
     ptext = "" if p is None else f"; Fisher exact p = {fmt_p(p)}"
     return (

@@ -30,6 +30,7 @@ __all__ = [
     "fmt_p",
     "humanise",
     "primary_adjusted",
+    "primary_effects",
     "printed_decimals",
     "short_label",
 ]
@@ -236,6 +237,34 @@ def primary_adjusted(result: AnalysisResult) -> Mapping[str, Any] | None:
     """The primary endpoint's covariate-adjusted risk ratio (endpoints[] ``adjusted_risk_ratio``), when declared."""
     entry = next((e for e in result.endpoints if e.id == result.primary.endpoint_id), None)
     return None if entry is None else entry.analyses.get("adjusted_risk_ratio")
+
+
+def _effect_words(method: str, d: Mapping[str, Any]) -> str:
+    est, lo, hi = (float(d[k]) for k in ("estimate", "lo", "hi"))
+    if method == "risk_difference":  # printed in percentage points, as trials report it
+        return f"risk difference {100 * est:.1f} percentage points (95% CI {100 * lo:.1f} to {100 * hi:.1f})"
+    name = {
+        "adjusted_risk_ratio": "risk ratio adjusted for "
+        + covariate_labels((d.get("details") or {}).get("covariates") or ()),
+        "log_binomial_gee_by_centre": "risk ratio clustered by centre (GEE)",
+    }.get(method, "crude risk ratio")
+    return f"{name} {est:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+
+
+def primary_effects(result: AnalysisResult) -> list[str]:
+    """The primary effect in words for page 1: the protocol's first declared effect analysis of the primary endpoint
+    (SEMAPHORE: the adjusted risk ratio; SAPHYR: the risk difference), then the crude risk ratio when it is not."""
+    entry = next((e for e in result.endpoints if e.id == result.primary.endpoint_id), None)
+    effects = ("adjusted_risk_ratio", "risk_difference", "risk_ratio", "log_binomial_gee_by_centre")
+    out: list[str] = []
+    for method, d in entry.analyses.items() if entry is not None else ():
+        if method in effects and d.get("available") and all(d.get(k) is not None for k in ("estimate", "lo", "hi")):
+            out.append(_effect_words(method, d))
+            break
+    crude = result.primary.rr_crude.to_dict()
+    if not any(text.startswith("crude") for text in out) and crude.get("available", True) and crude.get("estimate"):
+        out.append(_effect_words("risk_ratio", crude))
+    return out
 
 
 def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mapping[str, Any] | None) -> Table:

@@ -446,3 +446,21 @@ def test_pdf_layout__a_table_broken_across_pages_repeats_its_header(any_report):
     for text in holding:  # every page with rows of the table shows the arms' column headers above them
         first_row = min(text.index(v) for v in visits if v in text)
         assert all(word in text[:first_row] for word in arm_words), text[:300]
+
+
+def test_page_one__states_the_protocols_primary_analysis(any_report):
+    """Page 1 leads with the analysis the protocol declares first for the primary endpoint, not always the crude RR."""
+    trial = json.loads(any_report.json.read_text(encoding="utf-8"))["protocol_id"]
+    text = any_report.html.read_text(encoding="utf-8")
+    summary = text[text.index('<p class="summary">') : text.index("<h2>")]
+    if trial == "semaphore":
+        # R glm + sandwich on the twin (tests/reference/values/semaphore_twin.json): 2.2778 (1.4550 to 3.5658)
+        assert "; risk ratio adjusted for baseline oral glucocorticoid dose and baseline CRP PMR-AS 2.28 " in summary
+        assert "(95% CI 1.46 to 3.57); crude risk ratio" in summary
+    elif trial == "saphyr":
+        # NEJM abstract: 28% (17/60) vs 10% (6/58), difference 18 percentage points (95% CI 4 to 32)
+        found = re.search(r"; risk difference (\S+) percentage points \(95% CI (\S+) to (\S+)\); crude", summary)
+        assert found is not None and [round(float(x)) for x in found.groups()] == [18, 4, 32]
+    else:
+        # R epitools::riskratio on 14/18 vs 2/15 (tests/reference/values/twin_primary.json): 5.83 (1.57 to 21.70)
+        assert "; crude risk ratio 5.83 (95% CI 1.57 to 21.70); Fisher exact p = 0.0004." in summary
