@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 import zipfile
@@ -170,6 +171,8 @@ def test_pdf_layout__figures_inside_the_content_box_and_no_lonely_heading(any_re
         pytest.skip(f"PDF not rendered by WeasyPrint here ({any_report.pdf_engine})")
     pages = _pdf_pages(any_report.pdf)
     assert len(pages) >= 3
+    source = any_report.html.read_text(encoding="utf-8")
+    headings = {html.unescape(h) for h in re.findall(r"<h[23]>([^<]+)</h[23]>", source)}
     tol = 1.0  # points
     for number, (width, height, text, boxes) in enumerate(pages, start=1):
         for x, y, w, h, pixels in boxes:
@@ -181,6 +184,10 @@ def test_pdf_layout__figures_inside_the_content_box_and_no_lonely_heading(any_re
             assert y + h <= height - _MARGIN_PT + tol, f"page {number}: figure taller than the content box"
         lines = [line for line in text.splitlines() if line.strip()]
         assert boxes or len(lines) >= 3, f"page {number} holds only {lines!r}"  # a heading alone, or nothing
+        # nor a section heading or table title as the page's last line, its content on the next page (list bullets
+        # are extracted after the text and are left out)
+        last = [line.strip() for line in lines if line.strip() != "•"][-1]
+        assert last not in headings, f"page {number} ends with the heading {last!r}"
     first_text = pages[0][2]
     assert len(first_text) >= 600, "page 1 is nearly empty"
     assert "Primary endpoint" in first_text
