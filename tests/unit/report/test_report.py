@@ -471,3 +471,32 @@ def test_page_one__states_the_protocols_primary_analysis(any_report):
     else:
         # R epitools::riskratio on 14/18 vs 2/15 (tests/reference/values/twin_primary.json): 5.83 (1.57 to 21.70)
         assert "; crude risk ratio 5.83 (95% CI 1.57 to 21.70); Fisher exact p = 0.0004." in summary
+
+
+@pytest.mark.parametrize("trial", TRIALS)
+def test_tables__headers_and_row_labels_in_words(trial):
+    """Table headers, row labels and the analysis column carry labels, not variable names or method ids."""
+    from pmrtrial import vocabulary
+    from pmrtrial.analysis.registry import ANALYSIS_METHODS
+
+    result = _trial_result(trial)
+    tables = build_tables(result)
+    words = [h for t in tables for h in t.header]
+    words += [c.text for t in tables for row in t.rows for c in row[:3] if not c.text[:1].isdigit()]
+    text = "\n".join(words)
+    names = {n for n in vocabulary.canonical_names() if "_" in n} | {m for m in ANALYSIS_METHODS if "_" in m}
+    assert sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text)) == []
+    further = next((t for t in tables if t.id == "endpoints"), None)
+    if further is not None:  # the registry's labels ("Kaplan-Meier"), never "kaplan meier"
+        labels = {m.label for m in ANALYSIS_METHODS.values()}
+        assert all(row[2].text.split(";")[0] in labels for row in further.rows)
+
+
+def test_risk_table_times__week_based_steps():
+    from pmrtrial.report.figures import risk_table_times
+
+    # hand: 350 days -> 8-week steps (350 / 28 = 12.5 >= 8, 350 / 56 = 6.25 < 8); 168 days -> 4-week steps
+    # (168 / 14 = 12, 168 / 28 = 6); 30 days -> weekly
+    assert risk_table_times(350) == [0, 56, 112, 168, 224, 280, 336]
+    assert risk_table_times(168) == [0, 28, 56, 84, 112, 140, 168]
+    assert risk_table_times(30) == [0, 7, 14, 21, 28]
