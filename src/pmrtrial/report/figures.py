@@ -160,7 +160,7 @@ def plot_primary_forest(result: AnalysisResult) -> bytes:
     adjusted = primary_adjusted(result)
     if adjusted is not None:
         rows.append(("Adjusted RR, modified Poisson", adjusted))
-    height = 1.6 + 0.45 * len(rows)  # inches: 0.8 under the axes (tick labels, axis label), 0.8 above (title)
+    height = 1.6 + 0.45 * max(len(rows), 1)  # inches: 0.8 under the axes (tick labels, axis label), 0.8 above (title)
     fig = Figure(figsize=(9, height))
     ax = fig.add_axes((0.37, 0.8 / height, 0.6, (height - 1.6) / height))
     ticks: list[str] = []
@@ -174,7 +174,9 @@ def plot_primary_forest(result: AnalysisResult) -> bytes:
         else:
             ticks.append(f"{name}: not available")
     ax.set_yticks(range(len(rows), 0, -1), ticks, fontsize=7.5)
-    ax.set_ylim(0.5, len(rows) + 0.5)
+    ax.set_ylim(0.5, max(len(rows), 1) + 0.5)
+    if not rows:  # the protocol declares tests only (e.g. Fisher and Barnard): say so, draw no empty estimate
+        ax.text(1.0, 1.0, "no risk-ratio analysis declared by the protocol", ha="center", va="center", fontsize=8)
     ax.set_xscale("log")
     ax.minorticks_off()
     ticks_x = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
