@@ -32,6 +32,7 @@ __all__ = [
     "PopulationSet",
     "describe_values",
     "get_method",
+    "method_label",
     "method_types",
 ]
 
@@ -99,6 +100,7 @@ class AnalysisMethod:
     endpoint_types: frozenset[str]
     description: str
     run: Callable[[EndpointData], Mapping[str, StatSummary]]
+    label: str = ""  # short name for a report's table row ("Kaplan-Meier"); the id when empty
 
 
 def describe_values(values: np.ndarray[Any, Any]) -> dict[str, Any]:
@@ -329,25 +331,40 @@ def _blinding_index(data: EndpointData) -> Mapping[str, StatSummary]:
 
 
 _METHODS: tuple[AnalysisMethod, ...] = (
-    AnalysisMethod("fisher_exact", BINARY, "Fisher's exact test (two-sided).", _two_by_two("fisher", sb.fisher)),
+    AnalysisMethod(
+        "fisher_exact",
+        BINARY,
+        "Fisher's exact test (two-sided).",
+        _two_by_two("fisher", sb.fisher),
+        label="Fisher's exact test",
+    ),
     AnalysisMethod(
         "boschloo_exact",
         BINARY,
         "Boschloo's exact unconditional test (two-sided).",
         _two_by_two("boschloo", sb.boschloo),
+        label="Boschloo's exact test",
     ),
     AnalysisMethod(
         "barnard_exact",
         BINARY,
         "Barnard's exact unconditional test (pooled z, two-sided).",
         _two_by_two("barnard", sb.barnard),
+        label="Barnard's exact test",
     ),
-    AnalysisMethod("risk_ratio", BINARY, "Crude risk ratio with the Katz log CI and with the score CI.", _risk_ratio),
+    AnalysisMethod(
+        "risk_ratio",
+        BINARY,
+        "Crude risk ratio with the Katz log CI and with the score CI.",
+        _risk_ratio,
+        label="Risk ratio (Katz CI)",
+    ),
     AnalysisMethod(
         "risk_difference",
         BINARY,
         "Risk difference with Newcombe's hybrid-score CI.",
         _two_by_two("rd", sb.rd_newcombe),
+        label="Risk difference (Newcombe CI)",
     ),
     AnalysisMethod(
         "log_binomial_gee_by_centre",
@@ -356,6 +373,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "centre (geepack moment estimators), robust (sandwich) SE and, beside it, the Mancl-DeRouen small-sample "
         "SE; if the log-binomial fit fails, a modified Poisson GEE (Zou 2004) is used and named.",
         _gee_by_centre,
+        label="Risk ratio, GEE clustered by centre",
     ),
     AnalysisMethod(
         "bayesian_risk_ratio",
@@ -363,6 +381,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Bayesian risk ratio (independent Jeffreys Beta(0.5, 0.5) priors, posterior median and equal-tailed 95% "
         "credible interval).",
         _two_by_two("rr_bayes", sb.rr_bayes),
+        label="Bayesian risk ratio",
     ),
     AnalysisMethod(
         "four_state_table",
@@ -370,6 +389,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Four-state table: CRP PMR-AS <= 10 or > 10 crossed with oral glucocorticoid at the visit; records without "
         "a score or GC status are counted as 'missing', never as non-responders.",
         _four_state_table,
+        label="Four-state table",
     ),
     AnalysisMethod(
         "mean_difference",
@@ -377,9 +397,14 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Mean (SD) per arm among participants with a value at the visit; difference in means (treated - control) "
         "with Welch's t 95% CI and crude two-sided p.",
         _mean_difference,
+        label="Difference in means (Welch)",
     ),
     AnalysisMethod(
-        "median_iqr", CONTINUOUS, "Median (IQR) per arm among participants with a value at the visit.", _median_iqr
+        "median_iqr",
+        CONTINUOUS,
+        "Median (IQR) per arm among participants with a value at the visit.",
+        _median_iqr,
+        label="Median (IQR)",
     ),
     AnalysisMethod(
         "wilcoxon_hodges_lehmann",
@@ -387,6 +412,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Wilcoxon rank-sum p and the Hodges-Lehmann shift (treated - control) with its CI, as R "
         "wilcox.test(conf.int = TRUE).",
         _wilcoxon_hodges_lehmann,
+        label="Wilcoxon rank-sum, Hodges-Lehmann shift",
     ),
     AnalysisMethod(
         "adjusted_risk_ratio",
@@ -394,6 +420,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Covariate-adjusted risk ratio (modified Poisson with robust HC0 SE, Zou 2004) adjusting for the covariates "
         "the protocol names for the endpoint.",
         _adjusted_risk_ratio,
+        label="Adjusted risk ratio (modified Poisson)",
     ),
     AnalysisMethod(
         "kaplan_meier",
@@ -401,14 +428,18 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Kaplan-Meier estimate per arm: n, events, median time with its 95% CI (R survfit defaults: Greenwood "
         "variance, log-transformed limits).",
         _survival("kaplan_meier"),
+        label="Kaplan-Meier",
     ),
-    AnalysisMethod("logrank", TIME_TO_EVENT, "Log-rank test (R survdiff).", _survival("logrank")),
+    AnalysisMethod(
+        "logrank", TIME_TO_EVENT, "Log-rank test (R survdiff).", _survival("logrank"), label="Log-rank test"
+    ),
     AnalysisMethod(
         "cox_ph",
         TIME_TO_EVENT,
         "Hazard ratio (treated vs control) from a Cox model with Efron ties, Wald 95% CI and p (R coxph); adjusted "
         "for the endpoint's covariates when the protocol names any.",
         _survival("cox_ph"),
+        label="Cox hazard ratio",
     ),
     AnalysisMethod(
         "missing_as_non_response",
@@ -417,6 +448,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "(not assessed or not evaluable) counted as a non-responder; crude risk ratio (Katz log CI), Fisher's exact "
         "p and risk difference (Newcombe).",
         _missing_as_non_response,
+        label="Missing as non-response",
     ),
     AnalysisMethod(
         "per_protocol",
@@ -424,6 +456,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Sensitivity analysis: the per-protocol set (the protocol's population with restricts/exclude_if) assessed "
         "at the visit; crude risk ratio (Katz log CI), Fisher's exact p and risk difference (Newcombe).",
         _per_protocol,
+        label="Per-protocol set",
     ),
     AnalysisMethod(
         "tipping_point",
@@ -432,6 +465,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "without a decided response, in each arm, analysed with Fisher's exact test and the crude risk ratio; "
         "the imputations that change the two-sided 5% conclusion are listed.",
         _tipping_point,
+        label="Tipping point",
     ),
     AnalysisMethod(
         "blinding_index",
@@ -439,6 +473,7 @@ _METHODS: tuple[AnalysisMethod, ...] = (
         "Blinding indices from the end-of-study guesses of participants and investigators: Bang's index per arm "
         "with its CI, and James' index.",
         _blinding_index,
+        label="Blinding index",
     ),
 )
 
@@ -452,6 +487,12 @@ def get_method(method_id: str) -> AnalysisMethod:
         return ANALYSIS_METHODS[method_id]
     except KeyError:
         raise KeyError(f"Unknown analysis method {method_id!r}; registered: {', '.join(ANALYSIS_METHODS)}") from None
+
+
+def method_label(method_id: str) -> str:
+    """The short name of a method for a report's table row ("Kaplan-Meier"); an unknown id with spaces."""
+    method = ANALYSIS_METHODS.get(method_id)
+    return method.label if method is not None and method.label else method_id.replace("_", " ")
 
 
 def method_types() -> Mapping[str, frozenset[str]]:

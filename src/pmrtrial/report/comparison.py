@@ -70,7 +70,34 @@ def _raw_numbers(trial: str) -> Mapping[str, Any]:
     return section
 
 
+def _arms(result: AnalysisResult, spec: Mapping[str, Any]) -> list[str]:
+    arm = spec.get("arm")
+    if arm is None:
+        return [str(a["id"]) for a in result.arms]
+    return [str(a) for a in arm] if isinstance(arm, list) else [str(arm)]
+
+
+def _baseline(result: AnalysisResult, spec: Mapping[str, Any]) -> float | None:
+    row = next((r for r in result.baseline if r.key == spec["baseline"]), None)
+    if row is None or not row.estimable:
+        return None
+    arms = [row.arms.get(a, {}) for a in _arms(result, spec)]
+    field = str(spec["field"])
+    if field == "pct" and len(arms) > 1:  # pooled over arms: from the summed counts
+        n = sum(int(d.get("n") or 0) for d in arms)
+        return 100.0 * sum(int(d.get("events") or 0) for d in arms) / n if n else None
+    if field == "events":
+        return float(sum(int(d.get("events") or 0) for d in arms))
+    value = arms[0].get(field)
+    return None if value is None else float(value)
+
+
 def _reproduced(result: AnalysisResult, spec: Mapping[str, Any]) -> float | None:
+    if "consort" in spec:
+        counts: Mapping[str, int] = getattr(result.consort, str(spec["consort"]))
+        return float(sum(int(counts[a]) for a in _arms(result, spec)))
+    if "baseline" in spec:
+        return _baseline(result, spec)
     if "soc" in spec:
         ae = result.adverse_events
         row = next((r for r in ae.any_ae_by_soc if r["soc"] == spec["soc"]), None)
@@ -100,14 +127,20 @@ def comparison_table(result: AnalysisResult) -> Table | None:
             shown = "not available"
         elif str(spec.get("field", "")) == "p":
             shown = fmt_p(value)
+        elif decimals == 0 and float(value).is_integer():  # a count
+            shown = f"{value:.0f}"
         else:
             shown = f"{value:.{max(decimals, 1) + 1}f}"
         ok = _agrees(pub if not text.startswith("<") else text, value, decimals)
-        note = None if ok else f"published {text}"
-        rows.append((Cell(str(spec["label"])), Cell(text, published=True), Cell(shown, not ok, note)))
+        note = None if ok else f"published {text}" + (f"; {spec['why']}" if spec.get("why") else "")
+        rows.append((Cell(str(spec["label"])), Cell(text, published=True), Cell(shown, not ok, note, compared=True)))
+    for spec in specs.get(f"{trial}_not_reproduced", ()):  # shown with the reason, never compared
+        text = _printed_text(_at(published, spec["published"]), _at(raw, spec["published"]))
+        rows.append((Cell(str(spec["label"])), Cell(text, published=True), Cell(f"not reproduced: {spec['why']}")))
     notes = (
-        "Reproduced values come from this analysis (results.json endpoints[] and the adverse-event summary); a value "
-        "is flagged (≠) when it does not round to the printed figure. Sources of the published figures: "
+        "Reproduced values come from this analysis (results.json endpoints[], the CONSORT counts, the baseline table "
+        "and the adverse-event summary); a value is flagged (≠) when it does not round to the printed figure, with "
+        "the documented reason in Appendix A. Sources of the published figures: "
         f"pmrtrial/published/{trial}.yaml.",
     )
     return Table("published_comparison", "Published beside reproduced", ("Figure", "Published", "Reproduced"),

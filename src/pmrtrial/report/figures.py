@@ -19,7 +19,8 @@ from matplotlib.patches import FancyBboxPatch, Patch
 
 from pmrtrial import vocabulary
 from pmrtrial.analysis import AnalysisResult, TrajectoryPoint
-from pmrtrial.analysis.results import SecondaryRow, StatSummary
+from pmrtrial.analysis.results import NOT_DECLARED, SecondaryRow
+from pmrtrial.report.tables import fmt_p, primary_adjusted, short_label
 
 __all__ = [
     "SYNTHETIC_BANNER",
@@ -33,6 +34,7 @@ __all__ = [
     "plot_state_bars",
     "plot_trajectory",
     "render_figures",
+    "risk_table_times",
     "trajectory_points",
 ]
 
@@ -128,7 +130,8 @@ def _endpoint_label(row: SecondaryRow) -> str:
     name = vocabulary.label(row.endpoint_id)
     if name == row.endpoint_id:
         name = row.label or row.endpoint_id
-    return f"{name}, week {row.week:g}"
+    at = f"week {row.week:g}"
+    return name if at in name.lower() else f"{name}, {at}"  # "Glucocorticoid-free at week 24" says it already
 
 
 #: The primary risk-ratio estimates, in the order of the forest plot: (attribute, label).
@@ -143,39 +146,51 @@ PRIMARY_RR_METHODS = (
 def plot_primary_forest(result: AnalysisResult) -> bytes:
     """Forest plot of the primary risk ratio by estimation method (log axis), with the number of responders.
 
-    Methods that could not run are listed with the reason instead of a point ("not available: ...").
+    Only the methods the protocol declares are drawn (with the adjusted risk ratio when declared); a declared method
+    that could not run is listed with "not available" instead of a point.
     """
     pr = result.primary
     labels = _labels(result)
     t, c = pr.treated_arm, pr.control_arm
-    fig = Figure(figsize=(9, 3.4))
-    ax = fig.add_axes((0.37, 0.17, 0.6, 0.6))
+    rows: list[tuple[str, Mapping[str, Any]]] = [
+        (name, getattr(pr, attr).to_dict())
+        for attr, name in PRIMARY_RR_METHODS
+        if getattr(pr, attr).reason != NOT_DECLARED
+    ]
+    adjusted = primary_adjusted(result)
+    if adjusted is not None:
+        rows.append(("Adjusted RR, modified Poisson", adjusted))
+    height = 1.6 + 0.45 * max(len(rows), 1)  # inches: 0.8 under the axes (tick labels, axis label), 0.8 above (title)
+    fig = Figure(figsize=(9, height))
+    ax = fig.add_axes((0.37, 0.8 / height, 0.6, (height - 1.6) / height))
     ticks: list[str] = []
-    for k, (attr, name) in enumerate(PRIMARY_RR_METHODS):
-        s: StatSummary = getattr(pr, attr)
-        y = len(PRIMARY_RR_METHODS) - k
-        est, lo, hi = s.estimate, s.lo, s.hi
-        if s.available and est is not None and lo is not None and hi is not None and 0 < lo <= hi < math.inf:
+    for k, (name, s) in enumerate(rows):
+        y = len(rows) - k
+        est, lo, hi = s.get("estimate"), s.get("lo"), s.get("hi")
+        if s.get("available") and est is not None and lo is not None and hi is not None and 0 < lo <= hi < math.inf:
             ax.hlines(y, lo, hi, color=_COLOURS[0])
             ax.scatter([est], [y], marker="s", color=_COLOURS[0], zorder=3)
             ticks.append(f"{name}: {est:.2f} ({lo:.2f} to {hi:.2f})")
         else:
             ticks.append(f"{name}: not available")
-    ax.set_yticks(range(len(PRIMARY_RR_METHODS), 0, -1), ticks, fontsize=7.5)
-    ax.set_ylim(0.5, len(PRIMARY_RR_METHODS) + 0.5)
+    ax.set_yticks(range(len(rows), 0, -1), ticks, fontsize=7.5)
+    ax.set_ylim(0.5, max(len(rows), 1) + 0.5)
+    if not rows:  # the protocol declares tests only (e.g. Fisher and Barnard): say so, draw no empty estimate
+        ax.text(1.0, 1.0, "no risk-ratio analysis declared by the protocol", ha="center", va="center", fontsize=8)
     ax.set_xscale("log")
     ax.minorticks_off()
     ticks_x = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
     ax.set_xticks(ticks_x, [f"{v:g}" for v in ticks_x])
     ax.axvline(1, color="grey", linewidth=1)
     rt, rc = pr.responders[t], pr.responders[c]
-    ax.set_xlabel(f"Risk ratio ({labels[t]} / {labels[c]}), 95% interval, log scale")
-    fig.suptitle(
-        f"{pr.label} ({pr.visit})\n{labels[t]} {rt['events']}/{rt['n']} vs {labels[c]} {rc['events']}/{rc['n']}",
-        fontsize=9,
-        x=0.5,
-        y=0.97,
+    ax.set_xlabel(
+        f"Risk ratio ({short_label(labels[t], 30)} / {short_label(labels[c], 30)}), 95% interval, log scale",
+        fontsize=8,
     )
+    title = textwrap.fill(f"{pr.label} ({pr.visit})", 95)
+    treated, control = short_label(labels[t], 45), short_label(labels[c], 45)
+    arms_line = f"{treated} {rt['events']}/{rt['n']} vs {control} {rc['events']}/{rc['n']}"
+    fig.text(0.02, 1 - 0.12 / fig.get_figheight(), f"{title}\n{arms_line}", fontsize=8.5, va="top")
     return _png(fig, result.synthetic)
 
 
@@ -203,25 +218,30 @@ def plot_centre_forest(result: AnalysisResult) -> bytes:
     labels = _labels(result)
     t, c = pr.treated_arm, pr.control_arm
     centres = list(pr.by_centre)
-    n_rows = len(centres) + 2
-    fig = Figure(figsize=(10, 0.32 * n_rows + 1.6))
+    gee_declared = pr.rr_gee.reason != NOT_DECLARED  # no "GEE not available" row when the protocol asks for none
+    n_rows = len(centres) + 1 + gee_declared
+    height = 0.2 * n_rows + 1.6  # inches; 0.2 per row keeps 17 centres (SEMAPHORE) legible at the report's 11 cm
+    fig = Figure(figsize=(10, height))
     ax_rd, ax_rr = fig.subplots(1, 2, sharey=True)
     names: list[str] = []
     for k, centre in enumerate(centres):
         y = n_rows - k
         a, b = centre["arms"][t], centre["arms"][c]
         names.append(f"Centre {centre['site_id']}: {a['events']}/{a['n']} vs {b['events']}/{b['n']}")
-        _ci_row(ax_rd, y, centre["rd"], _COLOURS[0])
+        if not _ci_row(ax_rd, y, centre["rd"], _COLOURS[0]):  # an arm with no one at this centre
+            ax_rd.text(0.0, y, "RD not estimable", ha="center", va="center", fontsize=7, color="#555555")
         if not _ci_row(ax_rr, y, centre["rr"], _COLOURS[0], log=True):
             ax_rr.text(1.0, y, "RR not estimable", ha="center", va="center", fontsize=7, color="#555555")
     rt, rc = pr.responders[t], pr.responders[c]
     names.append(f"All centres (crude): {rt['events']}/{rt['n']} vs {rc['events']}/{rc['n']}")
-    _ci_row(ax_rd, 2, pr.rd.to_dict(), _COLOURS[1], marker="D")
-    _ci_row(ax_rr, 2, pr.rr_crude.to_dict(), _COLOURS[1], marker="D")
-    names.append("Pooled: GEE clustered by centre")
-    if not _ci_row(ax_rr, 1, pr.rr_gee.to_dict(), _COLOURS[2], marker="D", log=True):
-        ax_rr.text(1.0, 1, "not available", ha="center", va="center", fontsize=7, color="#555555")
-    ax_rd.text(0.0, 1, "(risk ratio only)", ha="center", va="center", fontsize=7, color="#555555")
+    crude_y = 1 + gee_declared
+    _ci_row(ax_rd, crude_y, pr.rd.to_dict(), _COLOURS[1], marker="D")
+    _ci_row(ax_rr, crude_y, pr.rr_crude.to_dict(), _COLOURS[1], marker="D")
+    if gee_declared:
+        names.append("Pooled: GEE clustered by centre")
+        if not _ci_row(ax_rr, 1, pr.rr_gee.to_dict(), _COLOURS[2], marker="D", log=True):
+            ax_rr.text(1.0, 1, "not available", ha="center", va="center", fontsize=7, color="#555555")
+        ax_rd.text(0.0, 1, "(risk ratio only)", ha="center", va="center", fontsize=7, color="#555555")
     ax_rd.set_yticks(range(n_rows, 0, -1), names, fontsize=7.5)
     ax_rd.set_ylim(0.5, n_rows + 0.5)
     ax_rd.set_xlim(-1.05, 1.05)
@@ -234,8 +254,10 @@ def plot_centre_forest(result: AnalysisResult) -> bytes:
     ax_rr.set_xlim(0.1, 200)
     ax_rr.axvline(1, color="grey", linewidth=1)
     ax_rr.set_xlabel("Risk ratio, 95% CI (log scale)", fontsize=8)
-    fig.suptitle(f"{pr.label} ({pr.visit}) by centre\n{labels[t]} vs {labels[c]}: responders/analysed", fontsize=9)
-    fig.subplots_adjust(left=0.3, right=0.97, wspace=0.1, bottom=0.8 / (0.32 * n_rows + 1.6), top=0.86)
+    title = textwrap.fill(f"{pr.label} ({pr.visit}) by centre", 95)
+    arms_line = f"{short_label(labels[t], 40)} vs {short_label(labels[c], 40)}: responders/analysed"
+    fig.text(0.02, 1 - 0.08 / height, f"{title}\n{arms_line}", fontsize=8.5, va="top")
+    fig.subplots_adjust(left=0.3, right=0.97, wspace=0.1, bottom=0.8 / height, top=1 - 0.75 / height)
     return _png(fig, result.synthetic)
 
 
@@ -268,7 +290,9 @@ def plot_forest(result: AnalysisResult) -> bytes:
         ax1.scatter(est, ys, marker="s", color=_COLOURS[0], zorder=3)
     ax1.set_yticks(range(len(cont), 0, -1), [_endpoint_label(r) for r in cont], fontsize=7)
     ax1.axvline(0, color="grey", linewidth=1)
-    ax1.set_xlabel(f"Standardised difference ({t} − {c}) / pooled SD")
+    labels = _labels(result)
+    short_t, short_c = short_label(labels.get(t, t), 18), short_label(labels.get(c, c), 18)
+    ax1.set_xlabel(f"Standardised difference ({short_t} − {short_c})\n/ pooled SD", fontsize=8)
     ax1.set_title("Continuous endpoints", fontsize=10)
     ys, est, lo, hi = [], [], [], []
     for k, r in enumerate(binr):
@@ -289,10 +313,10 @@ def plot_forest(result: AnalysisResult) -> bytes:
     ax2.set_xticks(ticks, [f"{v:g}" for v in ticks])
     ax2.set_yticks(range(len(binr), 0, -1), [_endpoint_label(r) for r in binr], fontsize=7)
     ax2.axvline(1, color="grey", linewidth=1)
-    ax2.set_xlabel(f"Risk ratio ({t} / {c}), log scale")
+    ax2.set_xlabel(f"Risk ratio ({short_t} / {short_c}),\nlog scale", fontsize=8)
     ax2.set_title("Binary endpoints", fontsize=10)
     fig.suptitle("Secondary endpoints: effects with 95% CIs", fontsize=11)
-    fig.subplots_adjust(left=0.24, right=0.94, wspace=1.25, bottom=0.12)  # room for the human labels
+    fig.subplots_adjust(left=0.24, right=0.94, wspace=1.25, bottom=0.2, top=1 - 0.75 / height)  # labels, titles
     return _png(fig, result.synthetic)
 
 
@@ -362,16 +386,44 @@ def numbers_at_risk(n: int, table: Mapping[str, Any], at: Sequence[float]) -> li
     return out
 
 
+def risk_table_times(horizon: float) -> list[float]:
+    """Times (days) of the numbers-at-risk row: 0 and every multiple of a week-based step (1, 2, 4, 8, 12, 26 or 52
+    weeks) up to ``horizon``, the smallest step giving at most 8 times (e.g. 364 days: 0, 56, ..., 336)."""
+    for step in (7.0, 14.0, 28.0, 56.0, 84.0, 182.0, 364.0):
+        if horizon / step < 8:
+            break
+    return [step * k for k in range(int(horizon // step) + 1)]
+
+
+def _survival_annotation(entry: Any) -> str:
+    """The hazard ratio (first arm vs second) with its 95% CI and the log-rank p of a time-to-event endpoint, or
+    why they are absent."""
+    lines = []
+    cox = entry.analyses.get("cox_ph")
+    if cox is not None:
+        if cox.get("available") and cox.get("estimate") is not None:
+            lines.append(f"Hazard ratio {cox['estimate']:.2f} (95% CI {cox['lo']:.2f} to {cox['hi']:.2f}), Cox")
+        else:
+            lines.append(f"HR not available: {cox.get('reason') or 'no estimate'}")
+    logrank = entry.analyses.get("logrank")
+    if logrank is not None:
+        p = logrank.get("p") if logrank.get("available") else None
+        lines.append(f"Log-rank p = {fmt_p(p)}" if p is not None else "Log-rank test not available")
+    return "\n".join(lines)
+
+
 def plot_kaplan_meier(result: AnalysisResult, endpoint_id: str) -> bytes:
-    """Kaplan-Meier curves by arm (steps, censoring ticks) with the numbers at risk below the axis."""
+    """Kaplan-Meier curves by arm (steps, censoring ticks) with the hazard ratio and log-rank p on the plot and the
+    numbers at risk per arm below the axis, at week-based times."""
     entry = next(e for e in result.endpoints if e.id == endpoint_id)
     arms_km: Mapping[str, Any] = entry.analyses["kaplan_meier"].get("arms") or {}
     labels = _labels(result)
     arms = [a for a in (result.primary.treated_arm, result.primary.control_arm) if a in arms_km]
     horizon = max((max(arms_km[a]["table"]["time"] or [0.0]) for a in arms), default=0.0) or 1.0
-    ticks = [float(t) for t in np.linspace(0.0, horizon, 6)]
-    fig = Figure(figsize=(7, 4.6))
-    ax = fig.add_axes((0.1, 0.34, 0.87, 0.58))
+    ticks = risk_table_times(horizon)
+    fig = Figure(figsize=(7.5, 4.8))
+    left, width = 0.22, 0.75
+    ax = fig.add_axes((left, 0.36, width, 0.54))
     for i, arm in enumerate(arms):
         table = arms_km[arm]["table"]
         x = [0.0, *[float(t) for t in table["time"]]]
@@ -379,21 +431,27 @@ def plot_kaplan_meier(result: AnalysisResult, endpoint_id: str) -> bytes:
         ax.step(x, y, where="post", color=_COLOURS[i], label=labels.get(arm, arm))
         censored = [k for k, c in enumerate(table["n_censor"]) if c]
         ax.plot([x[k + 1] for k in censored], [y[k + 1] for k in censored], "|", color=_COLOURS[i], markersize=8)
+    ax.plot([], [], "|", color="#555555", markersize=8, label="Censored")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, horizon * 1.02)
     ax.set_xticks(ticks, [f"{t:.0f}" for t in ticks])
-    ax.set_xlabel("Days from the origin")
+    ax.set_xlabel("Days from the time origin (see Methods)", fontsize=8)
     ax.set_ylabel("Event-free probability")
     ax.set_title(entry.label, fontsize=10)
-    ax.legend(frameon=False, fontsize=8, loc="lower left")
-    fig.text(0.01, 0.17, "At risk", fontsize=8, fontweight="bold")
+    ax.legend(frameon=False, fontsize=7, loc="lower left")
+    short = [short_label(labels.get(a, a)) for a in arms]
+    if len(arms) == 2:
+        note = _survival_annotation(entry)
+        if note:
+            ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
+                    bbox={"fc": "white", "ec": "#999999", "boxstyle": "round,pad=0.3"})  # fmt: skip
+    fig.text(0.01, 0.19, "Number at risk", fontsize=8, fontweight="bold")
     for i, arm in enumerate(arms):
         counts = numbers_at_risk(int(arms_km[arm]["n"]), arms_km[arm]["table"], ticks)
-        row_y = 0.12 - 0.05 * i
-        # the arm id (short), not the label: a long label ran into the first count (seen on the SAPHYR report)
-        fig.text(0.01, row_y, str(arm)[:11], fontsize=7, color=_COLOURS[i])
+        row_y = 0.14 - 0.05 * i
+        fig.text(0.01, row_y, short[i], fontsize=7, color=_COLOURS[i])
         for t, k in zip(ticks, counts, strict=True):
-            fig.text(0.1 + 0.87 * t / (horizon * 1.02), row_y, str(k), fontsize=7, ha="center", color=_COLOURS[i])
+            fig.text(left + width * t / (horizon * 1.02), row_y, str(k), fontsize=7, ha="center", color=_COLOURS[i])
     return _png(fig, result.synthetic)
 
 
@@ -408,11 +466,18 @@ def plot_cumulative_gc(result: AnalysisResult) -> bytes:
         if not pts:
             continue
         w = np.array([p.week for p in pts])
-        ax.plot(w, [p.median for p in pts], marker="o", color=_COLOURS[i], label=labels.get(arm, arm))
+        ax.plot(
+            w,
+            [p.median for p in pts],
+            marker="o",
+            color=_COLOURS[i],
+            label=f"{labels.get(arm, arm)}: median (band: IQR)",
+        )
         ax.fill_between(w, [p.q1 for p in pts], [p.q3 for p in pts], color=_COLOURS[i], alpha=0.15)
     ax.set_xlabel("Week")
-    ax.set_ylabel("Cumulative glucocorticoid (mg prednisone-equivalent)")
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylabel("mg prednisone-equivalent", fontsize=9)
+    ax.set_title(f"{vocabulary.label('cumulative_gc_mg')} by arm: median and interquartile range", fontsize=10)
+    ax.legend(frameon=False, fontsize=7, loc="upper left")
     return _png(fig, result.synthetic)
 
 
@@ -434,7 +499,8 @@ def render_figures(
         figures["centre_forest"] = (
             "Primary endpoint by centre: risk difference (Newcombe 95% CI) and risk ratio (Katz 95% CI; not estimable "
             "in a centre without a responder in an arm, no continuity correction), with the crude estimates over all "
-            "centres and the GEE risk ratio clustered by centre.",
+            "centres"
+            + (" and the GEE risk ratio clustered by centre." if result.primary.rr_gee.reason != NOT_DECLARED else "."),
             plot_centre_forest(result),
         )
     if result.trajectories:
@@ -449,7 +515,9 @@ def render_figures(
     for entry in (e for e in result.endpoints if "kaplan_meier" in e.analyses):
         if entry.analyses["kaplan_meier"].get("available"):
             figures[f"km_{entry.id}"] = (
-                f"{entry.label}: Kaplan-Meier estimate by arm, with the numbers at risk.",
+                f"{entry.label}: Kaplan-Meier estimate by arm (ticks: censored), with the numbers at risk under the "
+                f"axis; hazard ratio {_labels(result).get(result.primary.treated_arm, '')} vs "
+                f"{_labels(result).get(result.primary.control_arm, '')} (Cox, 95% CI) and log-rank p on the plot.",
                 plot_kaplan_meier(result, entry.id),
             )
     if any(p.variable == "cumulative_gc_mg" for p in result.trajectories):

@@ -29,7 +29,7 @@ from pmrtrial.io import write_json_atomic, write_text_atomic
 from pmrtrial.published import load_published
 from pmrtrial.report.comparison import comparison_table
 from pmrtrial.report.figures import SYNTHETIC_BANNER, render_figures
-from pmrtrial.report.tables import Table, build_tables, collect_flags, fmt_p
+from pmrtrial.report.tables import Table, build_tables, collect_flags, fmt_p, primary_effects
 
 __all__ = ["ReportFiles", "render_html", "write_derived_datasets", "write_report"]
 
@@ -99,9 +99,10 @@ _TABLE_NUMBER = re.compile(r"^Table \d+\.\s*")
 def _table_html(t: Table, number: int) -> str:
     keep = ' class="keep"' if len(t.rows) <= _KEEP_ROWS else ""
     title = f"Table {number}. {_TABLE_NUMBER.sub('', t.title)}"
-    out = [f"<div{keep}>", f"<h3>{html.escape(title)}</h3>", "<table>", "<tr>"]
+    # the header row in <thead>: a table broken across pages repeats it on every page (WeasyPrint, browsers)
+    out = [f"<div{keep}>", f"<h3>{html.escape(title)}</h3>", "<table>", "<thead><tr>"]
     out += [f"<th>{html.escape(h)}</th>" for h in t.header]
-    out.append("</tr>")
+    out.append("</tr></thead><tbody>")
     for row in t.rows:
         out.append("<tr>")
         for cell in row:
@@ -109,7 +110,7 @@ def _table_html(t: Table, number: int) -> str:
             title = f' title="{html.escape(cell.note)}"' if cell.note else ""
             out.append(f'<td class="{cls}"{title}>{html.escape(cell.text)}</td>')
         out.append("</tr>")
-    out.append("</table>")
+    out.append("</tbody></table>")
     out += [f'<p class="note">{html.escape(n)}</p>' for n in t.notes]
     out.append("</div>")
     return "\n".join(out)
@@ -137,10 +138,7 @@ def _primary_line(result: AnalysisResult) -> str:
     t, c = pr.treated_arm, pr.control_arm
     rt, rc = pr.responders[t], pr.responders[c]
     labels = {str(a["id"]): str(a["label"]) for a in result.arms}
-    rr = pr.rr_crude.to_dict()
-    effect = ""
-    if rr.get("available", True) and rr.get("estimate") is not None:
-        effect = f"; crude risk ratio {rr['estimate']:.2f} (95% CI {rr['lo']:.2f} to {rr['hi']:.2f})"
+    effect = "".join(f"; {html.escape(text)}" for text in primary_effects(result))
     p = pr.fisher.to_dict().get("p")
     ptext = "" if p is None else f"; Fisher exact p = {fmt_p(p)}"
     return (
@@ -240,7 +238,8 @@ def render_html(
         parts.append('<div class="keep"><h2>Appendix A. Cells differing from the published values</h2>')
         parts.append("<table><tr><th>Table</th><th>Row</th><th>Column</th><th>Reproduced</th><th>Why</th></tr>")
         parts += [
-            f"<tr><td>{html.escape(str(f['table']))}</td><td>{html.escape(str(f['row']))}</td>"
+            f"<tr><td>{html.escape(_TABLE_NUMBER.sub('', str(f.get('title') or f['table'])))}</td>"
+            f"<td>{html.escape(str(f['row']))}</td>"
             f"<td>{html.escape(str(f['column']))}</td><td>{html.escape(str(f['value']))}</td>"
             f"<td>{html.escape(str(f.get('note') or ''))}</td></tr>"
             for f in flags
@@ -417,7 +416,8 @@ def write_report(
         payload["enrolment"] = dict(enrolment)
     payload["report"] = {
         "synthetic": result.synthetic,
-        "published_comparison": bool(published and result.synthetic),
+        "published_comparison": bool(published and result.synthetic)
+        or any(t.id == "published_comparison" for t in tables),
         "flags": flags,
     }
     json_path = write_json_atomic(out / "results.json", payload)

@@ -10,14 +10,30 @@ published one beyond the printed precision is flagged (``Cell.flag``) and listed
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pmrtrial import vocabulary
 from pmrtrial.analysis import AnalysisResult, StatSummary
+from pmrtrial.analysis.registry import method_label
 from pmrtrial.analysis.results import NOT_DECLARED
 
-__all__ = ["Cell", "Table", "build_tables", "collect_flags", "fmt_p", "printed_decimals"]
+__all__ = [
+    "Cell",
+    "Table",
+    "build_tables",
+    "collect_flags",
+    "covariate_labels",
+    "fmt_p",
+    "humanise",
+    "primary_adjusted",
+    "primary_effects",
+    "printed_decimals",
+    "short_label",
+]
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,33 @@ def _cmp_cell(text: str, pairs: Sequence[tuple[float | None, Any]], published_te
     return Cell(text, flag, note, compared=compared), Cell(published_text or "–", published=True)
 
 
+def short_label(label: str, width: int = 22) -> str:
+    """An arm label cut at a word to fit a row label or an axis label ("Sarilumab 200 mg SC…")."""
+    return textwrap.shorten(label, width, placeholder="…")
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: first letter lowered unless the first word is an acronym ("CRP PMR-AS")."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() or not label else label[0].lower() + label[1:]
+
+
+def covariate_labels(names: Sequence[str]) -> str:
+    """Adjustment covariates in words from the vocabulary: "baseline oral glucocorticoid dose and baseline CRP
+    PMR-AS" (a name the vocabulary does not know is printed as given)."""
+    words = [f"baseline {_in_sentence(vocabulary.label(str(n)))}" for n in names]
+    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def humanise(text: str) -> str:
+    """``text`` with every variable name the vocabulary labels replaced by its label (an endpoint definition such as
+    "crp_pmr_as < 10 AND oral_gc_mg_day <= 5" reads "CRP PMR-AS < 10 AND Oral glucocorticoid dose <= 5")."""
+    return _NAME.sub(lambda m: vocabulary.label(m.group(0)), text)
+
+
 # -- tables ----------------------------------------------------------------------------------------
 
 
@@ -190,6 +233,40 @@ def _baseline_table(
     )
 
 
+def primary_adjusted(result: AnalysisResult) -> Mapping[str, Any] | None:
+    """The primary endpoint's covariate-adjusted risk ratio (endpoints[] ``adjusted_risk_ratio``), when declared."""
+    entry = next((e for e in result.endpoints if e.id == result.primary.endpoint_id), None)
+    return None if entry is None else entry.analyses.get("adjusted_risk_ratio")
+
+
+def _effect_words(method: str, d: Mapping[str, Any]) -> str:
+    est, lo, hi = (float(d[k]) for k in ("estimate", "lo", "hi"))
+    if method == "risk_difference":  # printed in percentage points, as trials report it
+        return f"risk difference {100 * est:.1f} percentage points (95% CI {100 * lo:.1f} to {100 * hi:.1f})"
+    name = {
+        "adjusted_risk_ratio": "risk ratio adjusted for "
+        + covariate_labels((d.get("details") or {}).get("covariates") or ()),
+        "log_binomial_gee_by_centre": "risk ratio clustered by centre (GEE)",
+    }.get(method, "crude risk ratio")
+    return f"{name} {est:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+
+
+def primary_effects(result: AnalysisResult) -> list[str]:
+    """The primary effect in words for page 1: the protocol's first declared effect analysis of the primary endpoint
+    (SEMAPHORE: the adjusted risk ratio; SAPHYR: the risk difference), then the crude risk ratio when it is not."""
+    entry = next((e for e in result.endpoints if e.id == result.primary.endpoint_id), None)
+    effects = ("adjusted_risk_ratio", "risk_difference", "risk_ratio", "log_binomial_gee_by_centre")
+    out: list[str] = []
+    for method, d in entry.analyses.items() if entry is not None else ():
+        if method in effects and d.get("available") and all(d.get(k) is not None for k in ("estimate", "lo", "hi")):
+            out.append(_effect_words(method, d))
+            break
+    crude = result.primary.rr_crude.to_dict()
+    if not any(text.startswith("crude") for text in out) and crude.get("available", True) and crude.get("estimate"):
+        out.append(_effect_words("risk_ratio", crude))
+    return out
+
+
 def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mapping[str, Any] | None) -> Table:
     pr = result.primary
     rows: list[tuple[Cell, ...]] = []
@@ -265,9 +342,16 @@ def _primary_table(result: AnalysisResult, labels: Mapping[str, str], pub: Mappi
         else "not available",
     )
     add("Risk ratio, Bayesian (Jeffreys priors; 95% CrI)", pr.rr_bayes, _est(pr.rr_bayes))
+    adjusted = primary_adjusted(result)
+    if adjusted is not None:
+        text = _est(adjusted, 2) + (f"; p {fmt_p(adjusted.get('p'))}" if adjusted.get("available") else "")
+        label = f"Risk ratio adjusted for {covariate_labels(adjusted.get('details', {}).get('covariates', ()))}"
+        rows.append(
+            (Cell(f"{label} (modified Poisson, robust CI)"), Cell(text), *((Cell("–", published=True),) if pub else ()))
+        )
     header = ("", "Reproduced", "Published") if pub else ("", "Value")
     notes = [
-        f"Endpoint: {pr.label} — {pr.definition}; visit {pr.visit}; population: {pr.population}.",
+        f"Endpoint: {pr.label} — {humanise(pr.definition)}; visit {pr.visit}; population: {humanise(pr.population)}.",
     ]
     for stat in (pr.fisher, pr.boschloo, pr.rr_crude, pr.rr_score, pr.rd, pr.rr_gee, pr.rr_bayes):
         if not stat.available and stat.reason != NOT_DECLARED:  # a cap or a failure is stated, never a silent blank
@@ -640,6 +724,13 @@ def _arm_summary(endpoint_type: str, method: str, d: Mapping[str, Any] | None) -
     return f"{_f(d['mean'])} ({_f(d['sd'])}); median {_f(d['median'])} [{_f(d['q1'])}, {_f(d['q3'])}]; n {d['n']}"
 
 
+def _method_text(method: str, entry: Mapping[str, Any]) -> str:
+    """The method's short name, with the adjustment covariates in words when the model has any."""
+    covariates = (entry.get("details") or {}).get("covariates") or ()
+    name = method_label(method)
+    return f"{name}; covariates: {covariate_labels(covariates)}" if covariates else name
+
+
 def _endpoints_table(result: AnalysisResult, arms: Sequence[str], labels: Mapping[str, str]) -> Table | None:
     """Every declared analysis not already in the primary, four-state or secondary tables (time to event,
     Wilcoxon/Hodges-Lehmann, adjusted risk ratio...), one row per endpoint, visit and method."""
@@ -662,7 +753,7 @@ def _endpoints_table(result: AnalysisResult, arms: Sequence[str], labels: Mappin
                     (
                         Cell(ep.label),
                         Cell(visit or "–"),
-                        Cell(method.replace("_", " "), note=None if e.get("available") else e.get("reason")),
+                        Cell(_method_text(method, e), note=None if e.get("available") else e.get("reason")),
                         *arm_cells,
                         Cell(effect),
                         Cell(p),
@@ -714,6 +805,13 @@ def collect_flags(tables: Sequence[Table]) -> list[dict[str, Any]]:
                 if cell.flag:
                     label = " / ".join(c.text for c in row[:2] if not c.flag)
                     out.append(
-                        {"table": t.id, "row": label, "column": t.header[j], "value": cell.text, "note": cell.note}
+                        {
+                            "table": t.id,
+                            "title": t.title,
+                            "row": label,
+                            "column": t.header[j],
+                            "value": cell.text,
+                            "note": cell.note,
+                        }
                     )
     return out

@@ -472,4 +472,4 @@ def test_continuous_primary__reported_through_endpoints():
     entry = next(e for e in result.endpoints if e.id == "crp_pmr_as").analyses["mean_difference"]
     assert entry["by_visit"]["W12"]["arms"]["baricitinib"]["mean"] == 3.5
     further = next(t for t in build_tables(result) if t.id == "endpoints")
-    assert any(row[0].text == "CRP PMR-AS" and row[2].text == "mean difference" for row in further.rows)
+    assert any(row[0].text == "CRP PMR-AS" and row[2].text == "Difference in means (Welch)" for row in further.rows)

@@ -37,7 +37,7 @@ def test_report__time_to_event_and_gc_log(tmp_path):
     result = analyse_trial(validate_datasets(s, v, a, protocol=proto), proto, gc_doses=log)
     tables = {t.id: t for t in build_tables(result)}
     rows = [r for r in tables["endpoints"].rows if r[0].text == "Time to first flare"]
-    assert [r[2].text for r in rows] == ["kaplan meier", "logrank", "cox ph"]
+    assert [r[2].text for r in rows] == ["Kaplan-Meier", "Log-rank test", "Cox hazard ratio"]  # registry labels
     # baricitinib: 3/3 events, median 28 days (hand: S = 2/3 after day 14, 1/3 after day 28)
     assert rows[0][3].text.startswith("3/3 events; median 28")
     gc = {(p.arm, p.week): p.mean for p in result.trajectories if p.variable == "cumulative_gc_mg"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import re
 import zipfile
@@ -31,19 +33,49 @@ def report(tmp_path_factory):  # type: ignore[no-untyped-def]
     return write_report(_result(True), out)
 
 
-def test_write_report__all_files_written(report):
-    for path in (report.html, report.pdf, report.docx, report.json):
+@functools.cache
+def _twin_result(trial: str):  # type: ignore[no-untyped-def]
+    """The analysed synthetic twin of a comparator trial (default seeds, as `pmrtrial synth`)."""
+    if trial == "semaphore":
+        from pmrtrial.synth.semaphore import generate_semaphore_twin as generate
+    else:
+        from pmrtrial.synth.saphyr import generate_saphyr_twin as generate
+    twin, protocol = generate(), load_protocol(trial)
+    data = validate_datasets(
+        twin.subjects, twin.visits, twin.adverse_events, protocol=protocol, gc_doses=twin.gc_doses, flares=twin.flares
+    )
+    return analyse_trial(data, protocol)
+
+
+TRIALS = ("bachelor", "semaphore", "saphyr")
+
+
+@pytest.fixture(scope="module", params=TRIALS)
+def any_report(request, report, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The report of each trial, rendered once per module: BACHELOR (the fixture above) and the comparator twins."""
+    if request.param == "bachelor":
+        return report
+    return write_report(_twin_result(request.param), tmp_path_factory.mktemp(request.param))
+
+
+def test_write_report__all_files_written(any_report):
+    for path in (any_report.html, any_report.pdf, any_report.docx, any_report.json):
         assert path is not None and path.exists() and path.stat().st_size > 1000
-    assert report.pdf.read_bytes()[:5] == b"%PDF-"
-    assert report.pdf_engine is not None
+    assert any_report.pdf.read_bytes()[:5] == b"%PDF-"
+    assert any_report.pdf_engine is not None
 
 
-def test_html__self_contained_no_external_url(report):
-    text = report.html.read_text(encoding="utf-8")
+def test_html__self_contained_no_external_url(any_report):
+    text = any_report.html.read_text(encoding="utf-8")
     assert re.search(r"https?://", text) is None
     assert "<link" not in text and "<script" not in text and "@import" not in text
+    figures = re.findall(r"<figcaption class='note'>Figure \d+\. ", text)
+    assert text.count("data:image/png;base64,") == len(figures) >= 5
+
+
+def test_html__bachelor_figures(report):
     # CONSORT, primary forest, primary by centre, trajectory, states, forest
-    assert text.count("data:image/png;base64,") == 6
+    assert report.html.read_text(encoding="utf-8").count("data:image/png;base64,") == 6
 
 
 def test_html__synthetic_title_and_published_columns(report):
@@ -53,8 +85,8 @@ def test_html__synthetic_title_and_published_columns(report):
     assert "Methods and warnings" in text
 
 
-def test_docx__has_real_tables(report):
-    with zipfile.ZipFile(report.docx) as z:
+def test_docx__has_real_tables(any_report):
+    with zipfile.ZipFile(any_report.docx) as z:
         xml = z.read("word/document.xml").decode("utf-8")
     assert xml.count("<w:tbl>") >= 7
     assert "SYNTHETIC" in xml
@@ -117,41 +149,52 @@ _MARGIN_PT = 1.2 / 2.54 * 72  # @page margin 1.2 cm
 
 
 def _pdf_pages(path):  # type: ignore[no-untyped-def]
-    """(page width, height, text, image boxes as (x, y, width, height)) for every page."""
+    """(page width, height, text, image boxes as (x, y, width, height, width in pixels)) for every page."""
     pypdf = pytest.importorskip("pypdf")
     pages = []
     for page in pypdf.PdfReader(str(path)).pages:
         boxes = []
+        xobjects = page["/Resources"].get("/XObject", {})
 
-        def visitor(op, _args, cm, _tm, boxes=boxes):  # type: ignore[no-untyped-def]
+        def visitor(op, args, cm, _tm, boxes=boxes, xobjects=xobjects):  # type: ignore[no-untyped-def]
             if op == b"Do":  # an XObject (image) painted with the current matrix: (w, 0, 0, h, x, y)
-                boxes.append((cm[4], cm[5], cm[0], cm[3]))
+                pixels = xobjects[args[0]].get_object().get("/Width")
+                boxes.append((cm[4], cm[5], cm[0], cm[3], pixels))
 
         text = page.extract_text(visitor_operand_before=visitor) or ""
         pages.append((float(page.mediabox.width), float(page.mediabox.height), text, boxes))
     return pages
 
 
-def test_pdf_layout__figures_inside_the_content_box_and_no_lonely_heading(report):
-    if report.pdf_engine is None or not report.pdf_engine.startswith("weasyprint"):
-        pytest.skip(f"PDF not rendered by WeasyPrint here ({report.pdf_engine})")
-    pages = _pdf_pages(report.pdf)
+def test_pdf_layout__figures_inside_the_content_box_and_no_lonely_heading(any_report):
+    if any_report.pdf_engine is None or not any_report.pdf_engine.startswith("weasyprint"):
+        pytest.skip(f"PDF not rendered by WeasyPrint here ({any_report.pdf_engine})")
+    pages = _pdf_pages(any_report.pdf)
     assert len(pages) >= 3
+    source = any_report.html.read_text(encoding="utf-8")
+    headings = {html.unescape(h) for h in re.findall(r"<h[23]>([^<]+)</h[23]>", source)}
     tol = 1.0  # points
     for number, (width, height, text, boxes) in enumerate(pages, start=1):
-        for x, y, w, h in boxes:
+        for x, y, w, h, pixels in boxes:
             assert x >= _MARGIN_PT - tol and y >= _MARGIN_PT - tol, f"page {number}: figure outside the margin"
+            # figures are drawn at 100 dpi and shown at 0.75 pt per pixel when not shrunk; below 0.55 their 7 pt
+            # labels print under 5.1 pt (the SEMAPHORE centre forest, 17 centres, once printed at 0.41)
+            assert pixels is None or w / pixels >= 0.55, f"page {number}: figure shrunk to {w / pixels:.2f} pt/px"
             assert x + w <= width - _MARGIN_PT + tol, f"page {number}: figure wider than the content box"
             assert y + h <= height - _MARGIN_PT + tol, f"page {number}: figure taller than the content box"
         lines = [line for line in text.splitlines() if line.strip()]
         assert boxes or len(lines) >= 3, f"page {number} holds only {lines!r}"  # a heading alone, or nothing
+        # nor a section heading or table title as the page's last line, its content on the next page (list bullets
+        # are extracted after the text and are left out)
+        last = [line.strip() for line in lines if line.strip() != "•"][-1]
+        assert last not in headings, f"page {number} ends with the heading {last!r}"
     first_text = pages[0][2]
     assert len(first_text) >= 600, "page 1 is nearly empty"
     assert "Primary endpoint" in first_text
 
 
-def test_html__three_line_tables_numbered_and_labelled(report):
-    text = report.html.read_text(encoding="utf-8")
+def test_html__three_line_tables_numbered_and_labelled(any_report):
+    text = any_report.html.read_text(encoding="utf-8")
     css = text[text.index("<style>") : text.index("</style>")]
     assert "border-top: 1.5pt solid" in css and "border-bottom: 1.5pt solid" in css  # top and bottom rules
     assert "th { border: none; border-bottom: 0.75pt solid" in css  # the header rule
@@ -163,8 +206,8 @@ def test_html__three_line_tables_numbered_and_labelled(report):
     assert "haq_di W" not in text  # plot labels come from the vocabulary (checked in the PNG alt texts too)
 
 
-def test_docx__tables_have_three_rules_only(report):
-    with zipfile.ZipFile(report.docx) as z:
+def test_docx__tables_have_three_rules_only(any_report):
+    with zipfile.ZipFile(any_report.docx) as z:
         xml = z.read("word/document.xml").decode("utf-8")
     first = xml[xml.index("<w:tbl>") : xml.index("</w:tbl>")]
     borders = first[first.index("<w:tblBorders>") : first.index("</w:tblBorders>")]
@@ -173,13 +216,17 @@ def test_docx__tables_have_three_rules_only(report):
     assert '<w:left w:val="nil"' in borders and "Table Grid" not in xml
 
 
-def test_twin_summary_and_appendix(report):
-    text = report.html.read_text(encoding="utf-8")
+def test_twin_summary_and_appendix(any_report):
+    text = any_report.html.read_text(encoding="utf-8")
     body_start = text[: text.index("<h2>")]
-    assert re.search(r"Published vs reproduced: \d+ of \d+ compared cells agree", body_start)
-    if report.flags:
+    line = re.search(r"Published vs reproduced: (\d+) of (\d+) compared cells agree", body_start)
+    assert line is not None
+    # every row of the comparator's "Published beside reproduced" table is a compared cell (BACHELOR: every table)
+    assert int(line.group(2)) >= 10, "the agreement line counts (almost) no compared cell"
+    assert int(line.group(1)) == int(line.group(2)) - len(any_report.flags)
+    if any_report.flags:
         assert "Appendix A. Cells differing from the published values" in text
-        assert f"{len(report.flags)} differ (listed in Appendix A)" in body_start
+        assert f"{len(any_report.flags)} differ (listed in Appendix A)" in body_start
 
 
 def test_exact_method_cap_is_stated_in_results_json_and_report(tmp_path):
@@ -223,3 +270,233 @@ def test_centre_forest__one_row_per_centre_rr_not_estimable_said():
     assert sorted(by_site) == ["S0", "S1", "S2", "S3", "S4", "S5"]
     assert [by_site[s]["rr"]["available"] for s in sorted(by_site)] == [True, True, False, False, False, False]
     assert by_site["S0"]["arms"] == {"baricitinib": {"n": 3, "events": 3}, "placebo": {"n": 3, "events": 1}}
+
+
+# -- what a trial statistician of the comparator trials expects to see ------------------------------------------
+
+
+def _drawn(monkeypatch, make):  # type: ignore[no-untyped-def]
+    """The matplotlib figures drawn while ``make()`` runs (each figure is drawn to be encoded as PNG)."""
+    from matplotlib.figure import Figure
+
+    drawn = []
+    original = Figure.draw
+
+    def draw(self, renderer, *args, **kwargs):  # type: ignore[no-untyped-def]
+        drawn.append(self)
+        return original(self, renderer, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "draw", draw)
+    make()
+    return drawn
+
+
+def _texts(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def _trial_result(trial: str):  # type: ignore[no-untyped-def]
+    return _result(True) if trial == "bachelor" else _twin_result(trial)
+
+
+@pytest.mark.parametrize("trial", TRIALS)
+def test_figures__labels_axes_and_legends_in_words(trial, monkeypatch):
+    """No variable name, endpoint id or arm id in any figure text: labels come from the vocabulary and the protocol
+    (the forest once read "(baricitinib − placebo)", the at-risk rows "sarilumab", the centre forest "not available"
+    for a GEE the protocol does not declare)."""
+    from pmrtrial import vocabulary
+    from pmrtrial.report.figures import render_figures
+
+    result = _trial_result(trial)
+    drawn = _drawn(monkeypatch, lambda: render_figures(result))
+    assert len(drawn) >= 5
+    text = "\n".join(t for fig in drawn for t in _texts(fig))
+    names = {n for n in vocabulary.canonical_names() if "_" in n} | {e.id for e in result.endpoints if "_" in e.id}
+    assert sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text)) == []
+    for arm in result.arms:
+        if arm["id"] != arm["label"]:
+            assert re.search(rf"\b{re.escape(str(arm['id']))}\b", text) is None, f"raw arm id {arm['id']}"
+    if trial != "bachelor":  # neither comparator declares the GEE or the Bayesian risk ratio
+        assert "GEE" not in text and "Bayesian" not in text and "not available" not in text
+
+
+def test_km_figure__numbers_at_risk_hazard_ratio_logrank_and_censoring(monkeypatch):
+    from pmrtrial.report.figures import plot_kaplan_meier
+
+    result = _twin_result("saphyr")
+    fig = _drawn(monkeypatch, lambda: plot_kaplan_meier(result, "flare_after_remission"))[0]
+    # R survival::coxph and survdiff on this twin's derived dataset (tests/reference/values/saphyr_twin.json):
+    # HR 0.5626 (0.3527 to 0.8976), log-rank p 0.01418; printed to the deck's precision, HR 0.56 (0.35 to 0.90)
+    assert "Hazard ratio 0.56 (95% CI 0.35 to 0.90), Cox\nLog-rank p = 0.014" in _texts(fig)
+    ax = fig.axes[0]
+    derived = result.derived_datasets["flare_after_remission"]
+    # the last follow-up time is 350 days (< 8 steps of 56 days, 12.5 of 28): ticks every 8 weeks
+    assert derived["time_days"].max() == 350
+    ticks = [0, 56, 112, 168, 224, 280, 336]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(t) for t in ticks]
+    rows = [t.get_text() for t in fig.texts]
+    assert "Number at risk" in rows
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for arm in result.arms:
+        mine = derived[derived["arm"] == arm["id"]]
+        # hand count from the analysis dataset: participants whose follow-up reaches t (time >= t)
+        at_risk = [str(int((mine["time_days"] >= t).sum())) for t in ticks]
+        label = rows.index(next(r for r in rows if r.startswith(str(arm["label"]).split()[0])))
+        assert rows[label + 1 : label + 1 + len(ticks)] == at_risk, arm["id"]
+        # censoring ticks: one mark per distinct censoring time of the arm
+        step = lines[arm["label"]]
+        marks = [line for line in ax.get_lines() if line.get_marker() == "|" and line.get_color() == step.get_color()]
+        censored = sorted(set(mine.loc[mine["event"] == 0, "time_days"]))
+        assert len(marks) == 1 and sorted(marks[0].get_xdata()) == censored
+    assert "Censored" in lines
+
+
+def test_primary__adjusted_risk_ratio_with_its_covariates_named(monkeypatch):
+    from pmrtrial.report.figures import plot_primary_forest
+
+    result = _twin_result("semaphore")
+    tables = {t.id: t for t in build_tables(result)}
+    row = next(r for r in tables["primary"].rows if r[0].text.startswith("Risk ratio adjusted for"))
+    covariates = "baseline oral glucocorticoid dose and baseline CRP PMR-AS"  # the protocol's, in words
+    assert row[0].text == f"Risk ratio adjusted for {covariates} (modified Poisson, robust CI)"
+    # R glm(family = poisson) + sandwich::vcovHC(type = "HC0") on this twin
+    # (tests/reference/values/semaphore_twin.json): 2.2778 (1.4550 to 3.5658), p 0.000318
+    assert row[1].text == "2.28 (1.46 to 3.57); p 0.0003"
+    # the further-endpoints table names the same covariates, for the GC-free endpoint too
+    methods = [r[2].text for r in tables["endpoints"].rows if r[2].text.startswith("Adjusted risk ratio")]
+    assert methods == [f"Adjusted risk ratio (modified Poisson); covariates: {covariates}"] * 2
+    # the forest shows it beside the crude estimates, and no method the protocol does not declare
+    fig = _drawn(monkeypatch, lambda: plot_primary_forest(result))[0]
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks[-1] == "Adjusted RR, modified Poisson: 2.28 (1.46 to 3.57)" and len(ticks) == 3
+
+
+@pytest.mark.parametrize("trial", ["semaphore", "saphyr"])
+def test_cumulative_gc_figure__median_and_iqr_band_by_arm(trial, monkeypatch):
+    from pmrtrial.report.figures import plot_cumulative_gc
+
+    result = _twin_result(trial)
+    ax = _drawn(monkeypatch, lambda: plot_cumulative_gc(result))[0].axes[0]
+    labels = [str(a["label"]) for a in result.arms]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{x}: median (band: IQR)" for x in labels]
+    assert len(ax.collections) == 2  # one interquartile band per arm
+    assert "median and interquartile range" in ax.get_title()
+    if trial == "saphyr":  # abstract: median cumulative dose at week 52, 777 mg sarilumab vs 2044 mg placebo
+        assert [line.get_ydata()[-1] for line in ax.get_lines()] == [777.0, 2044.0]
+
+
+def test_comparator_reports__no_bachelor_wording(any_report):
+    trial = json.loads(any_report.json.read_text(encoding="utf-8"))["protocol_id"]
+    if trial == "bachelor":
+        pytest.skip("the BACHELOR report names its own trial")
+    html_text = any_report.html.read_text(encoding="utf-8").lower()
+    with zipfile.ZipFile(any_report.docx) as z:
+        docx_text = z.read("word/document.xml").decode("utf-8").lower()
+    for word in ("bachelor", "baricitinib"):
+        assert word not in html_text and word not in docx_text, (trial, word)
+    assert trial in html_text  # the comparator's own name is there
+
+
+_NOT_FIGURES = {"source", "note", "notes", "derivation", "definition", "unit", "of", "citation", "design"}
+
+
+def _published_figures(section, prefix=""):  # type: ignore[no-untyped-def]
+    """Dotted paths of every result figure of a published file (the design section and free text left out)."""
+    for key, value in section.items():
+        if key in _NOT_FIGURES:
+            continue
+        if isinstance(value, dict) and not ("value" in value and not isinstance(value["value"], dict)):
+            yield from _published_figures(value, f"{prefix}{key}.")
+        elif isinstance(value, dict) or (isinstance(value, int | float | str) and not isinstance(value, bool)):
+            yield f"{prefix}{key}"
+
+
+@pytest.mark.parametrize("trial", ["semaphore", "saphyr"])
+def test_comparison_table__every_published_figure_beside_its_reproduction(trial):
+    from importlib import resources
+
+    from pmrtrial._yaml import safe_load
+    from pmrtrial.report.comparison import comparison_table
+
+    specs = safe_load(resources.files("pmrtrial.report").joinpath("comparator_figures.yaml").read_text("utf-8"))
+    listed = [s["published"] for key in (trial, f"{trial}_safety", f"{trial}_not_reproduced") for s in specs[key]]
+    figures = list(_published_figures(load_published(trial)))
+    assert len(figures) >= 30  # e.g. SEMAPHORE: arms, primary, secondary, adverse events, baseline
+    assert sorted(set(figures) - set(listed)) == []  # every published figure has a row
+    table = comparison_table(_twin_result(trial))
+    assert table is not None and len(table.rows) == len(listed) == len(set(listed))
+    for row in table.rows:
+        if row[2].flag:  # a difference is shown with its documented reason, never bare
+            assert row[2].note is not None and "; " in row[2].note, row[0].text
+        if not row[2].compared:
+            assert row[2].text.startswith("not reproduced: "), row[0].text
+    # published 51 vs 50 randomised (JAMA abstract) against the deck's 49 vs 51: flagged, with the reason
+    if trial == "semaphore":
+        randomised = next(r for r in table.rows if r[0].text == "Randomised, tocilizumab")
+        assert (randomised[1].text, randomised[2].text, randomised[2].flag) == ("51", "49", True)
+
+
+def test_pdf_layout__a_table_broken_across_pages_repeats_its_header(any_report):
+    """The SAPHYR CONSORT table (13 visits) once continued on the next page with no column header."""
+    if any_report.pdf_engine is None or not any_report.pdf_engine.startswith("weasyprint"):
+        pytest.skip(f"PDF not rendered by WeasyPrint here ({any_report.pdf_engine})")
+    html_text = any_report.html.read_text(encoding="utf-8")
+    assert html_text.count("<thead>") == html_text.count("<h3>Table ")  # every numbered table
+    result = json.loads(any_report.json.read_text(encoding="utf-8"))
+    arm_words = [str(a["label"]).split()[0] for a in result["arms"]]  # first word of each arm's column header
+    pages = [text for _, _, text, _ in _pdf_pages(any_report.pdf)]
+    visits = [f"Seen at {v['visit']} (week {v['week']:g})" for v in result["consort"]["analysed_by_visit"]]
+    holding = [text for text in pages if any(v in text for v in visits)]
+    assert holding, "no page holds the participant-flow table"
+    for text in holding:  # every page with rows of the table shows the arms' column headers above them
+        first_row = min(text.index(v) for v in visits if v in text)
+        assert all(word in text[:first_row] for word in arm_words), text[:300]
+
+
+def test_page_one__states_the_protocols_primary_analysis(any_report):
+    """Page 1 leads with the analysis the protocol declares first for the primary endpoint, not always the crude RR."""
+    trial = json.loads(any_report.json.read_text(encoding="utf-8"))["protocol_id"]
+    text = any_report.html.read_text(encoding="utf-8")
+    summary = text[text.index('<p class="summary">') : text.index("<h2>")]
+    if trial == "semaphore":
+        # R glm + sandwich on the twin (tests/reference/values/semaphore_twin.json): 2.2778 (1.4550 to 3.5658)
+        assert "; risk ratio adjusted for baseline oral glucocorticoid dose and baseline CRP PMR-AS 2.28 " in summary
+        assert "(95% CI 1.46 to 3.57); crude risk ratio" in summary
+    elif trial == "saphyr":
+        # NEJM abstract: 28% (17/60) vs 10% (6/58), difference 18 percentage points (95% CI 4 to 32)
+        found = re.search(r"; risk difference (\S+) percentage points \(95% CI (\S+) to (\S+)\); crude", summary)
+        assert found is not None and [round(float(x)) for x in found.groups()] == [18, 4, 32]
+    else:
+        # R epitools::riskratio on 14/18 vs 2/15 (tests/reference/values/twin_primary.json): 5.83 (1.57 to 21.70)
+        assert "; crude risk ratio 5.83 (95% CI 1.57 to 21.70); Fisher exact p = 0.0004." in summary
+
+
+@pytest.mark.parametrize("trial", TRIALS)
+def test_tables__headers_and_row_labels_in_words(trial):
+    """Table headers, row labels and the analysis column carry labels, not variable names or method ids."""
+    from pmrtrial import vocabulary
+    from pmrtrial.analysis.registry import ANALYSIS_METHODS
+
+    result = _trial_result(trial)
+    tables = build_tables(result)
+    words = [h for t in tables for h in t.header]
+    words += [c.text for t in tables for row in t.rows for c in row[:3] if not c.text[:1].isdigit()]
+    text = "\n".join(words)
+    names = {n for n in vocabulary.canonical_names() if "_" in n} | {m for m in ANALYSIS_METHODS if "_" in m}
+    assert sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text)) == []
+    further = next((t for t in tables if t.id == "endpoints"), None)
+    if further is not None:  # the registry's labels ("Kaplan-Meier"), never "kaplan meier"
+        labels = {m.label for m in ANALYSIS_METHODS.values()}
+        assert all(row[2].text.split(";")[0] in labels for row in further.rows)
+
+
+def test_risk_table_times__week_based_steps():
+    from pmrtrial.report.figures import risk_table_times
+
+    # hand: 350 days -> 8-week steps (350 / 28 = 12.5 >= 8, 350 / 56 = 6.25 < 8); 168 days -> 4-week steps
+    # (168 / 14 = 12, 168 / 28 = 6); 30 days -> weekly
+    assert risk_table_times(350) == [0, 56, 112, 168, 224, 280, 336]
+    assert risk_table_times(168) == [0, 28, 56, 84, 112, 140, 168]
+    assert risk_table_times(30) == [0, 7, 14, 21, 28]
