@@ -221,12 +221,42 @@ class _EndpointRun:
     derived: pd.DataFrame
 
 
-def _covariate_frame(
-    endpoint: Endpoint, subjects: pd.DataFrame, data: pd.DataFrame, baseline_week: float
-) -> pd.DataFrame:
+def _left_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """``left.merge(right, on="subject_id", how="left")``, by position when ``right`` has one row per subject and
+    no other column of ``left`` (the engine's joins, ~60 per report): ``left``'s rows in order on a new
+    RangeIndex, ``right``'s columns taken at each subject's row, a subject absent from ``right`` filled as
+    ``merge`` fills it (NaN; integers and booleans then widened the same way). Other shapes go to ``merge``."""
+    extra = [c for c in right.columns if c != "subject_id"]
+    keys = pd.Index(right["subject_id"])
+    if not keys.is_unique or set(extra) & set(left.columns):
+        return left.merge(right, on="subject_id", how="left")
+    rows = keys.get_indexer(left["subject_id"])
+    missing = bool((rows < 0).any())
+    out = left.reset_index(drop=True)
+    for name in extra:
+        out[name] = right[name].array.take(rows, allow_fill=missing)
+    return out
+
+
+class _Weeks:
+    """The rows of the visit data at each week, each selected once (a report asks ~75 times for ~10 weeks)."""
+
+    def __init__(self, data: pd.DataFrame) -> None:
+        self.data = data
+        self._rows: dict[float, pd.DataFrame] = {}
+
+    def at(self, week: float) -> pd.DataFrame:
+        """``data[data["week"] == week]`` (shared: callers build new frames from it, never change it)."""
+        found = self._rows.get(week)
+        if found is None:
+            found = self._rows[week] = self.data[self.data["week"] == week]
+        return found
+
+
+def _covariate_frame(endpoint: Endpoint, subjects: pd.DataFrame, weeks: _Weeks, baseline_week: float) -> pd.DataFrame:
     """subject_id + one column per covariate (subjects column, else the baseline-visit value)."""
     out = subjects[["subject_id"]].copy()
-    base = data[data["week"] == baseline_week].drop_duplicates("subject_id").set_index("subject_id")
+    base = weeks.at(baseline_week).drop_duplicates("subject_id").set_index("subject_id")
     for name in endpoint.covariates:
         if name in subjects.columns:
             out[name] = subjects[name].to_numpy()
@@ -261,9 +291,7 @@ def _visit_frame(
         frame["response_state"] = at["response_state"].to_numpy()
     imputed: dict[str, int] = {}
     if endpoint.type == "binary" and endpoint.missing == "non_event" and reason is None:
-        everyone = subjects[["subject_id", "site_id", "arm"]].merge(
-            frame.drop(columns=["site_id", "arm"]), on="subject_id", how="left"
-        )
+        everyone = _left_join(subjects[["subject_id", "site_id", "arm"]], frame.drop(columns=["site_id", "arm"]))
         undecided = everyone["value"].isna().to_numpy()
         imputed = {str(a): int((undecided & (everyone["arm"] == a).to_numpy()).sum()) for a in everyone["arm"].unique()}
         everyone["value"] = everyone["value"].fillna(0.0)
@@ -291,9 +319,11 @@ def _run_endpoint(
     arms: tuple[str, str],
     flares: pd.DataFrame | None,
     per_protocol: PopulationSet | None = None,
+    weeks: _Weeks | None = None,
 ) -> _EndpointRun:
     treated, control = arms
-    covariates = _covariate_frame(endpoint, subjects, data, derived.baseline_week)
+    weeks = weeks if weeks is not None and weeks.data is data else _Weeks(data)
+    covariates = _covariate_frame(endpoint, subjects, weeks, derived.baseline_week)
     runs: list[_VisitRun] = []
     parts: list[pd.DataFrame] = []
     if endpoint.type == "time_to_event":
@@ -304,7 +334,7 @@ def _run_endpoint(
             reason = f"not estimable: {exc}"
             frame = pd.DataFrame(columns=["subject_id", "site_id", "arm", "time_days", "event"])
         parts.append(frame)
-        frame = frame.merge(covariates, on="subject_id", how="left")
+        frame = _left_join(frame, covariates)
         ed = EndpointData(
             endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
@@ -313,10 +343,10 @@ def _run_endpoint(
     reason = _missing_variables(endpoint, list(data.columns), derived.not_derived)
     for code in endpoint.visits:
         visit = protocol.get_visit(code)
-        at = data[data["week"] == visit.week]
+        at = weeks.at(visit.week)
         frame, imputed = _visit_frame(endpoint, at, subjects, reason)
         parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
-        frame = frame.merge(covariates, on="subject_id", how="left")
+        frame = _left_join(frame, covariates)
         ed = EndpointData(
             endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
@@ -611,13 +641,13 @@ def _baseline(
 
 
 def _trajectories(
-    protocol: Protocol, data: pd.DataFrame, arms: Sequence[str], variable: str = "crp_pmr_as"
+    protocol: Protocol, weeks: _Weeks, arms: Sequence[str], variable: str = "crp_pmr_as"
 ) -> tuple[TrajectoryPoint, ...]:
-    if variable not in data.columns:
+    if variable not in weeks.data.columns:
         return ()
     points = []
     for visit in protocol.visits:
-        at = data[data["week"] == visit.week]
+        at = weeks.at(visit.week)
         for a in arms:
             v = _float(at[at["arm"] == a], variable)
             v = v[~np.isnan(v)]
@@ -679,14 +709,14 @@ def _adverse_events(subjects: pd.DataFrame, ae: pd.DataFrame, arms: Sequence[str
 
 
 def _consort(
-    protocol: Protocol, subjects: pd.DataFrame, data: pd.DataFrame, arms: Sequence[str], primary: PrimaryResult
+    protocol: Protocol, subjects: pd.DataFrame, weeks: _Weeks, arms: Sequence[str], primary: PrimaryResult
 ) -> ConsortFlow:
     def per_arm(mask: pd.Series) -> dict[str, int]:
         return {a: int((mask & (subjects["arm"] == a)).sum()) for a in arms}
 
     by_visit = []
     for visit in protocol.visits:
-        at = data[data["week"] == visit.week]
+        at = weeks.at(visit.week)
         by_visit.append(
             {
                 "visit": visit.code,
@@ -937,8 +967,9 @@ def analyse_trial(
     subjects = datasets.subjects
     data = derived.data.merge(subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
     per_protocol = _per_protocol_set(protocol, data, subjects, gc_doses)
+    weeks = _Weeks(data)
     runs = [
-        _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares, per_protocol)
+        _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares, per_protocol, weeks)
         for ep in protocol.endpoints
     ]
     primary_run = next(r for r in runs if r.endpoint.role == "primary")
@@ -965,11 +996,11 @@ def analyse_trial(
         primary=primary,
         secondary=secondary,
         visit_states=_visit_states(runs),
-        trajectories=_trajectories(protocol, data, arms)
-        + (_trajectories(protocol, data, arms, "cumulative_gc_mg") if gc_doses is not None else ()),
+        trajectories=_trajectories(protocol, weeks, arms)
+        + (_trajectories(protocol, weeks, arms, "cumulative_gc_mg") if gc_doses is not None else ()),
         baseline=_baseline(protocol, subjects, data, arms, derived.baseline_week),
         adverse_events=_adverse_events(subjects, datasets.adverse_events, arms),
-        consort=_consort(protocol, subjects, data, arms, primary),
+        consort=_consort(protocol, subjects, weeks, arms, primary),
         sample_size=_sample_size(protocol),
         published_methods=published_methods,
         methods=(
