@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from pmrtrial.cli import no_cycle_collection
 from pmrtrial.cli._render import console, get_console
 
 __all__ = ["analyse", "app"]
-
-#: Allocations between two young collections while ``analyse`` runs (CPython's default is 700).
-_GC_YOUNG = 50_000
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Collect cyclic garbage rarely while the command runs; restore the interpreter's settings afterwards.
-
-    Importing pandas, scipy and matplotlib creates about a million long-lived objects; with the default
-    thresholds every full collection walks them all (about 0.25 s of CPU per twin report, a tenth of the
-    process). The modules are frozen once imported (``gc.freeze``: never scanned again) and young collections
-    run every 50,000 allocations instead of 700. Memory is unchanged in practice: the analysis frees its
-    data by reference counting, not by the cycle collector.
-    """
-    threshold = gc.get_threshold()
-    gc.set_threshold(_GC_YOUNG, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*threshold)
 
 
 def analyse(
@@ -57,7 +33,10 @@ def analyse(
     """Validate the datasets, run the protocol's analysis plan and write report.html/.pdf/.docx and results.json."""
     from pmrtrial.cli.blinded_review import refuse_blinded_folder, run_blinded_review
 
-    with _few_collections():
+    # The analysis frees its data by reference counting; what only the collector frees (a drawn figure's reference
+    # cycles) is small: the peak memory of `analyse --no-pdf` on 100,000 participants x 10 visits was the same with
+    # and without collection (1.96 GB).
+    with no_cycle_collection():
         if blinded:
             written = run_blinded_review(data_dir, protocol, out)
             console.print(f"Pooled blinded review written to [bold]{written}[/bold]")
@@ -71,7 +50,6 @@ def _analyse(data_dir: Path, protocol: str, out: Path, no_pdf: bool) -> None:
     # not pay.
     from pmrtrial.demo.pipeline import STEPS, analyse_directory
 
-    gc.freeze()  # the modules just imported live as long as the process: no collection needs to scan them
     formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=get_console()
