@@ -238,25 +238,12 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-class _Weeks:
-    """The rows of the visit data at each week, each selected once (a report asks ~75 times for ~10 weeks)."""
-
-    def __init__(self, data: pd.DataFrame) -> None:
-        self.data = data
-        self._rows: dict[float, pd.DataFrame] = {}
-
-    def at(self, week: float) -> pd.DataFrame:
-        """``data[data["week"] == week]`` (shared: callers build new frames from it, never change it)."""
-        found = self._rows.get(week)
-        if found is None:
-            found = self._rows[week] = self.data[self.data["week"] == week]
-        return found
-
-
-def _covariate_frame(endpoint: Endpoint, subjects: pd.DataFrame, weeks: _Weeks, baseline_week: float) -> pd.DataFrame:
+def _covariate_frame(
+    endpoint: Endpoint, subjects: pd.DataFrame, data: pd.DataFrame, baseline_week: float
+) -> pd.DataFrame:
     """subject_id + one column per covariate (subjects column, else the baseline-visit value)."""
     out = subjects[["subject_id"]].copy()
-    base = weeks.at(baseline_week).drop_duplicates("subject_id").set_index("subject_id")
+    base = data[data["week"] == baseline_week].drop_duplicates("subject_id").set_index("subject_id")
     for name in endpoint.covariates:
         if name in subjects.columns:
             out[name] = subjects[name].to_numpy()
@@ -319,11 +306,9 @@ def _run_endpoint(
     arms: tuple[str, str],
     flares: pd.DataFrame | None,
     per_protocol: PopulationSet | None = None,
-    weeks: _Weeks | None = None,
 ) -> _EndpointRun:
     treated, control = arms
-    weeks = weeks if weeks is not None and weeks.data is data else _Weeks(data)
-    covariates = _covariate_frame(endpoint, subjects, weeks, derived.baseline_week)
+    covariates = _covariate_frame(endpoint, subjects, data, derived.baseline_week)
     runs: list[_VisitRun] = []
     parts: list[pd.DataFrame] = []
     if endpoint.type == "time_to_event":
@@ -343,7 +328,7 @@ def _run_endpoint(
     reason = _missing_variables(endpoint, list(data.columns), derived.not_derived)
     for code in endpoint.visits:
         visit = protocol.get_visit(code)
-        at = weeks.at(visit.week)
+        at = data[data["week"] == visit.week]
         frame, imputed = _visit_frame(endpoint, at, subjects, reason)
         parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
         frame = _left_join(frame, covariates)
@@ -641,13 +626,13 @@ def _baseline(
 
 
 def _trajectories(
-    protocol: Protocol, weeks: _Weeks, arms: Sequence[str], variable: str = "crp_pmr_as"
+    protocol: Protocol, data: pd.DataFrame, arms: Sequence[str], variable: str = "crp_pmr_as"
 ) -> tuple[TrajectoryPoint, ...]:
-    if variable not in weeks.data.columns:
+    if variable not in data.columns:
         return ()
     points = []
     for visit in protocol.visits:
-        at = weeks.at(visit.week)
+        at = data[data["week"] == visit.week]
         for a in arms:
             v = _float(at[at["arm"] == a], variable)
             v = v[~np.isnan(v)]
@@ -709,14 +694,14 @@ def _adverse_events(subjects: pd.DataFrame, ae: pd.DataFrame, arms: Sequence[str
 
 
 def _consort(
-    protocol: Protocol, subjects: pd.DataFrame, weeks: _Weeks, arms: Sequence[str], primary: PrimaryResult
+    protocol: Protocol, subjects: pd.DataFrame, data: pd.DataFrame, arms: Sequence[str], primary: PrimaryResult
 ) -> ConsortFlow:
     def per_arm(mask: pd.Series) -> dict[str, int]:
         return {a: int((mask & (subjects["arm"] == a)).sum()) for a in arms}
 
     by_visit = []
     for visit in protocol.visits:
-        at = weeks.at(visit.week)
+        at = data[data["week"] == visit.week]
         by_visit.append(
             {
                 "visit": visit.code,
@@ -967,9 +952,8 @@ def analyse_trial(
     subjects = datasets.subjects
     data = derived.data.merge(subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
     per_protocol = _per_protocol_set(protocol, data, subjects, gc_doses)
-    weeks = _Weeks(data)
     runs = [
-        _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares, per_protocol, weeks)
+        _run_endpoint(protocol, ep, data, subjects, derived, (treated, control), flares, per_protocol)
         for ep in protocol.endpoints
     ]
     primary_run = next(r for r in runs if r.endpoint.role == "primary")
@@ -996,11 +980,11 @@ def analyse_trial(
         primary=primary,
         secondary=secondary,
         visit_states=_visit_states(runs),
-        trajectories=_trajectories(protocol, weeks, arms)
-        + (_trajectories(protocol, weeks, arms, "cumulative_gc_mg") if gc_doses is not None else ()),
+        trajectories=_trajectories(protocol, data, arms)
+        + (_trajectories(protocol, data, arms, "cumulative_gc_mg") if gc_doses is not None else ()),
         baseline=_baseline(protocol, subjects, data, arms, derived.baseline_week),
         adverse_events=_adverse_events(subjects, datasets.adverse_events, arms),
-        consort=_consort(protocol, subjects, weeks, arms, primary),
+        consort=_consort(protocol, subjects, data, arms, primary),
         sample_size=_sample_size(protocol),
         published_methods=published_methods,
         methods=(
