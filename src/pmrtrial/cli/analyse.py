@@ -51,8 +51,14 @@ def _analyse(data_dir: Path, protocol: str, out: Path, no_pdf: bool) -> None:
     from pmrtrial.demo.pipeline import STEPS, analyse_directory
 
     formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
+    shown = get_console()
+    # The spinner is redrawn 10 times a second only on a terminal; elsewhere the final line is printed once.
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=get_console()
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=shown,
+        auto_refresh=shown.is_terminal,
     ) as progress:
         task = progress.add_task("starting", total=len(STEPS))
 
