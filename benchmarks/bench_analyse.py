@@ -4,7 +4,9 @@ Each case runs in a fresh subprocess (so peak RSS is per case) and reports CPU s
 for read + validate, derive + analyse (first call, and again once every lazy import is done), and report
 (HTML + DOCX + results.json; PDF timed separately for the twin), with peak memory from ``resource.getrusage``.
 For the twin it also times the whole ``pmrtrial analyse --no-pdf`` process (CPU of the child,
-``RUSAGE_CHILDREN``) against a bare ``python -c pass`` in the same run.
+``RUSAGE_CHILDREN``) against a bare ``python -c pass`` in the same run; with ``--baseline-src DIR`` (the ``src``
+folder of another checkout, e.g. ``git archive <commit> src | tar -x -C /tmp/base``) the same process is also
+timed on that tree, the two alternating, so that a before/after ratio is measured under the same load.
 
 The scaled trials are simple random canonical datasets (not the twin): N participants x 10
 visits, 1:1 arms, 100 centres, every visit column filled. Targets: twin < 2 s excluding PDF;
@@ -14,12 +16,14 @@ Usage::
 
     PYTHONPATH=src python benchmarks/bench_analyse.py            # all cases
     PYTHONPATH=src python benchmarks/bench_analyse.py --sizes 10000
+    PYTHONPATH=src python benchmarks/bench_analyse.py --sizes --baseline-src /tmp/base/src   # twin only
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -136,27 +140,38 @@ def _child(args: argparse.Namespace) -> None:
             write_datasets(data_dir, s, v, a, file_format="parquet")
         timings = _run_case(args.case, data_dir, out_dir, pdf=args.case == "twin")
         if args.case == "twin":  # the whole CLI process on the same data, CPU of the child
-            timings["cli_process"] = _child_cpu(
-                [sys.executable, "-m", "pmrtrial", "analyse", str(data_dir), "--out", str(out_dir), "--no-pdf"]
-            )
+            argv = [sys.executable, "-m", "pmrtrial", "analyse", str(data_dir), "--out", str(out_dir), "--no-pdf"]
+            trees = {"cli_process": None}
+            if args.baseline_src:
+                trees["cli_process_baseline"] = str(Path(args.baseline_src).resolve())
+            timings.update(_alternating_cpu(argv, trees, repeat=args.repeat))
             timings["python_baseline"] = _child_cpu([sys.executable, "-c", "pass"])
         print(json.dumps(timings))
 
 
-def _child_cpu(argv: list[str], repeat: int = 3) -> float:
+def _child_cpu(argv: list[str], repeat: int = 3, pythonpath: str | None = None) -> float:
     """Minimum over ``repeat`` runs of a child's user + system CPU seconds (resource.RUSAGE_CHILDREN)."""
-    best = float("inf")
+    return _alternating_cpu(argv, {"cpu": pythonpath}, repeat)["cpu"]
+
+
+def _alternating_cpu(argv: list[str], trees: dict[str, str | None], repeat: int) -> dict[str, float]:
+    """Minimum child CPU seconds per source tree (PYTHONPATH; None = as inherited), the trees run in turn."""
+    best = dict.fromkeys(trees, float("inf"))
     for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        best = min(best, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        for name, pythonpath in trees.items():
+            env = dict(os.environ) if pythonpath is None else {**os.environ, "PYTHONPATH": pythonpath}
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            best[name] = min(best[name], after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 30_000, 100_000])
+    parser.add_argument("--baseline-src", help="also time the twin's CLI process on this src folder (same run)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the CLI process per tree (minimum kept)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -165,7 +180,10 @@ def main() -> None:
     cases = ["twin", *(str(n) for n in args.sizes)]
     rows = []
     for case in cases:
-        proc = subprocess.run([sys.executable, __file__, "--case", case], capture_output=True, text=True, check=False)
+        extra = ["--repeat", str(args.repeat)] + (["--baseline-src", args.baseline_src] if args.baseline_src else [])
+        proc = subprocess.run(
+            [sys.executable, __file__, "--case", case, *extra], capture_output=True, text=True, check=False
+        )
         if proc.returncode != 0:
             print(f"{case}: failed\n{proc.stderr[-2000:]}")
             continue
@@ -185,6 +203,12 @@ def main() -> None:
                 f"{'':>10} whole 'pmrtrial analyse --no-pdf' process: {t['cli_process']:.2f} s CPU "
                 f"({t['cli_process'] / base:.0f}x a bare 'python -c pass' at {base:.3f} s, same run)"
             )
+            if "cli_process_baseline" in t:
+                before = t["cli_process_baseline"]
+                print(
+                    f"{'':>10} the same process on --baseline-src: {before:.2f} s CPU; this tree / baseline = "
+                    f"{t['cli_process'] / before:.2f} (min of {args.repeat}, alternating, same run)"
+                )
     print(
         "CPU seconds; 'warm' = the analysis run again after every lazy import; total excludes the PDF. Targets: "
         "twin warm analysis <= 0.5 s, whole --no-pdf process <= 2.5 s, 100,000 x 10 without PDF <= 10 s."

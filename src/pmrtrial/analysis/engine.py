@@ -331,6 +331,23 @@ class _EndpointRun:
     derived: pd.DataFrame
 
 
+def _left_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """``left.merge(right, on="subject_id", how="left")``, by position when ``right`` has one row per subject and
+    no other column of ``left`` (the engine's joins, ~60 per report): ``left``'s rows in order on a new
+    RangeIndex, ``right``'s columns taken at each subject's row, a subject absent from ``right`` filled as
+    ``merge`` fills it (NaN; integers and booleans then widened the same way). Other shapes go to ``merge``."""
+    extra = [c for c in right.columns if c != "subject_id"]
+    keys = pd.Index(right["subject_id"])
+    if not keys.is_unique or set(extra) & set(left.columns):
+        return left.merge(right, on="subject_id", how="left")
+    rows = keys.get_indexer(left["subject_id"])
+    missing = bool((rows < 0).any())
+    out = left.reset_index(drop=True)
+    for name in extra:
+        out[name] = right[name].array.take(rows, allow_fill=missing)
+    return out
+
+
 def _covariate_frame(
     endpoint: Endpoint, subjects: pd.DataFrame, data: pd.DataFrame, baseline_week: float
 ) -> pd.DataFrame:
@@ -371,9 +388,7 @@ def _visit_frame(
         frame["response_state"] = at["response_state"].to_numpy()
     imputed: dict[str, int] = {}
     if endpoint.type == "binary" and endpoint.missing == "non_event" and reason is None:
-        everyone = subjects[["subject_id", "site_id", "arm"]].merge(
-            frame.drop(columns=["site_id", "arm"]), on="subject_id", how="left"
-        )
+        everyone = _left_join(subjects[["subject_id", "site_id", "arm"]], frame.drop(columns=["site_id", "arm"]))
         undecided = everyone["value"].isna().to_numpy()
         imputed = {str(a): int((undecided & (everyone["arm"] == a).to_numpy()).sum()) for a in everyone["arm"].unique()}
         everyone["value"] = everyone["value"].fillna(0.0)
@@ -414,7 +429,7 @@ def _run_endpoint(
             reason = f"not estimable: {exc}"
             frame = pd.DataFrame(columns=["subject_id", "site_id", "arm", "time_days", "event"])
         parts.append(frame)
-        frame = frame.merge(covariates, on="subject_id", how="left")
+        frame = _left_join(frame, covariates)
         ed = EndpointData(
             endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
@@ -426,7 +441,7 @@ def _run_endpoint(
         at = data[data["week"] == visit.week]
         frame, imputed = _visit_frame(endpoint, at, subjects, reason)
         parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
-        frame = frame.merge(covariates, on="subject_id", how="left")
+        frame = _left_join(frame, covariates)
         ed = EndpointData(
             endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )

@@ -79,12 +79,20 @@ class EndpointData:
     arms: tuple[str, ...] = field(default_factory=tuple)
     subjects: pd.DataFrame | None = None
     per_protocol: PopulationSet | None = None
+    #: ``values`` by arm, computed once: every method and summary of the endpoint asks again (not a field of
+    #: ``replace``: a copy with another frame starts empty).
+    _values: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def values(self, arm: str) -> np.ndarray[Any, Any]:
-        """The non-missing values of arm ``arm``."""
-        v = pd.to_numeric(self.frame.loc[self.frame["arm"] == arm, "value"], errors="coerce")
-        a = v.to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.asarray(a[~np.isnan(a)])
+        """The non-missing values of arm ``arm`` (a read-only array, computed once per arm)."""
+        found = self._values.get(arm)
+        if found is None:
+            v = pd.to_numeric(self.frame.loc[self.frame["arm"] == arm, "value"], errors="coerce")
+            a = v.to_numpy(dtype=np.float64, na_value=np.nan)
+            found = np.asarray(a[~np.isnan(a)])
+            found.flags.writeable = False
+            self._values[arm] = found
+        return found
 
     def counts(self) -> tuple[int, int, int, int]:
         """(events treated, n treated, events control, n control) among decided values."""

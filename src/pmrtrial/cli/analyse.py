@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from pmrtrial.cli import no_cycle_collection
 from pmrtrial.cli._render import console, get_console
 
 __all__ = ["analyse", "app"]
@@ -32,16 +33,32 @@ def analyse(
     """Validate the datasets, run the protocol's analysis plan and write report.html/.pdf/.docx and results.json."""
     from pmrtrial.cli.blinded_review import refuse_blinded_folder, run_blinded_review
 
-    if blinded:
-        console.print(f"Pooled blinded review written to [bold]{run_blinded_review(data_dir, protocol, out)}[/bold]")
-        return
-    refuse_blinded_folder(data_dir)
-    # Imported here: the analysis stack (scipy.stats, matplotlib) costs ~1.5 s, which other commands need not pay.
+    # The analysis frees its data by reference counting; what only the collector frees (a drawn figure's reference
+    # cycles) is small: the peak memory of `analyse --no-pdf` on 100,000 participants x 10 visits was 1.61 GB
+    # without collection, 1.72 GB for the previous version with it.
+    with no_cycle_collection():
+        if blinded:
+            written = run_blinded_review(data_dir, protocol, out)
+            console.print(f"Pooled blinded review written to [bold]{written}[/bold]")
+            return
+        refuse_blinded_folder(data_dir)
+        _analyse(data_dir, protocol, out, no_pdf)
+
+
+def _analyse(data_dir: Path, protocol: str, out: Path, no_pdf: bool) -> None:
+    # Imported here: the analysis stack (pandas, scipy.special, matplotlib) costs ~1 s, which other commands need
+    # not pay.
     from pmrtrial.demo.pipeline import STEPS, analyse_directory
 
     formats = ("html", "docx") if no_pdf else ("html", "pdf", "docx")
+    shown = get_console()
+    # The spinner is redrawn 10 times a second only on a terminal; elsewhere the final line is printed once.
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=get_console()
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=shown,
+        auto_refresh=shown.is_terminal,
     ) as progress:
         task = progress.add_task("starting", total=len(STEPS))
 

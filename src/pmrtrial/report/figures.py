@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
+from PIL import Image
 
 from pmrtrial import vocabulary
 from pmrtrial.analysis import AnalysisResult, TrajectoryPoint
@@ -49,12 +50,25 @@ _STATE_COLOURS = {
 }
 
 
+#: Resolution of the report figures (pixels per inch).
+_DPI = 100
+
+
 def _png(fig: Figure, synthetic: bool) -> bytes:
+    """The figure drawn once by Agg and encoded as an opaque RGB PNG.
+
+    The pixels are those of ``fig.savefig(format="png", dpi=100)``; the encoding skips the alpha channel (the
+    figures are opaque) and uses zlib level 1: together about half of savefig's PNG encoding CPU, for files of
+    about the same size.
+    """
     if synthetic:
         fig.text(0.99, 0.995, SYNTHETIC_BANNER, ha="right", va="top", color="#b00020", fontsize=10, fontweight="bold")
-    FigureCanvasAgg(fig)
+    fig.set_dpi(_DPI)
+    canvas: Any = FigureCanvasAgg(fig)  # draw and buffer_rgba are untyped in matplotlib
+    canvas.draw()
+    rgba = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    rgba.convert("RGB").save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 

@@ -11,7 +11,7 @@ Every function takes ``events_treated`` first, then keyword-only ``n_treated``, 
 
 All closed forms and root searches are implemented here with numpy/scipy and verified against R
 (``tests/reference/r/two_by_two_reference.R``; ``epitools::riskratio`` for Katz, ``prop.test`` Wilson
-limits for Newcombe, and a score interval whose constrained MLE R finds by ``optimize``).
+limits for Newcombe, and a score interval whose constrained MLE R finds by ``optimize``; here Brent's method).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from scipy import optimize
 from scipy.special import ndtr, ndtri  # the normal cdf and quantile, as scipy.stats.norm computes them
 
 from pmrtrial.exceptions import EstimationError, ScoreInputError
+from pmrtrial.stats._brentq import brentq
 from pmrtrial.stats._checks import TwoByTwo, check_conf_level, check_two_by_two
 from pmrtrial.stats.results import EstimateResult
 
@@ -186,8 +186,10 @@ def _search_log_root(f: Callable[[float], float], u_start: float, direction: flo
             return (u_next, True)
         if (f_next > 0) != (f_start > 0):
             lo, hi = sorted((u_prev, u_next))
-            root = optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
-            return (float(root), True)
+            found = brentq(f, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
+            if not found.converged:  # as scipy.optimize.brentq(disp=True) does
+                raise RuntimeError(f"Brent's method did not converge after {found.iterations} iterations")
+            return (found.root, True)
         u_prev = u_next
         step *= 2.0
 
@@ -205,9 +207,10 @@ def estimate_risk_ratio_score_ci(
 
     The interval is ``{theta : Z(theta)^2 <= z^2}`` where ``Z`` is the score statistic for
     ``p_t = theta p_c`` evaluated at the constrained maximum-likelihood estimates (closed-form
-    quadratic of Miettinen & Nurminen). Implemented here (root search on log theta with
-    ``scipy.optimize.brentq``), not by statsmodels, because statsmodels' ``confint_proportions_2indep``
-    returns NaN or complex numbers on some boundary tables; on ordinary tables the two agree.
+    quadratic of Miettinen & Nurminen). Implemented here (root search on log theta with Brent's method,
+    scipy's ``brentq`` step for step), not by statsmodels, because statsmodels'
+    ``confint_proportions_2indep`` returns NaN or complex numbers on some boundary tables; on ordinary
+    tables the two agree.
 
     Parameters
     ----------

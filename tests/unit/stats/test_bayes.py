@@ -98,3 +98,10 @@ def test_estimate_risk_ratio_bayes__large_trials_match_r(case):
     assert r.estimate == pytest.approx(case["median"], rel=1e-6)
     assert r.lo == pytest.approx(case["lo"], rel=1e-6)
     assert r.hi == pytest.approx(case["hi"], rel=1e-6)
+
+
+def test_identical_arms_with_a_small_prior_keep_the_symmetric_probability() -> None:
+    # Beta(10.1, 0.1) posteriors put ~2% of their mass where 1 - p < 1e-16 (p rounds to 1): the probability is
+    # integrated from 1 - p there. Identical arms: P(p_t > p_c) = 1/2 by symmetry (hand argument, no software).
+    res = estimate_risk_ratio_bayes(10, n_treated=10, events_control=10, n_control=10, prior_a=0.1, prior_b=0.1)
+    assert res.details["prob_rr_gt_1"] == pytest.approx(0.5, rel=1e-9)
