@@ -10,6 +10,7 @@ against the current records.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -24,6 +25,7 @@ from django.utils import timezone
 from pmrtrial.edc.audit.anchor import AuditKeyMissing, append_anchor, create_side_files, read_anchor, read_key
 from pmrtrial.edc.audit.models import AuditEntry, AuditHead
 from pmrtrial.edc.conf import audit_side_files, side_files_for_sqlite
+from pmrtrial.edc.sql import col, execute, fetch, for_update, insert, table, vendor
 
 __all__ = [
     "GENESIS_HASH",
@@ -106,19 +108,36 @@ def _actor_name(actor: Any) -> str:
     return str(getattr(actor, "username", actor))
 
 
+@functools.cache
+def _head_sql(db_vendor: str) -> tuple[str, str]:
+    """(read and lock the head, move the head): hand-written, as every save runs them (:mod:`pmrtrial.edc.sql`)."""
+    seq, last = col(AuditHead, "last_seq"), col(AuditHead, "last_hash")
+    where = f"WHERE {col(AuditHead, 'id')} = 1"
+    return (
+        f"SELECT {seq}, {last} FROM {table(AuditHead)} {where}{for_update()}",
+        f"UPDATE {table(AuditHead)} SET {seq} = %s, {last} = %s {where}",
+    )
+
+
 def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
     """Chain and insert ``rows``: one locked read of the head, one multi-row INSERT, one head UPDATE.
 
+    The head row's lock (PostgreSQL ``FOR UPDATE``; SQLite's single writer) keeps the chain strictly
+    serial: a concurrent writer waits for this transaction and then reads the head it left.
     ``savepoint=False``: inside a caller's transaction (a form save) no savepoint is needed, since
     an error here aborts the caller's whole transaction; alone, this is its own transaction.
     """
+    read_head, move_head = _head_sql(vendor())
     with transaction.atomic(savepoint=False):
-        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        found = fetch(read_head)
+        if not found:  # a new database: create the head row (locked) the first time
+            head = AuditHead.objects.select_for_update().get_or_create(id=1)[0]
+            found = [(head.last_seq, head.last_hash)]
+        seq, last_hash = int(found[0][0]), str(found[0][1])
         # A missing key is created only for an empty trail (a new database); otherwise it must be restored.
-        key = _key(create=head.last_seq == 0)
+        key = _key(create=seq == 0)
         now = timezone.now()
         created = []
-        seq, last_hash = head.last_seq, head.last_hash
         for row in rows:
             seq += 1
             fields = {**row, "seq": seq, "at": now}
@@ -126,9 +145,11 @@ def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
             created.append(AuditEntry(**fields, prev_hash=last_hash, entry_hash=digest))
             last_hash = digest
         if created:
-            # bulk_create only ever INSERTs (the trail stays append-only); seq is the primary key.
-            AuditEntry.objects.bulk_create(created)
-            AuditHead.objects.filter(id=1).update(last_seq=seq, last_hash=last_hash)
+            # Only ever INSERTs (the trail stays append-only); seq is the primary key.
+            insert(AuditEntry, created)
+            moved = execute(move_head, [seq, last_hash])
+            if moved != 1:
+                raise RuntimeError(f"The audit chain head row is missing ({moved} rows updated).")
             anchor = current_side_files()[1]
             transaction.on_commit(lambda: append_anchor(anchor, seq, last_hash))
     return created
