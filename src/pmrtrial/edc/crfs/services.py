@@ -283,10 +283,15 @@ def save_form(
     _check_key(participant, key, form, protocol, visits)
     at_visit = _visit_in(visits, key) is not None
     with transaction.atomic():
-        # The record and the other forms of its visit (for validation and the visit's scores) are read,
-        # and locked, in one statement inside the transaction, then the participant's row (the casebook
-        # and database lock flags): what validation sees is current when the save commits. Saves of
-        # different participants do not wait for each other (PostgreSQL; SQLite has one writer).
+        # First the participant's row (and the casebook and database lock flags): it serialises the saves
+        # of one participant. Then the record and the other forms of its visit (for validation and the
+        # visit's scores), read and locked in one statement (form locking and verification lock the
+        # record only): what validation sees is current when the save commits, including a form another
+        # user saved for the first time a moment ago. Saves of different participants do not wait for
+        # each other (PostgreSQL; SQLite has one writer).
+        p = load_participant(pk=participant.pk, lock=True)
+        if p is None:
+            raise NotFound("No such participant.")
         records = _records_at(participant, key, lock=True)
         record = records.pop(form, None)
         siblings = records if at_visit else {}
@@ -296,9 +301,6 @@ def save_form(
             raise FormInvalid(outcome.errors, outcome.warnings)
         if outcome.warnings and not confirm_warnings:
             raise FormInvalid({}, outcome.warnings)
-        p = load_participant(pk=participant.pk, lock=True)
-        if p is None:
-            raise NotFound("No such participant.")
         _check_unlocked(p.site.study, p, record)
         site, subj = p.site.code, p.subject_id
         if record is None:
