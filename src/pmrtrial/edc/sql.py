@@ -13,6 +13,7 @@ field's ``get_db_prep_save``, as the ORM does. Everything else keeps using the O
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -88,13 +89,13 @@ class Shape:
         ]
         self.attnames = frozenset(f.attname for f in self.fields)
         self.width = len(self.fields)
+        self._pk_at = next((i for i, f in enumerate(self.fields) if f.primary_key), None)
 
     def columns(self) -> str:
         return ", ".join(f"{self.alias}.{qn(f.column)}" for f in self.fields)
 
-    def _converters(self) -> list[tuple[int, list[Any], Any]]:
-        """Per column, the backend's and the field's converters (cached on the connection object)."""
-        db = _db()
+    def _converters(self, db: Any) -> list[tuple[int, list[Any], Any]]:
+        """Per column, the backend's and the field's converters (cached on the connection object ``db``)."""
         cache: dict[int, list[tuple[int, list[Any], Any]]] = db.__dict__.setdefault("_pmr_converters", {})
         key = id(self)
         if key not in cache:
@@ -110,11 +111,10 @@ class Shape:
     def instance(self, row: Sequence[Any], start: int = 0) -> Any:
         """The model instance of ``row[start:start + width]``; None when its primary key is NULL (outer join)."""
         values = list(row[start : start + self.width])
-        pk_at = next((i for i, f in enumerate(self.fields) if f.primary_key), None)
-        if pk_at is not None and values[pk_at] is None:
+        if self._pk_at is not None and values[self._pk_at] is None:
             return None
         db = _db()
-        for i, convs, col in self._converters():
+        for i, convs, col in self._converters(db):
             value = values[i]
             for converter in convs:
                 value = converter(value, col, db)
@@ -122,26 +122,48 @@ class Shape:
         return self.model.from_db(db.alias, self.attnames, values)
 
 
-def _prep(model: type[Model], attname: str, value: Any) -> Any:
-    return model._meta.get_field(attname).get_db_prep_save(value, _db())
+@functools.cache
+def _update_sql(db_vendor: str, model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(model._meta.get_field(name) for name in names)
+    sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+    return f"UPDATE {table(model)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s", fields  # type: ignore[union-attr]
 
 
 def update(model: type[Model], pk: Any, values: Mapping[str, Any]) -> int:
     """``UPDATE <table> SET col = value, ... WHERE pk = ...`` (attnames -> values); the number of rows."""
-    sets = ", ".join(f"{qn(model._meta.get_field(name).column)} = %s" for name in values)
-    params = [_prep(model, name, v) for name, v in values.items()]
-    return execute(f"UPDATE {table(model)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s", [*params, pk])
+    db = _db()
+    sql, fields = _update_sql(db.vendor, model, tuple(values))
+    return execute(sql, [*(f.get_db_prep_save(v, db) for f, v in zip(fields, values.values(), strict=True)), pk])
 
 
-def insert(model: type[Model], objs: Sequence[Model]) -> None:
-    """INSERT ``objs`` (every concrete field, primary key included: no id is read back), many rows per
-    statement within the database's limit on parameters per statement."""
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(qn(f.column) for f in fields)
+@functools.cache
+def _insert_sql(db_vendor: str, model: type[Model], n_rows: int) -> str:
+    fields = model._meta.concrete_fields
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    columns = ", ".join(qn(f.column) for f in fields)
+    return f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([row] * n_rows)}"
+
+
+def insert(model: type[Model], objs: Sequence[Model], *, along: tuple[str, Sequence[Any]] | None = None) -> None:
+    """INSERT ``objs`` (every concrete field, primary key included: no id is read back), many rows per
+    statement within the database's limit on parameters per statement.
+
+    ``along``: an UPDATE (sql, params) to run in the same transaction. On PostgreSQL it rides in the
+    first INSERT's statement (``WITH moved AS (UPDATE ...) INSERT ...``: one round trip less); elsewhere
+    it runs after the INSERTs and must change exactly one row.
+    """
+    fields = model._meta.concrete_fields
     db = _db()
     per_statement = max(1, (db.features.max_query_params or 999) // len(fields))
+    ride = along is not None and db.vendor == "postgresql"
     for start in range(0, len(objs), per_statement):
         batch = objs[start : start + per_statement]
         params = [f.get_db_prep_save(getattr(obj, f.attname), db) for obj in batch for f in fields]
-        execute(f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([row] * len(batch))}", params)
+        sql = _insert_sql(db.vendor, model, len(batch))
+        if ride and along is not None and start == 0:
+            sql, params = f"WITH moved AS ({along[0]}) {sql}", [*along[1], *params]
+        execute(sql, params)
+    if along is not None and not ride:
+        changed = execute(*along)
+        if changed != 1:
+            raise RuntimeError(f"Expected to update one row, updated {changed}: {along[0]}")

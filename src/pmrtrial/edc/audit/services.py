@@ -25,7 +25,7 @@ from django.utils import timezone
 from pmrtrial.edc.audit.anchor import AuditKeyMissing, append_anchor, create_side_files, read_anchor, read_key
 from pmrtrial.edc.audit.models import AuditEntry, AuditHead
 from pmrtrial.edc.conf import audit_side_files, side_files_for_sqlite
-from pmrtrial.edc.sql import col, execute, fetch, for_update, insert, table, vendor
+from pmrtrial.edc.sql import col, fetch, for_update, insert, table, vendor
 
 __all__ = [
     "GENESIS_HASH",
@@ -62,10 +62,6 @@ def ensure_side_files() -> list[Path]:
     """Create the key and the anchor (0600) beside the current database when absent (``edc init``)."""
     key, anchor = current_side_files()
     return create_side_files(key, anchor)
-
-
-def _key(*, create: bool) -> bytes:
-    return read_key(current_side_files()[0], create_if_missing=create)
 
 
 def canon(value: Any) -> str:
@@ -120,7 +116,8 @@ def _head_sql(db_vendor: str) -> tuple[str, str]:
 
 
 def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
-    """Chain and insert ``rows``: one locked read of the head, one multi-row INSERT, one head UPDATE.
+    """Chain and insert ``rows``: one locked read of the head, one multi-row INSERT, one head UPDATE
+    (in the INSERT's statement on PostgreSQL).
 
     The head row's lock (PostgreSQL ``FOR UPDATE``; SQLite's single writer) keeps the chain strictly
     serial: a concurrent writer waits for this transaction and then reads the head it left.
@@ -135,7 +132,8 @@ def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
             found = [(head.last_seq, head.last_hash)]
         seq, last_hash = int(found[0][0]), str(found[0][1])
         # A missing key is created only for an empty trail (a new database); otherwise it must be restored.
-        key = _key(create=seq == 0)
+        key_path, anchor = current_side_files()
+        key = read_key(key_path, create_if_missing=seq == 0)
         now = timezone.now()
         created = []
         for row in rows:
@@ -145,12 +143,9 @@ def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
             created.append(AuditEntry(**fields, prev_hash=last_hash, entry_hash=digest))
             last_hash = digest
         if created:
-            # Only ever INSERTs (the trail stays append-only); seq is the primary key.
-            insert(AuditEntry, created)
-            moved = execute(move_head, [seq, last_hash])
-            if moved != 1:
-                raise RuntimeError(f"The audit chain head row is missing ({moved} rows updated).")
-            anchor = current_side_files()[1]
+            # Only ever INSERTs (the trail stays append-only; seq is the primary key), and the head moves
+            # in the same statement where the database allows it (PostgreSQL).
+            insert(AuditEntry, created, along=(move_head, [seq, last_hash]))
             transaction.on_commit(lambda: append_anchor(anchor, seq, last_hash))
     return created
 
