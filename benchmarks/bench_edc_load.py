@@ -12,7 +12,8 @@ entries), for a bounded time, in two modes:
 
 Reported per run: p50/p95/p99 save latency, throughput, errors, lost writes (the final database
 compared with the last saved payloads), whether the audit hash chain verifies, CPU seconds per save
-of the server processes and of this client, and the machine's CPU utilisation. The client, the
+of the server processes, of the PostgreSQL backends serving them and of this client, and the machine's
+CPU utilisation. The client, the
 server and PostgreSQL share the same machine (``nproc`` cores). With ``--baseline-src DIR``, the
 same run first measures another source tree (e.g. a checkout of the previous commit) for a ratio.
 
@@ -92,6 +93,24 @@ def _group_cpu(pgid: int) -> float:
             continue
         if int(parts[2]) == pgid:
             total += (int(parts[11]) + int(parts[12])) / tick
+    return total
+
+
+def _pg_backends_cpu(dbname: str | None) -> float:
+    """CPU seconds of the live PostgreSQL backend processes serving database ``dbname`` (0 without one)."""
+    if not dbname:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if f" {dbname} " not in title or not title.startswith("postgres:"):
+                continue
+            parts = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(parts[11]) + int(parts[12])) / tick
     return total
 
 
@@ -219,6 +238,7 @@ def load(server: Server, subjects: list[str], seconds: float, think_mean: float,
 
     busy0, total0 = _machine_busy()
     srv0, cli0, t0 = _group_cpu(server.proc.pid), time.process_time(), time.monotonic()
+    pg0 = _pg_backends_cpu(server.pg_name)
     threads = [threading.Thread(target=user, args=(sid, random.Random(rng_master.random()))) for sid in subjects]
     for t in threads:
         t.start()
@@ -226,6 +246,7 @@ def load(server: Server, subjects: list[str], seconds: float, think_mean: float,
         t.join()
     elapsed = time.monotonic() - t0
     srv_cpu, cli_cpu = _group_cpu(server.proc.pid) - srv0, time.process_time() - cli0
+    pg_cpu = _pg_backends_cpu(server.pg_name) - pg0
     busy1, total1 = _machine_busy()
     lost = 0
     for (sid, key), data in last_saved.items():
@@ -248,6 +269,8 @@ def load(server: Server, subjects: list[str], seconds: float, think_mean: float,
         "forms_checked": len(last_saved),
         "server_cpu_ms_per_save": round(srv_cpu / n * 1000, 1) if n else None,
         "client_cpu_ms_per_save": round(cli_cpu / n * 1000, 1) if n else None,
+        # The PostgreSQL backends serving the server's connections (null on SQLite, which runs inside gunicorn).
+        "postgres_cpu_ms_per_save": round(pg_cpu / n * 1000, 1) if n and server.pg_name else None,
         "machine_cpu_busy": round((busy1 - busy0) / max(total1 - total0, 1), 2),
         # Cores used by gunicorn + this client (PostgreSQL excluded): less than the core count
         # while the machine is busy means other processes took the rest.

@@ -501,9 +501,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[
-        int, typer.Option(help="gunicorn worker processes (default: one per CPU core, at least 2).")
+        int,
+        typer.Option(
+            help="gunicorn worker processes (default: 1 on SQLite; one per 2 cores, at least 1, on PostgreSQL)."
+        ),
     ] = 0,
-    threads: Annotated[int, typer.Option(help="Threads per worker (gthread worker class).")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker, gthread worker class.")] = 4,
     insecure_cookies: Annotated[
         bool,
         typer.Option(
@@ -514,20 +517,21 @@ def serve(
 ) -> None:
     """Run the EDC on gunicorn (migrations are applied first).
 
-    Defaults: gthread workers, one process per core (at least 2) with 2 threads each. A save is
-    mostly Python CPU (about 12-15 ms per save, 14 SQL statements) and CPython runs one thread per
-    process at a time, so processes, not threads, use the cores; a second thread keeps a core busy
-    while the other waits on the database or a slow client, and gthread keeps HTTP connections
-    alive. More threads only queue inside the process. Measured with benchmarks/bench_edc_load.py
-    (20 users, no think time, 2 shared cores): SQLite p95 583 / 821 / 912 ms at 1 / 2 / 4 threads,
-    PostgreSQL 1716 / 1335 ms at 1 / 2 threads, on a machine other jobs were also loading; use
-    ``--threads 1`` for SQLite-only deployments that want the shortest tail.
+    Defaults (gthread workers, 4 threads each): SQLite, one process; PostgreSQL, one process per 2 cores
+    (the database server and the clients use the other cores). A save costs about 4-6 ms of server CPU
+    (10-11 SQL statements). SQLite has one writer at a time: the threads of one process queue for it on
+    a lock and are handed it at commit, while separate processes meet SQLite's busy handler, which
+    retries after sleeps of up to 100 ms. Measured with benchmarks/bench_edc_load.py (20 users, no
+    think time, 2 cores shared with other jobs, alternating runs), 1 process x 4 threads against 2 x 2:
+    SQLite p95 281 / 172 ms and 4.8 / 3.4 ms CPU per save against 361 / 289 ms and 5.4 / 4.3 ms;
+    PostgreSQL p95 257 / 267 ms and 5.2 / 5.6 ms against 384 / 345 ms and 6.3 / 5.9 ms. Raise
+    ``--workers`` when the web pages, not the saves, need more cores.
 
     Database connections are persistent (one per thread). SQLite runs in WAL mode (readers never
-    wait), every transaction is BEGIN IMMEDIATE with a 30 s busy timeout, and within a process
-    writers queue on a lock rather than polling SQLite's busy handler: one writer at a time,
-    handed over at commit. PostgreSQL locks rows: saves of different participants proceed in
-    parallel, the audit chain head is the one serialised row.
+    wait), every transaction is BEGIN IMMEDIATE with a 30 s busy timeout. PostgreSQL locks rows (saves
+    of different participants proceed in parallel; the audit chain head is the one serialised row) and
+    its statements are prepared once per connection (``PMRTRIAL_EDC_PG_PREPARE=0`` turns that off for
+    connection poolers).
     """
     _setup(db, migrate=True)
     _check_port(host, port)
@@ -536,9 +540,11 @@ def serve(
         env["PMRTRIAL_EDC_INSECURE_COOKIES"] = "1"
     from pmrtrial.edc.conf import database_settings
 
-    where = database_settings()["NAME"]
+    settings = database_settings()
+    where = settings["NAME"]
+    sqlite = "sqlite" in str(settings["ENGINE"])
     if workers <= 0:
-        workers = max(2, os.cpu_count() or 1)
+        workers = 1 if sqlite else max(1, (os.cpu_count() or 1) // 2)
     typer.echo(
         f"pmrtrial EDC on http://{host}:{port}/ (database: {where}; {workers} workers x {threads} threads)", err=True
     )

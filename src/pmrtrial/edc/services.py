@@ -62,7 +62,7 @@ from pmrtrial.edc.randomisation.services import (
     verify_list_seal,
 )
 from pmrtrial.edc.screening.models import Participant
-from pmrtrial.edc.screening.services import screen_participant
+from pmrtrial.edc.screening.services import load_participant, screen_participant
 from pmrtrial.edc.sites.services import get_protocol, get_study
 from pmrtrial.edc.studies import init_study
 from pmrtrial.edc.visits.services import missed_visits, visit_status
@@ -125,19 +125,11 @@ __all__ = [
 
 
 def get_participant(actor: Any, subject_id: str) -> Participant:
-    """A participant the actor may see (another site's participant is "not found")."""
-    from pmrtrial.edc.accounts.permissions import visible_participants
+    """A participant the actor may see (another site's participant is "not found"), with its site and
+    study (without the protocol text: form saves read the cached protocol from it), in one statement."""
+    from pmrtrial.edc.accounts.permissions import can, site_codes
 
-    # The study comes along (without its protocol text): form saves read the cached protocol from it.
-    # subject_id is unique: no ORDER BY to compile.
-    query = (
-        visible_participants(actor)
-        .select_related("site__study")
-        .defer("site__study__protocol_yaml")
-        .filter(subject_id=subject_id)
-        .order_by()
-    )
-    p = next(iter(query[:1]), None)
+    p = load_participant(subject_id=subject_id, sites=site_codes(actor)) if can(actor, "view") else None
     if p is None:
         raise NotFound("No such participant.")
     return p

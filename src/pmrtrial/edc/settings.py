@@ -18,6 +18,9 @@ PMRTRIAL_EDC_HTTPS=1         behind a TLS-terminating reverse proxy that sets ``
                              ``X-Forwarded-For`` address.
 PMRTRIAL_EDC_SQLITE_SYNC     ``NORMAL`` (default) or ``FULL``: SQLite durability on power loss
                              (see :func:`pmrtrial.edc.conf.sqlite_synchronous`).
+PMRTRIAL_EDC_PG_PREPARE      ``1`` (default) or ``0``: PostgreSQL server-side parameters and prepared
+                             statements; ``0`` behind a pooler that cannot keep them
+                             (see :func:`pmrtrial.edc.conf.pg_statement_options`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from typing import Any
@@ -16,6 +17,7 @@ from pmrtrial.edc.accounts.permissions import SITE_SCOPED_ROLES, check
 from pmrtrial.edc.audit.services import audit_changes
 from pmrtrial.edc.errors import EdcError, FormInvalid, NotFound
 from pmrtrial.edc.sites.models import Site
+from pmrtrial.edc.sql import Shape, col, fetch, qn, table, vendor
 
 __all__ = [
     "create_token",
@@ -115,12 +117,39 @@ def create_token(actor: Any, username: str, *, redcap: bool = False) -> str:
     return token
 
 
+@functools.cache
+def _token_query(db_vendor: str) -> tuple[str, Shape, Shape]:
+    """token -> user -> profile -> assigned site codes, in one statement (one row per assigned site)."""
+    User = get_user_model()
+    user, profile = Shape(User, "u"), Shape(Profile, "pr")
+    m2m = Profile._meta.get_field("sites")
+    sql = (
+        f"SELECT {user.columns()}, {profile.columns()}, s.{col(Site, 'code')} FROM {table(ApiToken)} t"
+        f" JOIN {table(User)} u ON u.{col(User, 'id')} = t.{col(ApiToken, 'user')}"
+        f" LEFT JOIN {table(Profile)} pr ON pr.{col(Profile, 'user')} = u.{col(User, 'id')}"
+        f" LEFT JOIN {qn(m2m.m2m_db_table())} ps ON ps.{qn(m2m.m2m_column_name())} = pr.{col(Profile, 'id')}"
+        f" LEFT JOIN {table(Site)} s ON s.{col(Site, 'id')} = ps.{qn(m2m.m2m_reverse_name())}"
+        f" WHERE t.{col(ApiToken, 'digest')} = %s AND t.{col(ApiToken, 'revoked')} = %s"
+    )
+    return sql, user, profile
+
+
 def user_for_token(token: str) -> Any | None:
-    rows = ApiToken.objects.select_related("user", "user__profile").filter(digest=_digest(token), revoked=False)
-    row = next(iter(rows.order_by()[:1]), None)  # digest is unique
-    if row is None or not row.user.is_active:
+    """The active user holding the live API token ``token`` (None otherwise), with their profile and site
+    codes loaded (:func:`~pmrtrial.edc.accounts.permissions.site_codes` then needs no query)."""
+    sql, user_shape, profile_shape = _token_query(vendor())
+    rows = fetch(sql, [_digest(token), False])  # digest is unique: the rows differ only by site
+    if not rows:
         return None
-    return row.user
+    user = user_shape.instance(rows[0])
+    if not user.is_active:
+        return None
+    profile = profile_shape.instance(rows[0], user_shape.width)
+    Profile._meta.get_field("user").remote_field.set_cached_value(user, profile)  # user.profile, no query
+    if profile is not None:
+        Profile._meta.get_field("user").set_cached_value(profile, user)
+    user._edc_site_codes = frozenset(row[-1] for row in rows if row[-1] is not None)
+    return user
 
 
 def verify_password(user: Any, password: str) -> None:

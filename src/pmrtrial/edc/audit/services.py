@@ -10,6 +10,7 @@ against the current records.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -24,6 +25,7 @@ from django.utils import timezone
 from pmrtrial.edc.audit.anchor import AuditKeyMissing, append_anchor, create_side_files, read_anchor, read_key
 from pmrtrial.edc.audit.models import AuditEntry, AuditHead
 from pmrtrial.edc.conf import audit_side_files, side_files_for_sqlite
+from pmrtrial.edc.sql import col, fetch, for_update, insert, table, vendor
 
 __all__ = [
     "GENESIS_HASH",
@@ -60,10 +62,6 @@ def ensure_side_files() -> list[Path]:
     """Create the key and the anchor (0600) beside the current database when absent (``edc init``)."""
     key, anchor = current_side_files()
     return create_side_files(key, anchor)
-
-
-def _key(*, create: bool) -> bytes:
-    return read_key(current_side_files()[0], create_if_missing=create)
 
 
 def canon(value: Any) -> str:
@@ -106,19 +104,38 @@ def _actor_name(actor: Any) -> str:
     return str(getattr(actor, "username", actor))
 
 
-def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
-    """Chain and insert ``rows``: one locked read of the head, one multi-row INSERT, one head UPDATE.
+@functools.cache
+def _head_sql(db_vendor: str) -> tuple[str, str]:
+    """(read and lock the head, move the head): hand-written, as every save runs them (:mod:`pmrtrial.edc.sql`)."""
+    seq, last = col(AuditHead, "last_seq"), col(AuditHead, "last_hash")
+    where = f"WHERE {col(AuditHead, 'id')} = 1"
+    return (
+        f"SELECT {seq}, {last} FROM {table(AuditHead)} {where}{for_update()}",
+        f"UPDATE {table(AuditHead)} SET {seq} = %s, {last} = %s {where}",
+    )
 
+
+def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
+    """Chain and insert ``rows``: one locked read of the head, one multi-row INSERT, one head UPDATE
+    (in the INSERT's statement on PostgreSQL).
+
+    The head row's lock (PostgreSQL ``FOR UPDATE``; SQLite's single writer) keeps the chain strictly
+    serial: a concurrent writer waits for this transaction and then reads the head it left.
     ``savepoint=False``: inside a caller's transaction (a form save) no savepoint is needed, since
     an error here aborts the caller's whole transaction; alone, this is its own transaction.
     """
+    read_head, move_head = _head_sql(vendor())
     with transaction.atomic(savepoint=False):
-        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        found = fetch(read_head)
+        if not found:  # a new database: create the head row (locked) the first time
+            head = AuditHead.objects.select_for_update().get_or_create(id=1)[0]
+            found = [(head.last_seq, head.last_hash)]
+        seq, last_hash = int(found[0][0]), str(found[0][1])
         # A missing key is created only for an empty trail (a new database); otherwise it must be restored.
-        key = _key(create=head.last_seq == 0)
+        key_path, anchor = current_side_files()
+        key = read_key(key_path, create_if_missing=seq == 0)
         now = timezone.now()
         created = []
-        seq, last_hash = head.last_seq, head.last_hash
         for row in rows:
             seq += 1
             fields = {**row, "seq": seq, "at": now}
@@ -126,10 +143,9 @@ def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
             created.append(AuditEntry(**fields, prev_hash=last_hash, entry_hash=digest))
             last_hash = digest
         if created:
-            # bulk_create only ever INSERTs (the trail stays append-only); seq is the primary key.
-            AuditEntry.objects.bulk_create(created)
-            AuditHead.objects.filter(id=1).update(last_seq=seq, last_hash=last_hash)
-            anchor = current_side_files()[1]
+            # Only ever INSERTs (the trail stays append-only; seq is the primary key), and the head moves
+            # in the same statement where the database allows it (PostgreSQL).
+            insert(AuditEntry, created, along=(move_head, [seq, last_hash]))
             transaction.on_commit(lambda: append_anchor(anchor, seq, last_hash))
     return created
 

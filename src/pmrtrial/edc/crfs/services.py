@@ -4,6 +4,7 @@ protection, scores at entry, and locking at form, casebook and database level.""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -19,8 +20,10 @@ from pmrtrial.edc.crfs.form_validators import FormContext, ValidationOutcome, va
 from pmrtrial.edc.crfs.models import FormRecord
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, SignatureExceptions, WorkflowError
 from pmrtrial.edc.screening.models import Participant
+from pmrtrial.edc.screening.services import load_participant
 from pmrtrial.edc.sites.models import Study
 from pmrtrial.edc.sites.services import get_protocol, get_study
+from pmrtrial.edc.sql import Shape, col, fetch, for_update, table, update, vendor
 from pmrtrial.edc.visits.models import Visit
 from pmrtrial.protocol import Protocol
 from pmrtrial.vocabulary import column_names
@@ -74,9 +77,38 @@ def _record(participant: Participant, key: str, form: str, *, for_update: bool =
     return _one(qs.filter(participant=participant, key=key, form=form))  # type: ignore[no-any-return]
 
 
+@functools.cache
+def _visits_query(db_vendor: str) -> tuple[str, Shape]:
+    v = Shape(Visit, "v")
+    return (
+        f"SELECT {v.columns()} FROM {table(Visit)} v WHERE v.{col(Visit, 'participant')} = %s"
+        f" ORDER BY v.{col(Visit, 'week')}",
+        v,
+    )
+
+
 def _visits(participant: Participant) -> list[Visit]:
-    """All of a participant's visits in one query (a schedule has about ten)."""
-    return list(Visit.objects.filter(participant=participant).order_by("week"))
+    """All of a participant's visits in one query (a schedule has about ten), by week."""
+    sql, shape = _visits_query(vendor())
+    return [shape.instance(row) for row in fetch(sql, [participant.pk])]
+
+
+@functools.cache
+def _records_query(db_vendor: str, lock: bool) -> tuple[str, Shape]:
+    r = Shape(FormRecord, "r")
+    return (
+        f"SELECT {r.columns()} FROM {table(FormRecord)} r"
+        f" WHERE r.{col(FormRecord, 'participant')} = %s AND r.{col(FormRecord, 'key')} = %s"
+        f"{for_update() if lock else ''}",
+        r,
+    )
+
+
+def _records_at(participant: Participant, key: str, *, lock: bool = False) -> dict[str, FormRecord]:
+    """Every form saved under ``key`` (a visit's forms, or one participant-level record) by form name;
+    ``lock``: their rows are locked until the transaction ends (PostgreSQL)."""
+    sql, shape = _records_query(vendor(), lock)
+    return {rec.form: rec for rec in (shape.instance(row) for row in fetch(sql, [participant.pk, key]))}
 
 
 def _visit_in(visits: list[Visit], key: str) -> Visit | None:
@@ -249,23 +281,26 @@ def save_form(
     protocol = _protocol_for(participant)
     visits = _visits(participant)
     _check_key(participant, key, form, protocol, visits)
-    siblings = _siblings(participant, key, form) if _visit_in(visits, key) is not None else {}
-    ctx = _context(participant, key, form, protocol=protocol, visits=visits, siblings=siblings)
-    outcome = validate_form(form, data, ctx)
-    if outcome.errors:
-        raise FormInvalid(outcome.errors, outcome.warnings)
-    if outcome.warnings and not confirm_warnings:
-        raise FormInvalid({}, outcome.warnings)
+    at_visit = _visit_in(visits, key) is not None
     with transaction.atomic():
-        record = _record(participant, key, form, for_update=True)
-        # The casebook and database lock flags are read inside the transaction (the row lock is
-        # the participant's only: saves of different participants do not wait for each other).
-        p = (
-            Participant.objects.select_for_update(of=("self",))
-            .select_related("site__study")
-            .defer("site__study__protocol_yaml")
-            .get(pk=participant.pk)
-        )
+        # First the participant's row (and the casebook and database lock flags): it serialises the saves
+        # of one participant. Then the record and the other forms of its visit (for validation and the
+        # visit's scores), read and locked in one statement (form locking and verification lock the
+        # record only): what validation sees is current when the save commits, including a form another
+        # user saved for the first time a moment ago. Saves of different participants do not wait for
+        # each other (PostgreSQL; SQLite has one writer).
+        p = load_participant(pk=participant.pk, lock=True)
+        if p is None:
+            raise NotFound("No such participant.")
+        records = _records_at(participant, key, lock=True)
+        record = records.pop(form, None)
+        siblings = records if at_visit else {}
+        ctx = _context(participant, key, form, protocol=protocol, visits=visits, siblings=siblings)
+        outcome = validate_form(form, data, ctx)
+        if outcome.errors:
+            raise FormInvalid(outcome.errors, outcome.warnings)
+        if outcome.warnings and not confirm_warnings:
+            raise FormInvalid({}, outcome.warnings)
         _check_unlocked(p.site.study, p, record)
         site, subj = p.site.code, p.subject_id
         if record is None:
@@ -327,18 +362,24 @@ def save_form(
             record.confirmed_warnings = outcome.warnings
             record.version += 1
             record.updated_by = actor
+            record.updated_at = timezone.now()
             record.verified_by, record.verified_at = "", None  # changed data need verifying again
-            record.save(
-                update_fields=[
-                    "data",
-                    "derived",
-                    "confirmed_warnings",
-                    "version",
-                    "updated_by",
-                    "updated_at",
-                    "verified_by",
-                    "verified_at",
-                ]
+            update(
+                FormRecord,
+                record.pk,
+                {
+                    name: getattr(record, name)
+                    for name in (
+                        "data",
+                        "derived",
+                        "confirmed_warnings",
+                        "version",
+                        "updated_by_id",
+                        "updated_at",
+                        "verified_by",
+                        "verified_at",
+                    )
+                },
             )
             audit_changes(
                 actor,
@@ -350,7 +391,7 @@ def save_form(
                 site_code=site,
                 participant=subj,
             )
-        _after_save(actor, p, key, form, record, protocol=protocol, visits=visits)
+        _after_save(actor, p, key, form, record, protocol=protocol, visits=visits, siblings=siblings)
         void_signature(actor, p, f"{form} at {key}")
     return record
 
@@ -418,10 +459,12 @@ def _after_save(
     *,
     protocol: Protocol,
     visits: list[Visit],
+    siblings: dict[str, FormRecord],
 ) -> None:
     """Side effects of a saved form: visit date/window flag, sibling scores, end-of-study status.
 
-    Runs inside the save's transaction, after the participant row lock: what it reads is current.
+    Runs inside the save's transaction, after the participant row lock: what it reads is current
+    (``siblings``: the visit's other records, read and locked with the saved one).
     """
     if form == "visit_info":
         visit = _visit_in(visits, key)
@@ -429,16 +472,14 @@ def _after_save(
             visit.visit_date = dt.date.fromisoformat(record.data["visit_date"])
             visit.out_of_window = bool(record.derived.get("out_of_window"))
             Visit.objects.filter(pk=visit.pk).update(visit_date=visit.visit_date, out_of_window=visit.out_of_window)
-    if form in ("labs", "pmr_as"):
+    if form == "labs" and siblings.get("pmr_as") is not None:
         # Keep the visit's PMR-AS in the pmr_as record whichever form was saved last.
-        other = "pmr_as" if form == "labs" else None
-        if other:
-            rec = _record(participant, key, other)
-            if rec is not None:
-                ctx = _context(participant, key, other, protocol=protocol, visits=visits)
-                outcome = validate_form(other, rec.data, ctx)
-                if not outcome.errors and outcome.derived != rec.derived:
-                    FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
+        rec = siblings["pmr_as"]
+        others = {name: r for name, r in siblings.items() if name != "pmr_as"}
+        ctx = _context(participant, key, "pmr_as", protocol=protocol, visits=visits, siblings={**others, form: record})
+        outcome = validate_form("pmr_as", rec.data, ctx)
+        if not outcome.errors and outcome.derived != rec.derived:
+            FormRecord.objects.filter(pk=rec.pk).update(derived=outcome.derived)
     if form in ("labs", "pmr_as") and key == _baseline_visit_code(protocol):
         _refresh_flares(participant, protocol, visits)
     if form == "end_of_study":

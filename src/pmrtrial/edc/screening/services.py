@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,11 +15,50 @@ from pmrtrial.edc.audit.services import audit_changes
 from pmrtrial.edc.errors import FormInvalid, LockedError, NotFound
 from pmrtrial.edc.screening.form_validators import parse_candidate
 from pmrtrial.edc.screening.models import Participant
-from pmrtrial.edc.sites.models import Site
+from pmrtrial.edc.sites.models import Site, Study
 from pmrtrial.edc.sites.services import get_protocol, get_study
+from pmrtrial.edc.sql import Shape, col, fetch, for_update, table, vendor
 from pmrtrial.protocol import screen_candidate
 
-__all__ = ["screen_participant"]
+__all__ = ["load_participant", "screen_participant"]
+
+
+@functools.cache
+def _participant_query(db_vendor: str, by: str, n_sites: int | None, lock: bool) -> tuple[str, Shape, Shape, Shape]:
+    """participant + its site + the site's study (without the protocol text) for one ``by`` value."""
+    p, s, st = Shape(Participant, "p"), Shape(Site, "s"), Shape(Study, "st", exclude=("protocol_yaml",))
+    where = f"p.{col(Participant, by)} = %s"
+    if n_sites is not None:
+        where += f" AND s.{col(Site, 'code')} IN ({', '.join(['%s'] * n_sites)})" if n_sites else " AND 1 = 0"
+    sql = (
+        f"SELECT {p.columns()}, {s.columns()}, {st.columns()} FROM {table(Participant)} p"
+        f" JOIN {table(Site)} s ON s.{col(Site, 'id')} = p.{col(Participant, 'site')}"
+        f" JOIN {table(Study)} st ON st.{col(Study, 'id')} = s.{col(Site, 'study')}"
+        f" WHERE {where}{for_update('p') if lock else ''}"
+    )
+    return sql, p, s, st
+
+
+def load_participant(
+    *, subject_id: str | None = None, pk: int | None = None, sites: frozenset[str] | None = None, lock: bool = False
+) -> Participant | None:
+    """One participant by ``subject_id`` or ``pk``, with ``site`` and ``site.study`` loaded (the study's
+    protocol text deferred), in one statement; None if absent or not at one of ``sites`` (None = any site).
+
+    ``lock``: inside a transaction, lock the participant's row (PostgreSQL ``FOR UPDATE OF``; SQLite's
+    writers are already serialised).
+    """
+    by, value = ("subject_id", subject_id) if subject_id is not None else ("id", pk)
+    codes = None if sites is None else sorted(sites)
+    sql, p_shape, s_shape, st_shape = _participant_query(vendor(), by, None if codes is None else len(codes), lock)
+    rows = fetch(sql, [value, *(codes or ())])
+    if not rows:
+        return None
+    participant: Participant = p_shape.instance(rows[0])
+    site = s_shape.instance(rows[0], p_shape.width)
+    site.study = st_shape.instance(rows[0], p_shape.width + s_shape.width)
+    participant.site = site
+    return participant
 
 
 def screen_participant(
