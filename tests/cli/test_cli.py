@@ -187,10 +187,15 @@ def test_protocol_show_and_check(capsys, tmp_path: Path):
     assert "'cmh_test'" in issues[-1]["message"] and issues[-1]["location"] == "endpoints.response_by_visit.analysis"
 
 
-def test_demo__writes_outputs_into_named_folder(capsys, tmp_path: Path):
+def test_demo__writes_outputs_into_named_folder(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # The command's outputs and screening table, on the route without the EDC (as on an installation without the
+    # [edc] extra): the EDC route through the command line is tests/published/test_demo_routes.py (SEMAPHORE).
+    monkeypatch.setattr("pmrtrial.demo.run.edc_available", lambda: False)
     out_dir = tmp_path / "demo"
     code, out, err = run(capsys, "demo", "--out", str(out_dir))
     assert code == 0
+    assert "the twin was written to data/ directly" in " ".join(out.split())
+    assert not (out_dir / "edc.sqlite3").exists() and (out_dir / "report" / "report.pdf").stat().st_size > 0
     assert "HarfBuzz" not in out + err  # libharfbuzz-subset0 is optional; its absence is not the user's business
     assert {p.name for p in out_dir.iterdir()} >= {"protocol.json", "screening.json", "summary.md"}
     screening = json.loads((out_dir / "screening.json").read_text())

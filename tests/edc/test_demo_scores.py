@@ -59,3 +59,45 @@ def test_same_rules_as_data_entry(db: str) -> None:
         save_demo_scores(users["inv2"], p, "W0", "haq_di", {"haq_di": 1.0})
     with pytest.raises(PermissionDenied):  # a statistician may not enter data
         save_demo_scores(users["ustat"], p, "W0", "haq_di", {"haq_di": 1.0})
+
+
+def test_refused_when_the_database_or_the_casebook_is_locked(db: str) -> None:
+    from pmrtrial.demo.edc_seed import save_demo_scores
+    from pmrtrial.edc import services as svc
+    from pmrtrial.edc.crfs.models import FormRecord
+    from pmrtrial.edc.errors import LockedError
+
+    users = _demo_study()
+    p, q = randomised(users), randomised(users)
+    svc.lock_participant(users["dm"], p)
+    with pytest.raises(LockedError, match="casebook is locked"):
+        save_demo_scores(users["inv1"], p, "W0", "haq_di", {"haq_di": 1.0})
+    svc.lock_database(users["dm"])
+    with pytest.raises(LockedError, match="database is locked"):
+        save_demo_scores(users["inv1"], q, "W0", "haq_di", {"haq_di": 1.0})
+    assert not FormRecord.objects.filter(form="haq_di").exists()  # nothing written
+
+
+def test_rescue_start_of_the_oral_gc_form__from_the_gc_log() -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from pmrtrial.demo.edc_seed import _log_starts, _rescue_start
+
+    day0, first_dose = dt.date(2024, 1, 1), dt.date(2023, 12, 1)
+    log = pd.DataFrame({"start_day": [10, 30, 5, 45], "reason": ["taper", "rescue", "taper", "rescue"]})
+    starts = _log_starts(log)
+    assert starts == ([5, 10, 30, 45], [30, 45])
+
+    def at(day: int, s: tuple[list[int], list[int]] = starts) -> dt.date:
+        return _rescue_start(s, day0, day0 + dt.timedelta(days=day), first_dose)
+
+    # before any row: the first visit with a dose; then the first row on or before the visit (day 5) until a rescue
+    # row starts (day 30), which is kept at later visits (the first rescue row, not the latest)
+    assert at(4) == first_dose
+    assert at(5) == at(29) == day0 + dt.timedelta(days=5)
+    assert at(30) == at(60) == day0 + dt.timedelta(days=30)
+    # a log without a reason column, and no log at all
+    assert at(20, _log_starts(log[["start_day"]])) == day0 + dt.timedelta(days=5)
+    assert at(20, _log_starts(None)) == first_dose

@@ -86,6 +86,7 @@ from pmrtrial.edc.crfs.services import void_signature
 from pmrtrial.edc.errors import ConflictError, FormInvalid, LockedError, NotFound, PermissionDenied, WorkflowError
 from pmrtrial.edc.screening.models import Participant
 from pmrtrial.edc.screening.twin_records import plain, screening_record
+from pmrtrial.edc.sites.models import Study
 from pmrtrial.edc.visits.models import Visit
 from pmrtrial.vocabulary import value_range
 
@@ -150,6 +151,14 @@ def edc_subject_id(twin_subject_id: str) -> str:
 # -- the demo-only score path --------------------------------------------------------------------
 
 
+def _study_flags() -> tuple[bool, bool]:
+    """(demo, locked) of the study, read without its protocol text (one small query per check)."""
+    flags = Study.objects.order_by("id").values_list("demo", "locked").first()
+    if flags is None:
+        raise NotFound("No study in this database.")
+    return bool(flags[0]), bool(flags[1])
+
+
 def save_demo_scores(
     actor: Any,
     participant: Participant,
@@ -193,8 +202,8 @@ def save_demo_scores(
         The database or the casebook is locked.
     """
     check_participant(actor, "enter_data", participant)
-    study = svc.get_study()
-    if not study.demo:
+    demo, _locked = _study_flags()
+    if not demo:
         raise PermissionDenied("Derived scores without item answers are accepted in demo studies only.")
     if form not in DEMO_SCORES:
         raise FormInvalid({"form": f"Expected one of {', '.join(DEMO_SCORES)}. Got {form!r}."})
@@ -219,7 +228,7 @@ def save_demo_scores(
         raise FormInvalid(errors)
     with transaction.atomic():
         p = Participant.objects.select_for_update().get(pk=participant.pk)
-        if svc.get_study().locked:
+        if _study_flags()[1]:
             raise LockedError("The database is locked: no data can be changed.")
         if p.locked:
             raise LockedError("This participant's casebook is locked: no data can be changed.")
@@ -329,15 +338,27 @@ def _visit_forms(
     return {name: data for name, data in out.items() if name in forms}
 
 
-def _rescue_start(log: pd.DataFrame | None, day0: dt.date, visit_date: dt.date, first_dose: dt.date) -> dt.date:
-    """The oral-GC form's rescue start at a visit with a dose (see the module docstring): from the GC log when the
-    twin has one, else ``first_dose`` (the first visit with a dose)."""
-    if log is not None and len(log):
-        before = log[log["start_day"] <= (visit_date - day0).days]
-        rescue = before[before["reason"].astype(str) == "rescue"] if "reason" in before else before.iloc[:0]
-        first = rescue if len(rescue) else before
-        if len(first):
-            return day0 + dt.timedelta(days=int(first["start_day"].min()))
+def _log_starts(log: pd.DataFrame | None) -> tuple[list[int], list[int]]:
+    """(start days of the twin's GC log rows, of its ``rescue`` rows), ascending: what :func:`_rescue_start` reads,
+    computed once per participant."""
+    if log is None or not len(log):
+        return [], []
+    starts = [int(d) for d in log["start_day"]]
+    reasons = [str(r) for r in log["reason"]] if "reason" in log else [""] * len(starts)
+    return sorted(starts), sorted(d for d, r in zip(starts, reasons, strict=True) if r == "rescue")
+
+
+def _rescue_start(
+    starts: tuple[list[int], list[int]], day0: dt.date, visit_date: dt.date, first_dose: dt.date
+) -> dt.date:
+    """The oral-GC form's rescue start at a visit with a dose (see the module docstring): the first ``rescue`` row of
+    the GC log (``starts``: :func:`_log_starts`) on or before the visit, else its first row on or before the visit,
+    else ``first_dose`` (the first visit with a dose)."""
+    day = (visit_date - day0).days
+    all_rows, rescue = starts
+    for days in (rescue, all_rows):
+        if days and days[0] <= day:
+            return day0 + dt.timedelta(days=days[0])
     return first_dose
 
 
@@ -443,6 +464,7 @@ def load_twin(
         inv = users.investigators[site]
         day0 = _date(subject["randomised_on"])
         log = gc_by_subject.get(sid)
+        starts = _log_starts(log)
         with transaction.atomic():
             p = svc.enrol_participant(
                 inv,
@@ -466,7 +488,7 @@ def load_twin(
                 last_date = visit_date
                 if float(row["oral_gc_mg_day"]) > 0:
                     first_dose = first_dose or visit_date
-                    rescue = _rescue_start(log, day0, visit_date, first_dose)
+                    rescue = _rescue_start(starts, day0, visit_date, first_dose)
                 entries: dict[str, Any] = {"visit_info": {"visit_date": visit_date.isoformat()}}
                 if code == protocol.visits[0].code:
                     bmi = plain(subject.get("bmi"))

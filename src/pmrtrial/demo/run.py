@@ -14,23 +14,25 @@ database); the default is ``./pmrtrial-demo/`` for BACHELOR and ``./pmrtrial-dem
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmrtrial.demo.edc import EdcDemoResult, Progress, edc_available, run_edc_demo
-from pmrtrial.demo.pipeline import STEPS, analyse_directory
 from pmrtrial.demo.twins import DEMO_SEEDS, check_demo_protocol, generate_twin, optional_tables
 from pmrtrial.exceptions import PmrTrialError
 from pmrtrial.io import write_json_atomic, write_text_atomic
-from pmrtrial.io.datasets import write_datasets
 from pmrtrial.protocol import EligibilityResult, load_example_candidates, load_protocol, screen_candidate
 from pmrtrial.protocol.validate import validate_protocol
-from pmrtrial.report.render import ReportFiles
 from pmrtrial.scores import classify_pmr_as_activity
+
+if TYPE_CHECKING:
+    from pmrtrial.report.render import ReportFiles
 
 __all__ = ["EDC_SUMMARY_NAME", "DemoResult", "default_out_dir", "run_demo"]
 
@@ -87,6 +89,30 @@ def claim_demo_folder(out: Path, *, force: bool) -> None:
             f"{out} is not a previous pmrtrial demo folder (no summary.md); --force only replaces those."
         )
     shutil.rmtree(out)
+
+
+#: What the analysis of the export imports (the pipeline, hence the analysis and the report, and DOCX's library when
+#: a DOCX is asked for): imported by :func:`_preload` while the EDC child works, on the core the child leaves idle.
+_ANALYSIS_MODULES = ("pmrtrial.demo.pipeline",)
+
+
+def _preload(modules: tuple[str, ...]) -> threading.Thread:
+    """Import ``modules`` in a background thread (the main thread only waits for the EDC child meanwhile).
+
+    Only a head start: the analysis imports them again in the main thread, which then finds them loaded, or raises
+    the import's error as it would without this thread (an error here stops the preload and nothing else).
+    """
+
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported by the main thread's own import of the same module
+                return
+
+    thread = threading.Thread(target=work, name="pmrtrial-demo-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def default_out_dir(protocol: str = "bachelor") -> Path:
@@ -146,7 +172,11 @@ def run_demo(
     else:
         t0 = time.perf_counter()
         if edc and edc_available():
-            edc_result = run_edc_demo(out, seed=seed, protocol=trial, progress=report_progress)
+            preload = _preload(_ANALYSIS_MODULES + (("docx",) if "docx" in formats else ()))
+            try:
+                edc_result = run_edc_demo(out, seed=seed, protocol=trial, progress=report_progress)
+            finally:
+                preload.join()
             files.append(edc_result.db)
             files.append(write_json_atomic(out / EDC_SUMMARY_NAME, edc_result.to_dict()))
             files.extend(sorted((out / "data").iterdir()))
@@ -155,6 +185,8 @@ def run_demo(
             files.extend(write_twin_directly(out / "data", trial, seed))
         seconds["edc" if edc_result else "data"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        from pmrtrial.demo.pipeline import STEPS, analyse_directory
+
         report = analyse_directory(
             out / "data",
             protocol=trial,
@@ -186,6 +218,8 @@ def twins_available() -> bool:
 def write_twin_directly(data_dir: Path, protocol: str, seed: int) -> tuple[Path, ...]:
     """The direct route: the twin of ``protocol`` written into ``data_dir`` with
     :func:`~pmrtrial.io.datasets.write_datasets` (validated against the protocol; all files or none)."""
+    from pmrtrial.io.datasets import write_datasets
+
     twin = generate_twin(protocol, seed)
     logs = optional_tables(twin)
     subjects = twin.subjects.copy()
