@@ -146,8 +146,35 @@ def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
             # Only ever INSERTs (the trail stays append-only; seq is the primary key), and the head moves
             # in the same statement where the database allows it (PostgreSQL).
             insert(AuditEntry, created, along=(move_head, [seq, last_hash]))
-            transaction.on_commit(lambda: append_anchor(anchor, seq, last_hash))
+            _anchor_on_commit(anchor)
     return created
+
+
+class _AnchorCommittedHead:
+    """The on_commit callback of a transaction that appended: anchor the head it committed.
+
+    Read after the commit, the head row holds every append of this transaction that survived (appends
+    inside a savepoint rolled back are gone from it too), or a later writer's head (also committed).
+    """
+
+    def __init__(self, anchor: Path) -> None:
+        self.anchor = anchor
+
+    def __call__(self) -> None:
+        head = AuditHead.objects.filter(id=1).values_list("last_seq", "last_hash").first()
+        if head is not None and head[0] > 0:
+            append_anchor(self.anchor, int(head[0]), str(head[1]))
+
+
+def _anchor_on_commit(anchor: Path) -> None:
+    """Register one anchor line for the current transaction: once, however many appends it makes.
+
+    Django keeps the pending callbacks in ``connection.run_on_commit`` as (savepoint ids, callback,
+    robust); a rolled-back savepoint removes the callbacks registered inside it, so a callback that is
+    gone (its appends undone) is registered again by the next append.
+    """
+    if not any(isinstance(func, _AnchorCommittedHead) for _, func, *_ in connection.run_on_commit):
+        transaction.on_commit(_AnchorCommittedHead(anchor))
 
 
 def audit_changes(
