@@ -265,11 +265,12 @@ _ENTRY_FIELDS = (
 )
 
 
-def verify_audit_chain() -> AuditVerification:
+def verify_audit_chain(entries: Iterable[AuditEntry] | None = None) -> AuditVerification:
     """Recompute every keyed hash and compare the head with the external anchor.
 
     Reports the first entry that was changed, removed or inserted (or a chain recomputed without the
-    key), a head moved back behind the anchor, and a missing key or anchor.
+    key), a head moved back behind the anchor, and a missing key or anchor. ``entries``: the whole trail
+    in ``seq`` order when the caller has already read it (the replay), else it is read here.
     """
     key_path, anchor_path = current_side_files()
     head = AuditHead.objects.filter(id=1).first()
@@ -282,7 +283,9 @@ def verify_audit_chain() -> AuditVerification:
     expected_seq = 1
     n = 0
     hashes: dict[int, str] = {}
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+    if entries is None:
+        entries = AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    for entry in entries:
         n += 1
         fields = {f: getattr(entry, f) for f in _ENTRY_FIELDS}
         if entry.seq != expected_seq:
