@@ -3,7 +3,8 @@
 Each protocol's demo runs ``--repeat`` times (default 1: a run takes minutes) in a fresh process into a temporary
 folder; the figures are the minimum wall time and the minimum CPU time (user + system of the process and of the EDC
 child it waits for, read with ``resource.getrusage(RUSAGE_CHILDREN)``). On a shared machine the wall time also
-holds the wait for the CPU and for the audit trail's fsync per entry; the CPU time is the steadier figure.
+holds the wait for the CPU and for the audit anchor's fsync (one per committed transaction); the CPU time is the
+steadier figure.
 
 With ``--baseline-src DIR`` (the ``src`` folder of another checkout, e.g. ``/work/main/src``) each run of this
 tree alternates with a run of the baseline tree in the same session, and the CPU ratio (this / baseline) is printed:

@@ -299,6 +299,36 @@ def test_audit_replay_detects_a_tampered_dose_row(saphyr: dict[str, Any]) -> Non
     assert _form_mismatches() == [(f"{p.subject_id}/GC-3/gc_dose", "derived.start_day (recomputed)", "28", "35")]
 
 
+def test_replay_reads_each_participants_context_once(saphyr: dict[str, Any]) -> None:
+    """``edc audit verify`` recomputes every log row's derived values from the participant's context read once:
+    the same values as the save wrote (each row's context then read on its own), in a number of queries that
+    does not grow with the rows."""
+    from django.test.utils import CaptureQueriesContext
+
+    from pmrtrial.edc.crfs.services import DerivedRecomputer, recompute_derived
+
+    inv = saphyr["inv1"]
+    for _ in range(2):
+        p = randomised(saphyr, data=saphyr_candidate())
+        _log(inv, p)
+        _baseline(inv, p)
+        svc.add_flare(inv, p, _flare(p, 60, FLARE, 8, True))
+        svc.add_flare(inv, p, _flare(p, 61, FLARE, 9, True))
+    logs = list(FormRecord.objects.filter(form__in=("gc_dose", "flare")).select_related("participant").order_by("pk"))
+    assert len(logs) == 12
+    recompute = DerivedRecomputer()
+    for rec in logs:
+        assert recompute(rec) == rec.derived == recompute_derived(rec)
+    assert recompute.n_participants_loaded == 2
+    with CaptureQueriesContext(connection) as first_row:
+        DerivedRecomputer()(logs[0])
+    with CaptureQueriesContext(connection) as all_rows:
+        recompute_all = DerivedRecomputer()
+        for rec in logs:
+            recompute_all(rec)
+    assert len(all_rows) == 2 * len(first_row) > 0  # queries at each participant's first row only
+
+
 # -- export --------------------------------------------------------------------------------------
 
 

@@ -120,7 +120,7 @@ def test_untouched_database_verifies_and_side_files_are_owner_only(baseline: Pat
     assert (key.name, anchor.name) == ("edc.sqlite3.audit-key", "edc.sqlite3.audit-anchor")
     for f in (key, anchor):
         assert stat.S_IMODE(f.stat().st_mode) == 0o600
-    # The anchor holds one line per committed write, the last one the database's head.
+    # The anchor holds one line per committed transaction that appended, the last one the database's head.
     last_seq, last_hash = _rows(baseline, f"SELECT last_seq, last_hash FROM {HEAD}")[0]
     assert anchor.read_text().splitlines()[-1] == f"{last_seq} {last_hash}"
 

@@ -7,6 +7,8 @@
   ``O_APPEND``, an exclusive ``flock`` and ``fsync``. Deleting the last entries and moving the head back
   inside the database leaves the anchor ahead of the chain: verification reports the rewind.
 
+The line is the head read back after the commit (one line however many entries the transaction
+appended; entries of a savepoint rolled back are not in it), so it always names a committed entry.
 Concurrent writers may append their lines out of order (each writes after its own commit) and a
 crash between commit and append leaves the anchor one head behind: verification therefore accepts
 any anchor whose lines all match the chain and whose highest ``seq`` is at most the chain's head.

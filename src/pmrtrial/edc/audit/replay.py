@@ -121,20 +121,21 @@ def _cmp(out: list[Mismatch], table: str, record: str, name: str, expected: str 
 def verify_integrity() -> IntegrityReport:
     """The keyed chain and anchor, the allocation-list seals, and every record against the replayed trail."""
     from pmrtrial.edc.crfs.models import FormRecord
-    from pmrtrial.edc.crfs.services import recompute_derived
+    from pmrtrial.edc.crfs.services import DerivedRecomputer
     from pmrtrial.edc.queries.models import Query
     from pmrtrial.edc.randomisation.models import AllocationSecret, RandomisationList, RandomisationSlot
     from pmrtrial.edc.randomisation.services import list_seal
     from pmrtrial.edc.screening.models import Participant
     from pmrtrial.edc.sites.models import Study
 
-    chain = verify_audit_chain()
     entries = list(AuditEntry.objects.order_by("seq"))
+    chain = verify_audit_chain(entries)  # the trail read once, for the chain and for the replay
     state = _state(entries)
     out: list[Mismatch] = []
     n = 0
 
     # Form records, both ways.
+    recompute_derived = DerivedRecomputer()  # each participant's context read once
     t_form = FormRecord._meta.db_table
     seen: set[tuple[str, str]] = set()
     for rec in FormRecord.objects.select_related("participant").order_by("pk"):

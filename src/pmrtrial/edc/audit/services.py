@@ -146,8 +146,35 @@ def _append(rows: Iterable[dict[str, Any]]) -> list[AuditEntry]:
             # Only ever INSERTs (the trail stays append-only; seq is the primary key), and the head moves
             # in the same statement where the database allows it (PostgreSQL).
             insert(AuditEntry, created, along=(move_head, [seq, last_hash]))
-            transaction.on_commit(lambda: append_anchor(anchor, seq, last_hash))
+            _anchor_on_commit(anchor)
     return created
+
+
+class _AnchorCommittedHead:
+    """The on_commit callback of a transaction that appended: anchor the head it committed.
+
+    Read after the commit, the head row holds every append of this transaction that survived (appends
+    inside a savepoint rolled back are gone from it too), or a later writer's head (also committed).
+    """
+
+    def __init__(self, anchor: Path) -> None:
+        self.anchor = anchor
+
+    def __call__(self) -> None:
+        head = AuditHead.objects.filter(id=1).values_list("last_seq", "last_hash").first()
+        if head is not None and head[0] > 0:
+            append_anchor(self.anchor, int(head[0]), str(head[1]))
+
+
+def _anchor_on_commit(anchor: Path) -> None:
+    """Register one anchor line for the current transaction: once, however many appends it makes.
+
+    Django keeps the pending callbacks in ``connection.run_on_commit`` as (savepoint ids, callback,
+    robust); a rolled-back savepoint removes the callbacks registered inside it, so a callback that is
+    gone (its appends undone) is registered again by the next append.
+    """
+    if not any(isinstance(func, _AnchorCommittedHead) for _, func, *_ in connection.run_on_commit):
+        transaction.on_commit(_AnchorCommittedHead(anchor))
 
 
 def audit_changes(
@@ -238,11 +265,12 @@ _ENTRY_FIELDS = (
 )
 
 
-def verify_audit_chain() -> AuditVerification:
+def verify_audit_chain(entries: Iterable[AuditEntry] | None = None) -> AuditVerification:
     """Recompute every keyed hash and compare the head with the external anchor.
 
     Reports the first entry that was changed, removed or inserted (or a chain recomputed without the
-    key), a head moved back behind the anchor, and a missing key or anchor.
+    key), a head moved back behind the anchor, and a missing key or anchor. ``entries``: the whole trail
+    in ``seq`` order when the caller has already read it (the replay), else it is read here.
     """
     key_path, anchor_path = current_side_files()
     head = AuditHead.objects.filter(id=1).first()
@@ -255,7 +283,9 @@ def verify_audit_chain() -> AuditVerification:
     expected_seq = 1
     n = 0
     hashes: dict[int, str] = {}
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+    if entries is None:
+        entries = AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    for entry in entries:
         n += 1
         fields = {f: getattr(entry, f) for f in _ENTRY_FIELDS}
         if entry.seq != expected_seq:

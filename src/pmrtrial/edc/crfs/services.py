@@ -31,6 +31,7 @@ from pmrtrial.vocabulary import column_names
 __all__ = [
     "SIGNATURE_MEANING",
     "SIGNATURE_VOID_TEXT",
+    "DerivedRecomputer",
     "add_log_record",
     "canonical_rows",
     "declared_logs",
@@ -128,8 +129,13 @@ def _context(
     protocol: Protocol | None = None,
     visits: list[Visit] | None = None,
     siblings: dict[str, FormRecord] | None = None,
+    records: Mapping[tuple[str, str], FormRecord] | None = None,
 ) -> FormContext:
+    """What a form is validated against. ``records``: all the participant's form records by (key, form), already
+    read (the visit's siblings, the log and the flare reference are then taken from them, with no query)."""
     protocol = protocol or _protocol_for(participant)
+    if siblings is None and records is not None:
+        siblings = {f: rec for (k, f), rec in records.items() if k == key and f != form}
     visits = _visits(participant) if visits is None else visits
     visit = _visit_in(visits, key)
     same: dict[str, Any] = {}
@@ -147,14 +153,18 @@ def _context(
     log: dict[str, Any] = {}
     reference, reference_label = None, "baseline"
     if form in LOG_FORMS:
-        log = {
-            rec.key: rec.data
-            for rec in FormRecord.objects.filter(participant=participant, form=form)
-            .exclude(key=key)
-            .only("key", "data")
-        }
+        log = (
+            {k: rec.data for (k, f), rec in records.items() if f == form and k != key}
+            if records is not None
+            else {
+                rec.key: rec.data
+                for rec in FormRecord.objects.filter(participant=participant, form=form)
+                .exclude(key=key)
+                .only("key", "data")
+            }
+        )
     if form == "flare":
-        reference, reference_label = _flare_reference(participant, protocol, visits)
+        reference, reference_label = _flare_reference(participant, protocol, records)
     return FormContext(
         protocol=protocol,
         week=week,
@@ -173,21 +183,45 @@ def _baseline_visit_code(protocol: Protocol) -> str | None:
     return next((v.code for v in protocol.visits if v.phase == "baseline"), None)
 
 
-def _flare_reference(participant: Participant, protocol: Protocol, visits: list[Visit]) -> tuple[float | None, str]:
+def _flare_reference(
+    participant: Participant, protocol: Protocol, records: Mapping[tuple[str, str], FormRecord] | None = None
+) -> tuple[float | None, str]:
     """The CRP PMR-AS flares are judged against: the baseline visit's (Dejaco 2011 change rule)."""
     code = _baseline_visit_code(protocol)
     if code is None:
         return None, "baseline"
-    rec = _record(participant, code, "pmr_as")
+    rec = records.get((code, "pmr_as")) if records is not None else _record(participant, code, "pmr_as")
     score = rec.derived.get("crp_pmr_as") if rec is not None else None
     return (float(score) if score is not None else None), f"baseline ({code})"
 
 
 def recompute_derived(record: FormRecord) -> dict[str, Any]:
     """The derived values a saved record should carry now (its data re-validated in its context)."""
-    participant = record.participant
-    outcome = validate_form(record.form, record.data, _context(participant, record.key, record.form))
-    return outcome.derived
+    return DerivedRecomputer()(record)
+
+
+class DerivedRecomputer:
+    """:func:`recompute_derived` for many records (``edc audit verify``): each participant's protocol, visits and
+    form records are read once, at its first record, and each record's context is built from them."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[int, tuple[Protocol, list[Visit], dict[tuple[str, str], FormRecord]]] = {}
+
+    @property
+    def n_participants_loaded(self) -> int:
+        """How many participants' contexts were read from the database (once each)."""
+        return len(self._loaded)
+
+    def __call__(self, record: FormRecord) -> dict[str, Any]:
+        participant = record.participant
+        loaded = self._loaded.get(participant.pk)
+        if loaded is None:
+            rows = FormRecord.objects.filter(participant=participant).only("key", "form", "data", "derived")
+            loaded = (_protocol_for(participant), _visits(participant), {(r.key, r.form): r for r in rows})
+            self._loaded[participant.pk] = loaded
+        protocol, visits, records = loaded
+        ctx = _context(participant, record.key, record.form, protocol=protocol, visits=visits, records=records)
+        return validate_form(record.form, record.data, ctx).derived
 
 
 #: Keys of the participant-level forms: the repeating logs are numbered (AE-1, GC-1, FL-1, ...).
