@@ -305,7 +305,7 @@ def _analysis_data(
 ) -> tuple[DerivedVisits, list[str], pd.DataFrame]:
     """The derived visits, the methods notes, and the derived visits with each participant's arm and site."""
     derived, notes = prepare_visits(datasets, protocol, gc_doses=gc_doses)
-    data = derived.data.merge(datasets.subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
+    data = _left_join(derived.data, datasets.subjects[["subject_id", "arm", "site_id"]])
     return derived, notes, data
 
 
@@ -331,16 +331,18 @@ class _EndpointRun:
     derived: pd.DataFrame
 
 
-def _left_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: pd.Index | None = None) -> pd.DataFrame:
     """``left.merge(right, on="subject_id", how="left")``, by position when ``right`` has one row per subject and
     no other column of ``left`` (the engine's joins, ~60 per report): ``left``'s rows in order on a new
     RangeIndex, ``right``'s columns taken at each subject's row, a subject absent from ``right`` filled as
-    ``merge`` fills it (NaN; integers and booleans then widened the same way). Other shapes go to ``merge``."""
+    ``merge`` fills it (NaN; integers and booleans then widened the same way). Other shapes go to ``merge``.
+    ``keys``: ``pd.Index(right["subject_id"])`` when the caller joins to the same ``right`` again (its hash
+    table is then built once)."""
     extra = [c for c in right.columns if c != "subject_id"]
-    keys = pd.Index(right["subject_id"])
+    keys = pd.Index(right["subject_id"]) if keys is None else keys
     if not keys.is_unique or set(extra) & set(left.columns):
         return left.merge(right, on="subject_id", how="left")
-    rows = keys.get_indexer(left["subject_id"])
+    rows = keys.get_indexer(pd.Index(left["subject_id"]))
     missing = bool((rows < 0).any())
     out = left.reset_index(drop=True)
     for name in extra:
@@ -353,7 +355,8 @@ def _covariate_frame(
 ) -> pd.DataFrame:
     """subject_id + one column per covariate (subjects column, else the baseline-visit value)."""
     out = subjects[["subject_id"]].copy()
-    base = data[data["week"] == baseline_week].drop_duplicates("subject_id").set_index("subject_id")
+    wanted = ["subject_id", *(c for c in endpoint.covariates if c not in subjects.columns)]
+    base = _rows_at(data, baseline_week, wanted).drop_duplicates("subject_id").set_index("subject_id")
     for name in endpoint.covariates:
         if name in subjects.columns:
             out[name] = subjects[name].to_numpy()
@@ -362,6 +365,13 @@ def _covariate_frame(
         else:
             out[name] = np.nan
     return out
+
+
+def _rows_at(data: pd.DataFrame, week: float, columns: Sequence[str]) -> pd.DataFrame:
+    """``data[data["week"] == week][columns]`` (the columns ``data`` has) on a new RangeIndex, taking only those
+    columns: the analysis data has one column per derived variable, and each endpoint needs a few."""
+    rows = np.flatnonzero((data["week"] == week).to_numpy(dtype=bool))
+    return pd.DataFrame({c: data[c].array.take(rows) for c in dict.fromkeys(columns) if c in data.columns})
 
 
 def _visit_frame(
@@ -419,6 +429,7 @@ def _run_endpoint(
 ) -> _EndpointRun:
     treated, control = arms
     covariates = _covariate_frame(endpoint, subjects, data, derived.baseline_week)
+    keys = pd.Index(covariates["subject_id"])
     runs: list[_VisitRun] = []
     parts: list[pd.DataFrame] = []
     if endpoint.type == "time_to_event":
@@ -429,7 +440,7 @@ def _run_endpoint(
             reason = f"not estimable: {exc}"
             frame = pd.DataFrame(columns=["subject_id", "site_id", "arm", "time_days", "event"])
         parts.append(frame)
-        frame = _left_join(frame, covariates)
+        frame = _left_join(frame, covariates, keys)
         ed = EndpointData(
             endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
@@ -438,10 +449,11 @@ def _run_endpoint(
     reason = _missing_variables(endpoint, list(data.columns), derived.not_derived)
     for code in endpoint.visits:
         visit = protocol.get_visit(code)
-        at = data[data["week"] == visit.week]
+        column = endpoint_column(endpoint) if endpoint.type == "binary" else str(endpoint.variable)
+        at = _rows_at(data, visit.week, ["subject_id", "site_id", "arm", column, "response_state"])
         frame, imputed = _visit_frame(endpoint, at, subjects, reason)
         parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
-        frame = _left_join(frame, covariates)
+        frame = _left_join(frame, covariates, keys)
         ed = EndpointData(
             endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
