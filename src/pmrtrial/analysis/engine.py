@@ -344,7 +344,8 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: pd.Index | None = 
         return left.merge(right, on="subject_id", how="left")
     rows = keys.get_indexer(pd.Index(left["subject_id"]))
     missing = bool((rows < 0).any())
-    out = left.reset_index(drop=True)
+    out = left.copy(deep=False)  # ``left`` is never modified: columns are added to the copy, none is written into
+    out.index = pd.RangeIndex(len(out))
     for name in extra:
         out[name] = right[name].array.take(rows, allow_fill=missing)
     return out
