@@ -770,7 +770,7 @@ def _trajectories(
         return ()
     points = []
     for visit in protocol.visits:
-        at = data[data["week"] == visit.week]
+        at = _rows_at(data, visit.week, ["arm", variable])
         for a in arms:
             v = _float(at[at["arm"] == a], variable)
             v = v[~np.isnan(v)]
@@ -839,7 +839,7 @@ def _consort(
 
     by_visit = []
     for visit in protocol.visits:
-        at = data[data["week"] == visit.week]
+        at = _rows_at(data, visit.week, ["subject_id", "arm"])
         by_visit.append(
             {
                 "visit": visit.code,
