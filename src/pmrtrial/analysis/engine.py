@@ -732,6 +732,8 @@ def _baseline(
     base = subjects[["subject_id", "arm"]].merge(
         data[data["week"] == baseline_week].drop(columns=["arm"], errors="ignore"), on="subject_id", how="left"
     )
+    # each arm's rows of each table taken once, not once per baseline row
+    by_arm = {name: {a: t[t["arm"] == a] for a in arms} for name, t in (("subjects", subjects), ("visits", base))}
     rows = []
     for row in protocol.baseline_table:
         frame = subjects if row.table == "subjects" else base
@@ -750,7 +752,7 @@ def _baseline(
             continue
         per_arm: dict[str, dict[str, Any]] = {}
         for a in arms:
-            part = frame[frame["arm"] == a]
+            part = by_arm["subjects" if row.table == "subjects" else "visits"][a]
             if row.kind == "continuous":
                 per_arm[a] = describe_values(_float(part, row.variable))
             else:
