@@ -305,7 +305,7 @@ def _analysis_data(
 ) -> tuple[DerivedVisits, list[str], pd.DataFrame]:
     """The derived visits, the methods notes, and the derived visits with each participant's arm and site."""
     derived, notes = prepare_visits(datasets, protocol, gc_doses=gc_doses)
-    data = derived.data.merge(datasets.subjects[["subject_id", "arm", "site_id"]], on="subject_id", how="left")
+    data = _left_join(derived.data, datasets.subjects[["subject_id", "arm", "site_id"]])
     return derived, notes, data
 
 
@@ -331,18 +331,21 @@ class _EndpointRun:
     derived: pd.DataFrame
 
 
-def _left_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: pd.Index | None = None) -> pd.DataFrame:
     """``left.merge(right, on="subject_id", how="left")``, by position when ``right`` has one row per subject and
     no other column of ``left`` (the engine's joins, ~60 per report): ``left``'s rows in order on a new
     RangeIndex, ``right``'s columns taken at each subject's row, a subject absent from ``right`` filled as
-    ``merge`` fills it (NaN; integers and booleans then widened the same way). Other shapes go to ``merge``."""
+    ``merge`` fills it (NaN; integers and booleans then widened the same way). Other shapes go to ``merge``.
+    ``keys``: ``pd.Index(right["subject_id"])`` when the caller joins to the same ``right`` again (its hash
+    table is then built once)."""
     extra = [c for c in right.columns if c != "subject_id"]
-    keys = pd.Index(right["subject_id"])
+    keys = pd.Index(right["subject_id"]) if keys is None else keys
     if not keys.is_unique or set(extra) & set(left.columns):
         return left.merge(right, on="subject_id", how="left")
-    rows = keys.get_indexer(left["subject_id"])
+    rows = keys.get_indexer(pd.Index(left["subject_id"]))
     missing = bool((rows < 0).any())
-    out = left.reset_index(drop=True)
+    out = left.copy(deep=False)  # ``left`` is never modified: columns are added to the copy, none is written into
+    out.index = pd.RangeIndex(len(out))
     for name in extra:
         out[name] = right[name].array.take(rows, allow_fill=missing)
     return out
@@ -353,7 +356,8 @@ def _covariate_frame(
 ) -> pd.DataFrame:
     """subject_id + one column per covariate (subjects column, else the baseline-visit value)."""
     out = subjects[["subject_id"]].copy()
-    base = data[data["week"] == baseline_week].drop_duplicates("subject_id").set_index("subject_id")
+    wanted = ["subject_id", *(c for c in endpoint.covariates if c not in subjects.columns)]
+    base = _rows_at(data, baseline_week, wanted).drop_duplicates("subject_id").set_index("subject_id")
     for name in endpoint.covariates:
         if name in subjects.columns:
             out[name] = subjects[name].to_numpy()
@@ -362,6 +366,19 @@ def _covariate_frame(
         else:
             out[name] = np.nan
     return out
+
+
+def _rows_at(data: pd.DataFrame, week: float, columns: Sequence[str]) -> pd.DataFrame:
+    """``data[data["week"] == week][columns]`` (the columns ``data`` has) on a new RangeIndex, taking only those
+    columns: the analysis data has one column per derived variable, and each endpoint needs a few."""
+    rows = np.flatnonzero((data["week"] == week).to_numpy(dtype=bool))
+    taken = {}
+    for name in dict.fromkeys(columns):
+        if name in data.columns:
+            column = data[name]
+            values = column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+            taken[name] = values.take(rows)
+    return pd.DataFrame(taken)
 
 
 def _visit_frame(
@@ -419,6 +436,7 @@ def _run_endpoint(
 ) -> _EndpointRun:
     treated, control = arms
     covariates = _covariate_frame(endpoint, subjects, data, derived.baseline_week)
+    keys = pd.Index(covariates["subject_id"])
     runs: list[_VisitRun] = []
     parts: list[pd.DataFrame] = []
     if endpoint.type == "time_to_event":
@@ -429,7 +447,7 @@ def _run_endpoint(
             reason = f"not estimable: {exc}"
             frame = pd.DataFrame(columns=["subject_id", "site_id", "arm", "time_days", "event"])
         parts.append(frame)
-        frame = _left_join(frame, covariates)
+        frame = _left_join(frame, covariates, keys)
         ed = EndpointData(
             endpoint.id, endpoint.type, None, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
@@ -438,10 +456,11 @@ def _run_endpoint(
     reason = _missing_variables(endpoint, list(data.columns), derived.not_derived)
     for code in endpoint.visits:
         visit = protocol.get_visit(code)
-        at = data[data["week"] == visit.week]
+        column = endpoint_column(endpoint) if endpoint.type == "binary" else str(endpoint.variable)
+        at = _rows_at(data, visit.week, ["subject_id", "site_id", "arm", column, "response_state"])
         frame, imputed = _visit_frame(endpoint, at, subjects, reason)
         parts.append(frame[["subject_id", "site_id", "arm", "value"]].assign(visit=code))
-        frame = _left_join(frame, covariates)
+        frame = _left_join(frame, covariates, keys)
         ed = EndpointData(
             endpoint.id, endpoint.type, code, treated, control, frame, endpoint.covariates, arms, subjects, per_protocol
         )
@@ -588,12 +607,21 @@ def _by_centre(data: EndpointData) -> tuple[dict[str, Any], ...]:
     """Per-centre counts, risk difference (Newcombe) and risk ratio (Katz, only with a responder in each arm)."""
     f = data.frame.assign(value=pd.to_numeric(data.frame["value"], errors="coerce"))
     f = f[f["value"].notna() & f["arm"].isin([data.treated, data.control])]
+    # counted per centre code in one pass (not one scan of every row per centre)
+    codes, sites = pd.factorize(f["site_id"].astype(str).to_numpy())
+    arm, value = f["arm"].to_numpy(), f["value"].to_numpy(dtype=np.float64)
+    counts = {}
+    for a in (data.treated, data.control):
+        in_arm = np.asarray(arm == a, dtype=bool)
+        counts[a] = (
+            np.bincount(codes[in_arm & (value == 1)], minlength=len(sites)),
+            np.bincount(codes[in_arm], minlength=len(sites)),
+        )
     rows: list[dict[str, Any]] = []
-    for site in sorted(f["site_id"].astype(str).unique()):
-        part = f[f["site_id"].astype(str) == site]
-        t = part.loc[part["arm"] == data.treated, "value"].to_numpy(dtype=np.float64)
-        c = part.loc[part["arm"] == data.control, "value"].to_numpy(dtype=np.float64)
-        et, nt, ec, nc = int((t == 1).sum()), int(t.size), int((c == 1).sum()), int(c.size)
+    for i in sorted(range(len(sites)), key=lambda j: str(sites[j])):
+        site = str(sites[i])
+        et, nt = int(counts[data.treated][0][i]), int(counts[data.treated][1][i])
+        ec, nc = int(counts[data.control][0][i]), int(counts[data.control][1][i])
         if not (nt and nc):
             why = "no participant of an arm at this centre: not estimable"
             rd = rr = StatSummary(name="rd", available=False, reason=why)
@@ -704,6 +732,8 @@ def _baseline(
     base = subjects[["subject_id", "arm"]].merge(
         data[data["week"] == baseline_week].drop(columns=["arm"], errors="ignore"), on="subject_id", how="left"
     )
+    # each arm's rows of each table taken once, not once per baseline row
+    by_arm = {name: {a: t[t["arm"] == a] for a in arms} for name, t in (("subjects", subjects), ("visits", base))}
     rows = []
     for row in protocol.baseline_table:
         frame = subjects if row.table == "subjects" else base
@@ -722,7 +752,7 @@ def _baseline(
             continue
         per_arm: dict[str, dict[str, Any]] = {}
         for a in arms:
-            part = frame[frame["arm"] == a]
+            part = by_arm["subjects" if row.table == "subjects" else "visits"][a]
             if row.kind == "continuous":
                 per_arm[a] = describe_values(_float(part, row.variable))
             else:
@@ -742,7 +772,7 @@ def _trajectories(
         return ()
     points = []
     for visit in protocol.visits:
-        at = data[data["week"] == visit.week]
+        at = _rows_at(data, visit.week, ["arm", variable])
         for a in arms:
             v = _float(at[at["arm"] == a], variable)
             v = v[~np.isnan(v)]
@@ -811,7 +841,7 @@ def _consort(
 
     by_visit = []
     for visit in protocol.visits:
-        at = data[data["week"] == visit.week]
+        at = _rows_at(data, visit.week, ["subject_id", "arm"])
         by_visit.append(
             {
                 "visit": visit.code,

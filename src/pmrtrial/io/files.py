@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from pmrtrial.exceptions import DataError, ProtocolError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pmrtrial.protocol import Protocol
 
-__all__ = ["read_json", "read_protocol", "read_protocol_text", "write_json_atomic", "write_text_atomic"]
+__all__ = ["csv_text", "read_json", "read_protocol", "read_protocol_text", "write_json_atomic", "write_text_atomic"]
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
@@ -76,6 +79,80 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
     """Write ``data`` as indented UTF-8 JSON, atomically."""
     return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def csv_text(frame: pd.DataFrame, integer_columns: tuple[str, ...] = ()) -> str:
+    """``frame.to_csv(index=False, lineterminator="\\n")``, the same text, written by pyarrow when it can.
+
+    ``integer_columns`` (float columns of whole numbers and NaN) are written as pandas writes them as ``Int64``.
+    pandas formats a float column with ``ndarray.astype(str)`` (NaN as an empty cell), integers and text with
+    ``str``; here each column's distinct values are formatted so, once, and pyarrow writes the rows without
+    quoting. A text cell that would need quotes (``,``, ``"``, line breaks), an unusual column type, or no
+    pyarrow: pandas writes the whole frame.
+    """
+    import numpy as np
+    import pandas as pd
+
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+    except ImportError:  # pragma: no cover - pyarrow comes with the report extra
+        return _pandas_csv(frame, integer_columns)
+    names = [str(c) for c in frame.columns]
+    if len(names) < 2 or any(_NEEDS_QUOTES.search(n) for n in names) or len(set(names)) < len(names):
+        return _pandas_csv(frame, integer_columns)
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        kind = values.dtype.kind
+        if kind == "O" and not isinstance(values.dtype, pd.CategoricalDtype):
+            try:
+                columns.append(pa.array(values.to_numpy(), type=pa.string(), from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return _pandas_csv(frame, integer_columns)
+            continue
+        if kind not in "fiub" or isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+            return _pandas_csv(frame, integer_columns)
+        if kind == "f":  # by bit pattern: factorize would merge -0.0 into 0.0, which pandas writes as "-0.0"
+            floats = values.to_numpy(dtype=np.float64)
+            codes, bits = pd.factorize(floats.view(np.int64))
+            distinct = np.asarray(bits).view(np.float64)
+            codes[np.isnan(floats)] = -1
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            distinct = np.asarray(uniques)
+        if kind == "f" and name in integer_columns:
+            whole = distinct[~np.isnan(distinct)]
+            if not (np.isfinite(whole).all() and np.array_equal(whole, np.round(whole))):
+                return _pandas_csv(frame, integer_columns)
+            text = ["" if np.isnan(v) else str(int(v)) for v in distinct]
+        elif kind == "f":
+            text = distinct.astype(str).tolist()
+        else:
+            text = [str(v) for v in distinct.tolist()]
+        columns.append(
+            pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(text, type=pa.string()))
+        )
+    sink = pa.BufferOutputStream()
+    try:
+        pa_csv.write_csv(
+            pa.table(columns, names=names), sink, pa_csv.WriteOptions(include_header=False, quoting_style="none")
+        )
+    except pa.ArrowInvalid:  # a text cell needing quotes: pyarrow refuses rather than writing it bare
+        return _pandas_csv(frame, integer_columns)
+    body: bytes = sink.getvalue().to_pybytes()
+    return ",".join(names) + "\n" + body.decode("utf-8")
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]|^$')
+
+
+def _pandas_csv(frame: pd.DataFrame, integer_columns: tuple[str, ...]) -> str:
+    table = frame.copy()
+    for name in integer_columns:
+        if name in table.columns:
+            table[name] = table[name].astype("Int64")
+    return table.to_csv(index=False, lineterminator="\n")
 
 
 def _json_default(value: Any) -> Any:

@@ -210,14 +210,33 @@ def plot_primary_forest(result: AnalysisResult) -> bytes:
 
 def _ci_row(ax: Any, y: float, d: Mapping[str, Any], colour: str, marker: str = "s", log: bool = False) -> bool:
     """Draw one estimate with its interval; False (nothing drawn) when not estimable or not drawable."""
-    est, lo, hi = d.get("estimate"), d.get("lo"), d.get("hi")
-    if not d.get("available") or est is None or lo is None or hi is None:
-        return False
-    if log and not (0 < lo <= hi < math.inf):
-        return False
-    ax.hlines(y, lo, hi, color=colour)
-    ax.scatter([est], [y], marker=marker, color=colour, zorder=3)
-    return True
+    return _ci_rows(ax, [(y, d)], colour, marker, log) == [True]
+
+
+def _ci_rows(
+    ax: Any, rows: Sequence[tuple[float, Mapping[str, Any]]], colour: str, marker: str = "s", log: bool = False
+) -> list[bool]:
+    """Draw the estimates with their intervals in one line collection and one scatter (not two artists per row:
+    a 100-centre forest then builds in a fraction of the time); per row, False when not estimable or drawable."""
+    drawn: list[bool] = []
+    ys: list[float] = []
+    ests: list[float] = []
+    los: list[float] = []
+    his: list[float] = []
+    for y, d in rows:
+        est, lo, hi = d.get("estimate"), d.get("lo"), d.get("hi")
+        if not d.get("available") or est is None or lo is None or hi is None or (log and not 0 < lo <= hi < math.inf):
+            drawn.append(False)
+        else:
+            drawn.append(True)
+            ys.append(y)
+            ests.append(est)
+            los.append(lo)
+            his.append(hi)
+    if ys:
+        ax.hlines(ys, los, his, color=colour)
+        ax.scatter(ests, ys, marker=marker, color=colour, zorder=3)
+    return drawn
 
 
 def plot_centre_forest(result: AnalysisResult) -> bytes:
@@ -238,13 +257,16 @@ def plot_centre_forest(result: AnalysisResult) -> bytes:
     fig = Figure(figsize=(10, height))
     ax_rd, ax_rr = fig.subplots(1, 2, sharey=True)
     names: list[str] = []
-    for k, centre in enumerate(centres):
-        y = n_rows - k
+    rows_y = [n_rows - k for k in range(len(centres))]
+    rd_drawn = _ci_rows(ax_rd, [(y, centre["rd"]) for y, centre in zip(rows_y, centres, strict=True)], _COLOURS[0])
+    rr_rows = [(y, centre["rr"]) for y, centre in zip(rows_y, centres, strict=True)]
+    rr_drawn = _ci_rows(ax_rr, rr_rows, _COLOURS[0], log=True)
+    for y, centre, rd_ok, rr_ok in zip(rows_y, centres, rd_drawn, rr_drawn, strict=True):
         a, b = centre["arms"][t], centre["arms"][c]
         names.append(f"Centre {centre['site_id']}: {a['events']}/{a['n']} vs {b['events']}/{b['n']}")
-        if not _ci_row(ax_rd, y, centre["rd"], _COLOURS[0]):  # an arm with no one at this centre
+        if not rd_ok:  # an arm with no one at this centre
             ax_rd.text(0.0, y, "RD not estimable", ha="center", va="center", fontsize=7, color="#555555")
-        if not _ci_row(ax_rr, y, centre["rr"], _COLOURS[0], log=True):
+        if not rr_ok:
             ax_rr.text(1.0, y, "RR not estimable", ha="center", va="center", fontsize=7, color="#555555")
     rt, rc = pr.responders[t], pr.responders[c]
     names.append(f"All centres (crude): {rt['events']}/{rt['n']} vs {rc['events']}/{rc['n']}")

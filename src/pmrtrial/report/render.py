@@ -26,6 +26,7 @@ from typing import Any
 
 from pmrtrial.analysis import AnalysisResult
 from pmrtrial.io import write_json_atomic, write_text_atomic
+from pmrtrial.io.files import csv_text
 from pmrtrial.published import load_published
 from pmrtrial.report.comparison import comparison_table
 from pmrtrial.report.figures import SYNTHETIC_BANNER, render_figures
@@ -79,10 +80,9 @@ def write_derived_datasets(result: AnalysisResult, out_dir: str | os.PathLike[st
     folder = Path(out_dir) / "derived"
     written = []
     for endpoint_id, frame in result.derived_datasets.items():
-        table = frame.copy()
-        if "value" in table.columns and any(e.id == endpoint_id and e.type == "binary" for e in result.endpoints):
-            table["value"] = table["value"].astype("Int64")
-        written.append(write_text_atomic(folder / f"{endpoint_id}.csv", table.to_csv(index=False, lineterminator="\n")))
+        binary = any(e.id == endpoint_id and e.type == "binary" for e in result.endpoints)
+        text = csv_text(frame, integer_columns=("value",) if binary else ())
+        written.append(write_text_atomic(folder / f"{endpoint_id}.csv", text))
     return tuple(written)
 
 
