@@ -24,7 +24,7 @@ stated intra-class correlation of the latent deviation :math:`d = b + c + e`:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib import resources
 from typing import Any, Literal
@@ -47,6 +47,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "VariabilityModel",
+    "check_two_arms",
     "format_validation_error",
     "list_scenarios",
     "load_scenario",
@@ -200,12 +201,7 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _arms(self) -> Scenario:
-        if len(self.arms) != 2:
-            raise ValueError(f"a scenario needs exactly two arms (treatment vs control), got {len(self.arms)}")
-        if sum(a.control for a in self.arms) != 1:
-            raise ValueError("exactly one arm must have 'control: true'")
-        if self.arms[0].id == self.arms[1].id:
-            raise ValueError("arm ids must differ")
+        check_two_arms(self.arms)
         if self.allocation_ratio is not None and set(self.allocation_ratio) != {a.id for a in self.arms}:
             raise ValueError(f"allocation_ratio must name the arms {[a.id for a in self.arms]}")
         return self
@@ -345,6 +341,16 @@ _BUNDLED = {
     "larger-confirmatory": "larger-confirmatory.yaml",
     "bari-4mg-vs-2mg": "bari-4mg-vs-2mg.yaml",
 }
+
+
+def check_two_arms(arms: Sequence[Any]) -> None:
+    """A scenario (either kind) has exactly two arms with distinct ids, one of them ``control: true``."""
+    if len(arms) != 2:
+        raise ValueError(f"a scenario needs exactly two arms (treatment vs control), got {len(arms)}")
+    if sum(a.control for a in arms) != 1:
+        raise ValueError("exactly one arm must have 'control: true'")
+    if arms[0].id == arms[1].id:
+        raise ValueError("arm ids must differ")
 
 
 def list_scenarios() -> list[str]:

@@ -42,7 +42,7 @@ import math
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -82,6 +82,7 @@ __all__ = [
     "compute_true_effect",
     "fisher_pvalues_lookup",
     "generate_task",
+    "operating_rows",
     "run_task",
     "simulate_operating_characteristics",
     "simulate_trials",
@@ -795,23 +796,32 @@ class SimulationResult:
 
     def table_rows(self) -> list[dict[str, Any]]:
         """One flat row per design point and metric (the operating-characteristics table)."""
-        rows = []
-        for p in self.points:
-            for name, est in p.metrics.items():
-                label = name.replace("power_", "type_I_error_") if p.is_null and name.startswith("power_") else name
-                rows.append(
-                    {
-                        "scenario": self.scenario,
-                        "n_total": p.n_total,
-                        "n_axis": self.n_axis_label,
-                        "n_axis_value": p.n_axis_value,
-                        "metric": label,
-                        "estimate": est.value,
-                        "mcse": est.mcse,
-                        "n_replicates": est.n,
-                    }
-                )
-        return rows
+        return operating_rows(self.scenario, self.n_axis_label, self.points)
+
+
+def operating_rows(scenario: str, n_axis_label: str, points: Sequence[Any]) -> list[dict[str, Any]]:
+    """The operating-characteristics table of either scenario kind: one flat row per design point and metric.
+
+    ``points`` have ``n_total``, ``n_axis_value``, ``is_null`` and ``metrics`` (name -> :class:`Estimate`); under
+    the null hypothesis a ``power_*`` metric is a ``type_I_error_*``.
+    """
+    rows = []
+    for p in points:
+        for name, est in p.metrics.items():
+            label = name.replace("power_", "type_I_error_") if p.is_null and name.startswith("power_") else name
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "n_total": p.n_total,
+                    "n_axis": n_axis_label,
+                    "n_axis_value": p.n_axis_value,
+                    "metric": label,
+                    "estimate": est.value,
+                    "mcse": est.mcse,
+                    "n_replicates": est.n,
+                }
+            )
+    return rows
 
 
 def _software() -> dict[str, str]:

@@ -66,8 +66,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.special import chdtrc, ndtr, ndtri
 
 from pmrtrial.design.fisher import compute_fisher_pvalues
-from pmrtrial.design.scenario import ScenarioError, format_validation_error, scenario_mapping
-from pmrtrial.design.simulate import BLOCK_SIZE, Estimate, _mean, _plan, _rate
+from pmrtrial.design.scenario import ScenarioError, check_two_arms, format_validation_error, scenario_mapping
+from pmrtrial.design.simulate import BLOCK_SIZE, Estimate, _mean, _plan, _rate, operating_rows
 from pmrtrial.design.simulate_tte import cox_efron_statistics, logrank_statistics
 from pmrtrial.exceptions import ProtocolError, ScoreInputError
 from pmrtrial.stats.results import software_versions
@@ -224,12 +224,7 @@ class RemissionFlareScenario(_Frozen):
 
     @model_validator(mode="after")
     def _arms(self) -> RemissionFlareScenario:
-        if len(self.arms) != 2:
-            raise ValueError(f"a scenario needs exactly two arms (treatment vs control), got {len(self.arms)}")
-        if sum(a.control for a in self.arms) != 1:
-            raise ValueError("exactly one arm must have 'control: true'")
-        if self.arms[0].id == self.arms[1].id:
-            raise ValueError("arm ids must differ")
+        check_two_arms(self.arms)
         if self.design.follow_up_weeks < self.timeline.sustained_remission_week:
             raise ValueError(
                 f"design.follow_up_weeks ({self.design.follow_up_weeks:g}) must be at least "
@@ -626,6 +621,10 @@ class TteOperatingPoint:
     metrics: dict[str, Estimate]
     counts: dict[str, int]
 
+    @property
+    def n_total(self) -> int:
+        return self.n_control + self.n_treated
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "n_control": self.n_control,
@@ -810,16 +809,7 @@ class TteSimulationResult:
 
     def table_rows(self) -> list[dict[str, Any]]:
         """One flat row per design point and metric (the same columns as the binary kind's table)."""
-        rows = []
-        for p in self.points:
-            for name, est in p.metrics.items():
-                label = name.replace("power_", "type_I_error_") if p.is_null and name.startswith("power_") else name
-                rows.append({
-                    "scenario": self.scenario, "n_total": p.n_control + p.n_treated, "n_axis": self.n_axis_label,
-                    "n_axis_value": p.n_axis_value, "metric": label, "estimate": est.value, "mcse": est.mcse,
-                    "n_replicates": est.n,
-                })  # fmt: skip
-        return rows
+        return operating_rows(self.scenario, self.n_axis_label, self.points)
 
 
 def simulate_tte_operating_characteristics(
