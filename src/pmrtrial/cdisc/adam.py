@@ -34,7 +34,7 @@ import pandas as pd
 
 from pmrtrial.analysis.engine import evaluate_populations
 from pmrtrial.analysis.registry import PopulationSet
-from pmrtrial.cdisc.model import CdiscPackage, Codelist, DatasetMeta, VariableMeta, VarType, add_days
+from pmrtrial.cdisc.model import CdiscPackage, Codelist, DatasetMeta, VariableMeta, VarType, add_days, conform
 from pmrtrial.cdisc.sdtm import LB_TESTS, QS_TESTS, arm_code, usubjid
 from pmrtrial.cdisc.sdtm import META as SDTM_META
 from pmrtrial.datasets import AnalysisDatasets
@@ -295,24 +295,6 @@ def _adtte_meta() -> DatasetMeta:
 
 def _to_date(values: Any) -> list[Any]:
     return [None if pd.isna(v) else pd.Timestamp(v).date() for v in pd.to_datetime(pd.Series(list(values)))]
-
-
-def _order(frame: pd.DataFrame, meta: DatasetMeta) -> pd.DataFrame:
-    out = frame.copy()
-    for var in meta.variables:
-        if var.name not in out.columns:
-            out[var.name] = np.nan if var.numeric and var.type != "sasdate" else ("" if not var.numeric else None)
-    out = out[[v.name for v in meta.variables]].reset_index(drop=True)
-    for var in meta.variables:
-        if var.type == "integer":
-            out[var.name] = pd.to_numeric(out[var.name], errors="coerce").astype("Int64")
-        elif var.type == "float":
-            out[var.name] = pd.to_numeric(out[var.name], errors="coerce").astype(float)
-        elif var.type == "text":
-            out[var.name] = out[var.name].map(
-                lambda x: "" if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
-            )
-    return out
 
 
 def _yn(mask: Any) -> np.ndarray[Any, Any]:
@@ -618,10 +600,10 @@ def build_adam(
         "ADTTE": _adtte_meta(),
     }
     frames = {
-        "ADSL": _order(adsl, metas["ADSL"]),
-        "ADEFF": _order(adeff, metas["ADEFF"]),
-        "ADAE": _order(_adae(adsl, sdtm, protocol), metas["ADAE"]),
-        "ADTTE": _order(adtte, metas["ADTTE"]),
+        "ADSL": conform(adsl, metas["ADSL"]),
+        "ADEFF": conform(adeff, metas["ADEFF"]),
+        "ADAE": conform(_adae(adsl, sdtm, protocol), metas["ADAE"]),
+        "ADTTE": conform(adtte, metas["ADTTE"]),
     }
     visits = sorted(set(frames["ADEFF"]["AVISIT"]), key=lambda v: (v != "Baseline", v))
     codelists = _codelists(params, tte, visits)

@@ -24,6 +24,7 @@ __all__ = [
     "DatasetMeta",
     "VarType",
     "VariableMeta",
+    "conform",
     "iso_date",
     "study_day",
 ]
@@ -181,3 +182,27 @@ def add_days(start: Sequence[Any] | pd.Series, days: Sequence[Any] | pd.Series) 
 
 
 SAS_EPOCH = dt.date(1960, 1, 1)
+
+
+def conform(frame: pd.DataFrame, meta: DatasetMeta) -> pd.DataFrame:
+    """``frame`` with exactly ``meta``'s columns, in its order, typed as the metadata says.
+
+    A column the frame lacks is added empty (NaN for numbers, ``""`` for text and ISO dates, ``None`` for a SAS
+    date). Integers become ``Int64``, floats ``float``, text and ISO dates ``str`` (``""`` for a missing value);
+    SAS dates are left as they are.
+    """
+    out = frame.copy()
+    for var in meta.variables:
+        if var.name not in out.columns:
+            out[var.name] = None if var.type == "sasdate" else (np.nan if var.numeric else "")
+    out = out[[v.name for v in meta.variables]].reset_index(drop=True)
+    for var in meta.variables:
+        if var.type == "integer":
+            out[var.name] = pd.to_numeric(out[var.name], errors="coerce").astype("Int64")
+        elif var.type == "float":
+            out[var.name] = pd.to_numeric(out[var.name], errors="coerce").astype(float)
+        elif not var.numeric:
+            out[var.name] = out[var.name].map(
+                lambda x: "" if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
+            )
+    return out

@@ -34,7 +34,16 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from pmrtrial.cdisc.model import CdiscPackage, Codelist, DatasetMeta, VariableMeta, VarType, add_days, study_day
+from pmrtrial.cdisc.model import (
+    CdiscPackage,
+    Codelist,
+    DatasetMeta,
+    VariableMeta,
+    VarType,
+    add_days,
+    conform,
+    study_day,
+)
 from pmrtrial.datasets import AnalysisDatasets
 from pmrtrial.derive import derive_var_crp_pmr_as, derive_var_esr_pmr_as
 from pmrtrial.protocol import Protocol
@@ -358,20 +367,7 @@ def _finish(frame: pd.DataFrame, meta: DatasetMeta, seq_sort: Sequence[str] | No
         out[seq] = out.groupby("USUBJID").cumcount() + 1
     elif seq in [v.name for v in meta.variables] and seq not in out.columns:
         out[seq] = pd.Series(dtype="int64")
-    for var in meta.variables:
-        if var.name not in out.columns:
-            out[var.name] = np.nan if var.numeric else ""
-    out = out[[v.name for v in meta.variables]].reset_index(drop=True)
-    for var in meta.variables:
-        if var.type == "integer":
-            out[var.name] = pd.to_numeric(out[var.name], errors="coerce").astype("Int64")
-        elif var.type == "float":
-            out[var.name] = pd.to_numeric(out[var.name], errors="coerce").astype(float)
-        else:
-            out[var.name] = out[var.name].map(
-                lambda x: "" if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
-            )
-    return out
+    return conform(out, meta)
 
 
 def _dates(values: pd.Series) -> list[str]:
